@@ -1,0 +1,160 @@
+//! The audit log: append-only (triggers refuse UPDATE and DELETE) and hash-chained. Entries for
+//! table writes are appended by the generated triggers (migrations/sqlite/V2…); this module adds
+//! entries for events that change no row (permission refusals, logins) and verifies the chain.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::Result;
+
+/// The fields an audit entry's hash covers, in order.
+pub struct HashInput<'a> {
+    pub seq: i64,
+    pub prev_hash: Option<&'a str>,
+    pub at: i64,
+    pub table_name: &'a str,
+    pub row_id: Option<&'a str>,
+    pub action: &'a str,
+    pub old_values: Option<&'a str>,
+    pub new_values: Option<&'a str>,
+    pub changed_fields: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+    pub device_id: Option<&'a str>,
+}
+
+/// sha256 over a length-prefixed encoding of every field (NULL distinct from empty), as hex.
+pub fn entry_hash(h: &HashInput<'_>) -> String {
+    let mut d = Sha256::new();
+    let mut field = |v: Option<&str>| match v {
+        None => d.update(b"N;"),
+        Some(s) => {
+            d.update(format!("{}:", s.len()).as_bytes());
+            d.update(s.as_bytes());
+            d.update(b";");
+        }
+    };
+    field(Some(&h.seq.to_string()));
+    field(h.prev_hash);
+    field(Some(&h.at.to_string()));
+    field(Some(h.table_name));
+    field(h.row_id);
+    field(Some(h.action));
+    field(h.old_values);
+    field(h.new_values);
+    field(h.changed_fields);
+    field(h.user_id);
+    field(h.device_id);
+    hex::encode(d.finalize())
+}
+
+/// Append an entry that is not a row write (a refusal, a login, a failed login, an event).
+/// Runs in its own statement; call it inside the transaction it belongs to.
+pub fn append_event(
+    conn: &Connection,
+    at: i64,
+    table_name: &str,
+    row_id: Option<&str>,
+    action: &str,
+    details: &serde_json::Value,
+    user_id: Option<&str>,
+    device_id: &str,
+) -> Result<()> {
+    let (seq, prev): (i64, Option<String>) = conn
+        .query_row(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? + 1, Some(r.get(1)?))),
+        )
+        .optional()?
+        .unwrap_or((1, None));
+    let new_values = details.to_string();
+    let hash = entry_hash(&HashInput {
+        seq,
+        prev_hash: prev.as_deref(),
+        at,
+        table_name,
+        row_id,
+        action,
+        old_values: None,
+        new_values: Some(&new_values),
+        changed_fields: None,
+        user_id,
+        device_id: Some(device_id),
+    });
+    conn.execute(
+        "INSERT INTO audit_log (seq, at, table_name, row_id, action, old_values, new_values, changed_fields, user_id, device_id, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, NULL, ?7, ?8, ?9, ?10)",
+        params![seq, at, table_name, row_id, action, new_values, user_id, device_id, prev, hash],
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct VerifyReport {
+    pub entries: u64,
+    pub ok: bool,
+    /// The first entry whose chain breaks (its hash does not match its content, or its
+    /// prev_hash does not match the entry before it, or a sequence number is missing).
+    pub first_broken_seq: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// Walk the whole chain in order and report the first entry that breaks it.
+pub fn verify(conn: &Connection) -> Result<VerifyReport> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, at, table_name, row_id, action, old_values, new_values, changed_fields, user_id, device_id, prev_hash, hash
+         FROM audit_log ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut prev_hash: Option<String> = None;
+    let mut expected_seq: Option<i64> = None;
+    let mut n = 0u64;
+    while let Some(r) = rows.next()? {
+        n += 1;
+        let seq: i64 = r.get(0)?;
+        let stored_prev: Option<String> = r.get(10)?;
+        let stored_hash: String = r.get(11)?;
+        let broken = |reason: &str| VerifyReport {
+            entries: n,
+            ok: false,
+            first_broken_seq: Some(seq),
+            reason: Some(reason.to_string()),
+        };
+        if let Some(e) = expected_seq {
+            if seq != e {
+                return Ok(broken(&format!("entry {e} is missing")));
+            }
+        }
+        if stored_prev != prev_hash {
+            return Ok(broken("its link to the previous entry does not match"));
+        }
+        let at: i64 = r.get(1)?;
+        let fields: Vec<Option<String>> =
+            (2..10).map(|i| r.get(i)).collect::<rusqlite::Result<_>>()?;
+        let computed = entry_hash(&HashInput {
+            seq,
+            prev_hash: stored_prev.as_deref(),
+            at,
+            table_name: fields[0].as_deref().unwrap_or(""),
+            row_id: fields[1].as_deref(),
+            action: fields[2].as_deref().unwrap_or(""),
+            old_values: fields[3].as_deref(),
+            new_values: fields[4].as_deref(),
+            changed_fields: fields[5].as_deref(),
+            user_id: fields[6].as_deref(),
+            device_id: fields[7].as_deref(),
+        });
+        if computed != stored_hash {
+            return Ok(broken("its content does not match its hash (altered)"));
+        }
+        prev_hash = Some(stored_hash);
+        expected_seq = Some(seq + 1);
+    }
+    Ok(VerifyReport {
+        entries: n,
+        ok: true,
+        first_broken_seq: None,
+        reason: None,
+    })
+}

@@ -1,0 +1,546 @@
+//! Opening the encrypted database, the per-connection SQL functions the triggers call, and the
+//! transaction entry points (`Store::write`, `Store::read`).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+use crate::audit;
+use crate::error::{Result, StoreError};
+use crate::hlc::Hlc;
+use crate::key::{DbKey, KeySource};
+
+mod embedded {
+    refinery::embed_migrations!("../../migrations/sqlite");
+}
+
+/// Per-connection state read by the trigger functions.
+#[derive(Debug, Clone)]
+struct ConnState {
+    user_id: Option<String>,
+    now_ms: i64,
+    capture: bool,
+    audit: bool,
+}
+
+impl Default for ConnState {
+    fn default() -> Self {
+        ConnState {
+            user_id: None,
+            now_ms: 0,
+            capture: true,
+            audit: true,
+        }
+    }
+}
+
+struct Conn {
+    conn: Connection,
+    state: Arc<Mutex<ConnState>>,
+}
+
+/// How a write transaction is recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// A local change: audited and captured for sync.
+    Local,
+    /// A change received from another PC: audited, not captured again.
+    Remote,
+    /// Bulk generation of demo data on a fresh database: neither audited row by row nor
+    /// captured (the caller appends one summary audit event). Not replicated.
+    Bulk,
+}
+
+/// The actor and clock of one write transaction.
+#[derive(Debug, Clone)]
+pub struct WriteCtx {
+    pub user_id: Option<String>,
+    pub now_ms: i64,
+    pub device_id: String,
+}
+
+/// The local encrypted store. Cheap to share behind an `Arc`; one writer connection, a few
+/// reader connections (WAL lets reads run beside the write).
+pub struct Store {
+    path: PathBuf,
+    key: DbKey,
+    device_id: String,
+    hlc: Arc<Mutex<Hlc>>,
+    writer: Mutex<Conn>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Open a connection and unlock it with the key; fails clearly on a wrong key or a build
+/// without encryption.
+fn open_keyed(path: &Path, key: &DbKey, flags: OpenFlags) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    // SQLCipher logs decryption failures to stderr; a wrong key is reported as an error instead.
+    let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
+    let cipher: Option<String> = conn
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .optional()?;
+    if cipher.as_deref().unwrap_or("").is_empty() {
+        return Err(StoreError::NotEncrypted);
+    }
+    conn.execute_batch(&format!("PRAGMA key = {};", key.pragma_value()))?;
+    // The first read of the schema fails with SQLITE_NOTADB if the key is wrong.
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::NotADatabase =>
+        {
+            return Err(StoreError::WrongKey {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    conn.busy_timeout(Duration::from_secs(10))?;
+    if flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        return Ok(conn);
+    }
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32000;",
+    )?;
+    Ok(conn)
+}
+
+fn register_functions(
+    conn: &Connection,
+    state: Arc<Mutex<ConnState>>,
+    device_id: String,
+    hlc: Arc<Mutex<Hlc>>,
+) -> Result<()> {
+    let det = FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC;
+    let nondet = FunctionFlags::SQLITE_UTF8;
+    let s = state.clone();
+    conn.create_scalar_function("cd_now_ms", 0, nondet, move |_| Ok(lock(&s).now_ms))?;
+    let s = state.clone();
+    conn.create_scalar_function("cd_user", 0, nondet, move |_| Ok(lock(&s).user_id.clone()))?;
+    let s = state.clone();
+    conn.create_scalar_function("cd_capture", 0, nondet, move |_| Ok(lock(&s).capture))?;
+    let s = state;
+    conn.create_scalar_function("cd_audit", 0, nondet, move |_| Ok(lock(&s).audit))?;
+    conn.create_scalar_function("cd_device", 0, det, move |_| Ok(device_id.clone()))?;
+    conn.create_scalar_function("cd_hlc", 0, nondet, move |_| {
+        let mut h = lock(&hlc);
+        *h = h.tick(now_ms());
+        Ok(h.encode())
+    })?;
+    conn.create_scalar_function("cd_fingerprint", 1, det, |ctx| {
+        let v: Option<String> = ctx.get(0)?;
+        Ok(v.map(|v| {
+            use sha2::Digest;
+            format!(
+                "sha256:{}",
+                &hex::encode(sha2::Sha256::digest(v.as_bytes()))[..16]
+            )
+        }))
+    })?;
+    conn.create_scalar_function("cd_diff", 3, det, |ctx| {
+        let old: String = ctx.get(0)?;
+        let new: String = ctx.get(1)?;
+        let part: i64 = ctx.get(2)?;
+        let parse = |s: &str| {
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(s)
+                .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))
+        };
+        let (o, n) = (parse(&old)?, parse(&new)?);
+        let changed: Vec<&String> = n.keys().filter(|k| o.get(*k) != n.get(*k)).collect();
+        let out = match part {
+            0 => serde_json::Value::Object(
+                changed
+                    .iter()
+                    .map(|k| ((*k).clone(), o[*k].clone()))
+                    .collect(),
+            ),
+            1 => serde_json::Value::Object(
+                changed
+                    .iter()
+                    .map(|k| ((*k).clone(), n[*k].clone()))
+                    .collect(),
+            ),
+            _ => serde_json::Value::Array(
+                changed
+                    .iter()
+                    .map(|k| serde_json::Value::String((*k).clone()))
+                    .collect(),
+            ),
+        };
+        Ok(out.to_string())
+    })?;
+    conn.create_scalar_function("cd_audit_hash", 11, det, |ctx| {
+        let seq: i64 = ctx.get(0)?;
+        let prev: Option<String> = ctx.get(1)?;
+        let at: i64 = ctx.get(2)?;
+        let table: String = ctx.get(3)?;
+        let row: Option<String> = ctx.get(4)?;
+        let action: String = ctx.get(5)?;
+        let old: Option<String> = ctx.get(6)?;
+        let new: Option<String> = ctx.get(7)?;
+        let changed: Option<String> = ctx.get(8)?;
+        let user: Option<String> = ctx.get(9)?;
+        let device: Option<String> = ctx.get(10)?;
+        Ok(audit::entry_hash(&audit::HashInput {
+            seq,
+            prev_hash: prev.as_deref(),
+            at,
+            table_name: &table,
+            row_id: row.as_deref(),
+            action: &action,
+            old_values: old.as_deref(),
+            new_values: new.as_deref(),
+            changed_fields: changed.as_deref(),
+            user_id: user.as_deref(),
+            device_id: device.as_deref(),
+        }))
+    })?;
+    Ok(())
+}
+
+/// A write transaction: the connection (deref), and who/when it is on behalf of.
+pub struct WriteTx<'a> {
+    tx: rusqlite::Transaction<'a>,
+    pub ctx: WriteCtx,
+}
+
+impl std::ops::Deref for WriteTx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.tx
+    }
+}
+
+impl WriteTx<'_> {
+    /// Append an audit event that is not a row write (refusal, login, …) in this transaction.
+    pub fn audit_event(
+        &self,
+        table: &str,
+        row_id: Option<&str>,
+        action: &str,
+        details: &serde_json::Value,
+    ) -> Result<()> {
+        audit::append_event(
+            &self.tx,
+            self.ctx.now_ms,
+            table,
+            row_id,
+            action,
+            details,
+            self.ctx.user_id.as_deref(),
+            &self.ctx.device_id,
+        )
+    }
+}
+
+impl Store {
+    /// Create a new encrypted database at `path` with a fresh key kept by `keys`.
+    pub fn create(path: &Path, keys: &KeySource) -> Result<Store> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path.to_path_buf()));
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let key = keys.create(path)?;
+        let store = Self::open_with_key(path, key, true);
+        if store.is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+        store
+    }
+
+    /// Open an existing database; the key comes from `keys`.
+    pub fn open(path: &Path, keys: &KeySource) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::NoDatabase(path.to_path_buf()));
+        }
+        let key = keys.load(path)?;
+        Self::open_with_key(path, key, false)
+    }
+
+    fn open_with_key(path: &Path, key: DbKey, create: bool) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | if create {
+                OpenFlags::SQLITE_OPEN_CREATE
+            } else {
+                OpenFlags::empty()
+            };
+        let mut conn = open_keyed(path, &key, flags)?;
+        embedded::migrations::runner()
+            .run(&mut conn)
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        let device_id = match conn
+            .query_row(
+                "SELECT value FROM local_meta WHERE key = 'device_id'",
+                [],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+        {
+            Some(d) => d,
+            None => {
+                let d = uuid::Uuid::now_v7().to_string();
+                conn.execute(
+                    "INSERT INTO local_meta (key, value) VALUES ('device_id', ?1)",
+                    [&d],
+                )?;
+                d
+            }
+        };
+        let last: Option<String> =
+            conn.query_row("SELECT max(hlc) FROM change_log", [], |r| r.get(0))?;
+        let hlc = Arc::new(Mutex::new(
+            last.as_deref().and_then(Hlc::decode).unwrap_or_default(),
+        ));
+        let state = Arc::new(Mutex::new(ConnState::default()));
+        register_functions(&conn, state.clone(), device_id.clone(), hlc.clone())?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            key,
+            device_id,
+            hlc,
+            writer: Mutex::new(Conn { conn, state }),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    pub fn device_id(&self) -> &str {
+        &self.device_id
+    }
+
+    /// Run `f` in one IMMEDIATE transaction on the writer connection, recorded per `mode`.
+    /// Commits when `f` returns Ok, rolls back (changing nothing) when it returns Err.
+    pub fn write_as<T, E: From<StoreError>>(
+        &self,
+        mode: WriteMode,
+        user_id: Option<&str>,
+        f: impl FnOnce(&WriteTx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let mut w = lock(&self.writer);
+        let now = now_ms();
+        {
+            let mut s = lock(&w.state);
+            s.user_id = user_id.map(str::to_string);
+            s.now_ms = now;
+            s.capture = mode == WriteMode::Local;
+            s.audit = mode != WriteMode::Bulk;
+        }
+        let state = w.state.clone();
+        let result = (|| {
+            let tx = w
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::from)?;
+            let wtx = WriteTx {
+                tx,
+                ctx: WriteCtx {
+                    user_id: user_id.map(str::to_string),
+                    now_ms: now,
+                    device_id: self.device_id.clone(),
+                },
+            };
+            let out = f(&wtx)?;
+            wtx.tx.commit().map_err(StoreError::from)?;
+            Ok(out)
+        })();
+        *lock(&state) = ConnState::default();
+        result
+    }
+
+    /// A local write on behalf of `user_id` (audited and captured).
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        user_id: Option<&str>,
+        f: impl FnOnce(&WriteTx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        self.write_as(WriteMode::Local, user_id, f)
+    }
+
+    /// Run `f` on a reader connection (a consistent snapshot if `f` opens a transaction).
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let conn = match lock(&self.readers).pop() {
+            Some(c) => c,
+            None => open_keyed(
+                &self.path,
+                &self.key,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?,
+        };
+        let out = f(&conn);
+        let mut pool = lock(&self.readers);
+        if pool.len() < 4 {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Current HLC of this device (for diagnostics and the sync issue).
+    pub fn hlc(&self) -> Hlc {
+        *lock(&self.hlc)
+    }
+
+    /// `PRAGMA integrity_check` and `PRAGMA cipher_integrity_check`; returns the problems found.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let w = lock(&self.writer);
+        let mut problems = Vec::new();
+        let mut stmt = w.conn.prepare("PRAGMA integrity_check")?;
+        for r in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            let r = r?;
+            if r != "ok" {
+                problems.push(r);
+            }
+        }
+        let mut stmt = w.conn.prepare("PRAGMA cipher_integrity_check")?;
+        for r in stmt.query_map([], |r| r.get::<_, String>(0))? {
+            problems.push(format!("cipher: {}", r?));
+        }
+        Ok(problems)
+    }
+
+    /// Verify the audit chain.
+    pub fn verify_audit(&self) -> Result<audit::VerifyReport> {
+        self.read(|c| audit::verify(c))
+    }
+
+    /// Online backup to `dest` (encrypted with the same key). `progress(done_pages, total_pages)`
+    /// is called as it goes; returning false cancels (the partial file is removed).
+    pub fn backup_to(&self, dest: &Path, mut progress: impl FnMut(i32, i32) -> bool) -> Result<()> {
+        if dest.exists() {
+            return Err(StoreError::AlreadyExists(dest.to_path_buf()));
+        }
+        let tmp = dest.with_extension("partial");
+        let _ = std::fs::remove_file(&tmp);
+        let mut run = || -> Result<()> {
+            let src = open_keyed(
+                &self.path,
+                &self.key,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            let mut dst = open_keyed(
+                &tmp,
+                &self.key,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            )?;
+            copy_pages(&src, &mut dst, &mut progress)?;
+            dst.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")?;
+            drop(dst);
+            std::fs::rename(&tmp, dest)?;
+            Ok(())
+        };
+        let r = run();
+        if r.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+            let _ = std::fs::remove_file(tmp.with_extension("partial-wal"));
+            let _ = std::fs::remove_file(tmp.with_extension("partial-shm"));
+        }
+        r
+    }
+
+    /// Replace the whole database with the backup at `src` (which must open with this
+    /// database's key and pass the integrity and audit-chain checks first).
+    pub fn restore_from(
+        &self,
+        src: &Path,
+        mut progress: impl FnMut(i32, i32) -> bool,
+    ) -> Result<()> {
+        if !src.exists() {
+            return Err(StoreError::Backup(format!(
+                "{} does not exist",
+                src.display()
+            )));
+        }
+        let source = open_keyed(
+            src,
+            &self.key,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| match e {
+            StoreError::WrongKey { .. } => StoreError::Backup(format!(
+                "{} is not a backup of this database (it does not open with this database's key)",
+                src.display()
+            )),
+            other => other,
+        })?;
+        let ok: String = source.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if ok != "ok" {
+            return Err(StoreError::Backup(format!("the backup is damaged: {ok}")));
+        }
+        let has_audit: Option<String> = source
+            .query_row(
+                "SELECT name FROM sqlite_master WHERE name = 'audit_log'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if has_audit.is_none() {
+            return Err(StoreError::Backup(
+                "the file is not a ClinicDesk backup".into(),
+            ));
+        }
+        let report = audit::verify(&source)?;
+        if !report.ok {
+            return Err(StoreError::Backup(format!(
+                "the backup's audit chain is broken at entry {}",
+                report.first_broken_seq.unwrap_or_default()
+            )));
+        }
+        lock(&self.readers).clear();
+        let mut w = lock(&self.writer);
+        copy_pages(&source, &mut w.conn, &mut progress)?;
+        let last: Option<String> =
+            w.conn
+                .query_row("SELECT max(hlc) FROM change_log", [], |r| r.get(0))?;
+        if let Some(h) = last.as_deref().and_then(Hlc::decode) {
+            let mut cur = lock(&self.hlc);
+            *cur = (*cur).max(h);
+        }
+        Ok(())
+    }
+}
+
+fn copy_pages(
+    src: &Connection,
+    dst: &mut Connection,
+    progress: &mut impl FnMut(i32, i32) -> bool,
+) -> Result<()> {
+    use rusqlite::backup::{Backup, StepResult};
+    let b = Backup::new(src, dst).map_err(|e| StoreError::Backup(e.to_string()))?;
+    loop {
+        let r = b.step(256).map_err(|e| StoreError::Backup(e.to_string()))?;
+        let p = b.progress();
+        if !progress(p.pagecount - p.remaining, p.pagecount) {
+            return Err(StoreError::Backup("cancelled".into()));
+        }
+        match r {
+            StepResult::Done => return Ok(()),
+            StepResult::More => {}
+            StepResult::Busy | StepResult::Locked => std::thread::sleep(Duration::from_millis(20)),
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! ClinicDesk local store: the SQLCipher-encrypted SQLite database, its migrations, the
+//! per-table repositories, change capture (for sync) and the hash-chained audit log.
+//!
+//! Every write goes through [`Store::write`], which opens an IMMEDIATE transaction and tells
+//! the generated triggers who is writing and when; the triggers append the audit entry and the
+//! change-log entry in that same transaction.
+
+pub mod audit;
+mod db;
+pub mod error;
+pub mod hlc;
+pub mod key;
+pub mod table;
+pub mod tables;
+
+pub use db::{now_ms, Store, WriteCtx, WriteMode, WriteTx};
+pub use error::{Result, StoreError};
+pub use key::{DbKey, KeySource, KEY_ENV};
+pub use table::Table;

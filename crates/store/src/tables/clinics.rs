@@ -1,0 +1,33 @@
+use clinicdesk_domain::ClinicId;
+use serde::{Deserialize, Serialize};
+
+use crate::table::{json_text, Table};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clinic {
+    pub id: ClinicId,
+    pub name: String,
+    pub code: String,
+    pub timezone: String,
+    pub address_line1: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub country: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    #[serde(deserialize_with = "json_text")]
+    pub reminder_offsets_minutes: Vec<i64>,
+    pub idle_lock_minutes: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+impl Table for Clinic {
+    const NAME: &'static str = "clinics";
+    const ENTITY: &'static str = "clinic";
+    fn id(&self) -> String {
+        self.id.to_string()
+    }
+}

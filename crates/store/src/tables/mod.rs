@@ -1,0 +1,15 @@
+//! One file per table: the row struct (its serde field names are the column names) and the
+//! queries that map its rows.
+
+pub mod clinics;
+pub mod credential_types;
+pub mod credentials;
+pub mod employers;
+pub mod patient_insurance;
+pub mod patients;
+pub mod payers;
+pub mod rooms;
+pub mod shifts;
+pub mod staff;
+pub mod user_clinic_roles;
+pub mod users;

@@ -1,0 +1,48 @@
+use clinicdesk_domain::PayerId;
+use serde::{Deserialize, Serialize};
+
+use crate::table::{bool_int, Table};
+
+pub const PAYER_TYPES: &[&str] = &[
+    "commercial",
+    "medicare",
+    "medicaid",
+    "workers_comp",
+    "auto",
+    "government",
+    "self_pay",
+    "other",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payer {
+    pub id: PayerId,
+    pub payer_name: String,
+    pub payer_code: Option<String>,
+    pub payer_type: String,
+    pub address_line1: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+    pub fax: Option<String>,
+    pub email: Option<String>,
+    pub website: Option<String>,
+    pub claims_submission_url: Option<String>,
+    pub eligibility_phone: Option<String>,
+    pub authorization_phone: Option<String>,
+    #[serde(deserialize_with = "bool_int")]
+    pub is_active: bool,
+    pub notes: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+impl Table for Payer {
+    const NAME: &'static str = "insurance_payers";
+    const ENTITY: &'static str = "payer";
+    fn id(&self) -> String {
+        self.id.to_string()
+    }
+}

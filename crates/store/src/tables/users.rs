@@ -1,0 +1,39 @@
+use clinicdesk_domain::UserId;
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::table::{bool_int, map_row, Table};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// Argon2id PHC string. Never serialised towards a front door (the API maps to UserView).
+    pub password_hash: String,
+    #[serde(deserialize_with = "bool_int")]
+    pub is_active: bool,
+    pub failed_login_count: i64,
+    pub locked_until: Option<i64>,
+    pub last_login_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+impl Table for User {
+    const NAME: &'static str = "users";
+    const ENTITY: &'static str = "user";
+    fn id(&self) -> String {
+        self.id.to_string()
+    }
+}
+
+pub fn by_username(conn: &Connection, username: &str) -> Result<Option<User>> {
+    Ok(conn
+        .prepare_cached("SELECT * FROM users WHERE username = ?1")?
+        .query_row([username], map_row::<User>)
+        .optional()?)
+}

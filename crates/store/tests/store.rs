@@ -1,0 +1,224 @@
+//! Store tests on real encrypted database files.
+
+use clinicdesk_domain::{ClinicId, ContactMethod, PatientId, Sex};
+use clinicdesk_store::tables::{clinics::Clinic, patients, patients::Patient};
+use clinicdesk_store::{now_ms, table, DbKey, KeySource, Store, StoreError};
+
+fn clinic() -> Clinic {
+    let now = now_ms();
+    Clinic {
+        id: ClinicId::new(),
+        name: "Calgary Downtown".into(),
+        code: "CGY".into(),
+        timezone: "America/Edmonton".into(),
+        address_line1: None,
+        city: Some("Calgary".into()),
+        state: None,
+        postal_code: None,
+        country: None,
+        phone: None,
+        email: None,
+        reminder_offsets_minutes: vec![2880, 120],
+        idle_lock_minutes: 15,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    }
+}
+
+fn patient(clinic: &Clinic, first: &str, last: &str, mrn: &str, phone: &str) -> Patient {
+    let now = now_ms();
+    Patient {
+        id: PatientId::new(),
+        clinic_id: clinic.id,
+        mrn: mrn.into(),
+        first_name: first.into(),
+        last_name: last.into(),
+        middle_name: None,
+        preferred_name: None,
+        date_of_birth: Some(chrono::NaiveDate::from_ymd_opt(1984, 7, 19).unwrap()),
+        sex: Sex::Female,
+        email: None,
+        phone: Some(phone.into()),
+        address_line1: None,
+        city: None,
+        state: None,
+        postal_code: None,
+        preferred_contact_method: ContactMethod::Sms,
+        consent_sms: true,
+        consent_email: false,
+        legacy_id: None,
+        notes: None,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    }
+}
+
+fn new_store(dir: &tempfile::TempDir) -> (Store, KeySource, std::path::PathBuf) {
+    let path = dir.path().join("clinic.db");
+    let keys = KeySource::File(dir.path().join("clinic.key"));
+    (Store::create(&path, &keys).unwrap(), keys, path)
+}
+
+#[test]
+fn writes_are_audited_captured_and_encrypted_on_disk() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (store, keys, path) = new_store(&dir);
+    let c = clinic();
+    let p = patient(
+        &c,
+        "Zephyrine",
+        "Quillfeather",
+        "MRN-1001",
+        "(403) 555-0101",
+    );
+    store.write(Some("u1"), |tx| -> clinicdesk_store::Result<()> {
+        table::insert(&**tx, &c)?;
+        table::insert(&**tx, &p)?;
+        Ok(())
+    })?;
+    let mut p2 = p.clone();
+    p2.phone = Some("403-555-9999".into());
+    store.write(Some("u1"), |tx| table::update(&**tx, &p2))?;
+    store.write(Some("u1"), |tx| {
+        table::soft_delete::<Patient>(&**tx, &p.id.to_string(), now_ms())
+    })?;
+
+    let (audit, changes): (Vec<(String, String, Option<String>)>, i64) =
+        store.read(|c| -> clinicdesk_store::Result<_> {
+            let mut s =
+                c.prepare("SELECT table_name, action, changed_fields FROM audit_log ORDER BY seq")?;
+            let a = s
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<Vec<_>, _>>()?;
+            let n = c.query_row("SELECT count(*) FROM change_log", [], |r| r.get(0))?;
+            Ok((a, n))
+        })?;
+    assert_eq!(audit.len(), 4);
+    assert_eq!(audit[2].1, "update");
+    assert_eq!(audit[2].2.as_deref(), Some(r#"["phone"]"#));
+    assert_eq!(audit[3].1, "soft_delete");
+    assert_eq!(changes, 4);
+    assert!(store.verify_audit()?.ok);
+    drop(store);
+
+    // The name is nowhere in the raw bytes (database, WAL).
+    for f in ["clinic.db", "clinic.db-wal"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(f)) {
+            assert!(
+                !bytes.windows(12).any(|w| w == b"Quillfeather"),
+                "plaintext name in {f}"
+            );
+        }
+    }
+    // Reopen with the right key works; with a wrong key it is refused clearly.
+    let store = Store::open(&path, &keys)?;
+    assert!(store.integrity_check()?.is_empty());
+    drop(store);
+    let err = Store::open(&path, &KeySource::Literal(DbKey::generate()))
+        .err()
+        .expect("wrong key must fail");
+    assert!(matches!(err, StoreError::WrongKey { .. }), "{err}");
+    assert!(err.to_string().contains("key is wrong"));
+    let err = Store::open(&path, &KeySource::File(dir.path().join("missing.key")))
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::MissingKey { .. }), "{err}");
+    Ok(())
+}
+
+#[test]
+fn hard_delete_and_audit_tampering_are_refused_by_sqlite() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (store, _, _) = new_store(&dir);
+    let c = clinic();
+    store.write(None, |tx| table::insert(&**tx, &c))?;
+    let e = store.write(None, |tx| -> clinicdesk_store::Result<usize> {
+        Ok(tx.execute("DELETE FROM clinics", [])?)
+    });
+    assert!(e.unwrap_err().to_string().contains("soft-deleted"));
+    let e = store.write(None, |tx| -> clinicdesk_store::Result<usize> {
+        Ok(tx.execute("UPDATE audit_log SET user_id = 'x'", [])?)
+    });
+    assert!(e.unwrap_err().to_string().contains("append-only"));
+    let e = store.write(None, |tx| -> clinicdesk_store::Result<usize> {
+        Ok(tx.execute("DELETE FROM audit_log", [])?)
+    });
+    assert!(e.unwrap_err().to_string().contains("append-only"));
+    assert!(store.verify_audit()?.ok);
+    Ok(())
+}
+
+#[test]
+fn patient_search_prefix_substring_phone_dob() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (store, _, _) = new_store(&dir);
+    let c = clinic();
+    let a = patient(&c, "Anna", "Smith", "MRN-1", "(403) 555-0101");
+    let b = patient(&c, "Bob", "Goldsmith", "MRN-2", "587 555 0199");
+    let d = patient(&c, "Cleo", "Jones", "MRN-3", "+1 780 555 0123");
+    store.write(None, |tx| -> clinicdesk_store::Result<()> {
+        table::insert(&**tx, &c)?;
+        for p in [&a, &b, &d] {
+            table::insert(&**tx, p)?;
+        }
+        Ok(())
+    })?;
+    let names = |q: &str| -> Vec<String> {
+        store
+            .read(|c| patients::search(c, q, 10))
+            .unwrap()
+            .into_iter()
+            .map(|p| p.last_name)
+            .collect()
+    };
+    assert_eq!(names("smi"), vec!["Smith", "Goldsmith"]); // prefix first, then substring
+    assert_eq!(names("Sm"), vec!["Smith"]); // short: prefix only
+    assert_eq!(names("mrn-3"), vec!["Jones"]);
+    assert_eq!(names("4035550101"), vec!["Smith"]);
+    assert_eq!(names("555-0199"), vec!["Goldsmith"]);
+    assert_eq!(names("anna smith"), vec!["Smith"]);
+    assert_eq!(names("1984-07-19").len(), 3);
+    assert!(names("nobody").is_empty());
+    assert!(names("   ").is_empty());
+    Ok(())
+}
+
+#[test]
+fn backup_and_restore_round_trip() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (store, _, _) = new_store(&dir);
+    let c = clinic();
+    store.write(None, |tx| table::insert(&**tx, &c))?;
+    let backup = dir.path().join("backup.cdbk");
+    let mut calls = 0;
+    store.backup_to(&backup, |_, _| {
+        calls += 1;
+        true
+    })?;
+    assert!(calls > 0);
+    // A change after the backup is undone by the restore.
+    let mut c2 = c.clone();
+    c2.name = "Renamed".into();
+    store.write(None, |tx| table::update(&**tx, &c2))?;
+    store.restore_from(&backup, |_, _| true)?;
+    let name: String = store.read(|x| -> clinicdesk_store::Result<String> {
+        Ok(x.query_row("SELECT name FROM clinics", [], |r| r.get(0))?)
+    })?;
+    assert_eq!(name, "Calgary Downtown");
+    assert!(store.verify_audit()?.ok);
+    // A backup of another database (other key) is refused and changes nothing.
+    let other_dir = tempfile::tempdir()?;
+    let (other, _, _) = new_store(&other_dir);
+    let other_backup = other_dir.path().join("o.cdbk");
+    other.backup_to(&other_backup, |_, _| true)?;
+    let err = store.restore_from(&other_backup, |_, _| true).unwrap_err();
+    assert!(
+        err.to_string().contains("not a backup of this database"),
+        "{err}"
+    );
+    // Backing up onto an existing file is refused.
+    assert!(store.backup_to(&backup, |_, _| true).is_err());
+    Ok(())
+}

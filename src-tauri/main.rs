@@ -1,0 +1,3 @@
+fn main() {
+    clinicdesk_app_lib::run()
+}
