@@ -1,1 +1,56 @@
+//! The ClinicDesk app API: the use cases that every front door (Tauri commands, the CLI) calls.
+//! Each operation parses its input at the boundary, checks the caller's role for the clinic it
+//! touches (a refusal is audited and changes nothing), and runs in one store transaction so that
+//! the change, its audit entries, its change-log entries and its KPI events commit together.
 
+mod access;
+mod auth;
+pub mod bench;
+pub mod demo;
+pub mod error;
+pub mod fields;
+mod ops;
+
+use std::sync::Arc;
+
+use clinicdesk_domain::{ClinicId, Role, UserId};
+use clinicdesk_store::Store;
+use serde::Serialize;
+
+pub use access::Scope;
+pub use auth::{hash_password, LOCKOUT_MINUTES, MAX_FAILED_LOGINS};
+pub use error::{ApiError, ApiResult, ErrorBody};
+pub use fields::Fields;
+pub use ops::*;
+
+/// The application: a handle on the local store. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<Store>,
+}
+
+/// A signed-in user. Roles are re-read from the database for every operation, so a revoked
+/// role takes effect at once; the ones here are for display (navigation).
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub user_id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub roles: Vec<ClinicRole>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ClinicRole {
+    pub clinic_id: ClinicId,
+    pub role: Role,
+}
+
+impl App {
+    pub fn new(store: Arc<Store>) -> Self {
+        App { store }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+}

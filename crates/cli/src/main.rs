@@ -1,1 +1,527 @@
-fn main() {}
+//! `clinicdesk`: the command-line front door for administrators and scripts. Every command is one
+//! call into the app API; errors print one line on stderr and exit non-zero.
+
+mod cli;
+mod output;
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Parser;
+use clinicdesk_api::{App, Fields, ListQuery, Session};
+use clinicdesk_domain::*;
+use clinicdesk_store::{DbKey, KeySource, Store, KEY_ENV};
+
+use cli::*;
+use output::Out;
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    let out = Out { json: args.json };
+    match run(args, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, the message a person can act on.
+            let msg = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn key_source(args: &Cli) -> Result<KeySource> {
+    if let Some(f) = &args.key_file {
+        return Ok(KeySource::File(f.clone()));
+    }
+    if let Ok(hex) = std::env::var(KEY_ENV) {
+        return Ok(KeySource::Literal(
+            DbKey::from_hex(&hex).with_context(|| format!("{KEY_ENV} is malformed"))?,
+        ));
+    }
+    Ok(KeySource::Keyring)
+}
+
+fn db_path(args: &Cli) -> Result<PathBuf> {
+    args.db
+        .clone()
+        .ok_or_else(|| anyhow!("no database given: pass --db PATH or set CLINICDESK_DB"))
+}
+
+/// The password: CLINICDESK_PASSWORD, else the first line of standard input. Never an argument.
+fn read_password() -> Result<String> {
+    if let Ok(p) = std::env::var("CLINICDESK_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let p = line.trim_end_matches(['\n', '\r']).to_string();
+    if p.is_empty() {
+        bail!("no password given: set CLINICDESK_PASSWORD or pass it on standard input");
+    }
+    Ok(p)
+}
+
+fn open(args: &Cli) -> Result<App> {
+    let path = db_path(args)?;
+    let store = Store::open(&path, &key_source(args)?)?;
+    Ok(App::new(Arc::new(store)))
+}
+
+fn login(args: &Cli, app: &App) -> Result<Session> {
+    let user = args.user.clone().ok_or_else(|| {
+        anyhow!("this command needs a user: pass --user NAME or set CLINICDESK_USER")
+    })?;
+    let pw = read_password()?;
+    Ok(app.login(&user, &pw)?)
+}
+
+fn fields(set: &[String], json: &Option<String>) -> Result<Fields> {
+    let mut f = Fields::from_pairs(set)?;
+    if let Some(j) = json {
+        let text = if j == "-" {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+            s
+        } else if let Some(path) = j.strip_prefix('@') {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?
+        } else {
+            j.clone()
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&text).context("--data is not valid JSON")?;
+        for (k, val) in Fields::from_json(&v)?.into_map() {
+            f.set(&k, val);
+        }
+    }
+    Ok(f)
+}
+
+fn list_query(l: &ListArgs) -> Result<ListQuery> {
+    Ok(ListQuery {
+        clinic_id: l.clinic.as_deref().map(ClinicId::parse).transpose()?,
+        q: l.q.clone(),
+        include_deleted: l.include_deleted,
+        limit: l.limit,
+        offset: l.offset,
+    })
+}
+
+fn need<'a>(v: &'a Option<String>, flag: &str) -> Result<&'a str> {
+    v.as_deref()
+        .ok_or_else(|| anyhow!("{flag} is required for this command"))
+}
+
+fn run(args: Cli, out: &Out) -> Result<()> {
+    match &args.command {
+        Command::Init {
+            clinic_name,
+            clinic_code,
+            timezone,
+            admin,
+        } => {
+            let path = db_path(&args)?;
+            // Validate everything before creating any file.
+            let f = Fields::new()
+                .with("name", clinic_name)
+                .with("code", clinic_code)
+                .with("timezone", timezone);
+            ClinicCode::parse(clinic_code)?;
+            TimeZoneName::parse(timezone)?;
+            Name::parse("clinic name", clinic_name)?;
+            Username::parse(admin)?;
+            let pw = read_password()?;
+            validate_password(&pw)?;
+            let store = Store::create(&path, &key_source(&args)?)?;
+            let app = App::new(Arc::new(store));
+            match app.initialise(&f, admin, &pw) {
+                Ok(r) => out.value(
+                    &r,
+                    &format!(
+                        "created {} with clinic {} ({}) and admin {}",
+                        path.display(),
+                        r.clinic.name,
+                        r.clinic.code,
+                        r.admin.username
+                    ),
+                ),
+                Err(e) => {
+                    drop(app);
+                    remove_db(&path);
+                    Err(e.into())
+                }
+            }
+        }
+        Command::Demo { size } => {
+            let size = clinicdesk_api::demo::DemoSize::parse(size)?;
+            let path = db_path(&args)?;
+            let pw = read_password()?;
+            validate_password(&pw)?;
+            let created = !path.exists();
+            let store = if created {
+                Store::create(&path, &key_source(&args)?)?
+            } else {
+                Store::open(&path, &key_source(&args)?)?
+            };
+            let mut last = std::time::Instant::now();
+            let r = clinicdesk_api::demo::generate_demo(
+                &store,
+                size,
+                &pw,
+                &mut |stage, done, total| {
+                    if !out.json && last.elapsed().as_millis() > 1000 {
+                        eprintln!("  {stage}: {done}/{total}");
+                        last = std::time::Instant::now();
+                    }
+                    true
+                },
+            );
+            match r {
+                Ok(r) => out.value(
+                    &r,
+                    &format!(
+                        "generated {} rows in {:.1} s ({:.0} rows/s); sign in as {}",
+                        r.rows_total, r.seconds, r.rows_per_second, r.admin_username
+                    ),
+                ),
+                Err(e) => {
+                    drop(store);
+                    if created {
+                        remove_db(&path);
+                    }
+                    Err(e.into())
+                }
+            }
+        }
+        Command::Backup { file } => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            app.backup(&s, file, |_, _| true)?;
+            out.ok(&format!("backup written to {}", file.display()))
+        }
+        Command::Restore { file } => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            app.restore(&s, file, |_, _| true)?;
+            out.ok(&format!("restored from {}", file.display()))
+        }
+        Command::Audit {
+            action: AuditCmd::Verify,
+        } => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            let r = app.verify_audit(&s)?;
+            if !r.ok {
+                out.value(&r, &format!("{} entries checked", r.entries))?;
+                bail!(
+                    "the audit chain is broken at entry {}: {}",
+                    r.first_broken_seq.unwrap_or_default(),
+                    r.reason.clone().unwrap_or_default()
+                );
+            }
+            out.value(
+                &r,
+                &format!("audit chain intact: {} entries verified", r.entries),
+            )
+        }
+        Command::Bench { iterations, report } => {
+            let path = db_path(&args)?;
+            let r = clinicdesk_api::bench::run_bench(&path, &key_source(&args)?, *iterations)?;
+            let text = r.render();
+            std::fs::write(report, serde_json::to_string_pretty(&r)?)
+                .with_context(|| format!("cannot write {}", report.display()))?;
+            out.value(
+                &r,
+                &format!("{text}\nreport written to {}", report.display()),
+            )
+        }
+        Command::Clinic(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                Crud::Create(a) => out.row(&app.create_clinic(&s, &fields(&a.set, &a.data)?)?),
+                Crud::Get { id } => out.row(&app.get_clinic(&s, ClinicId::parse(id)?)?),
+                Crud::Update(a) => out.row(&app.update_clinic(
+                    &s,
+                    ClinicId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Delete { id } => out.done(
+                    app.delete_clinic(&s, ClinicId::parse(id)?)?,
+                    "clinic deleted",
+                ),
+                Crud::List(l) => out.rows(&app.list_clinics(&s, &list_query(l)?)?),
+            }
+        }
+        Command::User(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                UserCmd::Create(a) => {
+                    let pw = std::env::var("CLINICDESK_NEW_PASSWORD").map_err(|_| {
+                        anyhow!("set CLINICDESK_NEW_PASSWORD to the new user's password")
+                    })?;
+                    out.row(&app.create_user(&s, &fields(&a.set, &a.data)?, &pw)?)
+                }
+                UserCmd::Get { id } => out.row(&app.get_user(&s, UserId::parse(id)?)?),
+                UserCmd::Update(a) => out.row(&app.update_user(
+                    &s,
+                    UserId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                UserCmd::Delete { id } => {
+                    out.done(app.delete_user(&s, UserId::parse(id)?)?, "user deleted")
+                }
+                UserCmd::List(l) => out.rows(&app.list_users(&s, &list_query(l)?)?),
+                UserCmd::SetPassword { id } => {
+                    let pw = std::env::var("CLINICDESK_NEW_PASSWORD")
+                        .map_err(|_| anyhow!("set CLINICDESK_NEW_PASSWORD to the new password"))?;
+                    out.done(
+                        app.set_password(&s, UserId::parse(id)?, &pw)?,
+                        "password changed",
+                    )
+                }
+            }
+        }
+        Command::Role(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                RoleCmd::Grant {
+                    user_id: user,
+                    clinic,
+                    role,
+                } => out.row(&app.grant_role(
+                    &s,
+                    UserId::parse(user)?,
+                    ClinicId::parse(clinic)?,
+                    Role::parse(role)?,
+                )?),
+                RoleCmd::Revoke {
+                    user_id: user,
+                    clinic,
+                    role,
+                } => out.done(
+                    app.revoke_role(
+                        &s,
+                        UserId::parse(user)?,
+                        ClinicId::parse(clinic)?,
+                        Role::parse(role)?,
+                    )?,
+                    "role removed",
+                ),
+                RoleCmd::List { clinic } => {
+                    out.rows(&app.list_roles(&s, ClinicId::parse(clinic)?)?)
+                }
+            }
+        }
+        Command::Staff(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                Crud::Create(a) => out.row(&app.create_staff(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Get { id } => out.row(&app.get_staff(&s, StaffId::parse(id)?)?),
+                Crud::Update(a) => out.row(&app.update_staff(
+                    &s,
+                    StaffId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Delete { id } => out.done(
+                    app.delete_staff(&s, StaffId::parse(id)?)?,
+                    "staff member removed",
+                ),
+                Crud::List(l) => out.rows(&app.list_staff(&s, &list_query(l)?)?),
+            }
+        }
+        Command::CredentialType(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                Crud::Create(a) => {
+                    out.row(&app.create_credential_type(&s, &fields(&a.set, &a.data)?)?)
+                }
+                Crud::Get { id } => {
+                    out.row(&app.get_credential_type(&s, CredentialTypeId::parse(id)?)?)
+                }
+                Crud::Update(a) => out.row(&app.update_credential_type(
+                    &s,
+                    CredentialTypeId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Delete { id } => out.done(
+                    app.delete_credential_type(&s, CredentialTypeId::parse(id)?)?,
+                    "credential type deleted",
+                ),
+                Crud::List(l) => out.rows(&app.list_credential_types(&s, &list_query(l)?)?),
+            }
+        }
+        Command::Credential(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                Crud::Create(a) => out.row(&app.create_credential(
+                    &s,
+                    StaffId::parse(need(&a.staff, "--staff")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Get { id } => out.row(&app.get_credential(&s, CredentialId::parse(id)?)?),
+                Crud::Update(a) => out.row(&app.update_credential(
+                    &s,
+                    CredentialId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Delete { id } => out.done(
+                    app.delete_credential(&s, CredentialId::parse(id)?)?,
+                    "credential removed",
+                ),
+                Crud::List(l) => out.rows(&app.list_credentials(
+                    &s,
+                    l.staff.as_deref().map(StaffId::parse).transpose()?,
+                    &list_query(l)?,
+                )?),
+            }
+        }
+        Command::Patient(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                PatientCmd::Create(a) => out.row(&app.create_patient(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                PatientCmd::Get { id } => out.row(&app.get_patient(&s, PatientId::parse(id)?)?),
+                PatientCmd::Update(a) => out.row(&app.update_patient(
+                    &s,
+                    PatientId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                PatientCmd::Delete { id } => out.done(
+                    app.delete_patient(&s, PatientId::parse(id)?)?,
+                    "patient record deleted",
+                ),
+                PatientCmd::Search { query, limit } => {
+                    out.rows(&app.search_patients(&s, query, *limit)?)
+                }
+            }
+        }
+        Command::Insurance(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                InsuranceCmd::Add(a) => out.row(&app.add_patient_insurance(
+                    &s,
+                    PatientId::parse(need(&a.patient, "--patient")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                InsuranceCmd::Update(a) => out.row(&app.update_patient_insurance(
+                    &s,
+                    PatientInsuranceId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                InsuranceCmd::Delete { id } => out.done(
+                    app.delete_patient_insurance(&s, PatientInsuranceId::parse(id)?)?,
+                    "policy removed",
+                ),
+                InsuranceCmd::List { patient } => {
+                    out.rows(&app.list_patient_insurance(&s, PatientId::parse(patient)?)?)
+                }
+            }
+        }
+        Command::Employer(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                Crud::Create(a) => out.row(&app.create_employer(&s, &fields(&a.set, &a.data)?)?),
+                Crud::Get { id } => out.row(&app.get_employer(&s, EmployerId::parse(id)?)?),
+                Crud::Update(a) => out.row(&app.update_employer(
+                    &s,
+                    EmployerId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Delete { id } => out.done(
+                    app.delete_employer(&s, EmployerId::parse(id)?)?,
+                    "employer deleted",
+                ),
+                Crud::List(l) => out.rows(&app.list_employers(&s, &list_query(l)?)?),
+            }
+        }
+        Command::Payer(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                Crud::Create(a) => out.row(&app.create_payer(&s, &fields(&a.set, &a.data)?)?),
+                Crud::Get { id } => out.row(&app.get_payer(&s, PayerId::parse(id)?)?),
+                Crud::Update(a) => out.row(&app.update_payer(
+                    &s,
+                    PayerId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Delete { id } => {
+                    out.done(app.delete_payer(&s, PayerId::parse(id)?)?, "payer deleted")
+                }
+                Crud::List(l) => out.rows(&app.list_payers(&s, &list_query(l)?)?),
+            }
+        }
+        Command::Room(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                Crud::Create(a) => out.row(&app.create_room(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Get { id } => out.row(&app.get_room(&s, RoomId::parse(id)?)?),
+                Crud::Update(a) => out.row(&app.update_room(
+                    &s,
+                    RoomId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Delete { id } => {
+                    out.done(app.delete_room(&s, RoomId::parse(id)?)?, "room deleted")
+                }
+                Crud::List(l) => out.rows(&app.list_rooms(&s, &list_query(l)?)?),
+            }
+        }
+        Command::ShiftTemplate(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                Crud::Create(a) => out.row(&app.create_shift_template(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Get { id } => out.row(&app.get_shift_template(&s, ShiftId::parse(id)?)?),
+                Crud::Update(a) => out.row(&app.update_shift_template(
+                    &s,
+                    ShiftId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                Crud::Delete { id } => out.done(
+                    app.delete_shift_template(&s, ShiftId::parse(id)?)?,
+                    "shift template deleted",
+                ),
+                Crud::List(l) => out.rows(&app.list_shift_templates(&s, &list_query(l)?)?),
+            }
+        }
+    }
+}
+
+fn remove_db(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+}

@@ -52,14 +52,13 @@ pub fn entry_hash(h: &HashInput<'_>) -> String {
 /// Runs in its own statement; call it inside the transaction it belongs to.
 pub fn append_event(
     conn: &Connection,
-    at: i64,
+    ctx: &crate::WriteCtx,
     table_name: &str,
     row_id: Option<&str>,
     action: &str,
     details: &serde_json::Value,
-    user_id: Option<&str>,
-    device_id: &str,
 ) -> Result<()> {
+    let (at, user_id, device_id) = (ctx.now_ms, ctx.user_id.as_deref(), ctx.device_id.as_str());
     let (seq, prev): (i64, Option<String>) = conn
         .query_row(
             "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",

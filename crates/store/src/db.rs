@@ -237,16 +237,7 @@ impl WriteTx<'_> {
         action: &str,
         details: &serde_json::Value,
     ) -> Result<()> {
-        audit::append_event(
-            &self.tx,
-            self.ctx.now_ms,
-            table,
-            row_id,
-            action,
-            details,
-            self.ctx.user_id.as_deref(),
-            &self.ctx.device_id,
-        )
+        audit::append_event(&self.tx, &self.ctx, table, row_id, action, details)
     }
 }
 
@@ -348,6 +339,16 @@ impl Store {
             s.audit = mode != WriteMode::Bulk;
         }
         let state = w.state.clone();
+        // Bulk loads check their foreign keys once, before commit, instead of row by row.
+        // `foreign_keys` cannot change inside a transaction: set it before BEGIN and restore
+        // it afterwards on every path.
+        let bulk = mode == WriteMode::Bulk;
+        if bulk {
+            if let Err(e) = w.conn.execute_batch("PRAGMA foreign_keys = OFF;") {
+                *lock(&state) = ConnState::default();
+                return Err(StoreError::from(e).into());
+            }
+        }
         let result = (|| {
             let tx = w
                 .conn
@@ -362,10 +363,33 @@ impl Store {
                 },
             };
             let out = f(&wtx)?;
+            if bulk {
+                bulk_foreign_key_check(&wtx)?;
+            }
             wtx.tx.commit().map_err(StoreError::from)?;
             Ok(out)
         })();
         *lock(&state) = ConnState::default();
+        if bulk {
+            // The transaction is over (committed, or rolled back when `wtx` was dropped).
+            let restored = w
+                .conn
+                .execute_batch("PRAGMA foreign_keys = ON;")
+                .map_err(StoreError::from)
+                .and_then(|()| {
+                    let on: bool = w.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+                    if on {
+                        Ok(())
+                    } else {
+                        Err(StoreError::Conflict(
+                            "foreign key enforcement could not be restored".into(),
+                        ))
+                    }
+                });
+            if let (Ok(_), Err(e)) = (&result, restored) {
+                return Err(e.into());
+            }
+        }
         result
     }
 
@@ -424,7 +448,7 @@ impl Store {
 
     /// Verify the audit chain.
     pub fn verify_audit(&self) -> Result<audit::VerifyReport> {
-        self.read(|c| audit::verify(c))
+        self.read(audit::verify)
     }
 
     /// Online backup to `dest` (encrypted with the same key). `progress(done_pages, total_pages)`
@@ -452,7 +476,10 @@ impl Store {
             std::fs::rename(&tmp, dest)?;
             Ok(())
         };
-        let r = run();
+        let r = run().map_err(|e| match e {
+            StoreError::Backup(_) => e,
+            other => StoreError::Backup(format!("cannot write {}: {other}", dest.display())),
+        });
         if r.is_err() {
             let _ = std::fs::remove_file(&tmp);
             let _ = std::fs::remove_file(tmp.with_extension("partial-wal"));
@@ -521,6 +548,21 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// `PRAGMA foreign_key_check` inside a Bulk transaction (written with enforcement off);
+/// any violation fails the write, which then rolls back.
+fn bulk_foreign_key_check(tx: &WriteTx<'_>) -> Result<()> {
+    let mut stmt = tx.prepare("PRAGMA foreign_key_check")?;
+    let mut rows = stmt.query([])?;
+    if let Some(r) = rows.next()? {
+        let table: String = r.get(0)?;
+        let parent: String = r.get(2)?;
+        return Err(StoreError::Conflict(format!(
+            "bulk write broke a foreign key: {table} refers to a missing {parent} row"
+        )));
+    }
+    Ok(())
 }
 
 fn copy_pages(

@@ -74,15 +74,15 @@ fn writes_are_audited_captured_and_encrypted_on_disk() -> anyhow::Result<()> {
         "(403) 555-0101",
     );
     store.write(Some("u1"), |tx| -> clinicdesk_store::Result<()> {
-        table::insert(&**tx, &c)?;
-        table::insert(&**tx, &p)?;
+        table::insert(tx, &c)?;
+        table::insert(tx, &p)?;
         Ok(())
     })?;
     let mut p2 = p.clone();
     p2.phone = Some("403-555-9999".into());
-    store.write(Some("u1"), |tx| table::update(&**tx, &p2))?;
+    store.write(Some("u1"), |tx| table::update(tx, &p2))?;
     store.write(Some("u1"), |tx| {
-        table::soft_delete::<Patient>(&**tx, &p.id.to_string(), now_ms())
+        table::soft_delete::<Patient>(tx, &p.id.to_string(), now_ms())
     })?;
 
     let (audit, changes): (Vec<(String, String, Option<String>)>, i64) =
@@ -133,7 +133,7 @@ fn hard_delete_and_audit_tampering_are_refused_by_sqlite() -> anyhow::Result<()>
     let dir = tempfile::tempdir()?;
     let (store, _, _) = new_store(&dir);
     let c = clinic();
-    store.write(None, |tx| table::insert(&**tx, &c))?;
+    store.write(None, |tx| table::insert(tx, &c))?;
     let e = store.write(None, |tx| -> clinicdesk_store::Result<usize> {
         Ok(tx.execute("DELETE FROM clinics", [])?)
     });
@@ -159,9 +159,9 @@ fn patient_search_prefix_substring_phone_dob() -> anyhow::Result<()> {
     let b = patient(&c, "Bob", "Goldsmith", "MRN-2", "587 555 0199");
     let d = patient(&c, "Cleo", "Jones", "MRN-3", "+1 780 555 0123");
     store.write(None, |tx| -> clinicdesk_store::Result<()> {
-        table::insert(&**tx, &c)?;
+        table::insert(tx, &c)?;
         for p in [&a, &b, &d] {
-            table::insert(&**tx, p)?;
+            table::insert(tx, p)?;
         }
         Ok(())
     })?;
@@ -190,7 +190,7 @@ fn backup_and_restore_round_trip() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let (store, _, _) = new_store(&dir);
     let c = clinic();
-    store.write(None, |tx| table::insert(&**tx, &c))?;
+    store.write(None, |tx| table::insert(tx, &c))?;
     let backup = dir.path().join("backup.cdbk");
     let mut calls = 0;
     store.backup_to(&backup, |_, _| {
@@ -201,7 +201,7 @@ fn backup_and_restore_round_trip() -> anyhow::Result<()> {
     // A change after the backup is undone by the restore.
     let mut c2 = c.clone();
     c2.name = "Renamed".into();
-    store.write(None, |tx| table::update(&**tx, &c2))?;
+    store.write(None, |tx| table::update(tx, &c2))?;
     store.restore_from(&backup, |_, _| true)?;
     let name: String = store.read(|x| -> clinicdesk_store::Result<String> {
         Ok(x.query_row("SELECT name FROM clinics", [], |r| r.get(0))?)
@@ -220,5 +220,44 @@ fn backup_and_restore_round_trip() -> anyhow::Result<()> {
     );
     // Backing up onto an existing file is refused.
     assert!(store.backup_to(&backup, |_, _| true).is_err());
+    Ok(())
+}
+
+#[test]
+fn tampering_underneath_the_app_is_reported_by_verify() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (store, keys, path) = new_store(&dir);
+    let c = clinic();
+    store.write(Some("u1"), |tx| table::insert(tx, &c))?;
+    for i in 0..5 {
+        let mut c2 = c.clone();
+        c2.name = format!("Clinic {i}");
+        c2.updated_at += i + 1;
+        store.write(Some("u1"), |tx| table::update(tx, &c2))?;
+    }
+    assert_eq!(
+        store.verify_audit()?,
+        clinicdesk_store::audit::VerifyReport {
+            entries: 6,
+            ok: true,
+            first_broken_seq: None,
+            reason: None
+        }
+    );
+    drop(store);
+    // Someone with the key edits entry 3 directly, bypassing the append-only trigger.
+    let key = keys.load(&path)?;
+    let raw = rusqlite::Connection::open(&path)?;
+    raw.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))?;
+    raw.execute_batch(
+        "DROP TRIGGER audit_log_no_update;
+         UPDATE audit_log SET new_values = '{\"name\":\"Innocent\"}' WHERE seq = 3;",
+    )?;
+    drop(raw);
+    let store = Store::open(&path, &keys)?;
+    let r = store.verify_audit()?;
+    assert!(!r.ok);
+    assert_eq!(r.first_broken_seq, Some(3));
+    assert!(r.reason.unwrap().contains("altered"));
     Ok(())
 }

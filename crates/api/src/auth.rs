@@ -1,0 +1,123 @@
+//! Local accounts: Argon2id password hashes, sign-in, lock-out after repeated failures.
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use clinicdesk_domain::{validate_password, Username};
+use clinicdesk_store::tables::{user_clinic_roles, users};
+use clinicdesk_store::{now_ms, table};
+
+use crate::error::{ApiError, ApiResult};
+use crate::{App, ClinicRole, Session};
+
+pub const MAX_FAILED_LOGINS: i64 = 5;
+pub const LOCKOUT_MINUTES: i64 = 15;
+
+pub fn hash_password(password: &str) -> ApiResult<String> {
+    validate_password(password)?;
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Conflict(format!("could not hash the password: {e}")))
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash to verify against when the username is unknown, so timing does not tell whether an
+/// account exists.
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
+}
+
+enum Outcome {
+    Ok(Session),
+    Bad,
+    Locked(i64),
+}
+
+impl App {
+    /// Sign in. Five wrong passwords in a row lock the account for 15 minutes; failed sign-ins
+    /// and lock-outs are audited.
+    pub fn login(&self, username: &str, password: &str) -> ApiResult<Session> {
+        let uname = Username::parse(username)
+            .map(|u| u.as_str().to_string())
+            .unwrap_or_else(|_| username.trim().to_lowercase());
+        let user = self.store.read(|c| users::by_username(c, &uname))?;
+        let now = now_ms();
+        let Some(mut user) = user.filter(|u| u.deleted_at.is_none() && u.is_active) else {
+            let _ = verify_password(password, dummy_hash());
+            let details =
+                serde_json::json!({ "username": uname, "reason": "unknown or inactive user" });
+            self.store.write(None, |tx| {
+                tx.audit_event("users", None, "login_failed", &details)
+            })?;
+            return Err(ApiError::BadCredentials);
+        };
+        if let Some(until) = user.locked_until.filter(|u| *u > now) {
+            let details = serde_json::json!({ "username": uname, "reason": "locked" });
+            self.store.write(None, |tx| {
+                tx.audit_event(
+                    "users",
+                    Some(&user.id.to_string()),
+                    "login_failed",
+                    &details,
+                )
+            })?;
+            return Err(ApiError::Locked(fmt_time(until)));
+        }
+        let ok = verify_password(password, &user.password_hash);
+        let outcome = self.store.write(Some(&user.id.to_string()), |tx| -> ApiResult<Outcome> {
+            user.updated_at = tx.ctx.now_ms;
+            if ok {
+                user.failed_login_count = 0;
+                user.locked_until = None;
+                user.last_login_at = Some(tx.ctx.now_ms);
+                table::update(tx, &user)?;
+                tx.audit_event("users", Some(&user.id.to_string()), "login", &serde_json::json!({ "username": uname }))?;
+                let roles = user_clinic_roles::active_for_user(tx, &user.id)?
+                    .into_iter()
+                    .map(|r| ClinicRole { clinic_id: r.clinic_id, role: r.role })
+                    .collect();
+                Ok(Outcome::Ok(Session {
+                    user_id: user.id,
+                    username: user.username.clone(),
+                    display_name: user.display_name.clone(),
+                    roles,
+                }))
+            } else {
+                user.failed_login_count += 1;
+                let locked = user.failed_login_count >= MAX_FAILED_LOGINS;
+                if locked {
+                    user.locked_until = Some(tx.ctx.now_ms + LOCKOUT_MINUTES * 60_000);
+                    user.failed_login_count = 0;
+                }
+                table::update(tx, &user)?;
+                let details = serde_json::json!({ "username": uname, "reason": if locked { "wrong password; account locked" } else { "wrong password" } });
+                tx.audit_event("users", Some(&user.id.to_string()), "login_failed", &details)?;
+                Ok(if locked { Outcome::Locked(user.locked_until.unwrap_or_default()) } else { Outcome::Bad })
+            }
+        })?;
+        match outcome {
+            Outcome::Ok(s) => Ok(s),
+            Outcome::Bad => Err(ApiError::BadCredentials),
+            Outcome::Locked(until) => Err(ApiError::Locked(fmt_time(until))),
+        }
+    }
+}
+
+fn fmt_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}

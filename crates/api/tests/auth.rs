@@ -1,0 +1,119 @@
+//! Sign-in, lock-out, and their audit entries.
+
+mod common;
+
+use clinicdesk_api::{ApiError, Fields, MAX_FAILED_LOGINS};
+use clinicdesk_domain::Role;
+use common::*;
+
+#[test]
+fn wrong_passwords_lock_the_account_and_are_audited() {
+    let w = world();
+    w.user_with("desk", Role::FrontDesk, w.clinic_a);
+    for _ in 0..MAX_FAILED_LOGINS - 1 {
+        assert!(matches!(
+            w.app.login("desk", "wrong password!"),
+            Err(ApiError::BadCredentials)
+        ));
+    }
+    assert!(matches!(
+        w.app.login("desk", "wrong password!"),
+        Err(ApiError::Locked(_))
+    ));
+    // Locked: even the right password is refused until an admin unlocks (or time passes).
+    let e = w.app.login("desk", PW).unwrap_err();
+    assert!(matches!(e, ApiError::Locked(_)), "{e:?}");
+    assert_eq!(e.code(), "account_locked");
+    let id = w.user_id_unchecked("desk");
+    w.app
+        .update_user(&w.admin, id, &Fields::new().with("unlock", "yes"))
+        .unwrap();
+    assert!(w.app.login("desk", PW).is_ok());
+    let actions = w.audit_actions();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "login_failed").count() as i64,
+        MAX_FAILED_LOGINS + 1
+    );
+    assert!(w.app.store().verify_audit().unwrap().ok);
+}
+
+#[test]
+fn unknown_user_and_inactive_user_cannot_sign_in() {
+    let w = world();
+    assert!(matches!(
+        w.app.login("nobody", PW),
+        Err(ApiError::BadCredentials)
+    ));
+    w.user_with("temp", Role::Viewer, w.clinic_a);
+    let id = w.user_id_unchecked("temp");
+    w.app
+        .update_user(&w.admin, id, &Fields::new().with("is_active", "no"))
+        .unwrap();
+    assert!(matches!(
+        w.app.login("temp", PW),
+        Err(ApiError::BadCredentials)
+    ));
+    assert!(
+        w.audit_actions()
+            .iter()
+            .filter(|a| *a == "login_failed")
+            .count()
+            >= 2
+    );
+}
+
+#[test]
+fn passwords_are_argon2id_and_never_in_the_audit_log() {
+    let w = world();
+    let hash: String = w
+        .app
+        .store()
+        .read(|c| -> clinicdesk_store::Result<String> {
+            Ok(c.query_row(
+                "SELECT password_hash FROM users WHERE username='root'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+    let leaked: i64 = w
+        .app
+        .store()
+        .read(|c| -> clinicdesk_store::Result<i64> {
+            Ok(c.query_row("SELECT count(*) FROM audit_log WHERE instr(coalesce(new_values,'') || coalesce(old_values,''), '$argon2id$') > 0", [], |r| r.get(0))?)
+        })
+        .unwrap();
+    assert_eq!(leaked, 0);
+    // Usernames are unique; a short password is refused before anything is written.
+    let before = w.fingerprint();
+    assert!(matches!(
+        w.app
+            .create_user(&w.admin, &Fields::new().with("username", "ROOT"), PW),
+        Err(ApiError::Conflict(_))
+    ));
+    assert!(matches!(
+        w.app
+            .create_user(&w.admin, &Fields::new().with("username", "newbie"), "short"),
+        Err(ApiError::Invalid(_))
+    ));
+    assert_eq!(before, w.fingerprint());
+}
+
+impl World {
+    fn user_id_unchecked(&self, name: &str) -> clinicdesk_domain::UserId {
+        self.app
+            .list_users(
+                &self.admin,
+                &clinicdesk_api::ListQuery {
+                    q: Some(name.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .into_iter()
+            .find(|u| u.username == name)
+            .unwrap()
+            .id
+    }
+}

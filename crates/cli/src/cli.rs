@@ -1,0 +1,211 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// ClinicDesk administration and scripting. Passwords come from CLINICDESK_PASSWORD or the
+/// first line of standard input, never from arguments.
+#[derive(Debug, Parser)]
+#[command(name = "clinicdesk", version, about)]
+pub struct Cli {
+    /// The database file.
+    #[arg(long, global = true, env = "CLINICDESK_DB")]
+    pub db: Option<PathBuf>,
+    /// Keep the database key in this file (64 hex digits, mode 0600) instead of the OS keyring.
+    /// CLINICDESK_DB_KEY may hold the key itself for automation.
+    #[arg(long, global = true, env = "CLINICDESK_DB_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Sign in as this user.
+    #[arg(long, global = true, env = "CLINICDESK_USER")]
+    pub user: Option<String>,
+    /// Print JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new database with its first clinic and admin.
+    Init {
+        #[arg(long)]
+        clinic_name: String,
+        #[arg(long)]
+        clinic_code: String,
+        #[arg(long)]
+        timezone: String,
+        #[arg(long)]
+        admin: String,
+    },
+    /// Fill a new database with realistic demo data (users admin, manager, frontdesk, clinician,
+    /// viewer, all with the given password).
+    Demo {
+        #[arg(long, default_value = "small")]
+        size: String,
+    },
+    /// Online backup to a new file (encrypted with the same key).
+    Backup { file: PathBuf },
+    /// Replace the database with a backup of it.
+    Restore { file: PathBuf },
+    /// Audit log operations.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCmd,
+    },
+    /// Benchmarks on a (demo) database; prints p50/p99 and writes a report file.
+    Bench {
+        #[arg(long, default_value_t = 1000)]
+        iterations: usize,
+        #[arg(long, default_value = "bench-report.json")]
+        report: PathBuf,
+    },
+    #[command(subcommand)]
+    Clinic(Crud),
+    #[command(subcommand)]
+    User(UserCmd),
+    #[command(subcommand)]
+    Role(RoleCmd),
+    #[command(subcommand)]
+    Staff(Crud),
+    #[command(subcommand)]
+    CredentialType(Crud),
+    #[command(subcommand)]
+    Credential(Crud),
+    #[command(subcommand)]
+    Patient(PatientCmd),
+    #[command(subcommand)]
+    Insurance(InsuranceCmd),
+    #[command(subcommand)]
+    Employer(Crud),
+    #[command(subcommand)]
+    Payer(Crud),
+    #[command(subcommand)]
+    Room(Crud),
+    #[command(subcommand)]
+    ShiftTemplate(Crud),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the hash chain; reports the first entry that breaks it.
+    Verify,
+}
+
+/// Field values: `--set name=value` (repeatable; an empty value clears an optional field) and/or
+/// `--data '{...}'` (or `--data @file`, `--data -` for stdin).
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// The record's id (update).
+    pub id: Option<String>,
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// Fields as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub data: Option<String>,
+    #[arg(long)]
+    pub clinic: Option<String>,
+    #[arg(long)]
+    pub staff: Option<String>,
+    #[arg(long)]
+    pub patient: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub clinic: Option<String>,
+    #[arg(long)]
+    pub staff: Option<String>,
+    /// Case-insensitive text filter.
+    #[arg(long)]
+    pub q: Option<String>,
+    #[arg(long)]
+    pub include_deleted: bool,
+    #[arg(long)]
+    pub limit: Option<u32>,
+    #[arg(long)]
+    pub offset: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Crud {
+    Create(WriteArgs),
+    Get { id: String },
+    Update(WriteArgs),
+    Delete { id: String },
+    List(ListArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a user; the password comes from CLINICDESK_NEW_PASSWORD.
+    Create(WriteArgs),
+    Get {
+        id: String,
+    },
+    Update(WriteArgs),
+    Delete {
+        id: String,
+    },
+    List(ListArgs),
+    /// Set a password (from CLINICDESK_NEW_PASSWORD).
+    SetPassword {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCmd {
+    Grant {
+        /// The user's id (see `user list`).
+        #[arg(long)]
+        user_id: String,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        role: String,
+    },
+    Revoke {
+        #[arg(long)]
+        user_id: String,
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        role: String,
+    },
+    List {
+        #[arg(long)]
+        clinic: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatientCmd {
+    Create(WriteArgs),
+    Get {
+        id: String,
+    },
+    Update(WriteArgs),
+    Delete {
+        id: String,
+    },
+    /// Search by name, MRN, phone or date of birth.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InsuranceCmd {
+    Add(WriteArgs),
+    Update(WriteArgs),
+    Delete {
+        id: String,
+    },
+    List {
+        #[arg(long)]
+        patient: String,
+    },
+}

@@ -1,0 +1,808 @@
+//! The `clinicdesk` binary end to end on real encrypted databases: every command, JSON output,
+//! and bad input for every command (clear one-line error, non-zero exit, nothing changed).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const PW: &str = "correct horse battery";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Self {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("c.db")
+    }
+    fn key(&self) -> PathBuf {
+        self.dir.path().join("c.key")
+    }
+    fn cmd(&self, args: &[&str], password: Option<&str>) -> Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_clinicdesk"));
+        c.arg("--db")
+            .arg(self.db())
+            .arg("--key-file")
+            .arg(self.key())
+            .args(args);
+        c.env_remove("CLINICDESK_PASSWORD")
+            .env_remove("CLINICDESK_DB_KEY")
+            .env_remove("CLINICDESK_USER");
+        if let Some(p) = password {
+            c.env("CLINICDESK_PASSWORD", p);
+        }
+        c.env("CLINICDESK_NEW_PASSWORD", "another good password");
+        c.stdin(Stdio::null()).output().unwrap()
+    }
+    /// As the admin, JSON output; must succeed.
+    fn ok(&self, args: &[&str]) -> serde_json::Value {
+        let mut full = vec!["--user", "admin", "--json"];
+        full.extend_from_slice(args);
+        let o = self.cmd(&full, Some(PW));
+        assert!(
+            o.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not JSON ({e}): {}",
+                String::from_utf8_lossy(&o.stdout)
+            )
+        })
+    }
+    /// Must fail with one `error:` line mentioning `needle`, and change nothing.
+    fn bad(&self, args: &[&str], password: Option<&str>, needle: &str) {
+        let before = fingerprint(&self.db(), &self.key());
+        let o = self.cmd(args, password);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} should fail");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "{args:?}: expected one line on stderr, got {err:?}"
+        );
+        assert!(
+            lines[0].starts_with("error: ") || lines[0].starts_with("error:"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.to_lowercase().contains(&needle.to_lowercase()),
+            "{args:?}: expected '{needle}' in {err:?}"
+        );
+        assert_eq!(
+            before,
+            fingerprint(&self.db(), &self.key()),
+            "{args:?} changed data"
+        );
+    }
+    fn init(&self) {
+        let o = self.cmd(
+            &[
+                "init",
+                "--clinic-name",
+                "Calgary Downtown",
+                "--clinic-code",
+                "cgy",
+                "--timezone",
+                "America/Edmonton",
+                "--admin",
+                "admin",
+            ],
+            Some(PW),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+/// Content hash of every table except the audit log (sign-ins and refusals append to it).
+fn fingerprint(db: &Path, key: &Path) -> Option<Vec<(String, u64)>> {
+    if !db.exists() {
+        return None;
+    }
+    let k = std::fs::read_to_string(key).ok()?;
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.execute_batch(&format!("PRAGMA key = \"x'{}'\";", k.trim()))
+        .unwrap();
+    let names: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('audit_log','users') AND name NOT LIKE '%fts%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = Vec::new();
+    for n in names {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // Sign-ins update the users row (failed-attempt counter), which change capture records.
+        let filter = if n == "change_log" {
+            "WHERE table_name <> 'users'"
+        } else {
+            ""
+        };
+        let mut s = c
+            .prepare(&format!("SELECT * FROM {n} {filter} ORDER BY rowid"))
+            .unwrap();
+        let cols = s.column_count();
+        let mut rows = s.query([]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            for i in 0..cols {
+                format!("{:?}", r.get_ref(i).unwrap()).hash(&mut h);
+            }
+        }
+        out.push((n, h.finish()));
+    }
+    Some(out)
+}
+
+#[test]
+fn init_then_every_entity_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let clinics = e.ok(&["clinic", "list"]);
+    let clinic = clinics[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(clinics[0]["code"], "CGY");
+
+    let staff = e.ok(&[
+        "staff",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "first_name=Maya",
+        "--set",
+        "last_name=Singh",
+        "--set",
+        "discipline=Physiotherapy",
+    ]);
+    let staff_id = staff["id"].as_str().unwrap();
+    assert_eq!(staff["discipline"], "physiotherapy");
+    let ct = e.ok(&["credential-type", "create", "--data", r#"{"name":"Physiotherapy licence","code":"pt","required_for_disciplines":"physiotherapy","is_required_for_clinical":true}"#]);
+    assert_eq!(
+        ct["alert_thresholds_days"],
+        serde_json::json!([90, 60, 30, 7, 0])
+    );
+    let cred = e.ok(&[
+        "credential",
+        "create",
+        "--staff",
+        staff_id,
+        "--set",
+        &format!("credential_type_id={}", ct["id"].as_str().unwrap()),
+        "--set",
+        "expiry_date=2027-03-31",
+    ]);
+    assert_eq!(cred["status"], "active");
+    let upd = e.ok(&[
+        "credential",
+        "update",
+        cred["id"].as_str().unwrap(),
+        "--set",
+        "status=suspended",
+    ]);
+    assert_eq!(upd["status"], "suspended");
+
+    let p = e.ok(&[
+        "patient",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "first_name=Zoë",
+        "--set",
+        "last_name=Okafor",
+        "--set",
+        "phone=(403) 555-0142",
+        "--set",
+        "date_of_birth=1988-02-29",
+        "--set",
+        "consent_sms=yes",
+        "--set",
+        "preferred_contact_method=sms",
+    ]);
+    let pid = p["id"].as_str().unwrap();
+    assert!(p["mrn"].as_str().unwrap().starts_with("CGY-"));
+    for q in [
+        "oka",
+        "kaf",
+        "4035550142",
+        "1988-02-29",
+        p["mrn"].as_str().unwrap(),
+    ] {
+        let found = e.ok(&["patient", "search", q]);
+        assert_eq!(found.as_array().unwrap().len(), 1, "search {q}");
+    }
+    let payer = e.ok(&[
+        "payer",
+        "create",
+        "--set",
+        "payer_name=Alberta Blue Cross",
+        "--set",
+        "payer_type=commercial",
+        "--set",
+        "payer_code=abc",
+    ]);
+    let ins = e.ok(&[
+        "insurance",
+        "add",
+        "--patient",
+        pid,
+        "--set",
+        &format!("payer_id={}", payer["id"].as_str().unwrap()),
+        "--set",
+        "policy_number=POL-77",
+    ]);
+    assert_eq!(
+        e.ok(&["insurance", "list", "--patient", pid])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    e.ok(&["insurance", "delete", ins["id"].as_str().unwrap()]);
+    assert_eq!(
+        e.ok(&["insurance", "list", "--patient", pid])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let emp = e.ok(&[
+        "employer",
+        "create",
+        "--set",
+        "employer_name=Suncor",
+        "--set",
+        "employee_count=1200",
+    ]);
+    assert_eq!(emp["employee_count"], 1200);
+    let room = e.ok(&[
+        "room",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "name=Treatment 1",
+    ]);
+    e.ok(&[
+        "room",
+        "update",
+        room["id"].as_str().unwrap(),
+        "--set",
+        "status=maintenance",
+    ]);
+    let shift = e.ok(&[
+        "shift-template",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "name=Night",
+        "--set",
+        "shift_type=night",
+        "--set",
+        "start_time=22:00",
+        "--set",
+        "end_time=06:00",
+    ]);
+    assert_eq!(shift["end_time"], "06:00");
+
+    let u = e.ok(&[
+        "user",
+        "create",
+        "--set",
+        "username=desk1",
+        "--set",
+        "display_name=Front Desk One",
+    ]);
+    e.ok(&[
+        "role",
+        "grant",
+        "--user-id",
+        u["id"].as_str().unwrap(),
+        "--clinic",
+        &clinic,
+        "--role",
+        "front_desk",
+    ]);
+    assert_eq!(
+        e.ok(&["role", "list", "--clinic", &clinic])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // The front desk may register patients but not add staff.
+    let o = e.cmd(
+        &[
+            "--user",
+            "desk1",
+            "staff",
+            "create",
+            "--clinic",
+            &clinic,
+            "--set",
+            "first_name=X",
+            "--set",
+            "last_name=Y",
+        ],
+        Some("another good password"),
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not allowed"));
+
+    e.ok(&["patient", "delete", pid]);
+    assert_eq!(
+        e.ok(&["patient", "search", "okafor"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    let v = e.ok(&["audit", "verify"]);
+    assert_eq!(v["ok"], true);
+    assert!(v["entries"].as_u64().unwrap() > 10);
+
+    let backup = e.dir.path().join("b.cdbk");
+    e.ok(&["backup", backup.to_str().unwrap()]);
+    e.ok(&["clinic", "update", &clinic, "--set", "name=Renamed"]);
+    e.ok(&["restore", backup.to_str().unwrap()]);
+    assert_eq!(
+        e.ok(&["clinic", "get", &clinic])["name"],
+        "Calgary Downtown"
+    );
+}
+
+#[test]
+fn bad_input_for_every_command() {
+    let e = Env::new();
+    // init
+    e.bad(
+        &[
+            "init",
+            "--clinic-name",
+            "X",
+            "--clinic-code",
+            "1",
+            "--timezone",
+            "UTC",
+            "--admin",
+            "admin",
+        ],
+        Some(PW),
+        "code",
+    );
+    e.bad(
+        &[
+            "init",
+            "--clinic-name",
+            "X",
+            "--clinic-code",
+            "ABC",
+            "--timezone",
+            "Mars/Base",
+            "--admin",
+            "admin",
+        ],
+        Some(PW),
+        "IANA",
+    );
+    e.bad(
+        &[
+            "init",
+            "--clinic-name",
+            " ",
+            "--clinic-code",
+            "ABC",
+            "--timezone",
+            "UTC",
+            "--admin",
+            "admin",
+        ],
+        Some(PW),
+        "name",
+    );
+    e.bad(
+        &[
+            "init",
+            "--clinic-name",
+            "X",
+            "--clinic-code",
+            "ABC",
+            "--timezone",
+            "UTC",
+            "--admin",
+            "a",
+        ],
+        Some(PW),
+        "username",
+    );
+    e.bad(
+        &[
+            "init",
+            "--clinic-name",
+            "X",
+            "--clinic-code",
+            "ABC",
+            "--timezone",
+            "UTC",
+            "--admin",
+            "admin",
+        ],
+        None,
+        "password",
+    );
+    e.bad(
+        &[
+            "init",
+            "--clinic-name",
+            "X",
+            "--clinic-code",
+            "ABC",
+            "--timezone",
+            "UTC",
+            "--admin",
+            "admin",
+        ],
+        Some("short"),
+        "password",
+    );
+    assert!(
+        !e.db().exists(),
+        "a refused init must not leave a database behind"
+    );
+    e.init();
+    e.bad(
+        &[
+            "init",
+            "--clinic-name",
+            "X",
+            "--clinic-code",
+            "ABC",
+            "--timezone",
+            "UTC",
+            "--admin",
+            "admin",
+        ],
+        Some(PW),
+        "already exists",
+    );
+    // demo
+    e.bad(&["demo", "--size", "huge"], Some(PW), "size");
+    e.bad(&["demo", "--size", "small"], Some(PW), "empty database");
+    // sign-in and keys
+    e.bad(&["clinic", "list"], Some(PW), "--user");
+    e.bad(
+        &["--user", "admin", "clinic", "list"],
+        Some("wrong password!"),
+        "wrong username or password",
+    );
+    e.bad(
+        &["--user", "nobody", "clinic", "list"],
+        Some(PW),
+        "wrong username or password",
+    );
+    let wrong_key = e.dir.path().join("wrong.key");
+    std::fs::write(&wrong_key, "00".repeat(32)).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
+        .args([
+            "--db",
+            e.db().to_str().unwrap(),
+            "--key-file",
+            wrong_key.to_str().unwrap(),
+            "--user",
+            "admin",
+            "clinic",
+            "list",
+        ])
+        .env("CLINICDESK_PASSWORD", PW)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("key is wrong"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_clinicdesk"))
+        .args([
+            "--db",
+            "/nonexistent/x.db",
+            "--key-file",
+            e.key().to_str().unwrap(),
+            "--user",
+            "admin",
+            "clinic",
+            "list",
+        ])
+        .env("CLINICDESK_PASSWORD", PW)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("does not exist"));
+
+    let admin = |args: &[&str]| -> Vec<String> {
+        let mut v = vec!["--user".to_string(), "admin".to_string()];
+        v.extend(args.iter().map(|s| s.to_string()));
+        v
+    };
+    let clinic = e.ok(&["clinic", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            admin(&[
+                "clinic",
+                "create",
+                "--set",
+                "name=X",
+                "--set",
+                "code=CGY",
+                "--set",
+                "timezone=UTC",
+            ]),
+            "already exists",
+        ),
+        (admin(&["clinic", "get", "not-an-id"]), "not a valid id"),
+        (
+            admin(&["clinic", "update", &clinic, "--set", "timezone=Nowhere"]),
+            "IANA",
+        ),
+        (
+            admin(&["clinic", "update", &clinic, "--set", "idle_lock_minutes=0"]),
+            "idle_lock_minutes",
+        ),
+        (
+            admin(&["clinic", "delete", "0190ffff-0000-7000-8000-000000000000"]),
+            "not found",
+        ),
+        (
+            admin(&["user", "create", "--set", "username=x"]),
+            "username",
+        ),
+        (
+            admin(&[
+                "user",
+                "update",
+                "0190ffff-0000-7000-8000-000000000000",
+                "--set",
+                "display_name=Y",
+            ]),
+            "not found",
+        ),
+        (
+            admin(&[
+                "role",
+                "grant",
+                "--user-id",
+                "0190ffff-0000-7000-8000-000000000000",
+                "--clinic",
+                &clinic,
+                "--role",
+                "king",
+            ]),
+            "role",
+        ),
+        (
+            admin(&[
+                "staff",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "first_name=A",
+            ]),
+            "last_name",
+        ),
+        (
+            admin(&[
+                "staff",
+                "create",
+                "--set",
+                "first_name=A",
+                "--set",
+                "last_name=B",
+            ]),
+            "--clinic",
+        ),
+        (
+            admin(&[
+                "staff",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "first_name=A",
+                "--set",
+                "last_name=B",
+                "--set",
+                "hire_date=yesterday",
+            ]),
+            "hire_date",
+        ),
+        (
+            admin(&["credential-type", "create", "--set", "name=X"]),
+            "code",
+        ),
+        (
+            admin(&[
+                "credential",
+                "create",
+                "--staff",
+                "0190ffff-0000-7000-8000-000000000000",
+                "--set",
+                "x=y",
+            ]),
+            "not found",
+        ),
+        (
+            admin(&[
+                "patient",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "first_name=A",
+                "--set",
+                "last_name=B",
+                "--set",
+                "sex=banana",
+            ]),
+            "sex",
+        ),
+        (
+            admin(&[
+                "patient",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "first_name=A",
+                "--set",
+                "last_name=B",
+                "--set",
+                "shoe_size=9",
+            ]),
+            "unknown field",
+        ),
+        (
+            admin(&[
+                "patient",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "first_nameA",
+            ]),
+            "name=value",
+        ),
+        (
+            admin(&[
+                "patient",
+                "create",
+                "--clinic",
+                &clinic,
+                "--data",
+                "{not json",
+            ]),
+            "not valid JSON",
+        ),
+        (
+            admin(&["patient", "get", "0190ffff-0000-7000-8000-000000000000"]),
+            "not found",
+        ),
+        (
+            admin(&[
+                "insurance",
+                "add",
+                "--patient",
+                "0190ffff-0000-7000-8000-000000000000",
+                "--set",
+                "policy_number=1",
+            ]),
+            "not found",
+        ),
+        (
+            admin(&[
+                "employer",
+                "create",
+                "--set",
+                "employer_name=E",
+                "--set",
+                "employee_count=-5",
+            ]),
+            "employee_count",
+        ),
+        (
+            admin(&[
+                "payer",
+                "create",
+                "--set",
+                "payer_name=P",
+                "--set",
+                "email=nope",
+            ]),
+            "email",
+        ),
+        (
+            admin(&[
+                "room",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "name=R",
+                "--set",
+                "capacity=0",
+            ]),
+            "capacity",
+        ),
+        (
+            admin(&[
+                "shift-template",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "name=S",
+                "--set",
+                "start_time=9am",
+                "--set",
+                "end_time=17:00",
+            ]),
+            "start_time",
+        ),
+        (admin(&["backup", "/nonexistent-dir/b.db"]), "backup"),
+        (
+            admin(&["restore", e.key().to_str().unwrap()]),
+            "not a backup of this database",
+        ),
+        (admin(&["restore", "/nonexistent.cdbk"]), "does not exist"),
+    ];
+    for (args, needle) in cases {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        e.bad(&refs, Some(PW), needle);
+    }
+    let backup = e.dir.path().join("b.cdbk");
+    e.ok(&["backup", backup.to_str().unwrap()]);
+    e.bad(
+        &["--user", "admin", "backup", backup.to_str().unwrap()],
+        Some(PW),
+        "already exists",
+    );
+}
+
+#[test]
+fn audit_verify_reports_tampering_with_nonzero_exit() {
+    let e = Env::new();
+    e.init();
+    let clinic = e.ok(&["clinic", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for i in 0..3 {
+        e.ok(&[
+            "room",
+            "create",
+            "--clinic",
+            &clinic,
+            "--set",
+            &format!("name=Room {i}"),
+        ]);
+    }
+    let k = std::fs::read_to_string(e.key()).unwrap();
+    let c = rusqlite::Connection::open(e.db()).unwrap();
+    c.execute_batch(&format!("PRAGMA key = \"x'{}'\"; DROP TRIGGER audit_log_no_update; UPDATE audit_log SET user_id = 'someone-else' WHERE seq = 4;", k.trim())).unwrap();
+    drop(c);
+    let o = e.cmd(&["--user", "admin", "audit", "verify"], Some(PW));
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("broken at entry 4"), "{err}");
+}
