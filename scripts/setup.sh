@@ -20,7 +20,8 @@ fi
 command -v cargo >/dev/null || { echo "setup: Rust is missing: install it with rustup (https://rustup.rs)" >&2; exit 1; }
 command -v npm >/dev/null || { echo "setup: Node.js/npm is missing: install Node.js 20+" >&2; exit 1; }
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm install"
+  # `npm install` (not `npm ci`): the lock file keeps only this platform's optional packages.
+  npm install --no-audit --no-fund --loglevel=error
 fi
