@@ -102,6 +102,7 @@ fn fixtures(w: &World, n: usize) -> Fx {
         .create_user(a, &Fields::new().with("username", format!("other{n}")), PW)
         .unwrap()
         .id;
+    app.grant_role(a, other_user, c, Role::Viewer).unwrap();
     Fx {
         staff,
         patient,
@@ -166,7 +167,7 @@ fn matrix() -> Vec<(&'static str, &'static [Role], Op)> {
             a.delete_user(s, f.other_user)
         }),
         ("grant role", ADMIN, |a, s, f, w| {
-            a.grant_role(s, f.other_user, w.clinic_a, Role::Viewer)
+            a.grant_role(s, f.other_user, w.clinic_a, Role::Clinician)
                 .map(drop)
         }),
         ("list roles", ADMIN, |a, s, _, w| {
@@ -334,6 +335,45 @@ fn matrix() -> Vec<(&'static str, &'static [Role], Op)> {
                 &w.dir.path().join(format!("b{}.db", rand_suffix())),
                 |_, _| true,
             )
+        }),
+        ("list clinics", ALL, |a, s, _, _| {
+            a.list_clinics(s, &ListQuery::default()).map(drop)
+        }),
+        ("get other user", ADMIN, |a, s, f, _| {
+            a.get_user(s, f.other_user).map(drop)
+        }),
+        ("set other's password", ADMIN, |a, s, f, _| {
+            a.set_password(s, f.other_user, "a brand new password")
+        }),
+        ("revoke role", ADMIN, |a, s, f, w| {
+            a.revoke_role(s, f.other_user, w.clinic_a, Role::Viewer)
+        }),
+        ("list staff", ALL, |a, s, _, _| {
+            a.list_staff(s, &ListQuery::default()).map(drop)
+        }),
+        ("list credentials", ALL, |a, s, f, _| {
+            a.list_credentials(s, Some(f.staff.id), &ListQuery::default())
+                .map(drop)
+        }),
+        ("get credential type", ALL, |a, s, f, _| {
+            a.get_credential_type(s, f.ctype.id).map(drop)
+        }),
+        ("list employers", ALL, |a, s, _, _| {
+            a.list_employers(s, &ListQuery::default()).map(drop)
+        }),
+        ("get payer", ALL, |a, s, f, _| {
+            a.get_payer(s, f.payer.id).map(drop)
+        }),
+        ("get room", ALL, |a, s, f, _| {
+            a.get_room(s, f.room.id).map(drop)
+        }),
+        ("list shift templates", ALL, |a, s, _, _| {
+            a.list_shift_templates(s, &ListQuery::default()).map(drop)
+        }),
+        ("restore", ADMIN, |a, s, _, w| {
+            let b = w.dir.path().join(format!("r{}.db", rand_suffix()));
+            w.app.backup(&w.admin, &b, |_, _| true)?;
+            a.restore(s, &b, |_, _| true)
         }),
     ]
 }

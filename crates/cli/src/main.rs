@@ -19,7 +19,10 @@ use cli::*;
 use output::Out;
 
 fn main() -> ExitCode {
-    let args = Cli::parse();
+    let args = match Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => return usage_error(e),
+    };
     let out = Out { json: args.json };
     match run(args, &out) {
         Ok(()) => ExitCode::SUCCESS,
@@ -28,6 +31,27 @@ fn main() -> ExitCode {
             let msg = format!("{e:#}").replace('\n', " ");
             eprintln!("error: {msg}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// Help and version print as usual; every usage error is one line on stderr, exit code 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprintln!("error: a command is required (see clinicdesk --help)");
+            ExitCode::from(2)
+        }
+        _ => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("error: {} (see --help)", first.trim_start_matches("error: ").trim());
+            ExitCode::from(2)
         }
     }
 }

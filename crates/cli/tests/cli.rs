@@ -765,6 +765,62 @@ fn bad_input_for_every_command() {
             "not a backup of this database",
         ),
         (admin(&["restore", "/nonexistent.cdbk"]), "does not exist"),
+        (
+            admin(&["staff", "list", "--clinic", "nope"]),
+            "not a valid id",
+        ),
+        (admin(&["room", "list", "--limit", "ten"]), "invalid value"),
+        (
+            admin(&[
+                "insurance",
+                "list",
+                "--patient",
+                "0190ffff-0000-7000-8000-000000000000",
+            ]),
+            "not found",
+        ),
+        (
+            admin(&[
+                "role",
+                "revoke",
+                "--user-id",
+                "0190ffff-0000-7000-8000-000000000000",
+                "--clinic",
+                &clinic,
+                "--role",
+                "viewer",
+            ]),
+            "no viewer role",
+        ),
+        (
+            admin(&[
+                "user",
+                "set-password",
+                "0190ffff-0000-7000-8000-000000000000",
+            ]),
+            "not found",
+        ),
+        (
+            admin(&[
+                "credential",
+                "update",
+                "0190ffff-0000-7000-8000-000000000000",
+                "--set",
+                "status=active",
+            ]),
+            "not found",
+        ),
+        (admin(&["audit", "bogus"]), "unrecognized subcommand"),
+        (admin(&["bench", "--iterations", "x"]), "invalid value"),
+        (
+            vec![
+                "--user".into(),
+                "viewer1".into(),
+                "audit".into(),
+                "verify".into(),
+            ],
+            "wrong username or password",
+        ),
     ];
     for (args, needle) in cases {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -261,3 +261,46 @@ fn tampering_underneath_the_app_is_reported_by_verify() -> anyhow::Result<()> {
     assert!(r.reason.unwrap().contains("altered"));
     Ok(())
 }
+
+#[test]
+fn remote_changes_are_audited_but_not_captured_again() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (store, _, _) = new_store(&dir);
+    let c = clinic();
+    store.write(Some("local-user"), |tx| table::insert(tx, &c))?;
+    let counts = |s: &Store| -> (i64, i64) {
+        s.read(|x| -> clinicdesk_store::Result<(i64, i64)> {
+            Ok((
+                x.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?,
+                x.query_row("SELECT count(*) FROM change_log", [], |r| r.get(0))?,
+            ))
+        })
+        .unwrap()
+    };
+    assert_eq!(counts(&store), (1, 1));
+    // A change pulled from another PC is applied without being captured for sending again.
+    let mut c2 = c.clone();
+    c2.name = "Renamed on another PC".into();
+    store.write_as(
+        clinicdesk_store::WriteMode::Remote,
+        Some("remote-user"),
+        |tx| table::update(tx, &c2),
+    )?;
+    assert_eq!(counts(&store), (2, 1));
+    // Change-log entries carry an increasing HLC and this device's id.
+    let mut c3 = c2.clone();
+    c3.name = "Local again".into();
+    store.write(Some("local-user"), |tx| table::update(tx, &c3))?;
+    let rows: Vec<(String, String, String)> = store.read(|x| -> clinicdesk_store::Result<_> {
+        let mut s = x.prepare("SELECT hlc, device_id, columns FROM change_log ORDER BY seq")?;
+        let v = s
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(v)
+    })?;
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].0 < rows[1].0);
+    assert!(rows.iter().all(|r| r.1 == store.device_id()));
+    assert_eq!(rows[1].2, r#"{"name":"Local again"}"#);
+    Ok(())
+}
