@@ -50,7 +50,10 @@ fn usage_error(e: clap::Error) -> ExitCode {
         _ => {
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("error: {} (see --help)", first.trim_start_matches("error: ").trim());
+            eprintln!(
+                "error: {} (see --help)",
+                first.trim_start_matches("error: ").trim()
+            );
             ExitCode::from(2)
         }
     }
