@@ -6,7 +6,7 @@ use tauri::State;
 
 use crate::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct AppInfo {
     pub version: String,
     pub database: String,
@@ -15,6 +15,7 @@ pub struct AppInfo {
 }
 
 #[tauri::command]
+#[specta::specta]
 pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, ErrorBody> {
     let app = state.app().map_err(|e| e.body())?;
     Ok(AppInfo {
@@ -26,6 +27,7 @@ pub fn app_info(state: State<'_, AppState>) -> Result<AppInfo, ErrorBody> {
 }
 
 #[tauri::command(async)]
+#[specta::specta]
 pub fn login(
     state: State<'_, AppState>,
     username: String,

@@ -5,7 +5,24 @@ mod state;
 
 pub use state::{open_store, AppState, DbLocation};
 
+/// The typed IPC surface: every command the UI may call. `ui/src/bindings.ts` is generated
+/// from it (`cargo test --test bindings`, which fails when the committed file is stale).
+pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
+        commands::app_info,
+        commands::login
+    ])
+}
+
+/// Render the TypeScript bindings.
+pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
+    ipc()
+        .export(specta_typescript::Typescript::default().header("// Generated from the Rust commands by tauri-specta: do not edit. Regenerate with\n// UPDATE_BINDINGS=1 cargo test --test bindings\n"), path)
+        .map_err(|e| e.to_string())
+}
+
 pub fn run() {
+    let ipc = ipc();
     tauri::Builder::default()
         .setup(|app| {
             use tauri::Manager;
@@ -13,10 +30,7 @@ pub fn run() {
             app.manage(AppState::new(loc));
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::login
-        ])
+        .invoke_handler(ipc.invoke_handler())
         .run(tauri::generate_context!())
         .expect("error while running ClinicDesk");
 }

@@ -1,26 +1,7 @@
-import { invoke } from "@tauri-apps/api/core";
+import { commands, type ErrorBody } from "./bindings";
 
 // Minimal shell for the foundation issue: shows the database status and signs in. The desktop
 // app issue replaces this with the front-desk and manager screens.
-
-interface AppInfo {
-  version: string;
-  database: string;
-  initialised: boolean;
-  device_id: string;
-}
-
-interface ErrorBody {
-  code: string;
-  message: string;
-}
-
-interface Session {
-  user_id: string;
-  username: string;
-  display_name: string;
-  roles: { clinic_id: string; role: string }[];
-}
 
 function el<T extends HTMLElement>(id: string): T {
   const e = document.getElementById(id);
@@ -28,37 +9,33 @@ function el<T extends HTMLElement>(id: string): T {
   return e as T;
 }
 
-function errorText(e: unknown): string {
-  const b = e as Partial<ErrorBody>;
-  return typeof b?.message === "string" ? b.message : String(e);
+function errorText(e: ErrorBody): string {
+  return e.message;
 }
 
 async function start(): Promise<void> {
   const status = el<HTMLParagraphElement>("status");
-  try {
-    const info = await invoke<AppInfo>("app_info");
-    status.textContent = info.initialised
-      ? `ClinicDesk ${info.version} — database ${info.database}`
-      : `ClinicDesk ${info.version} — new database; set it up with: clinicdesk init`;
-    el<HTMLFormElement>("signin").hidden = !info.initialised;
-  } catch (e) {
-    status.textContent = `The clinic database could not be opened: ${errorText(e)}`;
+  const info = await commands.appInfo();
+  if (info.status === "error") {
+    status.textContent = `The clinic database could not be opened: ${errorText(info.error)}`;
+    return;
   }
+  status.textContent = info.data.initialised
+    ? `ClinicDesk ${info.data.version} — database ${info.data.database}`
+    : `ClinicDesk ${info.data.version} — new database; set it up with: clinicdesk init`;
+  el<HTMLFormElement>("signin").hidden = !info.data.initialised;
   el<HTMLFormElement>("signin").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const form = new FormData(ev.target as HTMLFormElement);
     const err = el<HTMLParagraphElement>("signin-error");
     err.textContent = "";
-    try {
-      const s = await invoke<Session>("login", {
-        username: String(form.get("username") ?? ""),
-        password: String(form.get("password") ?? ""),
-      });
-      status.textContent = `Signed in as ${s.display_name} (${s.roles.map((r) => r.role).join(", ")})`;
-      el<HTMLFormElement>("signin").hidden = true;
-    } catch (e) {
-      err.textContent = errorText(e);
+    const r = await commands.login(String(form.get("username") ?? ""), String(form.get("password") ?? ""));
+    if (r.status === "error") {
+      err.textContent = errorText(r.error);
+      return;
     }
+    status.textContent = `Signed in as ${r.data.display_name} (${r.data.roles.map((x) => x.role).join(", ")})`;
+    el<HTMLFormElement>("signin").hidden = true;
   });
 }
 

@@ -65,7 +65,7 @@ impl ApiError {
 }
 
 /// What a front door hands to its user for any error.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, specta::Type)]
 pub struct ErrorBody {
     pub code: String,
     pub message: String,

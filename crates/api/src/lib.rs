@@ -31,7 +31,7 @@ pub struct App {
 
 /// A signed-in user. Roles are re-read from the database for every operation, so a revoked
 /// role takes effect at once; the ones here are for display (navigation).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct Session {
     pub user_id: UserId,
     pub username: String,
@@ -39,7 +39,7 @@ pub struct Session {
     pub roles: Vec<ClinicRole>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, specta::Type)]
 pub struct ClinicRole {
     pub clinic_id: ClinicId,
     pub role: Role,

@@ -10,6 +10,8 @@ pub mod access;
 pub mod error;
 pub mod ids;
 pub mod kinds;
+pub mod recurrence;
+pub mod schedule;
 pub mod status;
 pub mod validate;
 
@@ -17,5 +19,7 @@ pub use access::*;
 pub use error::*;
 pub use ids::*;
 pub use kinds::*;
+pub use recurrence::*;
+pub use schedule::*;
 pub use status::*;
 pub use validate::*;

@@ -1,6 +1,9 @@
 //! One file per table: the row struct (its serde field names are the column names) and the
 //! queries that map its rows.
 
+pub mod appointment_types;
+pub mod appointments;
+pub mod availability_blocks;
 pub mod clinics;
 pub mod credential_types;
 pub mod credentials;
@@ -11,5 +14,6 @@ pub mod payers;
 pub mod rooms;
 pub mod shifts;
 pub mod staff;
+pub mod staff_schedules;
 pub mod user_clinic_roles;
 pub mod users;
