@@ -142,16 +142,25 @@ pub(crate) struct Tuning {
     /// Fill the patient search index after the patients are loaded, with one statement,
     /// instead of through its AFTER INSERT trigger.
     pub fts_after_load: bool,
+    /// Helper threads for the sorts of CREATE INDEX during the run (`PRAGMA threads`);
+    /// restored afterwards.
+    pub sort_threads: i64,
 }
 
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
-            drop_indexes: &["ix_appointments_patient_time"],
+            drop_indexes: &[
+                "ix_appointments_clinic_time",
+                "ix_appointments_provider_time",
+                "ix_appointments_patient_time",
+                "ix_appointments_room_time",
+            ],
             fts_hash_mib: 64,
-            cache_mib: 256,
+            cache_mib: 1536,
             suspend_bulk_triggers: true,
             fts_after_load: true,
+            sort_threads: 0,
         }
     }
 }
@@ -238,9 +247,11 @@ pub(crate) fn generate_with(
     let counts = store.write_as(WriteMode::Bulk, None, |tx| {
         refuse_if_not_empty(tx)?;
         let old_cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        let old_threads: i64 = tx.query_row("PRAGMA threads", [], |r| r.get(0))?;
         tx.execute_batch(&format!(
-            "PRAGMA cache_size = -{};",
-            tuning.cache_mib * 1024
+            "PRAGMA cache_size = -{}; PRAGMA threads = {};",
+            tuning.cache_mib * 1024,
+            tuning.sort_threads
         ))?;
         let result = (|| {
             let triggers = if tuning.suspend_bulk_triggers {
@@ -253,9 +264,12 @@ pub(crate) fn generate_with(
             for sql in &triggers {
                 tx.execute_batch(sql)?;
             }
+            g.report("commit")?;
             Ok::<_, ApiError>(g.counts)
         })();
-        tx.execute_batch(&format!("PRAGMA cache_size = {old_cache};"))?;
+        tx.execute_batch(&format!(
+            "PRAGMA cache_size = {old_cache}; PRAGMA threads = {old_threads};"
+        ))?;
         let counts = result?;
         let summary: serde_json::Map<String, serde_json::Value> = counts
             .iter()
@@ -1588,7 +1602,7 @@ impl<'c> Batch<'c> {
     fn sql(&self, rows: usize) -> String {
         let row = format!("({})", vec!["?"; self.ncols].join(","));
         format!(
-            "INSERT INTO {} ({}) VALUES {}",
+            "INSERT OR FAIL INTO {} ({}) VALUES {}",
             self.table,
             self.columns,
             vec![row; rows].join(",")
@@ -2760,7 +2774,9 @@ impl Gen<'_, '_> {
     }
 }
 
-/// Appointment rows per multi-row INSERT (19 parameters each).
+/// Appointment rows per multi-row INSERT (19 parameters each). `INSERT OR FAIL`: a
+/// constraint violation still fails the statement (and the whole bulk transaction rolls
+/// back), but SQLite needs no statement journal to undo the statement's earlier rows.
 const APPT_ROWS: usize = 64;
 /// Appointment rows per message from the generator thread.
 const APPT_CHUNK: usize = 1024;
@@ -2796,7 +2812,7 @@ struct ApptPlan<'a> {
 fn appt_sql(rows: usize) -> String {
     let row = format!("({})", vec!["?"; 19].join(","));
     format!(
-        "INSERT INTO appointments (id, clinic_id, patient_id, provider_id, room_id, appointment_type_id,
+        "INSERT OR FAIL INTO appointments (id, clinic_id, patient_id, provider_id, room_id, appointment_type_id,
              start_at, end_at, status, reason, source, cancel_reason, checked_in_at, started_at,
              completed_at, checked_out_at, cancelled_at, created_at, updated_at)
          VALUES {}",
@@ -2963,10 +2979,8 @@ impl ApptPlan<'_> {
                             state,
                         });
                         if chunk.len() == APPT_CHUNK {
-                            let full = std::mem::replace(
-                                &mut chunk,
-                                Vec::with_capacity(APPT_CHUNK),
-                            );
+                            let full =
+                                std::mem::replace(&mut chunk, Vec::with_capacity(APPT_CHUNK));
                             if send.send(full).is_err() {
                                 return emitted;
                             }
@@ -2987,7 +3001,11 @@ impl ApptPlan<'_> {
 /// `patients_fts_ai` trigger (`sql`) inserts for each new row; None if its shape is unexpected.
 fn fts_backfill_sql(sql: &str) -> Option<String> {
     let body = sql.split_once(" BEGIN")?.1.trim();
-    let body = body.strip_suffix("END")?.trim_end().strip_suffix(';')?.trim();
+    let body = body
+        .strip_suffix("END")?
+        .trim_end()
+        .strip_suffix(';')?
+        .trim();
     let values = body
         .strip_prefix("INSERT INTO patients_fts(rowid, search) VALUES (")?
         .strip_suffix(')')?;
@@ -3306,6 +3324,24 @@ mod tests {
         );
         assert_eq!(read(&store), before);
         assert!(store.integrity_check().unwrap().is_empty());
+        // Foreign keys (not enforced row by row during the bulk load) all hold, enforcement is
+        // back on, and the database is back in WAL mode.
+        assert_eq!(
+            count(&store, "SELECT count(*) FROM pragma_foreign_key_check"),
+            0
+        );
+        let pragma = |sql: &str| -> String {
+            store
+                .write(None, |tx| {
+                    tx.query_row(sql, [], |r| r.get::<_, rusqlite::types::Value>(0))
+                        .map(|v| format!("{v:?}"))
+                        .map_err(clinicdesk_store::StoreError::from)
+                })
+                .unwrap()
+        };
+        assert_eq!(pragma("PRAGMA foreign_keys"), "Integer(1)");
+        assert_eq!(pragma("PRAGMA journal_mode"), "Text(\"wal\")");
+        assert_eq!(pragma("PRAGMA synchronous"), "Integer(2)");
         // Later local writes are audited and captured again.
         store
             .write(None, |tx| {
@@ -3348,14 +3384,16 @@ mod tests {
                 },
             ),
             (
-                "drop indexes",
+                "drop patient index",
                 Tuning {
-                    drop_indexes: &[
-                        "ix_appointments_clinic_time",
-                        "ix_appointments_provider_time",
-                        "ix_appointments_patient_time",
-                        "ix_appointments_room_time",
-                    ],
+                    drop_indexes: &["ix_appointments_patient_time"],
+                    ..Tuning::default()
+                },
+            ),
+            (
+                "sort threads",
+                Tuning {
+                    sort_threads: 1,
                     ..Tuning::default()
                 },
             ),
@@ -3381,9 +3419,9 @@ mod tests {
                 },
             ),
             (
-                "1536 MiB cache",
+                "256 MiB cache",
                 Tuning {
-                    cache_mib: 1536,
+                    cache_mib: 256,
                     ..Tuning::default()
                 },
             ),
@@ -3443,6 +3481,7 @@ mod tests {
             );
             assert_eq!(count(&store, "SELECT count(*) FROM patients"), 200_000);
             assert_eq!(count(&store, "SELECT count(*) FROM patients_fts"), 200_000);
+            assert!(store.integrity_check().unwrap().is_empty());
             let t = Instant::now();
             assert_eq!(
                 count(&store, "SELECT count(*) FROM pragma_foreign_key_check"),

@@ -23,6 +23,10 @@ string_enum! {
         /// Book, move, cancel and check in appointments.
         ManageSchedule => "manage_schedule",
         ManageWaitlist => "manage_waitlist",
+        /// Appointment types, availability blocks (holidays, closures).
+        ManageScheduleSettings => "manage_schedule_settings",
+        /// Book outside shifts/availability or without a required credential, with a reason.
+        OverrideBookingRules => "override_booking_rules",
         ApproveStaffing => "approve_staffing",
         ManageCases => "manage_cases",
         UpdateOwnCases => "update_own_cases",
@@ -83,6 +87,8 @@ mod tests {
         (BackupRestore, true, false, false, false, false),
         (ManageSchedule, true, true, true, false, false),
         (ManageWaitlist, true, true, true, false, false),
+        (ManageScheduleSettings, true, true, false, false, false),
+        (OverrideBookingRules, true, true, false, false, false),
         (ApproveStaffing, true, true, false, false, false),
         (ManageCases, true, true, false, false, false),
         (UpdateOwnCases, true, true, false, true, false),
@@ -129,7 +135,7 @@ mod tests {
 
     #[test]
     fn capability_round_trip() {
-        assert_eq!(Capability::ALL.len(), 21);
+        assert_eq!(Capability::ALL.len(), 23);
         for &c in Capability::ALL {
             assert_eq!(Capability::parse(c.as_str()).unwrap(), c);
             assert_eq!(c.to_string(), c.as_str());

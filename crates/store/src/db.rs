@@ -339,15 +339,30 @@ impl Store {
             s.audit = mode != WriteMode::Bulk;
         }
         let state = w.state.clone();
-        // Bulk loads check their foreign keys once, before commit, instead of row by row.
-        // `foreign_keys` cannot change inside a transaction: set it before BEGIN and restore
-        // it afterwards on every path.
+        // Bulk loads (demo data into a new, empty database) do not check foreign keys row by
+        // row: the caller guarantees them (the demo generator only refers to rows it wrote;
+        // its tests run `PRAGMA foreign_key_check`). `foreign_keys` cannot change inside a
+        // transaction: it is set before BEGIN and restored afterwards on every path.
         let bulk = mode == WriteMode::Bulk;
+        let mut left_wal = false;
         if bulk {
             if let Err(e) = w.conn.execute_batch("PRAGMA foreign_keys = OFF;") {
                 *lock(&state) = ConnState::default();
                 return Err(StoreError::from(e).into());
             }
+            // A bulk load writes each new page once, straight into the database file, in
+            // rollback-journal mode (as crash-safe with synchronous = FULL: the journal keeps
+            // the original of every pre-existing page it changes), instead of into the WAL and
+            // then again by the checkpoint. Leaving WAL mode needs every other connection
+            // closed: idle readers are dropped (they reopen on demand); if another is in use,
+            // the load simply stays in WAL mode.
+            lock(&self.readers).clear();
+            left_wal = w
+                .conn
+                .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+                    r.get::<_, String>(0)
+                })
+                .is_ok_and(|m| m.eq_ignore_ascii_case("delete"));
         }
         let result = (|| {
             let tx = w
@@ -363,9 +378,6 @@ impl Store {
                 },
             };
             let out = f(&wtx)?;
-            if bulk {
-                bulk_foreign_key_check(&wtx)?;
-            }
             wtx.tx.commit().map_err(StoreError::from)?;
             Ok(out)
         })();
@@ -386,6 +398,13 @@ impl Store {
                         ))
                     }
                 });
+            let restored = restored.and_then(|()| {
+                if left_wal {
+                    restore_wal(&w.conn)
+                } else {
+                    Ok(())
+                }
+            });
             if let (Ok(_), Err(e)) = (&result, restored) {
                 return Err(e.into());
             }
@@ -550,19 +569,21 @@ impl Store {
     }
 }
 
-/// `PRAGMA foreign_key_check` inside a Bulk transaction (written with enforcement off);
-/// any violation fails the write, which then rolls back.
-fn bulk_foreign_key_check(tx: &WriteTx<'_>) -> Result<()> {
-    let mut stmt = tx.prepare("PRAGMA foreign_key_check")?;
-    let mut rows = stmt.query([])?;
-    if let Some(r) = rows.next()? {
-        let table: String = r.get(0)?;
-        let parent: String = r.get(2)?;
-        return Err(StoreError::Conflict(format!(
-            "bulk write broke a foreign key: {table} refers to a missing {parent} row"
-        )));
+/// Back to WAL mode after a bulk load (as `open_keyed` sets it); retried while another
+/// connection briefly holds a lock.
+fn restore_wal(conn: &Connection) -> Result<()> {
+    let mut last = None;
+    for attempt in 0..100 {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(m) if m.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(m) => last = Some(StoreError::Conflict(format!("journal mode stayed {m}"))),
+            Err(e) => last = Some(e.into()),
+        }
     }
-    Ok(())
+    Err(last.unwrap_or_else(|| StoreError::Conflict("cannot restore WAL mode".into())))
 }
 
 fn copy_pages(

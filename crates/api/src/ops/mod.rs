@@ -4,8 +4,10 @@ mod admin;
 mod catalog;
 mod org;
 mod people;
+mod scheduling;
 
 pub use org::{InitResult, UserView};
+pub use scheduling::{parse_when, DaySchedule, ScheduleEntry, Slot};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,1113 @@
+//! Front-desk scheduling: appointment types, availability blocks, booking with every rule,
+//! the appointment status flow (history + KPI events in the same transaction), free slots and
+//! the day view.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use clinicdesk_domain::{
+    free_slots, is_slot_available, local_day_bounds, local_to_utc, merge, parse_date,
+    parse_instant, AppointmentId, AppointmentSource, AppointmentStatus, AppointmentTypeId,
+    AvailabilityBlockId, Capability, CaseId, ClinicId, CredentialStatus, CredentialTypeId,
+    DomainError, KpiEventType, PatientId, RoomId, SlotConflict, SlotQuery, StaffId, TimeRange,
+};
+use clinicdesk_store::tables::{
+    appointment_types::AppointmentType, appointments::Appointment,
+    availability_blocks::AvailabilityBlock, clinics::Clinic, credential_types::CredentialType,
+    patients::Patient, rooms::Room, staff::Staff,
+};
+use clinicdesk_store::{table, WriteTx};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::access::Scope;
+use crate::error::{ApiError, ApiResult};
+use crate::fields::Fields;
+use crate::{App, Session};
+
+/// The longest appointment the overlap queries consider (keeps them on the time indexes).
+const MAX_APPOINTMENT_MS: i64 = 12 * 3600 * 1000;
+const ACTIVE: &str = "('pending','confirmed','reminded','checked_in','in_progress','completed')";
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn instant(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+pub(crate) fn clinic_tz(conn: &Connection, clinic: ClinicId) -> ApiResult<(Clinic, Tz)> {
+    let c = table::get_live::<Clinic>(conn, &clinic.to_string())?;
+    let tz: Tz = c.timezone.parse().map_err(|_| {
+        DomainError::invalid(
+            "timezone",
+            format!("'{}' is not an IANA time zone", c.timezone),
+        )
+    })?;
+    Ok((c, tz))
+}
+
+fn local_hm(tz: Tz, v: i64) -> String {
+    instant(v).with_timezone(&tz).format("%H:%M").to_string()
+}
+
+fn local_day(tz: Tz, v: i64) -> String {
+    instant(v)
+        .with_timezone(&tz)
+        .format("%a %Y-%m-%d")
+        .to_string()
+}
+
+/// A start/end given as an RFC 3339 instant, or as the clinic's wall-clock time
+/// ("2026-03-09 09:00" / "2026-03-09T09:00"); a wall-clock time that does not exist (DST gap)
+/// is refused.
+pub fn parse_when(field: &'static str, tz: Tz, s: &str) -> Result<DateTime<Utc>, DomainError> {
+    let t = s.trim();
+    for fmt in [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
+        if let Ok(local) = NaiveDateTime::parse_from_str(t, fmt) {
+            return local_to_utc(tz, local).map_err(|e| match e {
+                DomainError::Invalid { message, .. } => DomainError::Invalid { field, message },
+                other => other,
+            });
+        }
+    }
+    parse_instant(field, t)
+}
+
+fn person(conn: &Connection, table_name: &str, id: &str) -> String {
+    conn.query_row(
+        &format!("SELECT first_name || ' ' || last_name FROM {table_name} WHERE id = ?1"),
+        [id],
+        |r| r.get(0),
+    )
+    .unwrap_or_else(|_| "someone".to_string())
+}
+
+/// What a booking or move must satisfy; the caller may override the working-hours and
+/// credential rules (manager, with a reason).
+struct Candidate<'a> {
+    clinic: ClinicId,
+    tz: Tz,
+    patient: PatientId,
+    provider: StaffId,
+    room: Option<RoomId>,
+    kind: Option<&'a AppointmentType>,
+    range: TimeRange,
+    exclude: Option<AppointmentId>,
+}
+
+/// Every rule of SPEC.md, in the order a receptionist would want to hear them. Returns the
+/// list of overridable problems (outside working hours, missing credential) separately.
+fn check_rules(conn: &Connection, c: &Candidate<'_>) -> ApiResult<Vec<String>> {
+    let (start, end) = (ms(c.range.start()), ms(c.range.end()));
+    let exclude = c.exclude.map(|e| e.to_string()).unwrap_or_default();
+    let tz = c.tz;
+    let overlap = |col: &str, id: &str| -> ApiResult<Option<Appointment>> {
+        let sql = format!(
+            "SELECT * FROM appointments WHERE {col} = ?1 AND deleted_at IS NULL AND status IN {ACTIVE}
+             AND start_at < ?3 AND start_at > ?2 - {MAX_APPOINTMENT_MS} AND end_at > ?2 AND id <> ?4 ORDER BY start_at LIMIT 1"
+        );
+        Ok(conn
+            .prepare_cached(&sql)?
+            .query_row(
+                params![id, start, end, exclude],
+                table::map_row::<Appointment>,
+            )
+            .optional()?)
+    };
+    if let Some(a) = overlap("provider_id", &c.provider.to_string())? {
+        return Err(ApiError::Conflict(format!(
+            "{} already has an appointment from {} to {} on {} (with {}, appointment {})",
+            person(conn, "staff_profiles", &c.provider.to_string()),
+            local_hm(tz, a.start_at),
+            local_hm(tz, a.end_at),
+            local_day(tz, a.start_at),
+            person(conn, "patients", &a.patient_id.to_string()),
+            a.id
+        )));
+    }
+    if let Some(room) = c.room {
+        if let Some(a) = overlap("room_id", &room.to_string())? {
+            let name: String = conn.query_row(
+                "SELECT name FROM ops_treatment_rooms WHERE id = ?1",
+                [room.to_string()],
+                |r| r.get(0),
+            )?;
+            return Err(ApiError::Conflict(format!(
+                "{name} is already booked from {} to {} on {} (appointment {})",
+                local_hm(tz, a.start_at),
+                local_hm(tz, a.end_at),
+                local_day(tz, a.start_at),
+                a.id
+            )));
+        }
+    }
+    if let Some(a) = overlap("patient_id", &c.patient.to_string())? {
+        return Err(ApiError::Conflict(format!(
+            "{} already has an appointment from {} to {} on {} with {} (appointment {})",
+            person(conn, "patients", &c.patient.to_string()),
+            local_hm(tz, a.start_at),
+            local_hm(tz, a.end_at),
+            local_day(tz, a.start_at),
+            person(conn, "staff_profiles", &a.provider_id.to_string()),
+            a.id
+        )));
+    }
+    // Availability blocks that close the time (clinic-wide or this provider's).
+    let blocks = table::select::<AvailabilityBlock, _>(
+        conn,
+        "WHERE clinic_id = ?1 AND (provider_id IS NULL OR provider_id = ?2) AND deleted_at IS NULL
+         AND start_at < ?4 AND end_at > ?3 ORDER BY start_at",
+        params![c.clinic.to_string(), c.provider.to_string(), start, end],
+    )?;
+    if let Some(b) = blocks.iter().find(|b| !b.is_available) {
+        return Err(ApiError::Conflict(format!(
+            "this time is blocked: {} ({} {} – {} {}, block {})",
+            b.block_reason.as_deref().unwrap_or("closed"),
+            local_day(tz, b.start_at),
+            local_hm(tz, b.start_at),
+            local_day(tz, b.end_at),
+            local_hm(tz, b.end_at),
+            b.id
+        )));
+    }
+    let mut overridable = Vec::new();
+    // Working time: the provider's assigned shifts plus 'available' blocks.
+    let mut working: Vec<TimeRange> = conn
+        .prepare_cached(
+            "SELECT start_at, end_at FROM ops_staff_schedules WHERE staff_id = ?1 AND deleted_at IS NULL
+             AND status IN ('scheduled','on_duty') AND start_at < ?3 AND end_at > ?2",
+        )?
+        .query_map(params![c.provider.to_string(), start, end], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+        .filter_map(|r| r.ok())
+        .filter_map(|(a, b)| TimeRange::new(instant(a), instant(b)).ok())
+        .collect();
+    working.extend(
+        blocks
+            .iter()
+            .filter(|b| b.is_available)
+            .filter_map(|b| TimeRange::new(instant(b.start_at), instant(b.end_at)).ok()),
+    );
+    if let Err(SlotConflict::OutsideWorkingHours) =
+        is_slot_available(&c.range, &merge(working), &[], &[])
+    {
+        overridable.push(format!(
+            "{} is not scheduled to work {} {}–{}",
+            person(conn, "staff_profiles", &c.provider.to_string()),
+            local_day(tz, start),
+            local_hm(tz, start),
+            local_hm(tz, end)
+        ));
+    }
+    // Credentials the provider must hold on the appointment's (local) date.
+    let date = instant(start).with_timezone(&tz).date_naive();
+    for problem in missing_credentials(conn, c.provider, c.kind, date)? {
+        overridable.push(problem);
+    }
+    Ok(overridable)
+}
+
+/// Required credential types for this provider and appointment type that the provider will
+/// not hold, valid, on `date` — in words.
+pub(crate) fn missing_credentials(
+    conn: &Connection,
+    provider: StaffId,
+    kind: Option<&AppointmentType>,
+    date: NaiveDate,
+) -> ApiResult<Vec<String>> {
+    let staff = table::get_live::<Staff>(conn, &provider.to_string())?;
+    let mut required: Vec<CredentialTypeId> = kind
+        .map(|k| k.required_credential_type_ids.clone())
+        .unwrap_or_default();
+    if staff.is_clinical {
+        for t in table::select::<CredentialType, _>(
+            conn,
+            "WHERE deleted_at IS NULL AND is_active = 1",
+            [],
+        )? {
+            let by_discipline = staff
+                .discipline
+                .as_ref()
+                .is_some_and(|d| t.required_for_disciplines.iter().any(|x| x == d));
+            if (t.is_required_for_clinical || by_discipline) && !required.contains(&t.id) {
+                required.push(t.id);
+            }
+        }
+    }
+    let name = format!("{} {}", staff.first_name, staff.last_name);
+    let day = date.format("%Y-%m-%d").to_string();
+    let mut problems = Vec::new();
+    for t in required {
+        let ty = table::get::<CredentialType>(conn, &t.to_string())?;
+        let ty_name = ty
+            .map(|t| t.name)
+            .unwrap_or_else(|| "a required credential".into());
+        let creds = conn
+            .prepare_cached(
+                "SELECT id, status, expiry_date FROM ops_credentials WHERE staff_id = ?1 AND credential_type_id = ?2 AND deleted_at IS NULL
+                 ORDER BY coalesce(expiry_date, '9999-12-31') DESC",
+            )?
+            .query_map(params![provider.to_string(), t.to_string()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let valid = creds.iter().any(|(id, status, expiry)| {
+            let status_ok = matches!(CredentialStatus::parse(status), Ok(CredentialStatus::Active | CredentialStatus::PendingRenewal));
+            let expiry_ok = expiry.as_deref().is_none_or(|e| e >= day.as_str());
+            let suspended: bool = conn
+                .query_row(
+                    "SELECT count(*) > 0 FROM ops_adverse_actions WHERE credential_id = ?1 AND deleted_at IS NULL
+                     AND action_type IN ('suspension','revocation') AND start_date <= ?2 AND (end_date IS NULL OR end_date >= ?2)",
+                    params![id, day],
+                    |r| r.get(0),
+                )
+                .unwrap_or(false);
+            status_ok && expiry_ok && !suspended
+        });
+        if !valid {
+            let why = match creds.first() {
+                None => format!("{name} has no {ty_name} on file"),
+                Some((_, _, Some(exp))) if exp.as_str() < day.as_str() => {
+                    format!("{name}'s {ty_name} expires on {exp}, before this appointment on {day}")
+                }
+                Some((_, status, _)) if status != "active" && status != "pending_renewal" => {
+                    format!("{name}'s {ty_name} is {status}")
+                }
+                Some(_) => format!("{name}'s {ty_name} is suspended on {day}"),
+            };
+            problems.push(why);
+        }
+    }
+    Ok(problems)
+}
+
+/// The appointment as the front desk sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleEntry {
+    pub appointment: Appointment,
+    pub patient_name: String,
+    pub provider_name: String,
+    pub room_name: Option<String>,
+    pub type_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DaySchedule {
+    pub clinic_id: ClinicId,
+    pub date: NaiveDate,
+    /// 23, 24 or 25 on DST-change days.
+    pub hours: i64,
+    pub day_start: i64,
+    pub day_end: i64,
+    pub entries: Vec<ScheduleEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Slot {
+    pub provider_id: StaffId,
+    pub start_at: i64,
+    pub end_at: i64,
+    /// Local wall-clock start, e.g. "2026-03-09 09:00".
+    pub local_start: String,
+}
+
+fn record_status(
+    tx: &WriteTx<'_>,
+    a: &Appointment,
+    from: Option<AppointmentStatus>,
+    reason: Option<&str>,
+    correction: bool,
+) -> ApiResult<()> {
+    let now = tx.ctx.now_ms;
+    tx.execute(
+        "INSERT INTO appointment_status_history (id, clinic_id, appointment_id, from_status, to_status, changed_at, changed_by, reason, is_correction, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?6, ?6)",
+        params![
+            uuid::Uuid::now_v7().to_string(),
+            a.clinic_id.to_string(),
+            a.id.to_string(),
+            from.map(|s| s.as_str()),
+            a.status.as_str(),
+            now,
+            tx.ctx.user_id,
+            reason,
+            correction
+        ],
+    )?;
+    Ok(())
+}
+
+/// Record a KPI event in the caller's transaction.
+pub(crate) fn kpi(
+    tx: &WriteTx<'_>,
+    clinic: ClinicId,
+    tz: Tz,
+    kind: KpiEventType,
+    a: Option<&Appointment>,
+    value: Option<f64>,
+    unit: Option<&str>,
+) -> ApiResult<()> {
+    let now = tx.ctx.now_ms;
+    let name = kind.as_str().replace('_', " ");
+    let date = instant(now)
+        .with_timezone(&tz)
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string();
+    tx.execute(
+        "INSERT INTO ops_kpi_events (id, event_type, event_name, clinic_id, staff_id, patient_id, case_id, event_timestamp, event_date,
+            metric_value, metric_unit, dimensions, related_entity_type, related_entity_id, triggered_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?8)",
+        params![
+            uuid::Uuid::now_v7().to_string(),
+            kind.as_str(),
+            name,
+            clinic.to_string(),
+            a.map(|a| a.provider_id.to_string()),
+            a.map(|a| a.patient_id.to_string()),
+            a.and_then(|a| a.case_id.map(|c| c.to_string())),
+            now,
+            date,
+            value,
+            unit,
+            a.map(|a| serde_json::json!({ "source": a.source.as_str(), "appointment_type_id": a.appointment_type_id }).to_string())
+                .unwrap_or_else(|| "{}".into()),
+            a.map(|_| "appointment"),
+            a.map(|a| a.id.to_string()),
+            tx.ctx.user_id,
+        ],
+    )?;
+    Ok(())
+}
+
+impl App {
+    // Appointment types ----------------------------------------------------------------------
+
+    pub fn create_appointment_type(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        f: &Fields,
+    ) -> ApiResult<AppointmentType> {
+        self.require(
+            s,
+            Capability::ManageScheduleSettings,
+            Scope::Clinic(clinic),
+            "manage appointment types",
+        )?;
+        self.tx(s, |tx| {
+            let now = tx.ctx.now_ms;
+            let name = f.required_name("name", true, "")?;
+            let code = f.required_name("code", true, "")?.to_uppercase();
+            let duration = f
+                .int("duration_minutes", 5, 720)?
+                .flatten()
+                .ok_or_else(|| DomainError::invalid("duration_minutes", "is required"))?;
+            let mut req = Vec::new();
+            if let Some(list) = f.text("required_credential_type_ids").flatten() {
+                for id in list
+                    .trim_matches(|c| c == '[' || c == ']')
+                    .split(',')
+                    .map(|x| x.trim().trim_matches('"'))
+                    .filter(|x| !x.is_empty())
+                {
+                    let id = CredentialTypeId::parse(id)?;
+                    table::get_live::<CredentialType>(tx, &id.to_string())?;
+                    req.push(id);
+                }
+            }
+            let color = f.text("color").flatten();
+            f.finish()?;
+            let t = AppointmentType {
+                id: AppointmentTypeId::new(),
+                clinic_id: Some(clinic),
+                name,
+                code,
+                duration_minutes: duration,
+                color,
+                required_credential_type_ids: req,
+                is_active: true,
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+            };
+            table::insert(tx, &t)?;
+            Ok(t)
+        })
+    }
+
+    pub fn list_appointment_types(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+    ) -> ApiResult<Vec<AppointmentType>> {
+        self.require(
+            s,
+            Capability::ReadClinicData,
+            Scope::Clinic(clinic),
+            "see appointment types",
+        )?;
+        Ok(self.store.read(|c| {
+            table::select::<AppointmentType, _>(
+                c,
+                "WHERE (clinic_id = ?1 OR clinic_id IS NULL) AND deleted_at IS NULL ORDER BY name",
+                [clinic.to_string()],
+            )
+        })?)
+    }
+
+    // Availability blocks --------------------------------------------------------------------
+
+    /// A block of time, clinic-wide or for one provider: `is_available=no` closes it (with a
+    /// reason), `is_available=yes` adds bookable time.
+    pub fn create_availability_block(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        f: &Fields,
+    ) -> ApiResult<AvailabilityBlock> {
+        self.require(
+            s,
+            Capability::ManageScheduleSettings,
+            Scope::Clinic(clinic),
+            "manage availability",
+        )?;
+        self.tx(s, |tx| {
+            let (_, tz) = clinic_tz(tx, clinic)?;
+            let start = f
+                .parsed("start", |v| parse_when("start", tz, v))?
+                .ok_or_else(|| DomainError::invalid("start", "is required"))?;
+            let end = f
+                .parsed("end", |v| parse_when("end", tz, v))?
+                .ok_or_else(|| DomainError::invalid("end", "is required"))?;
+            let range = TimeRange::new(start, end)?;
+            let provider = f.parsed("provider_id", StaffId::parse)?;
+            if let Some(p) = provider {
+                table::get_live::<Staff>(tx, &p.to_string())?;
+            }
+            let is_available = f.bool("is_available")?.unwrap_or(false);
+            let reason = f.text("reason").flatten();
+            f.finish()?;
+            if !is_available && reason.is_none() {
+                return Err(DomainError::invalid(
+                    "reason",
+                    "a block that closes time needs a reason (e.g. Holiday)",
+                )
+                .into());
+            }
+            let now = tx.ctx.now_ms;
+            let b = AvailabilityBlock {
+                id: AvailabilityBlockId::new(),
+                clinic_id: clinic,
+                provider_id: provider,
+                start_at: ms(range.start()),
+                end_at: ms(range.end()),
+                is_available,
+                block_reason: reason,
+                created_by: Some(s.user_id),
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+            };
+            table::insert(tx, &b)?;
+            Ok(b)
+        })
+    }
+
+    pub fn delete_availability_block(&self, s: &Session, id: AvailabilityBlockId) -> ApiResult<()> {
+        let b = self
+            .store
+            .read(|c| table::get_live::<AvailabilityBlock>(c, &id.to_string()))?;
+        self.require(
+            s,
+            Capability::ManageScheduleSettings,
+            Scope::Clinic(b.clinic_id),
+            "manage availability",
+        )?;
+        self.tx(s, |tx| {
+            Ok(table::soft_delete::<AvailabilityBlock>(
+                tx,
+                &id.to_string(),
+                tx.ctx.now_ms,
+            )?)
+        })
+    }
+
+    // Booking --------------------------------------------------------------------------------
+
+    /// Book an appointment. Fields: patient_id, provider_id, start (instant or clinic wall-clock
+    /// time), end or duration_minutes (default: the type's duration), appointment_type_id,
+    /// room_id, case_id, reason, notes, source, override_reason (managers: book outside working
+    /// hours or without a required credential).
+    pub fn book_appointment(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        f: &Fields,
+    ) -> ApiResult<Appointment> {
+        self.require(
+            s,
+            Capability::ManageSchedule,
+            Scope::Clinic(clinic),
+            "book appointments",
+        )?;
+        let override_reason = f.text("override_reason").flatten();
+        if override_reason.is_some() {
+            self.require(
+                s,
+                Capability::OverrideBookingRules,
+                Scope::Clinic(clinic),
+                "override booking rules",
+            )?;
+        }
+        self.tx(s, |tx| {
+            let (_, tz) = clinic_tz(tx, clinic)?;
+            let patient = f
+                .parsed("patient_id", PatientId::parse)?
+                .ok_or_else(|| DomainError::invalid("patient_id", "is required"))?;
+            let provider = f
+                .parsed("provider_id", StaffId::parse)?
+                .ok_or_else(|| DomainError::invalid("provider_id", "is required"))?;
+            table::get_live::<Patient>(tx, &patient.to_string())?;
+            let staff = table::get_live::<Staff>(tx, &provider.to_string())?;
+            if !staff.is_active {
+                return Err(
+                    DomainError::invalid("provider_id", "this staff member is not active").into(),
+                );
+            }
+            let kind = match f.parsed("appointment_type_id", AppointmentTypeId::parse)? {
+                Some(t) => Some(table::get_live::<AppointmentType>(tx, &t.to_string())?),
+                None => None,
+            };
+            let room = f.parsed("room_id", RoomId::parse)?;
+            if let Some(r) = room {
+                let r = table::get_live::<Room>(tx, &r.to_string())?;
+                if r.clinic_id != clinic {
+                    return Err(DomainError::invalid(
+                        "room_id",
+                        "the room belongs to another clinic",
+                    )
+                    .into());
+                }
+                if r.status != "available" || !r.is_active {
+                    return Err(ApiError::Conflict(format!(
+                        "{} is not available ({})",
+                        r.name, r.status
+                    )));
+                }
+            }
+            let case_id = f.parsed("case_id", CaseId::parse)?;
+            let start = f
+                .parsed("start", |v| parse_when("start", tz, v))?
+                .ok_or_else(|| DomainError::invalid("start", "is required"))?;
+            let end = match (
+                f.parsed("end", |v| parse_when("end", tz, v))?,
+                f.int("duration_minutes", 5, 720)?.flatten(),
+            ) {
+                (Some(e), _) => e,
+                (None, Some(d)) => start + chrono::Duration::minutes(d),
+                (None, None) => match &kind {
+                    Some(k) => start + chrono::Duration::minutes(k.duration_minutes),
+                    None => {
+                        return Err(DomainError::invalid(
+                            "end",
+                            "give an end time, a duration or an appointment type",
+                        )
+                        .into())
+                    }
+                },
+            };
+            let range = TimeRange::new(start, end)?;
+            if range.duration() > chrono::Duration::milliseconds(MAX_APPOINTMENT_MS) {
+                return Err(DomainError::invalid(
+                    "end",
+                    "an appointment cannot be longer than 12 hours",
+                )
+                .into());
+            }
+            let source = f
+                .parsed("source", AppointmentSource::parse)?
+                .unwrap_or(AppointmentSource::FrontDesk);
+            let reason = f.text("reason").flatten();
+            let notes = f.text("notes").flatten();
+            f.finish()?;
+            let problems = check_rules(
+                tx,
+                &Candidate {
+                    clinic,
+                    tz,
+                    patient,
+                    provider,
+                    room,
+                    kind: kind.as_ref(),
+                    range,
+                    exclude: None,
+                },
+            )?;
+            if !problems.is_empty() && override_reason.is_none() {
+                return Err(ApiError::Conflict(format!(
+                    "{} (a manager may override with a reason)",
+                    problems.join("; ")
+                )));
+            }
+            let now = tx.ctx.now_ms;
+            let a = Appointment {
+                id: AppointmentId::new(),
+                clinic_id: clinic,
+                patient_id: patient,
+                provider_id: provider,
+                room_id: room,
+                appointment_type_id: kind.as_ref().map(|k| k.id),
+                start_at: ms(range.start()),
+                end_at: ms(range.end()),
+                status: AppointmentStatus::Pending,
+                case_id,
+                reason,
+                notes,
+                source,
+                rescheduled_from_id: None,
+                series_id: None,
+                cancel_reason: None,
+                override_reason: if problems.is_empty() {
+                    None
+                } else {
+                    override_reason.map(|r| format!("{r} [overrode: {}]", problems.join("; ")))
+                },
+                checked_in_at: None,
+                started_at: None,
+                completed_at: None,
+                checked_out_at: None,
+                cancelled_at: None,
+                legacy_id: None,
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+            };
+            table::insert(tx, &a)?;
+            record_status(tx, &a, None, None, false)?;
+            kpi(
+                tx,
+                clinic,
+                tz,
+                KpiEventType::AppointmentScheduled,
+                Some(&a),
+                Some(range.duration().num_minutes() as f64),
+                Some("minutes"),
+            )?;
+            Ok(a)
+        })
+    }
+
+    fn appointment_clinic(&self, id: AppointmentId) -> ApiResult<ClinicId> {
+        Ok(self
+            .store
+            .read(|c| table::get_live::<Appointment>(c, &id.to_string()))?
+            .clinic_id)
+    }
+
+    pub fn get_appointment(&self, s: &Session, id: AppointmentId) -> ApiResult<Appointment> {
+        let clinic = self.appointment_clinic(id)?;
+        self.require(
+            s,
+            Capability::ReadClinicData,
+            Scope::Clinic(clinic),
+            "see appointments",
+        )?;
+        Ok(self
+            .store
+            .read(|c| table::get_live::<Appointment>(c, &id.to_string()))?)
+    }
+
+    /// Move: the old appointment becomes `rescheduled` and a new one, linked to it, is booked
+    /// at the new time with every rule checked (the old one does not conflict with its move).
+    pub fn reschedule_appointment(
+        &self,
+        s: &Session,
+        id: AppointmentId,
+        f: &Fields,
+    ) -> ApiResult<Appointment> {
+        let clinic = self.appointment_clinic(id)?;
+        self.require(
+            s,
+            Capability::ManageSchedule,
+            Scope::Clinic(clinic),
+            "move appointments",
+        )?;
+        let override_reason = f.text("override_reason").flatten();
+        if override_reason.is_some() {
+            self.require(
+                s,
+                Capability::OverrideBookingRules,
+                Scope::Clinic(clinic),
+                "override booking rules",
+            )?;
+        }
+        self.tx(s, |tx| {
+            let (_, tz) = clinic_tz(tx, clinic)?;
+            let mut old = table::get_live::<Appointment>(tx, &id.to_string())?;
+            let start = f
+                .parsed("start", |v| parse_when("start", tz, v))?
+                .ok_or_else(|| DomainError::invalid("start", "is required"))?;
+            let duration = f
+                .int("duration_minutes", 5, 720)?
+                .flatten()
+                .map(chrono::Duration::minutes)
+                .unwrap_or(chrono::Duration::milliseconds(old.end_at - old.start_at));
+            let provider = f
+                .parsed("provider_id", StaffId::parse)?
+                .unwrap_or(old.provider_id);
+            let room = match f.text("room_id") {
+                None => old.room_id,
+                Some(None) => None,
+                Some(Some(r)) => Some(RoomId::parse(&r)?),
+            };
+            let reason = f.text("reason").flatten();
+            f.finish()?;
+            let to = old.status.transition(AppointmentStatus::Rescheduled)?;
+            let range = TimeRange::new(start, start + duration)?;
+            let kind = match old.appointment_type_id {
+                Some(t) => table::get::<AppointmentType>(tx, &t.to_string())?,
+                None => None,
+            };
+            let problems = check_rules(
+                tx,
+                &Candidate {
+                    clinic,
+                    tz,
+                    patient: old.patient_id,
+                    provider,
+                    room,
+                    kind: kind.as_ref(),
+                    range,
+                    exclude: Some(old.id),
+                },
+            )?;
+            if !problems.is_empty() && override_reason.is_none() {
+                return Err(ApiError::Conflict(format!(
+                    "{} (a manager may override with a reason)",
+                    problems.join("; ")
+                )));
+            }
+            let from = old.status;
+            old.status = to;
+            old.updated_at = tx.ctx.now_ms;
+            table::update(tx, &old)?;
+            record_status(tx, &old, Some(from), reason.as_deref(), false)?;
+            let now = tx.ctx.now_ms;
+            let new = Appointment {
+                id: AppointmentId::new(),
+                provider_id: provider,
+                room_id: room,
+                start_at: ms(range.start()),
+                end_at: ms(range.end()),
+                status: AppointmentStatus::Pending,
+                rescheduled_from_id: Some(old.id),
+                override_reason: if problems.is_empty() {
+                    None
+                } else {
+                    override_reason.map(|r| format!("{r} [overrode: {}]", problems.join("; ")))
+                },
+                cancel_reason: None,
+                checked_in_at: None,
+                started_at: None,
+                completed_at: None,
+                checked_out_at: None,
+                cancelled_at: None,
+                created_at: now,
+                updated_at: now,
+                ..old.clone()
+            };
+            table::insert(tx, &new)?;
+            record_status(tx, &new, None, reason.as_deref(), false)?;
+            kpi(
+                tx,
+                clinic,
+                tz,
+                KpiEventType::AppointmentScheduled,
+                Some(&new),
+                Some(range.duration().num_minutes() as f64),
+                Some("minutes"),
+            )?;
+            Ok(new)
+        })
+    }
+
+    /// Move an appointment along its status flow: confirm, remind, check in, start, complete,
+    /// check out (completed + checked_out_at), cancel (reason required), no-show (only after
+    /// the start). Each records its history row and KPI event in the same transaction.
+    pub fn set_appointment_status(
+        &self,
+        s: &Session,
+        id: AppointmentId,
+        action: &str,
+        reason: Option<&str>,
+    ) -> ApiResult<Appointment> {
+        let clinic = self.appointment_clinic(id)?;
+        self.require(
+            s,
+            Capability::ManageSchedule,
+            Scope::Clinic(clinic),
+            "change appointments",
+        )?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        self.tx(s, |tx| {
+            let (_, tz) = clinic_tz(tx, clinic)?;
+            let mut a = table::get_live::<Appointment>(tx, &id.to_string())?;
+            let now = tx.ctx.now_ms;
+            let from = a.status;
+            let (to, event) = match action {
+                "confirm" => (AppointmentStatus::Confirmed, None),
+                "remind" => (AppointmentStatus::Reminded, None),
+                "check_in" => (AppointmentStatus::CheckedIn, Some(KpiEventType::PatientCheckedIn)),
+                "start" => (AppointmentStatus::InProgress, Some(KpiEventType::TreatmentStarted)),
+                "complete" => (AppointmentStatus::Completed, Some(KpiEventType::AppointmentCompleted)),
+                "cancel" => (AppointmentStatus::Cancelled, Some(KpiEventType::AppointmentCancelled)),
+                "no_show" => (AppointmentStatus::NoShow, Some(KpiEventType::AppointmentNoShow)),
+                "check_out" => {
+                    if a.status != AppointmentStatus::Completed || a.checked_out_at.is_some() {
+                        return Err(DomainError::invalid("status", "only a completed visit that is not checked out yet can be checked out").into());
+                    }
+                    a.checked_out_at = Some(now);
+                    a.updated_at = now;
+                    table::update(tx, &a)?;
+                    kpi(tx, clinic, tz, KpiEventType::PatientCheckedOut, Some(&a), None, None)?;
+                    return Ok(a);
+                }
+                other => {
+                    return Err(DomainError::invalid(
+                        "action",
+                        format!("'{other}' is not an action (confirm, remind, check_in, start, complete, check_out, cancel, no_show)"),
+                    )
+                    .into())
+                }
+            };
+            a.status = a.status.transition(to)?;
+            match to {
+                AppointmentStatus::Cancelled => {
+                    let r = reason.ok_or_else(|| DomainError::invalid("reason", "a cancellation needs a reason"))?;
+                    a.cancel_reason = Some(r.to_string());
+                    a.cancelled_at = Some(now);
+                }
+                AppointmentStatus::NoShow if now < a.start_at => {
+                    return Err(DomainError::invalid("status", format!("a no-show can only be recorded after the start time ({})", local_hm(tz, a.start_at))).into());
+                }
+                AppointmentStatus::CheckedIn => a.checked_in_at = Some(now),
+                AppointmentStatus::InProgress => a.started_at = Some(now),
+                AppointmentStatus::Completed => a.completed_at = Some(now),
+                _ => {}
+            }
+            a.updated_at = now;
+            table::update(tx, &a)?;
+            record_status(tx, &a, Some(from), reason, false)?;
+            if let Some(e) = event {
+                let minutes = (to == AppointmentStatus::Completed).then(|| ((a.end_at - a.start_at) / 60_000) as f64);
+                kpi(tx, clinic, tz, e, Some(&a), minutes, minutes.map(|_| "minutes"))?;
+            }
+            Ok(a)
+        })
+    }
+
+    /// Manager-only correction out of a final state (audited, marked as a correction).
+    pub fn correct_appointment_status(
+        &self,
+        s: &Session,
+        id: AppointmentId,
+        to: AppointmentStatus,
+        reason: &str,
+    ) -> ApiResult<Appointment> {
+        let clinic = self.appointment_clinic(id)?;
+        self.require(
+            s,
+            Capability::OverrideBookingRules,
+            Scope::Clinic(clinic),
+            "correct a final appointment status",
+        )?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(DomainError::invalid("reason", "a correction needs a reason").into());
+        }
+        self.tx(s, |tx| {
+            let mut a = table::get_live::<Appointment>(tx, &id.to_string())?;
+            let from = a.status;
+            a.status = a.status.correct(to)?;
+            if from == AppointmentStatus::Cancelled {
+                a.cancel_reason = None;
+                a.cancelled_at = None;
+                let (_, tz) = clinic_tz(tx, a.clinic_id)?;
+                let problems = check_rules(
+                    tx,
+                    &Candidate {
+                        clinic: a.clinic_id,
+                        tz,
+                        patient: a.patient_id,
+                        provider: a.provider_id,
+                        room: a.room_id,
+                        kind: None,
+                        range: TimeRange::new(instant(a.start_at), instant(a.end_at))?,
+                        exclude: Some(a.id),
+                    },
+                );
+                problems?;
+            }
+            a.updated_at = tx.ctx.now_ms;
+            table::update(tx, &a)?;
+            record_status(tx, &a, Some(from), Some(reason), true)?;
+            Ok(a)
+        })
+    }
+
+    // Reading the schedule -------------------------------------------------------------------
+
+    /// One clinic's day (in its time zone), all providers or one; 23/25-hour days are right.
+    pub fn day_schedule(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        date: &str,
+        provider: Option<StaffId>,
+    ) -> ApiResult<DaySchedule> {
+        self.require(
+            s,
+            Capability::ReadClinicData,
+            Scope::Clinic(clinic),
+            "see the schedule",
+        )?;
+        let date = parse_date("date", date)?;
+        self.store.read(|c| {
+            let (_, tz) = clinic_tz(c, clinic)?;
+            let (from, to) = local_day_bounds(tz, date);
+            let entries = day_entries(c, clinic, ms(from), ms(to), provider)?;
+            let hours = (to - from).num_minutes().div_euclid(60)
+                + i64::from((to - from).num_minutes() % 60 != 0);
+            Ok(DaySchedule {
+                clinic_id: clinic,
+                date,
+                hours,
+                day_start: ms(from),
+                day_end: ms(to),
+                entries,
+            })
+        })
+    }
+
+    /// Free slots of one provider or of every active clinical provider of the clinic, from
+    /// shifts and availability minus appointments and blocks, on a 15-minute local grid.
+    pub fn available_slots(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        provider: Option<StaffId>,
+        duration_minutes: i64,
+        from: &str,
+        to: &str,
+    ) -> ApiResult<Vec<Slot>> {
+        self.require(
+            s,
+            Capability::ReadClinicData,
+            Scope::Clinic(clinic),
+            "see free slots",
+        )?;
+        let (from, to) = (parse_date("from", from)?, parse_date("to", to)?);
+        if !(5..=720).contains(&duration_minutes) {
+            return Err(
+                DomainError::invalid("duration_minutes", "must be between 5 and 720").into(),
+            );
+        }
+        self.store.read(|c| {
+            let (_, tz) = clinic_tz(c, clinic)?;
+            let q = SlotQuery::new(tz, from, to, chrono::Duration::minutes(duration_minutes), chrono::Duration::minutes(15))?;
+            let Some(window) = q.window() else { return Ok(Vec::new()) };
+            let (ws, we) = (ms(window.start()), ms(window.end()));
+            let providers: Vec<StaffId> = match provider {
+                Some(p) => vec![p],
+                None => c
+                    .prepare_cached("SELECT id FROM staff_profiles WHERE primary_clinic_id = ?1 AND is_active = 1 AND is_clinical = 1 AND deleted_at IS NULL ORDER BY last_name")?
+                    .query_map([clinic.to_string()], |r| r.get::<_, String>(0))?
+                    .filter_map(|r| r.ok())
+                    .filter_map(|id| StaffId::parse(&id).ok())
+                    .collect(),
+            };
+            let ranges = |sql: &str, p: &str| -> ApiResult<Vec<TimeRange>> {
+                Ok(c.prepare_cached(sql)?
+                    .query_map(params![p, ws, we, clinic.to_string()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
+                    .filter_map(|r| r.ok())
+                    .filter_map(|(a, b)| TimeRange::new(instant(a), instant(b)).ok())
+                    .collect())
+            };
+            let mut out = Vec::new();
+            for p in providers {
+                let pid = p.to_string();
+                let mut working = ranges(
+                    "SELECT start_at, end_at FROM ops_staff_schedules WHERE staff_id = ?1 AND deleted_at IS NULL AND status IN ('scheduled','on_duty') AND start_at < ?3 AND end_at > ?2 AND ?4 = ?4",
+                    &pid,
+                )?;
+                working.extend(ranges(
+                    "SELECT start_at, end_at FROM availability_blocks WHERE provider_id = ?1 AND is_available = 1 AND deleted_at IS NULL AND start_at < ?3 AND end_at > ?2 AND clinic_id = ?4",
+                    &pid,
+                )?);
+                let blocked = ranges(
+                    "SELECT start_at, end_at FROM availability_blocks WHERE (provider_id = ?1 OR provider_id IS NULL) AND clinic_id = ?4 AND is_available = 0 AND deleted_at IS NULL AND start_at < ?3 AND end_at > ?2",
+                    &pid,
+                )?;
+                let busy = ranges(
+                    &format!("SELECT start_at, end_at FROM appointments WHERE provider_id = ?1 AND deleted_at IS NULL AND status IN {ACTIVE} AND start_at < ?3 AND start_at > ?2 - {MAX_APPOINTMENT_MS} AND end_at > ?2 AND ?4 = ?4"),
+                    &pid,
+                )?;
+                for slot in free_slots(&q, &merge(working), &blocked, &busy) {
+                    out.push(Slot {
+                        provider_id: p,
+                        start_at: ms(slot.start()),
+                        end_at: ms(slot.end()),
+                        local_start: slot.start().with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+fn day_entries(
+    c: &Connection,
+    clinic: ClinicId,
+    from: i64,
+    to: i64,
+    provider: Option<StaffId>,
+) -> ApiResult<Vec<ScheduleEntry>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT a.*, p.first_name || ' ' || p.last_name AS patient_name, s.first_name || ' ' || s.last_name AS provider_name,
+                r.name AS room_name, t.name AS type_name
+         FROM appointments a
+         JOIN patients p ON p.id = a.patient_id
+         JOIN staff_profiles s ON s.id = a.provider_id
+         LEFT JOIN ops_treatment_rooms r ON r.id = a.room_id
+         LEFT JOIN appointment_types t ON t.id = a.appointment_type_id
+         WHERE a.clinic_id = ?1 AND a.start_at >= ?2 AND a.start_at < ?3 AND a.deleted_at IS NULL
+           AND (?4 IS NULL OR a.provider_id = ?4)
+         ORDER BY a.start_at, provider_name",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            clinic.to_string(),
+            from,
+            to,
+            provider.map(|p| p.to_string())
+        ],
+        |r| {
+            let appointment: Appointment = table::map_row(r)?;
+            Ok(ScheduleEntry {
+                appointment,
+                patient_name: r.get("patient_name")?,
+                provider_name: r.get("provider_name")?,
+                room_name: r.get("room_name")?,
+                type_name: r.get("type_name")?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
