@@ -1,0 +1,682 @@
+//! Booking rules, the status flow, free slots and the day view on a real encrypted database.
+
+mod common;
+
+use clinicdesk_api::{ApiError, App, Fields, Session};
+use clinicdesk_domain::{AppointmentStatus, ClinicId, Role, StaffId};
+use clinicdesk_store::tables::{patients::Patient, rooms::Room};
+use common::*;
+
+struct Desk {
+    w: World,
+    desk: Session,
+    manager: Session,
+    provider: StaffId,
+    patient: Patient,
+    other_patient: Patient,
+    room: Room,
+}
+
+/// Clinic A (America/Edmonton) with a physiotherapist who works 08:00–17:00 on the days the
+/// tests use and holds a PT licence valid until 2027-06-30.
+fn desk() -> Desk {
+    let w = world();
+    let (app, a, c) = (&w.app, &w.admin, w.clinic_a);
+    let desk = w.user_with("desk", Role::FrontDesk, c);
+    let manager = w.user_with("boss", Role::Manager, c);
+    let staff = app
+        .create_staff(
+            a,
+            c,
+            &Fields::new()
+                .with("first_name", "Maya")
+                .with("last_name", "Singh")
+                .with("discipline", "physiotherapy"),
+        )
+        .unwrap();
+    let pt = app
+        .create_credential_type(
+            a,
+            &Fields::new()
+                .with("name", "PT licence")
+                .with("code", "PT")
+                .with("required_for_disciplines", "physiotherapy"),
+        )
+        .unwrap();
+    app.create_credential(
+        a,
+        staff.id,
+        &Fields::new()
+            .with("credential_type_id", pt.id.to_string())
+            .with("expiry_date", "2027-06-30"),
+    )
+    .unwrap();
+    for day in [
+        "2027-03-01",
+        "2027-03-02",
+        "2027-07-05",
+        "2026-01-05",
+        "2026-03-08",
+        "2026-11-01",
+    ] {
+        app.create_availability_block(
+            a,
+            c,
+            &Fields::new()
+                .with("provider_id", staff.id.to_string())
+                .with("start", format!("{day} 08:00"))
+                .with("end", format!("{day} 17:00"))
+                .with("is_available", "yes"),
+        )
+        .unwrap();
+    }
+    let patient = app
+        .create_patient(
+            a,
+            c,
+            &Fields::new()
+                .with("first_name", "Ann")
+                .with("last_name", "Lee"),
+        )
+        .unwrap();
+    let other_patient = app
+        .create_patient(
+            a,
+            c,
+            &Fields::new()
+                .with("first_name", "Bo")
+                .with("last_name", "Chan"),
+        )
+        .unwrap();
+    let room = app
+        .create_room(a, c, &Fields::new().with("name", "Room 1"))
+        .unwrap();
+    Desk {
+        w,
+        desk,
+        manager,
+        provider: staff.id,
+        patient,
+        other_patient,
+        room,
+    }
+}
+
+fn book(
+    app: &App,
+    s: &Session,
+    c: ClinicId,
+    patient: &Patient,
+    provider: StaffId,
+    start: &str,
+    minutes: u32,
+) -> Result<clinicdesk_store::tables::appointments::Appointment, ApiError> {
+    app.book_appointment(
+        s,
+        c,
+        &Fields::new()
+            .with("patient_id", patient.id.to_string())
+            .with("provider_id", provider.to_string())
+            .with("start", start)
+            .with("duration_minutes", minutes.to_string()),
+    )
+}
+
+fn count(w: &World, sql: &str) -> i64 {
+    w.app
+        .store()
+        .read(|c| -> clinicdesk_store::Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) })
+        .unwrap()
+}
+
+#[test]
+fn booking_records_history_kpi_and_audit_and_refuses_double_booking() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let a = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-01 09:00",
+        30,
+    )
+    .unwrap();
+    assert_eq!(a.status, AppointmentStatus::Pending);
+    assert_eq!(
+        count(&d.w, "SELECT count(*) FROM appointment_status_history"),
+        1
+    );
+    assert_eq!(
+        count(
+            &d.w,
+            "SELECT count(*) FROM ops_kpi_events WHERE event_type='appointment_scheduled'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &d.w,
+            "SELECT count(*) FROM audit_log WHERE table_name='appointments' AND action='insert'"
+        ),
+        1
+    );
+
+    let before = d.w.fingerprint();
+    // Same provider, overlapping.
+    let e = book(
+        app,
+        &d.desk,
+        c,
+        &d.other_patient,
+        d.provider,
+        "2027-03-01 09:15",
+        30,
+    )
+    .unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("Maya Singh already has an appointment from 09:00 to 09:30"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&a.id.to_string()) && msg.contains("Ann Lee"),
+        "{msg}"
+    );
+    // Same patient with another provider at the same time.
+    let other = app
+        .create_staff(
+            &d.w.admin,
+            c,
+            &Fields::new()
+                .with("first_name", "Li")
+                .with("last_name", "Wu")
+                .with("is_clinical", "no"),
+        )
+        .unwrap();
+    app.create_availability_block(
+        &d.w.admin,
+        c,
+        &Fields::new()
+            .with("provider_id", other.id.to_string())
+            .with("start", "2027-03-01 08:00")
+            .with("end", "2027-03-01 17:00")
+            .with("is_available", "yes"),
+    )
+    .unwrap();
+    let before2 = d.w.fingerprint();
+    let e = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        other.id,
+        "2027-03-01 09:00",
+        30,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("Ann Lee already has an appointment from 09:00 to 09:30"),
+        "{e}"
+    );
+    assert_eq!(before2, d.w.fingerprint());
+    drop(before);
+    // Touching end-to-start is fine.
+    book(
+        app,
+        &d.desk,
+        c,
+        &d.other_patient,
+        d.provider,
+        "2027-03-01 09:30",
+        30,
+    )
+    .unwrap();
+}
+
+#[test]
+fn room_conflict_and_bad_times() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let other = app
+        .create_staff(
+            &d.w.admin,
+            c,
+            &Fields::new()
+                .with("first_name", "Li")
+                .with("last_name", "Wu")
+                .with("is_clinical", "no"),
+        )
+        .unwrap();
+    app.create_availability_block(
+        &d.w.admin,
+        c,
+        &Fields::new()
+            .with("provider_id", other.id.to_string())
+            .with("start", "2027-03-01 08:00")
+            .with("end", "2027-03-01 17:00")
+            .with("is_available", "yes"),
+    )
+    .unwrap();
+    let f = |p: &Patient, prov: StaffId| {
+        Fields::new()
+            .with("patient_id", p.id.to_string())
+            .with("provider_id", prov.to_string())
+            .with("room_id", d.room.id.to_string())
+            .with("start", "2027-03-01 10:00")
+            .with("end", "2027-03-01 10:45")
+    };
+    app.book_appointment(&d.desk, c, &f(&d.patient, d.provider))
+        .unwrap();
+    let before = d.w.fingerprint();
+    let e = app
+        .book_appointment(&d.desk, c, &f(&d.other_patient, other.id))
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("Room 1 is already booked from 10:00 to 10:45"),
+        "{e}"
+    );
+    let e = app
+        .book_appointment(
+            &d.desk,
+            c,
+            &Fields::new()
+                .with("patient_id", d.patient.id.to_string())
+                .with("provider_id", d.provider.to_string())
+                .with("start", "2027-03-02 11:00")
+                .with("end", "2027-03-02 10:00"),
+        )
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("the end must be after the start"),
+        "{e}"
+    );
+    // 02:30 on spring-forward day does not exist in Edmonton.
+    let e = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2026-03-08 02:30",
+        30,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("02:30 on 2026-03-08 does not exist in America/Edmonton"),
+        "{e}"
+    );
+    assert_eq!(before, d.w.fingerprint());
+}
+
+#[test]
+fn blocks_working_hours_and_credentials_with_manager_override() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    app.create_availability_block(
+        &d.w.admin,
+        c,
+        &Fields::new()
+            .with("start", "2027-03-02 12:00")
+            .with("end", "2027-03-02 13:00")
+            .with("reason", "Staff meeting"),
+    )
+    .unwrap();
+    let before = d.w.fingerprint();
+    let e = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-02 12:30",
+        30,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("this time is blocked: Staff meeting"),
+        "{e}"
+    );
+    // Outside the provider's working time: refused for the front desk...
+    let e = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-02 18:00",
+        30,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("Maya Singh is not scheduled to work"),
+        "{e}"
+    );
+    // ...and the front desk cannot override.
+    let mut f = Fields::new()
+        .with("patient_id", d.patient.id.to_string())
+        .with("provider_id", d.provider.to_string())
+        .with("start", "2027-03-02 18:00")
+        .with("duration_minutes", "30")
+        .with("override_reason", "evening clinic");
+    assert!(matches!(
+        app.book_appointment(&d.desk, c, &f),
+        Err(ApiError::Denied(_))
+    ));
+    // Licence expires 2027-06-30: a booking on 2027-07-05 is refused with the reason.
+    let e = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-07-05 09:00",
+        30,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "Maya Singh's PT licence expires on 2027-06-30, before this appointment on 2027-07-05"
+        ),
+        "{e}"
+    );
+    assert_eq!(before, d.w.fingerprint());
+    // A manager overrides with a reason; the override is stored and audited.
+    let a = app.book_appointment(&d.manager, c, &f).unwrap();
+    assert!(a
+        .override_reason
+        .as_deref()
+        .unwrap()
+        .starts_with("evening clinic [overrode:"));
+    f.set("start", "2027-07-05 09:00");
+    f.set("override_reason", "licence renewal in progress");
+    let b = app.book_appointment(&d.manager, c, &f).unwrap();
+    assert!(b.override_reason.unwrap().contains("PT licence"));
+    assert_eq!(count(&d.w, "SELECT count(*) FROM audit_log WHERE table_name='appointments' AND new_values LIKE '%overrode%'"), 2);
+}
+
+#[test]
+fn status_flow_with_history_and_kpi_events() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let a = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2026-01-05 09:00",
+        30,
+    )
+    .unwrap();
+    for (action, status) in [
+        ("confirm", AppointmentStatus::Confirmed),
+        ("check_in", AppointmentStatus::CheckedIn),
+        ("start", AppointmentStatus::InProgress),
+        ("complete", AppointmentStatus::Completed),
+    ] {
+        assert_eq!(
+            app.set_appointment_status(&d.desk, a.id, action, None)
+                .unwrap()
+                .status,
+            status
+        );
+    }
+    let done = app
+        .set_appointment_status(&d.desk, a.id, "check_out", None)
+        .unwrap();
+    assert!(done.checked_out_at.is_some());
+    assert_eq!(
+        count(&d.w, "SELECT count(*) FROM appointment_status_history"),
+        5
+    );
+    for e in [
+        "patient_checked_in",
+        "treatment_started",
+        "appointment_completed",
+        "patient_checked_out",
+    ] {
+        assert_eq!(
+            count(
+                &d.w,
+                &format!("SELECT count(*) FROM ops_kpi_events WHERE event_type='{e}'")
+            ),
+            1,
+            "{e}"
+        );
+    }
+    // Illegal moves and bad actions change nothing.
+    let before = d.w.fingerprint();
+    let e = app
+        .set_appointment_status(&d.desk, a.id, "cancel", Some("changed mind"))
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("cannot change appointment from completed to cancelled"),
+        "{e}"
+    );
+    assert!(app
+        .set_appointment_status(&d.desk, a.id, "check_out", None)
+        .is_err());
+    assert!(app
+        .set_appointment_status(&d.desk, a.id, "teleport", None)
+        .unwrap_err()
+        .to_string()
+        .contains("not an action"));
+    assert_eq!(before, d.w.fingerprint());
+    // A manager's correction out of a final state is marked and audited.
+    let fixed = app
+        .correct_appointment_status(
+            &d.manager,
+            a.id,
+            AppointmentStatus::InProgress,
+            "completed by mistake",
+        )
+        .unwrap();
+    assert_eq!(fixed.status, AppointmentStatus::InProgress);
+    assert_eq!(
+        count(
+            &d.w,
+            "SELECT count(*) FROM appointment_status_history WHERE is_correction = 1"
+        ),
+        1
+    );
+    assert!(matches!(
+        app.correct_appointment_status(&d.desk, a.id, AppointmentStatus::Completed, "x"),
+        Err(ApiError::Denied(_))
+    ));
+}
+
+#[test]
+fn cancel_needs_a_reason_no_show_only_after_start_and_cancelled_time_is_free_again() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let future = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-01 11:00",
+        30,
+    )
+    .unwrap();
+    let e = app
+        .set_appointment_status(&d.desk, future.id, "no_show", None)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("only be recorded after the start time"),
+        "{e}"
+    );
+    assert!(app
+        .set_appointment_status(&d.desk, future.id, "cancel", None)
+        .unwrap_err()
+        .to_string()
+        .contains("needs a reason"));
+    let x = app
+        .set_appointment_status(&d.desk, future.id, "cancel", Some("patient is ill"))
+        .unwrap();
+    assert_eq!(x.cancel_reason.as_deref(), Some("patient is ill"));
+    assert_eq!(
+        count(
+            &d.w,
+            "SELECT count(*) FROM ops_kpi_events WHERE event_type='appointment_cancelled'"
+        ),
+        1
+    );
+    book(
+        app,
+        &d.desk,
+        c,
+        &d.other_patient,
+        d.provider,
+        "2027-03-01 11:00",
+        30,
+    )
+    .unwrap();
+    let past = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2026-01-05 10:00",
+        30,
+    )
+    .unwrap();
+    assert_eq!(
+        app.set_appointment_status(&d.desk, past.id, "no_show", None)
+            .unwrap()
+            .status,
+        AppointmentStatus::NoShow
+    );
+}
+
+#[test]
+fn reschedule_links_the_new_appointment_and_frees_the_old_time() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let a = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-01 09:00",
+        30,
+    )
+    .unwrap();
+    // Moving by 15 minutes overlaps only itself: allowed.
+    let b = app
+        .reschedule_appointment(
+            &d.desk,
+            a.id,
+            &Fields::new().with("start", "2027-03-01 09:15"),
+        )
+        .unwrap();
+    assert_eq!(b.rescheduled_from_id, Some(a.id));
+    assert_eq!(
+        app.get_appointment(&d.desk, a.id).unwrap().status,
+        AppointmentStatus::Rescheduled
+    );
+    assert_eq!(b.end_at - b.start_at, 30 * 60_000);
+    book(
+        app,
+        &d.desk,
+        c,
+        &d.other_patient,
+        d.provider,
+        "2027-03-01 08:30",
+        45,
+    )
+    .unwrap();
+}
+
+#[test]
+fn day_view_of_23_and_25_hour_days_and_free_slots() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    assert_eq!(
+        app.day_schedule(&d.desk, c, "2026-03-08", None)
+            .unwrap()
+            .hours,
+        23
+    );
+    assert_eq!(
+        app.day_schedule(&d.desk, c, "2026-11-01", None)
+            .unwrap()
+            .hours,
+        25
+    );
+    assert_eq!(
+        app.day_schedule(&d.desk, c, "2027-03-01", None)
+            .unwrap()
+            .hours,
+        24
+    );
+    book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2026-11-01 16:00",
+        30,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let day = app
+        .day_schedule(&d.desk, c, "2026-11-01", Some(d.provider))
+        .unwrap();
+    assert_eq!(day.entries.len(), 1);
+    assert_eq!(day.entries[0].patient_name, "Ann Lee");
+
+    book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-01 10:00",
+        30,
+    )
+    .unwrap();
+    let slots = app
+        .available_slots(&d.desk, c, Some(d.provider), 30, "2027-03-01", "2027-03-01")
+        .unwrap();
+    let starts: Vec<&str> = slots.iter().map(|s| &s.local_start[11..]).collect();
+    assert_eq!(starts.first(), Some(&"08:00"));
+    assert_eq!(starts.last(), Some(&"16:30"));
+    assert!(!starts.contains(&"09:45") && !starts.contains(&"10:00") && !starts.contains(&"10:15"));
+    assert!(starts.contains(&"09:30") && starts.contains(&"10:30"));
+    assert_eq!(slots.len(), 35 - 3);
+    assert!(app
+        .available_slots(&d.desk, c, Some(d.provider), 3, "2027-03-01", "2027-03-01")
+        .is_err());
+}
+
+#[test]
+fn two_bookings_racing_for_one_slot_cannot_both_succeed() {
+    let d = desk();
+    let app = d.w.app.clone();
+    let c = d.w.clinic_a;
+    let results: Vec<bool> = std::thread::scope(|s| {
+        let hs: Vec<_> = [&d.patient, &d.other_patient]
+            .into_iter()
+            .map(|p| {
+                let app = app.clone();
+                let desk = d.desk.clone();
+                let provider = d.provider;
+                s.spawn(move || book(&app, &desk, c, p, provider, "2027-03-02 14:00", 30).is_ok())
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
+}
