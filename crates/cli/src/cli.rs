@@ -83,6 +83,72 @@ pub enum Command {
     Room(Crud),
     #[command(subcommand)]
     ShiftTemplate(Crud),
+    /// Appointments: book, move, status changes, the day view and free slots.
+    #[command(subcommand)]
+    Appointment(AppointmentCmd),
+    #[command(subcommand)]
+    AppointmentType(AppointmentTypeCmd),
+    /// Availability blocks (holidays, closures, extra hours).
+    #[command(subcommand)]
+    Availability(AvailabilityCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppointmentCmd {
+    /// Book: --set patient_id=… --set provider_id=… --set start="2026-03-09 09:00" --set duration_minutes=30
+    Book(WriteArgs),
+    Get {
+        id: String,
+    },
+    /// Move to a new time (and optionally provider/room): --set start=…
+    Move(WriteArgs),
+    /// confirm, remind, check_in, start, complete, check_out, cancel (needs --reason), no_show
+    Status {
+        id: String,
+        action: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// One clinic's day in its time zone.
+    Day {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        date: String,
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Free slots from shifts and availability minus appointments and blocks.
+    Slots {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long, default_value_t = 30)]
+        duration: i64,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppointmentTypeCmd {
+    Create(WriteArgs),
+    List {
+        #[arg(long)]
+        clinic: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AvailabilityCmd {
+    /// --set start=… --set end=… [--set provider_id=…] [--set is_available=yes] [--set reason=Holiday]
+    Create(WriteArgs),
+    Delete {
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -520,6 +520,116 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 Crud::List(l) => out.rows(&app.list_rooms(&s, &list_query(l)?)?),
             }
         }
+        Command::Appointment(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                AppointmentCmd::Book(a) => out.row(&app.book_appointment(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                AppointmentCmd::Get { id } => {
+                    out.row(&app.get_appointment(&s, AppointmentId::parse(id)?)?)
+                }
+                AppointmentCmd::Move(a) => out.row(&app.reschedule_appointment(
+                    &s,
+                    AppointmentId::parse(need(&a.id, "the id")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                AppointmentCmd::Status { id, action, reason } => {
+                    out.row(&app.set_appointment_status(
+                        &s,
+                        AppointmentId::parse(id)?,
+                        action,
+                        reason.as_deref(),
+                    )?)
+                }
+                AppointmentCmd::Day {
+                    clinic,
+                    date,
+                    provider,
+                } => {
+                    let day = app.day_schedule(
+                        &s,
+                        ClinicId::parse(clinic)?,
+                        date,
+                        provider.as_deref().map(StaffId::parse).transpose()?,
+                    )?;
+                    if out.json {
+                        out.value(&day, "")
+                    } else {
+                        for e in &day.entries {
+                            output::line(&format!(
+                                "{}  {}  {}  {}  {}",
+                                e.appointment.id,
+                                e.appointment.status,
+                                e.provider_name,
+                                e.patient_name,
+                                e.room_name.as_deref().unwrap_or("-")
+                            ));
+                        }
+                        out.ok(&format!(
+                            "{} appointments on {} ({} hours)",
+                            day.entries.len(),
+                            day.date,
+                            day.hours
+                        ))
+                    }
+                }
+                AppointmentCmd::Slots {
+                    clinic,
+                    provider,
+                    duration,
+                    from,
+                    to,
+                } => {
+                    let slots = app.available_slots(
+                        &s,
+                        ClinicId::parse(clinic)?,
+                        provider.as_deref().map(StaffId::parse).transpose()?,
+                        *duration,
+                        from,
+                        to,
+                    )?;
+                    if !out.json {
+                        for sl in &slots {
+                            output::line(&format!("{}  {}", sl.local_start, sl.provider_id));
+                        }
+                    }
+                    out.value(&slots, &format!("{} free slots", slots.len()))
+                }
+            }
+        }
+        Command::AppointmentType(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                AppointmentTypeCmd::Create(a) => out.row(&app.create_appointment_type(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                AppointmentTypeCmd::List { clinic } => {
+                    out.rows(&app.list_appointment_types(&s, ClinicId::parse(clinic)?)?)
+                }
+            }
+        }
+        Command::Availability(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                AvailabilityCmd::Create(a) => out.row(&app.create_availability_block(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                AvailabilityCmd::Delete { id } => out.done(
+                    app.delete_availability_block(&s, AvailabilityBlockId::parse(id)?)?,
+                    "block removed",
+                ),
+            }
+        }
         Command::ShiftTemplate(c) => {
             let app = open(&args)?;
             let s = login(&args, &app)?;

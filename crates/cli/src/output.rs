@@ -42,7 +42,7 @@ fn label(v: &serde_json::Value) -> String {
 }
 
 /// Print a line; a closed pipe (`clinicdesk … | head`) ends output quietly.
-fn line(s: &str) {
+pub fn line(s: &str) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{s}") {
         if e.kind() == std::io::ErrorKind::BrokenPipe {

@@ -862,3 +862,256 @@ fn audit_verify_reports_tampering_with_nonzero_exit() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("broken at entry 4"), "{err}");
 }
+
+#[test]
+fn a_front_desk_day_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let clinic = e.ok(&["clinic", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let staff = e.ok(&[
+        "staff",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "first_name=Maya",
+        "--set",
+        "last_name=Singh",
+        "--set",
+        "is_clinical=no",
+    ]);
+    let sid = staff["id"].as_str().unwrap();
+    let p = e.ok(&[
+        "patient",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "first_name=Ann",
+        "--set",
+        "last_name=Lee",
+    ]);
+    let pid = p["id"].as_str().unwrap();
+    e.ok(&[
+        "availability",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        &format!("provider_id={sid}"),
+        "--set",
+        "start=2027-03-01 08:00",
+        "--set",
+        "end=2027-03-01 12:00",
+        "--set",
+        "is_available=yes",
+    ]);
+    let t = e.ok(&[
+        "appointment-type",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "name=Treatment",
+        "--set",
+        "code=tx",
+        "--set",
+        "duration_minutes=30",
+    ]);
+    let slots = e.ok(&[
+        "appointment",
+        "slots",
+        "--clinic",
+        &clinic,
+        "--provider",
+        sid,
+        "--duration",
+        "30",
+        "--from",
+        "2027-03-01",
+        "--to",
+        "2027-03-01",
+    ]);
+    assert_eq!(slots.as_array().unwrap().len(), 15);
+    let a = e.ok(&[
+        "appointment",
+        "book",
+        "--clinic",
+        &clinic,
+        "--set",
+        &format!("patient_id={pid}"),
+        "--set",
+        &format!("provider_id={sid}"),
+        "--set",
+        "start=2027-03-01 09:00",
+        "--set",
+        &format!("appointment_type_id={}", t["id"].as_str().unwrap()),
+    ]);
+    let aid = a["id"].as_str().unwrap();
+    assert_eq!(a["status"], "pending");
+    for action in ["confirm", "check_in", "start", "complete", "check_out"] {
+        e.ok(&["appointment", "status", aid, action]);
+    }
+    let day = e.ok(&[
+        "appointment",
+        "day",
+        "--clinic",
+        &clinic,
+        "--date",
+        "2027-03-01",
+    ]);
+    assert_eq!(day["entries"][0]["appointment"]["status"], "completed");
+    assert_eq!(day["hours"], 24);
+    // Bad input: refused with one line, nothing changed.
+    let admin = |args: &[&str]| -> Vec<String> {
+        ["--user", "admin"]
+            .iter()
+            .chain(args.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for (args, needle) in [
+        (
+            admin(&[
+                "appointment",
+                "book",
+                "--clinic",
+                &clinic,
+                "--set",
+                &format!("patient_id={pid}"),
+                "--set",
+                &format!("provider_id={sid}"),
+                "--set",
+                "start=2027-03-01 09:15",
+                "--set",
+                "duration_minutes=30",
+            ]),
+            "already has an appointment",
+        ),
+        (
+            admin(&[
+                "appointment",
+                "book",
+                "--clinic",
+                &clinic,
+                "--set",
+                &format!("patient_id={pid}"),
+                "--set",
+                &format!("provider_id={sid}"),
+                "--set",
+                "start=2026-03-08 02:30",
+                "--set",
+                "duration_minutes=30",
+            ]),
+            "does not exist",
+        ),
+        (
+            admin(&[
+                "appointment",
+                "book",
+                "--clinic",
+                &clinic,
+                "--set",
+                &format!("patient_id={pid}"),
+                "--set",
+                &format!("provider_id={sid}"),
+                "--set",
+                "start=tomorrow",
+            ]),
+            "start",
+        ),
+        (
+            admin(&["appointment", "status", aid, "cancel"]),
+            "cannot change appointment",
+        ),
+        (
+            admin(&["appointment", "status", aid, "fly"]),
+            "not an action",
+        ),
+        (
+            admin(&[
+                "appointment",
+                "move",
+                aid,
+                "--set",
+                "start=2027-03-01 10:00",
+            ]),
+            "cannot change appointment",
+        ),
+        (
+            admin(&[
+                "appointment",
+                "day",
+                "--clinic",
+                &clinic,
+                "--date",
+                "2027-02-30",
+            ]),
+            "date",
+        ),
+        (
+            admin(&[
+                "appointment",
+                "slots",
+                "--clinic",
+                &clinic,
+                "--duration",
+                "1",
+                "--from",
+                "2027-03-01",
+                "--to",
+                "2027-03-01",
+            ]),
+            "duration_minutes",
+        ),
+        (
+            admin(&[
+                "appointment-type",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "name=X",
+                "--set",
+                "code=X",
+                "--set",
+                "duration_minutes=0",
+            ]),
+            "duration_minutes",
+        ),
+        (
+            admin(&[
+                "availability",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "start=2027-03-01 08:00",
+                "--set",
+                "end=2027-03-01 07:00",
+                "--set",
+                "reason=x",
+            ]),
+            "end must be after",
+        ),
+        (
+            admin(&[
+                "availability",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "start=2027-03-01 08:00",
+                "--set",
+                "end=2027-03-01 09:00",
+            ]),
+            "reason",
+        ),
+    ] {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        e.bad(&refs, Some(PW), needle);
+    }
+}
