@@ -680,3 +680,87 @@ fn two_bookings_racing_for_one_slot_cannot_both_succeed() {
     });
     assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
 }
+
+#[test]
+fn reminders_follow_policy_consent_and_the_appointment() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let texter = app
+        .create_patient(
+            &d.w.admin,
+            c,
+            &Fields::new()
+                .with("first_name", "Tex")
+                .with("last_name", "Ting")
+                .with("phone", "403 555 0199")
+                .with("consent_sms", "yes")
+                .with("preferred_contact_method", "sms"),
+        )
+        .unwrap();
+    // No consent (Ann Lee has none): no reminders.
+    let quiet = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-01 13:00",
+        30,
+    )
+    .unwrap();
+    assert_eq!(
+        count(
+            &d.w,
+            &format!(
+                "SELECT count(*) FROM appointment_reminders WHERE appointment_id = '{}'",
+                quiet.id
+            )
+        ),
+        0
+    );
+    // Consent to SMS: 48 h and 2 h before, by SMS.
+    let a = book(app, &d.desk, c, &texter, d.provider, "2027-03-01 09:00", 30).unwrap();
+    let due = |h: i64| a.start_at - h * 3_600_000;
+    let queue = app.pending_reminders(&d.desk, c, Some(due(2))).unwrap();
+    assert_eq!(queue.len(), 2);
+    assert_eq!(queue[0].reminder.due_at, due(48));
+    assert_eq!(queue[0].reminder.channel.as_str(), "sms");
+    assert_eq!(queue[0].phone.as_deref(), Some("403 555 0199"));
+    assert_eq!(
+        app.pending_reminders(&d.desk, c, Some(due(48) - 1))
+            .unwrap()
+            .len(),
+        0
+    );
+    // Sent: the appointment becomes reminded. Failed needs a reason.
+    app.mark_reminder(&d.desk, queue[0].reminder.id, "sent", None)
+        .unwrap();
+    assert_eq!(
+        app.get_appointment(&d.desk, a.id).unwrap().status,
+        AppointmentStatus::Reminded
+    );
+    assert!(app
+        .mark_reminder(&d.desk, queue[1].reminder.id, "failed", None)
+        .unwrap_err()
+        .to_string()
+        .contains("say why"));
+    assert!(app
+        .mark_reminder(&d.desk, queue[0].reminder.id, "sent", None)
+        .unwrap_err()
+        .to_string()
+        .contains("cannot change reminder"));
+    // Moving the appointment cancels its pending reminders and schedules new ones.
+    let moved = app
+        .reschedule_appointment(
+            &d.desk,
+            a.id,
+            &Fields::new().with("start", "2027-03-02 09:00"),
+        )
+        .unwrap();
+    assert_eq!(count(&d.w, &format!("SELECT count(*) FROM appointment_reminders WHERE appointment_id = '{}' AND status = 'cancelled'", a.id)), 1);
+    assert_eq!(count(&d.w, &format!("SELECT count(*) FROM appointment_reminders WHERE appointment_id = '{}' AND status = 'pending'", moved.id)), 2);
+    // Cancelling cancels them.
+    app.set_appointment_status(&d.desk, moved.id, "cancel", Some("moved away"))
+        .unwrap();
+    assert_eq!(count(&d.w, &format!("SELECT count(*) FROM appointment_reminders WHERE appointment_id = '{}' AND status = 'pending'", moved.id)), 0);
+}

@@ -91,6 +91,27 @@ pub enum Command {
     /// Availability blocks (holidays, closures, extra hours).
     #[command(subcommand)]
     Availability(AvailabilityCmd),
+    /// The reminder queue (no sending gateway yet: a script sends and marks them).
+    #[command(subcommand)]
+    Reminder(ReminderCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReminderCmd {
+    /// Reminders due now (or by --until, an RFC 3339 instant).
+    Queue {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Record the outcome: sent, failed (with --reason) or retry.
+    Mark {
+        id: String,
+        outcome: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

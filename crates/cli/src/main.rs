@@ -630,6 +630,42 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 ),
             }
         }
+        Command::Reminder(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                ReminderCmd::Queue { clinic, until } => {
+                    let until = until
+                        .as_deref()
+                        .map(|u| parse_instant("until", u))
+                        .transpose()?
+                        .map(|t| t.timestamp_millis());
+                    let q = app.pending_reminders(&s, ClinicId::parse(clinic)?, until)?;
+                    if !out.json {
+                        for r in &q {
+                            output::line(&format!(
+                                "{}  {}  {}  {}",
+                                r.reminder.id,
+                                r.reminder.channel,
+                                r.patient_name,
+                                r.phone.as_deref().or(r.email.as_deref()).unwrap_or("-")
+                            ));
+                        }
+                    }
+                    out.value(&q, &format!("{} reminders due", q.len()))
+                }
+                ReminderCmd::Mark {
+                    id,
+                    outcome,
+                    reason,
+                } => out.row(&app.mark_reminder(
+                    &s,
+                    ReminderId::parse(id)?,
+                    outcome,
+                    reason.as_deref(),
+                )?),
+            }
+        }
         Command::ShiftTemplate(c) => {
             let app = open(&args)?;
             let s = login(&args, &app)?;

@@ -4,9 +4,11 @@ mod admin;
 mod catalog;
 mod org;
 mod people;
+mod reminders;
 mod scheduling;
 
 pub use org::{InitResult, UserView};
+pub use reminders::PendingReminder;
 pub use scheduling::{parse_when, DaySchedule, ScheduleEntry, Slot};
 
 use serde::{Deserialize, Serialize};

@@ -316,7 +316,7 @@ pub struct Slot {
     pub local_start: String,
 }
 
-fn record_status(
+pub(crate) fn record_status(
     tx: &WriteTx<'_>,
     a: &Appointment,
     from: Option<AppointmentStatus>,
@@ -699,6 +699,7 @@ impl App {
                 Some(range.duration().num_minutes() as f64),
                 Some("minutes"),
             )?;
+            super::reminders::create_for(tx, &a)?;
             Ok(a)
         })
     }
@@ -798,6 +799,7 @@ impl App {
             old.updated_at = tx.ctx.now_ms;
             table::update(tx, &old)?;
             record_status(tx, &old, Some(from), reason.as_deref(), false)?;
+            super::reminders::cancel_for(tx, &old)?;
             let now = tx.ctx.now_ms;
             let new = Appointment {
                 id: AppointmentId::new(),
@@ -824,6 +826,7 @@ impl App {
             };
             table::insert(tx, &new)?;
             record_status(tx, &new, None, reason.as_deref(), false)?;
+            super::reminders::create_for(tx, &new)?;
             kpi(
                 tx,
                 clinic,
@@ -904,6 +907,9 @@ impl App {
             a.updated_at = now;
             table::update(tx, &a)?;
             record_status(tx, &a, Some(from), reason, false)?;
+            if !a.status.is_active() {
+                super::reminders::cancel_for(tx, &a)?;
+            }
             if let Some(e) = event {
                 let minutes = (to == AppointmentStatus::Completed).then(|| ((a.end_at - a.start_at) / 60_000) as f64);
                 kpi(tx, clinic, tz, e, Some(&a), minutes, minutes.map(|_| "minutes"))?;

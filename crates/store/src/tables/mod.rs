@@ -11,6 +11,7 @@ pub mod employers;
 pub mod patient_insurance;
 pub mod patients;
 pub mod payers;
+pub mod reminders;
 pub mod rooms;
 pub mod shifts;
 pub mod staff;

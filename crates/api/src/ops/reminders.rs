@@ -1,0 +1,194 @@
+//! Appointment reminders: created per clinic policy (default 48 h and 2 h before) on the
+//! patient's preferred channel when they consented to it; cancelled or moved with their
+//! appointment; a pending queue (seed 001's v_pending_reminders) that a sender works through.
+//! There is no sending gateway yet: the queue and its JSON export are the interface.
+
+use clinicdesk_domain::{
+    AppointmentStatus, Capability, ClinicId, ContactMethod, DomainError, ReminderChannel,
+    ReminderId, ReminderStatus,
+};
+use clinicdesk_store::tables::{
+    appointments::Appointment, clinics::Clinic, patients::Patient, reminders::Reminder,
+};
+use clinicdesk_store::{table, WriteTx};
+use rusqlite::params;
+use serde::Serialize;
+
+use super::scheduling::record_status;
+use crate::access::Scope;
+use crate::error::ApiResult;
+use crate::{App, Session};
+
+/// The channel a reminder may use for this patient, if any.
+pub(crate) fn reminder_channel(p: &Patient) -> Option<ReminderChannel> {
+    match p.preferred_contact_method {
+        ContactMethod::Sms if p.consent_sms && p.phone.is_some() => Some(ReminderChannel::Sms),
+        ContactMethod::Email if p.consent_email && p.email.is_some() => {
+            Some(ReminderChannel::Email)
+        }
+        ContactMethod::Phone if p.phone.is_some() => Some(ReminderChannel::Phone),
+        _ => None,
+    }
+}
+
+/// Create the reminders of a newly booked appointment (in the booking's transaction).
+pub(crate) fn create_for(tx: &WriteTx<'_>, a: &Appointment) -> ApiResult<Vec<Reminder>> {
+    let clinic = table::get_live::<Clinic>(tx, &a.clinic_id.to_string())?;
+    let patient = table::get_live::<Patient>(tx, &a.patient_id.to_string())?;
+    let Some(channel) = reminder_channel(&patient) else {
+        return Ok(Vec::new());
+    };
+    let now = tx.ctx.now_ms;
+    let mut out = Vec::new();
+    for offset in &clinic.reminder_offsets_minutes {
+        let due = a.start_at - offset * 60_000;
+        if due <= now {
+            continue;
+        }
+        let r = Reminder {
+            id: ReminderId::new(),
+            clinic_id: a.clinic_id,
+            appointment_id: a.id,
+            channel,
+            due_at: due,
+            status: ReminderStatus::Pending,
+            sent_at: None,
+            failure_reason: None,
+            attempts: 0,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        };
+        table::insert(tx, &r)?;
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// Cancel the pending (or failed) reminders of an appointment that is cancelled, moved or missed.
+pub(crate) fn cancel_for(tx: &WriteTx<'_>, a: &Appointment) -> ApiResult<()> {
+    let pending = table::select::<Reminder, _>(
+        tx,
+        "WHERE appointment_id = ?1 AND status IN ('pending','failed') AND deleted_at IS NULL",
+        [a.id.to_string()],
+    )?;
+    for mut r in pending {
+        r.status = r.status.transition(ReminderStatus::Cancelled)?;
+        r.updated_at = tx.ctx.now_ms;
+        table::update(tx, &r)?;
+    }
+    Ok(())
+}
+
+/// A reminder due to be sent, with what the sender needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingReminder {
+    pub reminder: Reminder,
+    pub patient_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub provider_name: String,
+    pub appointment_start_at: i64,
+}
+
+impl App {
+    /// Reminders due by `until_ms` (default: now) at a clinic, oldest first.
+    pub fn pending_reminders(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        until_ms: Option<i64>,
+    ) -> ApiResult<Vec<PendingReminder>> {
+        self.require(
+            s,
+            Capability::ManageSchedule,
+            Scope::Clinic(clinic),
+            "see the reminder queue",
+        )?;
+        let until = until_ms.unwrap_or_else(clinicdesk_store::now_ms);
+        self.store.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT r.*, p.first_name || ' ' || p.last_name AS patient_name, p.phone AS phone, p.email AS email,
+                        s.first_name || ' ' || s.last_name AS provider_name, a.start_at AS appointment_start_at
+                 FROM appointment_reminders r
+                 JOIN appointments a ON a.id = r.appointment_id
+                 JOIN patients p ON p.id = a.patient_id
+                 JOIN staff_profiles s ON s.id = a.provider_id
+                 WHERE r.clinic_id = ?1 AND r.status = 'pending' AND r.due_at <= ?2 AND r.deleted_at IS NULL
+                   AND a.status IN ('pending','confirmed','reminded') AND a.deleted_at IS NULL
+                 ORDER BY r.due_at",
+            )?;
+            let rows = stmt.query_map(params![clinic.to_string(), until], |r| {
+                Ok(PendingReminder {
+                    reminder: table::map_row(r)?,
+                    patient_name: r.get("patient_name")?,
+                    phone: r.get("phone")?,
+                    email: r.get("email")?,
+                    provider_name: r.get("provider_name")?,
+                    appointment_start_at: r.get("appointment_start_at")?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Record the outcome of sending a reminder: `sent` (the appointment becomes `reminded`
+    /// when it was pending or confirmed) or `failed` with a reason (may be retried).
+    pub fn mark_reminder(
+        &self,
+        s: &Session,
+        id: ReminderId,
+        outcome: &str,
+        failure_reason: Option<&str>,
+    ) -> ApiResult<Reminder> {
+        let r = self
+            .store
+            .read(|c| table::get_live::<Reminder>(c, &id.to_string()))?;
+        self.require(
+            s,
+            Capability::ManageSchedule,
+            Scope::Clinic(r.clinic_id),
+            "update reminders",
+        )?;
+        self.tx(s, |tx| {
+            let mut r = table::get_live::<Reminder>(tx, &id.to_string())?;
+            let now = tx.ctx.now_ms;
+            match outcome {
+                "sent" => {
+                    r.status = r.status.transition(ReminderStatus::Sent)?;
+                    r.sent_at = Some(now);
+                    let mut a = table::get_live::<Appointment>(tx, &r.appointment_id.to_string())?;
+                    if matches!(
+                        a.status,
+                        AppointmentStatus::Pending | AppointmentStatus::Confirmed
+                    ) {
+                        let from = a.status;
+                        a.status = a.status.transition(AppointmentStatus::Reminded)?;
+                        a.updated_at = now;
+                        table::update(tx, &a)?;
+                        record_status(tx, &a, Some(from), Some("reminder sent"), false)?;
+                    }
+                }
+                "failed" => {
+                    let why = failure_reason.map(str::trim).filter(|x| !x.is_empty());
+                    let why = why
+                        .ok_or_else(|| DomainError::invalid("reason", "say why sending failed"))?;
+                    r.status = r.status.transition(ReminderStatus::Failed)?;
+                    r.failure_reason = Some(why.to_string());
+                }
+                "retry" => r.status = r.status.transition(ReminderStatus::Pending)?,
+                other => {
+                    return Err(DomainError::invalid(
+                        "outcome",
+                        format!("'{other}' is not sent, failed or retry"),
+                    )
+                    .into())
+                }
+            }
+            r.attempts += i64::from(outcome != "retry");
+            r.updated_at = now;
+            table::update(tx, &r)?;
+            Ok(r)
+        })
+    }
+}

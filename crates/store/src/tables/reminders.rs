@@ -1,0 +1,28 @@
+use clinicdesk_domain::{AppointmentId, ClinicId, ReminderChannel, ReminderId, ReminderStatus};
+use serde::{Deserialize, Serialize};
+
+use crate::table::Table;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reminder {
+    pub id: ReminderId,
+    pub clinic_id: ClinicId,
+    pub appointment_id: AppointmentId,
+    pub channel: ReminderChannel,
+    pub due_at: i64,
+    pub status: ReminderStatus,
+    pub sent_at: Option<i64>,
+    pub failure_reason: Option<String>,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+impl Table for Reminder {
+    const NAME: &'static str = "appointment_reminders";
+    const ENTITY: &'static str = "reminder";
+    fn id(&self) -> String {
+        self.id.to_string()
+    }
+}
