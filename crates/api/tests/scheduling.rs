@@ -764,3 +764,99 @@ fn reminders_follow_policy_consent_and_the_appointment() {
         .unwrap();
     assert_eq!(count(&d.w, &format!("SELECT count(*) FROM appointment_reminders WHERE appointment_id = '{}' AND status = 'pending'", moved.id)), 0);
 }
+
+#[test]
+fn recurring_series_checks_every_occurrence_keeps_local_time_and_cancels_by_scope() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let series = |who: &Session, extra: &[(&str, &str)]| {
+        let mut f = Fields::new()
+            .with("patient_id", d.patient.id.to_string())
+            .with("provider_id", d.provider.to_string())
+            .with("start", "2027-03-02 09:00")
+            .with("duration_minutes", "30")
+            .with("weekdays", "tue,thu")
+            .with("count", "12");
+        for (k, v) in extra {
+            f.set(k, *v);
+        }
+        app.book_series(who, c, &f)
+    };
+    // Twice a week for six weeks: only 2027-03-02 is inside the provider's working time, so the
+    // front desk is told about the 11 others and nothing is booked.
+    let before = d.w.fingerprint();
+    let e = series(&d.desk, &[]).unwrap_err().to_string();
+    assert!(
+        e.starts_with("11 of 12 occurrences cannot be booked"),
+        "{e}"
+    );
+    assert!(
+        e.contains("Thu 2027-03-04 09:00: Maya Singh is not scheduled to work"),
+        "{e}"
+    );
+    assert_eq!(before, d.w.fingerprint());
+    let preview = app
+        .preview_series(
+            &d.desk,
+            c,
+            &Fields::new()
+                .with("patient_id", d.patient.id.to_string())
+                .with("provider_id", d.provider.to_string())
+                .with("start", "2027-03-02 09:00")
+                .with("duration_minutes", "30")
+                .with("weekdays", "tue,thu")
+                .with("count", "12"),
+        )
+        .unwrap();
+    assert_eq!(preview.len(), 12);
+    assert_eq!(preview.iter().filter(|o| o.problem.is_none()).count(), 1);
+    // skip_conflicts books the free one.
+    let r = series(&d.desk, &[("skip_conflicts", "yes")]).unwrap();
+    assert_eq!((r.booked.len(), r.skipped.len()), (1, 11));
+    app.set_appointment_status(&d.desk, r.booked[0].id, "cancel", Some("test"))
+        .unwrap();
+    // A manager overrides working hours for the whole series: 12 booked, 09:00 local across the
+    // 2027-03-14 spring-forward (UTC-7 → UTC-6).
+    let r = series(&d.manager, &[("override_reason", "standing Tue/Thu slot")]).unwrap();
+    assert_eq!(r.booked.len(), 12);
+    let hour_utc =
+        |a: &clinicdesk_store::tables::appointments::Appointment| (a.start_at / 3_600_000) % 24;
+    assert_eq!(hour_utc(&r.booked[0]), 16);
+    assert_eq!(hour_utc(&r.booked[11]), 15);
+    // Cancel this-and-following from the 10th occurrence, then one, then all the rest.
+    let cancelled = app
+        .cancel_series(&d.desk, r.booked[9].id, "following", "moving away")
+        .unwrap();
+    assert_eq!(cancelled.len(), 3);
+    assert_eq!(
+        app.cancel_series(&d.desk, r.booked[0].id, "one", "sick")
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        app.cancel_series(&d.desk, r.booked[1].id, "all", "stopped")
+            .unwrap()
+            .len(),
+        8
+    );
+    assert!(app
+        .cancel_series(&d.desk, r.booked[1].id, "all", "again")
+        .is_err());
+    assert!(app
+        .cancel_series(&d.desk, r.booked[1].id, "some", "x")
+        .unwrap_err()
+        .to_string()
+        .contains("not one, following or all"));
+    // A rule that never ends is refused.
+    let e = series(
+        &d.manager,
+        &[
+            ("weekdays", ""),
+            ("count", ""),
+            ("rule", "FREQ=WEEKLY;BYDAY=MO"),
+        ],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("rule"), "{e}");
+}

@@ -6,9 +6,11 @@ mod org;
 mod people;
 mod reminders;
 mod scheduling;
+mod series;
 
 pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;
+pub use series::{OccurrenceCheck, SeriesResult};
 pub use scheduling::{parse_when, DaySchedule, ScheduleEntry, Slot};
 
 use serde::{Deserialize, Serialize};

@@ -90,20 +90,92 @@ fn person(conn: &Connection, table_name: &str, id: &str) -> String {
 
 /// What a booking or move must satisfy; the caller may override the working-hours and
 /// credential rules (manager, with a reason).
-struct Candidate<'a> {
-    clinic: ClinicId,
-    tz: Tz,
-    patient: PatientId,
-    provider: StaffId,
-    room: Option<RoomId>,
-    kind: Option<&'a AppointmentType>,
-    range: TimeRange,
-    exclude: Option<AppointmentId>,
+pub(crate) struct Candidate<'a> {
+    pub clinic: ClinicId,
+    pub tz: Tz,
+    pub patient: PatientId,
+    pub provider: StaffId,
+    pub room: Option<RoomId>,
+    pub kind: Option<&'a AppointmentType>,
+    pub range: TimeRange,
+    pub exclude: Option<AppointmentId>,
+}
+
+/// What a new appointment carries besides its time and people.
+pub(crate) struct Extra {
+    pub case_id: Option<CaseId>,
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+    pub source: AppointmentSource,
+    pub series_id: Option<clinicdesk_domain::RecurrenceSeriesId>,
+}
+
+/// Check every rule and book: the appointment, its status history row, its KPI event and its
+/// reminders, in the caller's transaction. Overridable problems need `override_reason`.
+pub(crate) fn insert_checked(
+    tx: &WriteTx<'_>,
+    c: &Candidate<'_>,
+    x: Extra,
+    override_reason: Option<&str>,
+) -> ApiResult<Appointment> {
+    let problems = check_rules(tx, c)?;
+    if !problems.is_empty() && override_reason.is_none() {
+        return Err(ApiError::Conflict(format!(
+            "{} (a manager may override with a reason)",
+            problems.join("; ")
+        )));
+    }
+    let now = tx.ctx.now_ms;
+    let a = Appointment {
+        id: AppointmentId::new(),
+        clinic_id: c.clinic,
+        patient_id: c.patient,
+        provider_id: c.provider,
+        room_id: c.room,
+        appointment_type_id: c.kind.map(|k| k.id),
+        start_at: ms(c.range.start()),
+        end_at: ms(c.range.end()),
+        status: AppointmentStatus::Pending,
+        case_id: x.case_id,
+        reason: x.reason,
+        notes: x.notes,
+        source: x.source,
+        rescheduled_from_id: None,
+        series_id: x.series_id,
+        cancel_reason: None,
+        override_reason: if problems.is_empty() {
+            None
+        } else {
+            override_reason.map(|r| format!("{r} [overrode: {}]", problems.join("; ")))
+        },
+        checked_in_at: None,
+        started_at: None,
+        completed_at: None,
+        checked_out_at: None,
+        cancelled_at: None,
+        legacy_id: None,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    table::insert(tx, &a)?;
+    record_status(tx, &a, None, None, false)?;
+    kpi(
+        tx,
+        c.clinic,
+        c.tz,
+        KpiEventType::AppointmentScheduled,
+        Some(&a),
+        Some(c.range.duration().num_minutes() as f64),
+        Some("minutes"),
+    )?;
+    super::reminders::create_for(tx, &a)?;
+    Ok(a)
 }
 
 /// Every rule of SPEC.md, in the order a receptionist would want to hear them. Returns the
 /// list of overridable problems (outside working hours, missing credential) separately.
-fn check_rules(conn: &Connection, c: &Candidate<'_>) -> ApiResult<Vec<String>> {
+pub(crate) fn check_rules(conn: &Connection, c: &Candidate<'_>) -> ApiResult<Vec<String>> {
     let (start, end) = (ms(c.range.start()), ms(c.range.end()));
     let exclude = c.exclude.map(|e| e.to_string()).unwrap_or_default();
     let tz = c.tz;
@@ -636,7 +708,7 @@ impl App {
             let reason = f.text("reason").flatten();
             let notes = f.text("notes").flatten();
             f.finish()?;
-            let problems = check_rules(
+            insert_checked(
                 tx,
                 &Candidate {
                     clinic,
@@ -648,59 +720,15 @@ impl App {
                     range,
                     exclude: None,
                 },
-            )?;
-            if !problems.is_empty() && override_reason.is_none() {
-                return Err(ApiError::Conflict(format!(
-                    "{} (a manager may override with a reason)",
-                    problems.join("; ")
-                )));
-            }
-            let now = tx.ctx.now_ms;
-            let a = Appointment {
-                id: AppointmentId::new(),
-                clinic_id: clinic,
-                patient_id: patient,
-                provider_id: provider,
-                room_id: room,
-                appointment_type_id: kind.as_ref().map(|k| k.id),
-                start_at: ms(range.start()),
-                end_at: ms(range.end()),
-                status: AppointmentStatus::Pending,
-                case_id,
-                reason,
-                notes,
-                source,
-                rescheduled_from_id: None,
-                series_id: None,
-                cancel_reason: None,
-                override_reason: if problems.is_empty() {
-                    None
-                } else {
-                    override_reason.map(|r| format!("{r} [overrode: {}]", problems.join("; ")))
+                Extra {
+                    case_id,
+                    reason,
+                    notes,
+                    source,
+                    series_id: None,
                 },
-                checked_in_at: None,
-                started_at: None,
-                completed_at: None,
-                checked_out_at: None,
-                cancelled_at: None,
-                legacy_id: None,
-                created_at: now,
-                updated_at: now,
-                deleted_at: None,
-            };
-            table::insert(tx, &a)?;
-            record_status(tx, &a, None, None, false)?;
-            kpi(
-                tx,
-                clinic,
-                tz,
-                KpiEventType::AppointmentScheduled,
-                Some(&a),
-                Some(range.duration().num_minutes() as f64),
-                Some("minutes"),
-            )?;
-            super::reminders::create_for(tx, &a)?;
-            Ok(a)
+                override_reason.as_deref(),
+            )
         })
     }
 

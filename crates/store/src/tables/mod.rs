@@ -13,6 +13,7 @@ pub mod patients;
 pub mod payers;
 pub mod reminders;
 pub mod rooms;
+pub mod series;
 pub mod shifts;
 pub mod staff;
 pub mod staff_schedules;
