@@ -860,3 +860,120 @@ fn recurring_series_checks_every_occurrence_keeps_local_time_and_cancels_by_scop
     .unwrap_err();
     assert!(e.to_string().contains("rule"), "{e}");
 }
+
+#[test]
+fn waitlist_offer_decline_expiry_accept_and_hold() {
+    let d = desk();
+    let (app, c, a) = (&d.w.app, d.w.clinic_a, &d.w.admin);
+    let patient = |first: &str| {
+        app.create_patient(
+            a,
+            c,
+            &Fields::new()
+                .with("first_name", first)
+                .with("last_name", "Wait"),
+        )
+        .unwrap()
+    };
+    let (bo, cy, dee, tex) = (patient("Bo"), patient("Cy"), patient("Dee"), patient("Tex"));
+    let wait = |p: &Patient, extra: &[(&str, &str)]| {
+        let mut f = Fields::new()
+            .with("patient_id", p.id.to_string())
+            .with("duration_minutes", "30")
+            .with("earliest_date", "2027-03-01")
+            .with("latest_date", "2027-03-05");
+        for (k, v) in extra {
+            f.set(k, *v);
+        }
+        app.add_to_waitlist(&d.desk, c, &f).unwrap()
+    };
+    let e_tex = wait(&tex, &[("priority", "1"), ("preferred_days", "fri")]); // urgent, but only Fridays
+    let e_bo = wait(&bo, &[("provider_ids", &d.provider.to_string())]);
+    let e_cy = wait(&cy, &[]);
+    let appt = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-01 10:00",
+        30,
+    )
+    .unwrap();
+
+    // Cancelling frees 10:00–10:30 on a Monday: Tex does not fit, Bo waited longest.
+    app.set_appointment_status(&d.desk, appt.id, "cancel", Some("patient ill"))
+        .unwrap();
+    let list = app.list_waitlist(&d.desk, c).unwrap();
+    let offer_of = |id| {
+        list.iter()
+            .find(|v| v.entry.id == id)
+            .and_then(|v| v.offer.clone())
+    };
+    assert!(offer_of(e_tex.id).is_none());
+    let bo_offer = offer_of(e_bo.id).expect("Bo gets the offer");
+    assert_eq!(bo_offer.start_at, appt.start_at);
+    assert!(offer_of(e_cy.id).is_none());
+    // The held slot cannot be booked by anyone else.
+    let e = book(app, &d.desk, c, &dee, d.provider, "2027-03-01 10:00", 30).unwrap_err();
+    assert!(e.to_string().contains("held for a waitlist patient"), "{e}");
+
+    // Bo declines: the slot goes to Cy; Bo is waiting again and never gets this slot again.
+    let next = app
+        .decline_offer(&d.desk, &bo_offer.id)
+        .unwrap()
+        .expect("passed on");
+    assert_eq!(next.waitlist_id, e_cy.id);
+    assert!(app.decline_offer(&d.desk, &bo_offer.id).is_err());
+    // Cy's offer lapses (its deadline passes): Cy waits again; nobody else fits this slot.
+    app.store()
+        .write(None, |tx| -> clinicdesk_store::Result<usize> {
+            Ok(tx.execute(
+                "UPDATE waitlist_offers SET expires_at = 0 WHERE id = ?1",
+                [&next.id],
+            )?)
+        })
+        .unwrap();
+    assert_eq!(app.expire_waitlist_offers(&d.desk, c).unwrap(), 1);
+    assert_eq!(
+        app.expire_waitlist_offers(&d.desk, c).unwrap(),
+        0,
+        "idempotent"
+    );
+    let list = app.list_waitlist(&d.desk, c).unwrap();
+    assert!(
+        list.iter().all(|v| v.offer.is_none()),
+        "no one else may get the same slot twice"
+    );
+    assert_eq!(list.len(), 3);
+    let e = app.accept_offer(&d.desk, &next.id).unwrap_err();
+    assert!(e.to_string().contains("no longer open"), "{e}");
+
+    // A second cancellation at 11:00: Bo (waiting longest) gets it and accepts.
+    let appt2 = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-01 11:00",
+        30,
+    )
+    .unwrap();
+    app.set_appointment_status(&d.desk, appt2.id, "cancel", Some("clash"))
+        .unwrap();
+    let offer = app
+        .list_waitlist(&d.desk, c)
+        .unwrap()
+        .into_iter()
+        .find_map(|v| v.offer)
+        .unwrap();
+    assert_eq!(offer.waitlist_id, e_bo.id);
+    let booked = app.accept_offer(&d.desk, &offer.id).unwrap();
+    assert_eq!(booked.patient_id, bo.id);
+    assert_eq!(booked.source.as_str(), "waitlist");
+    let remaining = app.list_waitlist(&d.desk, c).unwrap();
+    assert_eq!(remaining.len(), 2, "Bo is booked and leaves the list");
+    // Nothing was lost: every entry is still there with a status.
+    assert_eq!(count(&d.w, "SELECT count(*) FROM waitlist"), 3);
+}

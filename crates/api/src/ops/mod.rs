@@ -7,11 +7,13 @@ mod people;
 mod reminders;
 mod scheduling;
 mod series;
+mod waitlist;
 
 pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;
-pub use series::{OccurrenceCheck, SeriesResult};
 pub use scheduling::{parse_when, DaySchedule, ScheduleEntry, Slot};
+pub use series::{OccurrenceCheck, SeriesResult};
+pub use waitlist::{WaitlistView, OFFER_HOLD_MINUTES};
 
 use serde::{Deserialize, Serialize};
 

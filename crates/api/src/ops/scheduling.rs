@@ -99,6 +99,8 @@ pub(crate) struct Candidate<'a> {
     pub kind: Option<&'a AppointmentType>,
     pub range: TimeRange,
     pub exclude: Option<AppointmentId>,
+    /// The waitlist offer being accepted: its own hold does not block it.
+    pub hold_exempt: Option<String>,
 }
 
 /// What a new appointment carries besides its time and people.
@@ -228,6 +230,24 @@ pub(crate) fn check_rules(conn: &Connection, c: &Candidate<'_>) -> ApiResult<Vec
             local_day(tz, a.start_at),
             person(conn, "staff_profiles", &a.provider_id.to_string()),
             a.id
+        )));
+    }
+    // A slot held for a waitlist offer cannot be booked by anyone else until the hold ends.
+    let held: Option<(String, i64)> = conn
+        .prepare_cached(
+            "SELECT id, expires_at FROM waitlist_offers WHERE provider_id = ?1 AND outcome = 'pending' AND expires_at > ?2
+             AND start_at < ?4 AND end_at > ?3 AND deleted_at IS NULL AND id <> ?5 LIMIT 1",
+        )?
+        .query_row(
+            params![c.provider.to_string(), clinicdesk_store::now_ms(), start, end, c.hold_exempt.clone().unwrap_or_default()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((offer, until)) = held {
+        return Err(ApiError::Conflict(format!(
+            "this time is held for a waitlist patient until {} {} (offer {offer})",
+            local_day(tz, until),
+            local_hm(tz, until)
         )));
     }
     // Availability blocks that close the time (clinic-wide or this provider's).
@@ -602,11 +622,26 @@ impl App {
             "manage availability",
         )?;
         self.tx(s, |tx| {
-            Ok(table::soft_delete::<AvailabilityBlock>(
-                tx,
-                &id.to_string(),
-                tx.ctx.now_ms,
-            )?)
+            table::soft_delete::<AvailabilityBlock>(tx, &id.to_string(), tx.ctx.now_ms)?;
+            if !b.is_available {
+                // A closed time reopened: offer it to the waitlist, provider by provider.
+                let providers: Vec<StaffId> = match b.provider_id {
+                    Some(p) => vec![p],
+                    None => tx
+                        .prepare_cached(
+                            "SELECT id FROM staff_profiles WHERE primary_clinic_id = ?1 AND is_active = 1 AND is_clinical = 1 AND deleted_at IS NULL",
+                        )?
+                        .query_map([b.clinic_id.to_string()], |r| r.get::<_, String>(0))?
+                        .filter_map(|r| r.ok())
+                        .filter_map(|id| StaffId::parse(&id).ok())
+                        .collect(),
+                };
+                let window = TimeRange::new(instant(b.start_at), instant(b.end_at))?;
+                for p in providers {
+                    super::waitlist::offer_freed(tx, b.clinic_id, p, window)?;
+                }
+            }
+            Ok(())
         })
     }
 
@@ -719,6 +754,7 @@ impl App {
                     kind: kind.as_ref(),
                     range,
                     exclude: None,
+                    hold_exempt: None,
                 },
                 Extra {
                     case_id,
@@ -814,6 +850,7 @@ impl App {
                     kind: kind.as_ref(),
                     range,
                     exclude: Some(old.id),
+                    hold_exempt: None,
                 },
             )?;
             if !problems.is_empty() && override_reason.is_none() {
@@ -855,6 +892,12 @@ impl App {
             table::insert(tx, &new)?;
             record_status(tx, &new, None, reason.as_deref(), false)?;
             super::reminders::create_for(tx, &new)?;
+            super::waitlist::offer_freed(
+                tx,
+                clinic,
+                old.provider_id,
+                TimeRange::new(instant(old.start_at), instant(old.end_at))?,
+            )?;
             kpi(
                 tx,
                 clinic,
@@ -937,6 +980,8 @@ impl App {
             record_status(tx, &a, Some(from), reason, false)?;
             if !a.status.is_active() {
                 super::reminders::cancel_for(tx, &a)?;
+                // The slot is free again: offer it to the waitlist.
+                super::waitlist::offer_freed(tx, a.clinic_id, a.provider_id, TimeRange::new(instant(a.start_at), instant(a.end_at))?)?;
             }
             if let Some(e) = event {
                 let minutes = (to == AppointmentStatus::Completed).then(|| ((a.end_at - a.start_at) / 60_000) as f64);
@@ -984,6 +1029,7 @@ impl App {
                         kind: None,
                         range: TimeRange::new(instant(a.start_at), instant(a.end_at))?,
                         exclude: Some(a.id),
+                        hold_exempt: None,
                     },
                 );
                 problems?;

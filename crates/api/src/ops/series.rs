@@ -178,6 +178,7 @@ fn check_all(conn: &rusqlite::Connection, p: &Parsed) -> ApiResult<Vec<Occurrenc
             kind: p.kind.as_ref(),
             range,
             exclude: None,
+            hold_exempt: None,
         };
         let problem = match check_rules(conn, &c) {
             Ok(v) if v.is_empty() => None,
@@ -295,6 +296,7 @@ impl App {
                             kind: p.kind.as_ref(),
                             range,
                             exclude: None,
+                            hold_exempt: None,
                         };
                         let x = Extra {
                             case_id: None,
@@ -397,5 +399,10 @@ fn cancel_one(tx: &WriteTx<'_>, a: &mut Appointment, reason: &str) -> ApiResult<
         None,
     )?;
     super::reminders::cancel_for(tx, a)?;
+    let freed = clinicdesk_domain::TimeRange::new(
+        chrono::DateTime::from_timestamp_millis(a.start_at).unwrap_or_default(),
+        chrono::DateTime::from_timestamp_millis(a.end_at).unwrap_or_default(),
+    )?;
+    super::waitlist::offer_freed(tx, a.clinic_id, a.provider_id, freed)?;
     Ok(a.clone())
 }

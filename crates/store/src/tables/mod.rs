@@ -19,3 +19,4 @@ pub mod staff;
 pub mod staff_schedules;
 pub mod user_clinic_roles;
 pub mod users;
+pub mod waitlist;

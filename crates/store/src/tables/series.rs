@@ -1,4 +1,6 @@
-use clinicdesk_domain::{AppointmentTypeId, ClinicId, PatientId, RecurrenceSeriesId, RoomId, StaffId};
+use clinicdesk_domain::{
+    AppointmentTypeId, ClinicId, PatientId, RecurrenceSeriesId, RoomId, StaffId,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::table::Table;
