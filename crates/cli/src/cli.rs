@@ -94,6 +94,54 @@ pub enum Command {
     /// The reminder queue (no sending gateway yet: a script sends and marks them).
     #[command(subcommand)]
     Reminder(ReminderCmd),
+    /// Recurring series: preview (conflict list), book, cancel one/following/all.
+    #[command(subcommand)]
+    Series(SeriesCmd),
+    /// The waitlist and its offers.
+    #[command(subcommand)]
+    Waitlist(WaitlistCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeriesCmd {
+    /// --set patient_id=… --set provider_id=… --set start="2027-03-02 09:00" --set duration_minutes=30
+    /// --set weekdays=tue,thu --set count=12   (or --set rule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;UNTIL=20270630")
+    Preview(WriteArgs),
+    Book(WriteArgs),
+    Cancel {
+        /// Any appointment of the series.
+        appointment: String,
+        /// one, following or all
+        #[arg(long)]
+        scope: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WaitlistCmd {
+    /// --set patient_id=… --set earliest_date=… --set latest_date=… --set duration_minutes=30
+    /// [--set provider_ids=…] [--set preferred_days=mon,wed] [--set preferred_time_start=08:00] [--set priority=1]
+    Add(WriteArgs),
+    List {
+        #[arg(long)]
+        clinic: String,
+    },
+    Remove {
+        id: String,
+    },
+    Accept {
+        offer: String,
+    },
+    Decline {
+        offer: String,
+    },
+    /// Close lapsed offers and pass their slots on.
+    Expire {
+        #[arg(long)]
+        clinic: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

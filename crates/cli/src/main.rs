@@ -666,6 +666,107 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 )?),
             }
         }
+        Command::Series(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                SeriesCmd::Preview(a) => {
+                    let checks = app.preview_series(
+                        &s,
+                        ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                        &fields(&a.set, &a.data)?,
+                    )?;
+                    if !out.json {
+                        for o in &checks {
+                            output::line(&format!(
+                                "{}  {}",
+                                o.local_start,
+                                o.problem.as_deref().unwrap_or("free")
+                            ));
+                        }
+                    }
+                    let conflicts = checks.iter().filter(|o| o.problem.is_some()).count();
+                    out.value(
+                        &checks,
+                        &format!("{} occurrences, {conflicts} with conflicts", checks.len()),
+                    )
+                }
+                SeriesCmd::Book(a) => {
+                    let r = app.book_series(
+                        &s,
+                        ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                        &fields(&a.set, &a.data)?,
+                    )?;
+                    out.value(
+                        &r,
+                        &format!(
+                            "series {}: {} booked, {} skipped",
+                            r.series_id,
+                            r.booked.len(),
+                            r.skipped.len()
+                        ),
+                    )
+                }
+                SeriesCmd::Cancel {
+                    appointment,
+                    scope,
+                    reason,
+                } => {
+                    let r =
+                        app.cancel_series(&s, AppointmentId::parse(appointment)?, scope, reason)?;
+                    out.value(&r, &format!("{} appointments cancelled", r.len()))
+                }
+            }
+        }
+        Command::Waitlist(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                WaitlistCmd::Add(a) => out.row(&app.add_to_waitlist(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                WaitlistCmd::List { clinic } => {
+                    let l = app.list_waitlist(&s, ClinicId::parse(clinic)?)?;
+                    if !out.json {
+                        for v in &l {
+                            let offer = v
+                                .offer
+                                .as_ref()
+                                .map(|o| format!("offer {} until {}", o.id, o.expires_at))
+                                .unwrap_or_default();
+                            output::line(&format!(
+                                "{}  p{}  {}  {}  {offer}",
+                                v.entry.id, v.entry.priority, v.entry.status, v.patient_name
+                            ));
+                        }
+                    }
+                    out.value(&l, &format!("{} on the waitlist", l.len()))
+                }
+                WaitlistCmd::Remove { id } => {
+                    out.row(&app.remove_from_waitlist(&s, WaitlistEntryId::parse(id)?)?)
+                }
+                WaitlistCmd::Accept { offer } => out.row(&app.accept_offer(&s, offer)?),
+                WaitlistCmd::Decline { offer } => {
+                    let next = app.decline_offer(&s, offer)?;
+                    out.value(
+                        &next,
+                        &next
+                            .as_ref()
+                            .map(|o| format!("declined; offered to entry {}", o.waitlist_id))
+                            .unwrap_or_else(|| "declined; no one else fits this slot".into()),
+                    )
+                }
+                WaitlistCmd::Expire { clinic } => {
+                    let n = app.expire_waitlist_offers(&s, ClinicId::parse(clinic)?)?;
+                    out.value(
+                        &serde_json::json!({ "expired": n }),
+                        &format!("{n} offers expired"),
+                    )
+                }
+            }
+        }
         Command::ShiftTemplate(c) => {
             let app = open(&args)?;
             let s = login(&args, &app)?;
