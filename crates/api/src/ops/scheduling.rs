@@ -110,6 +110,12 @@ pub(crate) struct Extra {
     pub notes: Option<String>,
     pub source: AppointmentSource,
     pub series_id: Option<clinicdesk_domain::RecurrenceSeriesId>,
+    pub rescheduled_from: Option<AppointmentId>,
+}
+
+/// The time range of stored start/end instants (ms).
+pub(crate) fn range_ms(start: i64, end: i64) -> ApiResult<TimeRange> {
+    Ok(TimeRange::new(instant(start), instant(end))?)
 }
 
 /// Check every rule and book: the appointment, its status history row, its KPI event and its
@@ -142,7 +148,7 @@ pub(crate) fn insert_checked(
         reason: x.reason,
         notes: x.notes,
         source: x.source,
-        rescheduled_from_id: None,
+        rescheduled_from_id: x.rescheduled_from,
         series_id: x.series_id,
         cancel_reason: None,
         override_reason: if problems.is_empty() {
@@ -636,7 +642,7 @@ impl App {
                         .filter_map(|id| StaffId::parse(&id).ok())
                         .collect(),
                 };
-                let window = TimeRange::new(instant(b.start_at), instant(b.end_at))?;
+                let window = range_ms(b.start_at, b.end_at)?;
                 for p in providers {
                     super::waitlist::offer_freed(tx, b.clinic_id, p, window)?;
                 }
@@ -762,6 +768,7 @@ impl App {
                     notes,
                     source,
                     series_id: None,
+                    rescheduled_from: None,
                 },
                 override_reason.as_deref(),
             )
@@ -839,73 +846,38 @@ impl App {
                 Some(t) => table::get::<AppointmentType>(tx, &t.to_string())?,
                 None => None,
             };
-            let problems = check_rules(
-                tx,
-                &Candidate {
-                    clinic,
-                    tz,
-                    patient: old.patient_id,
-                    provider,
-                    room,
-                    kind: kind.as_ref(),
-                    range,
-                    exclude: Some(old.id),
-                    hold_exempt: None,
-                },
-            )?;
-            if !problems.is_empty() && override_reason.is_none() {
-                return Err(ApiError::Conflict(format!(
-                    "{} (a manager may override with a reason)",
-                    problems.join("; ")
-                )));
-            }
+            // The old appointment leaves the schedule first, so the move may overlap its old time.
             let from = old.status;
             old.status = to;
             old.updated_at = tx.ctx.now_ms;
             table::update(tx, &old)?;
             record_status(tx, &old, Some(from), reason.as_deref(), false)?;
             super::reminders::cancel_for(tx, &old)?;
-            let now = tx.ctx.now_ms;
-            let new = Appointment {
-                id: AppointmentId::new(),
-                provider_id: provider,
-                room_id: room,
-                start_at: ms(range.start()),
-                end_at: ms(range.end()),
-                status: AppointmentStatus::Pending,
-                rescheduled_from_id: Some(old.id),
-                override_reason: if problems.is_empty() {
-                    None
-                } else {
-                    override_reason.map(|r| format!("{r} [overrode: {}]", problems.join("; ")))
-                },
-                cancel_reason: None,
-                checked_in_at: None,
-                started_at: None,
-                completed_at: None,
-                checked_out_at: None,
-                cancelled_at: None,
-                created_at: now,
-                updated_at: now,
-                ..old.clone()
+            let c = Candidate {
+                clinic,
+                tz,
+                patient: old.patient_id,
+                provider,
+                room,
+                kind: kind.as_ref(),
+                range,
+                exclude: Some(old.id),
+                hold_exempt: None,
             };
-            table::insert(tx, &new)?;
-            record_status(tx, &new, None, reason.as_deref(), false)?;
-            super::reminders::create_for(tx, &new)?;
+            let x = Extra {
+                case_id: old.case_id,
+                reason: old.reason.clone(),
+                notes: old.notes.clone(),
+                source: old.source,
+                series_id: old.series_id,
+                rescheduled_from: Some(old.id),
+            };
+            let new = insert_checked(tx, &c, x, override_reason.as_deref())?;
             super::waitlist::offer_freed(
                 tx,
                 clinic,
                 old.provider_id,
-                TimeRange::new(instant(old.start_at), instant(old.end_at))?,
-            )?;
-            kpi(
-                tx,
-                clinic,
-                tz,
-                KpiEventType::AppointmentScheduled,
-                Some(&new),
-                Some(range.duration().num_minutes() as f64),
-                Some("minutes"),
+                range_ms(old.start_at, old.end_at)?,
             )?;
             Ok(new)
         })
@@ -981,7 +953,7 @@ impl App {
             if !a.status.is_active() {
                 super::reminders::cancel_for(tx, &a)?;
                 // The slot is free again: offer it to the waitlist.
-                super::waitlist::offer_freed(tx, a.clinic_id, a.provider_id, TimeRange::new(instant(a.start_at), instant(a.end_at))?)?;
+                super::waitlist::offer_freed(tx, a.clinic_id, a.provider_id, range_ms(a.start_at, a.end_at)?)?;
             }
             if let Some(e) = event {
                 let minutes = (to == AppointmentStatus::Completed).then(|| ((a.end_at - a.start_at) / 60_000) as f64);
@@ -1027,7 +999,7 @@ impl App {
                         provider: a.provider_id,
                         room: a.room_id,
                         kind: None,
-                        range: TimeRange::new(instant(a.start_at), instant(a.end_at))?,
+                        range: range_ms(a.start_at, a.end_at)?,
                         exclude: Some(a.id),
                         hold_exempt: None,
                     },

@@ -16,7 +16,7 @@ use clinicdesk_store::{table, WriteTx};
 use serde::Serialize;
 
 use super::scheduling::{
-    check_rules, clinic_tz, insert_checked, kpi, record_status, Candidate, Extra,
+    check_rules, clinic_tz, insert_checked, kpi, range_ms, record_status, Candidate, Extra,
 };
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
@@ -304,6 +304,7 @@ impl App {
                             notes: None,
                             source: AppointmentSource::FrontDesk,
                             series_id: Some(series.id),
+                            rescheduled_from: None,
                         };
                         booked.push(insert_checked(tx, &cand, x, p.override_reason.as_deref())?);
                     }
@@ -399,10 +400,7 @@ fn cancel_one(tx: &WriteTx<'_>, a: &mut Appointment, reason: &str) -> ApiResult<
         None,
     )?;
     super::reminders::cancel_for(tx, a)?;
-    let freed = clinicdesk_domain::TimeRange::new(
-        chrono::DateTime::from_timestamp_millis(a.start_at).unwrap_or_default(),
-        chrono::DateTime::from_timestamp_millis(a.end_at).unwrap_or_default(),
-    )?;
+    let freed = range_ms(a.start_at, a.end_at)?;
     super::waitlist::offer_freed(tx, a.clinic_id, a.provider_id, freed)?;
     Ok(a.clone())
 }

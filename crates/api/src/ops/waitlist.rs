@@ -16,7 +16,7 @@ use clinicdesk_store::tables::{
 use clinicdesk_store::{table, WriteTx};
 use serde::Serialize;
 
-use super::scheduling::{check_rules, clinic_tz, insert_checked, Candidate, Extra};
+use super::scheduling::{check_rules, clinic_tz, insert_checked, range_ms, Candidate, Extra};
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
@@ -185,10 +185,7 @@ pub(crate) fn sweep(tx: &WriteTx<'_>, clinic: ClinicId) -> ApiResult<usize> {
             e.updated_at = now;
             table::update(tx, &e)?;
         }
-        let window = TimeRange::new(
-            chrono::DateTime::from_timestamp_millis(o.start_at).unwrap_or_default(),
-            chrono::DateTime::from_timestamp_millis(o.end_at).unwrap_or_default(),
-        )?;
+        let window = range_ms(o.start_at, o.end_at)?;
         offer_freed(tx, clinic, o.provider_id, window)?;
     }
     let today = chrono::DateTime::from_timestamp_millis(now)
@@ -364,10 +361,7 @@ impl App {
                 o.decided_at = Some(tx.ctx.now_ms);
                 o.updated_at = tx.ctx.now_ms;
                 table::update(tx, &o)?;
-                let w = TimeRange::new(
-                    chrono::DateTime::from_timestamp_millis(o.start_at).unwrap_or_default(),
-                    chrono::DateTime::from_timestamp_millis(o.end_at).unwrap_or_default(),
-                )?;
+                let w = range_ms(o.start_at, o.end_at)?;
                 offer_freed(tx, e.clinic_id, o.provider_id, w)?;
             }
             Ok(e)
@@ -446,10 +440,7 @@ impl App {
                 Some(t) => table::get::<AppointmentType>(tx, &t.to_string())?,
                 None => None,
             };
-            let range = TimeRange::new(
-                chrono::DateTime::from_timestamp_millis(o.start_at).unwrap_or_default(),
-                chrono::DateTime::from_timestamp_millis(o.end_at).unwrap_or_default(),
-            )?;
+            let range = range_ms(o.start_at, o.end_at)?;
             let c = Candidate {
                 clinic: o.clinic_id,
                 tz,
@@ -467,6 +458,7 @@ impl App {
                 notes: None,
                 source: AppointmentSource::Waitlist,
                 series_id: None,
+                rescheduled_from: None,
             };
             let a = insert_checked(tx, &c, x, None)?;
             let now = tx.ctx.now_ms;
@@ -505,10 +497,7 @@ impl App {
             e.status = e.status.transition(WaitlistStatus::Waiting)?;
             e.updated_at = now;
             table::update(tx, &e)?;
-            let w = TimeRange::new(
-                chrono::DateTime::from_timestamp_millis(o.start_at).unwrap_or_default(),
-                chrono::DateTime::from_timestamp_millis(o.end_at).unwrap_or_default(),
-            )?;
+            let w = range_ms(o.start_at, o.end_at)?;
             offer_freed(tx, o.clinic_id, o.provider_id, w)
         })
     }
