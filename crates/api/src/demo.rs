@@ -130,6 +130,9 @@ pub(crate) struct Tuning {
     /// after it. Indexes that grow at their end (clinic/provider/room + time) are cheaper to
     /// keep; the patient index is written in random order and is cheaper to rebuild.
     pub drop_indexes: &'static [&'static str],
+    /// Patient indexes to drop before the load and rebuild after it (those written in random
+    /// order: name and date of birth).
+    pub drop_patient_indexes: &'static [&'static str],
     /// In-memory size (MiB) of the patient search index's pending changes during the run
     /// (FTS5 'hashsize'; 0 = leave alone); the previous value is restored.
     pub fts_hash_mib: i64,
@@ -156,6 +159,7 @@ impl Default for Tuning {
                 "ix_appointments_patient_time",
                 "ix_appointments_room_time",
             ],
+            drop_patient_indexes: &["ix_patients_name", "ix_patients_dob"],
             fts_hash_mib: 64,
             cache_mib: 1536,
             suspend_bulk_triggers: true,
@@ -230,6 +234,30 @@ fn suspend_bulk_triggers(tx: &WriteTx<'_>) -> Result<Vec<String>, ApiError> {
         tx.execute_batch(&format!("DROP TRIGGER \"{}\";", name.replace('"', "\"\"")))?;
     }
     Ok(found.into_iter().map(|(_, sql)| sql).collect())
+}
+
+/// Drop the indexes `names` of `table` (those that exist and were created by SQL); returns
+/// their exact SQL for recreating them. Inside the caller's transaction: a rollback restores
+/// them.
+fn drop_indexes(
+    tx: &WriteTx<'_>,
+    table: &str,
+    names: &[&str],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let indexes: Vec<(String, String)> = {
+        let mut q = tx.prepare(
+            "SELECT name, sql FROM sqlite_master
+             WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL
+               AND name IN (SELECT value FROM json_each(?2))",
+        )?;
+        let names = serde_json::to_string(names).unwrap_or_default();
+        let rows = q.query_map([table, names.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (name, _) in &indexes {
+        tx.execute_batch(&format!("DROP INDEX \"{}\";", name.replace('"', "\"\"")))?;
+    }
+    Ok(indexes)
 }
 
 pub(crate) fn generate_with(
@@ -1557,101 +1585,6 @@ const CANCEL_REASONS: &[&str] = &[
 // Multi-row inserts
 // ---------------------------------------------------------------------------------------------
 
-/// Rows per multi-row INSERT. Every INSERT statement into a table with triggers opens a
-/// statement savepoint, and FTS5 flushes its pending index data at every savepoint, so
-/// row-at-a-time inserts into `patients` write one search-index segment per row (and then
-/// merge them all). Batching also saves the per-statement journal overhead everywhere.
-const BATCH_ROWS: usize = 200;
-
-/// Collects rows and writes them `BATCH_ROWS` at a time with one prepared multi-row INSERT.
-struct Batch<'c> {
-    conn: &'c rusqlite::Connection,
-    rows_per: usize,
-    table: &'static str,
-    columns: &'static str,
-    ncols: usize,
-    full_sql: String,
-    values: Vec<rusqlite::types::Value>,
-}
-
-impl<'c> Batch<'c> {
-    fn new(conn: &'c rusqlite::Connection, table: &'static str, columns: &'static str) -> Self {
-        Self::with_rows(conn, table, columns, BATCH_ROWS)
-    }
-
-    fn with_rows(
-        conn: &'c rusqlite::Connection,
-        table: &'static str,
-        columns: &'static str,
-        rows_per: usize,
-    ) -> Self {
-        let ncols = columns.split(',').count();
-        let mut b = Batch {
-            conn,
-            rows_per,
-            table,
-            columns,
-            ncols,
-            full_sql: String::new(),
-            values: Vec::with_capacity(ncols * rows_per),
-        };
-        b.full_sql = b.sql(rows_per);
-        b
-    }
-
-    fn sql(&self, rows: usize) -> String {
-        let row = format!("({})", vec!["?"; self.ncols].join(","));
-        format!(
-            "INSERT OR FAIL INTO {} ({}) VALUES {}",
-            self.table,
-            self.columns,
-            vec![row; rows].join(",")
-        )
-    }
-
-    /// Add one row (exactly one value per column), without writing.
-    fn add(&mut self, row: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<()> {
-        debug_assert_eq!(row.len(), self.ncols, "{}", self.table);
-        use rusqlite::types::{ToSqlOutput, Value};
-        for v in row {
-            self.values.push(match v.to_sql()? {
-                ToSqlOutput::Borrowed(r) => Value::try_from(r)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
-                ToSqlOutput::Owned(v) => v,
-                _ => Value::Null,
-            });
-        }
-        Ok(())
-    }
-
-    fn is_full(&self) -> bool {
-        self.values.len() >= self.ncols * self.rows_per
-    }
-
-    /// Add one row; writes the batch when it is full.
-    fn push(&mut self, row: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<()> {
-        self.add(row)?;
-        if self.is_full() {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> rusqlite::Result<()> {
-        if self.values.is_empty() {
-            return Ok(());
-        }
-        let rows = self.values.len() / self.ncols;
-        let mut stmt = if rows == self.rows_per {
-            self.conn.prepare_cached(&self.full_sql)?
-        } else {
-            self.conn.prepare_cached(&self.sql(rows))?
-        };
-        stmt.execute(rusqlite::params_from_iter(self.values.drain(..)))?;
-        Ok(())
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The generator
 // ---------------------------------------------------------------------------------------------
@@ -2252,7 +2185,11 @@ impl<'a, 't> Gen<'a, 't> {
         } else {
             None
         };
+        let indexes = drop_indexes(self.tx, "patients", self.tuning.drop_patient_indexes)?;
         self.patient_rows()?;
+        for (_, sql) in &indexes {
+            self.tx.execute_batch(sql)?;
+        }
         if let Some((trigger, backfill)) = fts_trigger {
             self.report("search index")?;
             self.tx.execute_batch(&backfill)?;
@@ -2269,200 +2206,99 @@ impl<'a, 't> Gen<'a, 't> {
 
     fn patient_rows(&mut self) -> Result<(), ApiError> {
         let tx = self.tx;
-        let mut stmt = Batch::new(
-            tx,
-            "patients",
-            "id, clinic_id, mrn, first_name, last_name, middle_name, preferred_name, date_of_birth, sex,
-             email, phone, address_line1, city, state, postal_code, preferred_contact_method,
-             consent_sms, consent_email, created_at, updated_at",
-        );
-        let mut ins = Batch::new(
-            tx,
-            "patient_insurance",
-            "id, patient_id, payer_id, coverage_priority, policy_number, group_number, subscriber_name,
-             subscriber_relationship, effective_date, copay_cents, created_at, updated_at",
-        );
-        let dob_from = NaiveDate::from_ymd_opt(1935, 1, 1).unwrap_or_default();
-        let dob_days =
-            (NaiveDate::from_ymd_opt(2022, 12, 31).unwrap_or_default() - dob_from).num_days();
         let n_clinics = self.clinics.len();
         let per_clinic = self.plan.patients / n_clinics;
         self.patient_ids.reserve(self.plan.patients);
-        let mut n_ins = 0u64;
+        // Each clinic's share of the patients, in order.
+        let mut first = 0usize;
         for ci in 0..n_clinics {
             let n = if ci + 1 == n_clinics {
                 self.plan.patients - per_clinic * ci
             } else {
                 per_clinic
             };
-            let first_index = self.patient_ids.len();
-            self.clinics[ci].patients = (first_index, first_index + n);
-            let def = self.clinics[ci].def;
-            let cid = self.clinics[ci].id.clone();
-            let region_payers: Vec<usize> = PAYERS
-                .iter()
-                .enumerate()
-                .filter(|(_, p)| {
-                    if def.country == "AU" {
-                        p.5 == "AU"
-                    } else {
-                        p.5 == "CA" || p.5 == def.state
-                    }
-                })
-                .map(|(i, _)| i)
-                .collect();
-            let range_start = self.now - self.plan.past_days * DAY;
-            for i in 0..n {
-                let rng = &mut self.rng;
-                let r: f64 = rng.random();
-                let (sex, first) = if r < 0.51 {
-                    ("female", pick(rng, FEMALE_FIRST))
-                } else if r < 0.985 {
-                    ("male", pick(rng, MALE_FIRST))
-                } else {
-                    let list = if rng.random_bool(0.5) {
-                        FEMALE_FIRST
-                    } else {
-                        MALE_FIRST
-                    };
-                    (if r < 0.992 { "other" } else { "unknown" }, pick(rng, list))
-                };
-                let last = pick(rng, LAST_NAMES);
-                let middle = rng.random_bool(0.3).then(|| {
-                    pick(
-                        rng,
-                        if sex == "female" {
-                            FEMALE_FIRST
-                        } else {
-                            MALE_FIRST
-                        },
-                    )
-                });
-                let preferred = rng.random_bool(0.04).then(|| {
-                    pick(
-                        rng,
-                        if sex == "female" {
-                            FEMALE_FIRST
-                        } else {
-                            MALE_FIRST
-                        },
-                    )
-                });
-                let dob = dob_from + chrono::Duration::days(rng.random_range(0..=dob_days));
-                let email = rng.random_bool(0.72).then(|| {
-                    format!(
-                        "{}.{}{}@{}",
-                        email_part(first),
-                        email_part(last),
-                        rng.random_range(1..1000),
-                        pick(rng, &["example.com", "example.net", "example.org"])
-                    )
-                });
-                let ph = rng.random_bool(0.92).then(|| phone(rng, def));
-                let consent_sms = ph.is_some() && rng.random_bool(0.6);
-                let consent_email = email.is_some() && rng.random_bool(0.55);
-                let mut options: [&str; 3] = ["none"; 3];
-                let mut k = 0;
-                if ph.is_some() {
-                    options[k] = "phone";
-                    k += 1;
-                }
-                if consent_sms {
-                    options[k] = "sms";
-                    k += 1;
-                }
-                if consent_email {
-                    options[k] = "email";
-                    k += 1;
-                }
-                let contact = if k == 0 || rng.random_bool(0.03) {
-                    "none"
-                } else {
-                    options[rng.random_range(0..k)]
-                };
-                let (address, city, state, postal) = if rng.random_bool(0.85) {
-                    (
-                        Some(format!(
-                            "{} {}",
-                            rng.random_range(1..9999),
-                            pick(rng, STREETS)
-                        )),
-                        Some(def.city),
-                        Some(def.state),
-                        Some(postal_code(rng, def)),
-                    )
-                } else {
-                    (None, None, None, None)
-                };
-                let created =
-                    range_start - rng.random_range(60..800) * DAY - rng.random_range(0..DAY);
-                let id = new_id();
-                stmt.push(rusqlite::params![
-                    id,
-                    cid,
-                    format!("{}-{:06}", def.code, i + 1),
-                    first,
-                    last,
-                    middle,
-                    preferred,
-                    ymd(dob),
-                    sex,
-                    email,
-                    ph,
-                    address,
-                    city,
-                    state,
-                    postal,
-                    contact,
-                    consent_sms,
-                    consent_email,
-                    created,
-                    created,
-                ])?;
-                self.row("patients")?;
-                if self.rng.random_bool(0.35) {
-                    let rng = &mut self.rng;
-                    let payer = region_payers[rng.random_range(0..region_payers.len())];
-                    let relationship = if rng.random_bool(0.8) {
-                        "self"
-                    } else {
-                        pick(rng, &["spouse", "child", "other"])
-                    };
-                    let subscriber = if relationship == "self" {
-                        format!("{first} {last}")
-                    } else {
-                        format!("{} {last}", pick(rng, FEMALE_FIRST))
-                    };
-                    let effective =
-                        self.clinics[ci].today - chrono::Duration::days(rng.random_range(30..2500));
-                    ins.add(rusqlite::params![
-                        new_id(),
-                        id,
-                        self.payers[payer],
-                        1,
-                        format!("{}{:08}", PAYERS[payer].1, rng.random_range(0..100_000_000)),
-                        rng.random_bool(0.6)
-                            .then(|| format!("G{:05}", rng.random_range(0..100_000))),
-                        subscriber,
-                        relationship,
-                        ymd(effective),
-                        rng.random_bool(0.5).then(|| rng.random_range(0..6) * 500),
-                        created + HOUR,
-                        created + HOUR,
-                    ])?;
-                    if ins.is_full() {
-                        // Insurance rows refer to patients: write those first.
-                        stmt.flush()?;
-                        ins.flush()?;
-                    }
-                    n_ins += 1;
-                    self.row("patients")?;
-                }
-                self.patient_ids.push(id);
-            }
+            self.clinics[ci].patients = (first, first + n);
+            first += n;
         }
-        stmt.flush()?;
-        ins.flush()?;
+        // As for appointments: a producer thread draws the rows (same RNG sequence as a
+        // single-threaded loop) and formats their strings, while this thread binds them
+        // straight into multi-row INSERTs.
+        let mut rng = std::mem::replace(&mut self.rng, StdRng::seed_from_u64(0));
+        let (send, recv) = std::sync::mpsc::sync_channel::<Vec<PatientRow>>(8);
+        let plan = PatientPlan {
+            clinics: &self.clinics,
+            range_start: self.now - self.plan.past_days * DAY,
+        };
+        let clinics = &self.clinics;
+        let payers = &self.payers;
+        let patient_ids = &mut self.patient_ids;
+        let progress = &mut self.progress;
+        let done = &mut self.done;
+        let next_report = &mut self.next_report;
+        let total = self.total;
+        let (written, produced) = std::thread::scope(|scope| {
+            let producer = scope.spawn(move || {
+                plan.generate(&mut rng, &send);
+                rng
+            });
+            let written = (|| {
+                let mut pat_full = tx.prepare(&patient_sql(PATIENT_ROWS))?;
+                let mut ins_full = tx.prepare(&insurance_sql(INSURANCE_ROWS))?;
+                let mut n_ins = 0u64;
+                for chunk in recv {
+                    // Insurance rows refer to patients: the chunk's patients are written first.
+                    for group in chunk.chunks(PATIENT_ROWS) {
+                        if group.len() == PATIENT_ROWS {
+                            bind_patients(&mut pat_full, group, clinics)?;
+                            pat_full.raw_execute()?;
+                        } else {
+                            let mut tail = tx.prepare(&patient_sql(group.len()))?;
+                            bind_patients(&mut tail, group, clinics)?;
+                            tail.raw_execute()?;
+                        }
+                    }
+                    let insured: Vec<&PatientRow> =
+                        chunk.iter().filter(|p| p.ins.is_some()).collect();
+                    for group in insured.chunks(INSURANCE_ROWS) {
+                        if group.len() == INSURANCE_ROWS {
+                            bind_insurance(&mut ins_full, group, payers)?;
+                            ins_full.raw_execute()?;
+                        } else {
+                            let mut tail = tx.prepare(&insurance_sql(group.len()))?;
+                            bind_insurance(&mut tail, group, payers)?;
+                            tail.raw_execute()?;
+                        }
+                    }
+                    let rows = (chunk.len() + insured.len()) as u64;
+                    n_ins += insured.len() as u64;
+                    drop(insured);
+                    patient_ids.extend(chunk.into_iter().map(|p| p.id));
+                    *done += rows;
+                    if *done >= *next_report {
+                        *next_report = *done + REPORT_EVERY;
+                        if !(progress)("patients", *done, total.max(*done)) {
+                            return Err(ApiError::Conflict(
+                                "demo data generation was cancelled; nothing was kept".into(),
+                            ));
+                        }
+                    }
+                }
+                Ok::<_, ApiError>(n_ins)
+            })();
+            // On an error `recv` is gone: the producer's next send fails and it stops.
+            (written, producer.join())
+        });
+        self.rng = produced.map_err(|_| {
+            ApiError::Conflict("demo data generation failed (patient generator)".into())
+        })?;
+        let n_ins = written?;
+        if self.patient_ids.len() != self.plan.patients {
+            return Err(ApiError::Conflict(format!(
+                "demo data generation wrote {} of {} patients",
+                self.patient_ids.len(),
+                self.plan.patients
+            )));
+        }
         self.finish("patients", self.patient_ids.len() as u64);
         self.finish("patient_insurance", n_ins);
         Ok(())
@@ -2651,6 +2487,317 @@ fn appt_state(
     s
 }
 
+/// Patient rows per multi-row INSERT (20 parameters each). Every INSERT statement into a
+/// table with triggers opens a statement savepoint (and FTS5 flushes its pending data at each
+/// one), so rows are written many per statement; `INSERT OR FAIL` needs no statement journal.
+const PATIENT_ROWS: usize = 64;
+/// Insurance rows per multi-row INSERT (12 parameters each).
+const INSURANCE_ROWS: usize = 64;
+/// Patient rows per message from the generator thread.
+const PATIENT_CHUNK: usize = 1024;
+
+/// One generated patient (and its insurance, if any); the clinic is an index.
+struct PatientRow {
+    id: String,
+    clinic: u16,
+    mrn: String,
+    first: &'static str,
+    last: &'static str,
+    middle: Option<&'static str>,
+    preferred: Option<&'static str>,
+    dob: String,
+    sex: &'static str,
+    email: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    city: Option<&'static str>,
+    state: Option<&'static str>,
+    postal: Option<String>,
+    contact: &'static str,
+    consent_sms: bool,
+    consent_email: bool,
+    created: i64,
+    ins: Option<InsuranceRow>,
+}
+
+/// A patient's insurance; the payer is an index into `PAYERS`.
+struct InsuranceRow {
+    id: String,
+    payer: u16,
+    policy: String,
+    group: Option<String>,
+    subscriber: String,
+    relationship: &'static str,
+    effective: String,
+    copay: Option<i64>,
+}
+
+/// What the patient generator thread reads.
+struct PatientPlan<'a> {
+    clinics: &'a [ClinicInfo],
+    range_start: i64,
+}
+
+fn patient_sql(rows: usize) -> String {
+    let row = format!("({})", vec!["?"; 20].join(","));
+    format!(
+        "INSERT OR FAIL INTO patients (id, clinic_id, mrn, first_name, last_name, middle_name,
+             preferred_name, date_of_birth, sex, email, phone, address_line1, city, state,
+             postal_code, preferred_contact_method, consent_sms, consent_email, created_at,
+             updated_at)
+         VALUES {}",
+        vec![row; rows].join(",")
+    )
+}
+
+fn insurance_sql(rows: usize) -> String {
+    let row = format!("({})", ["?"; 12].join(","));
+    format!(
+        "INSERT OR FAIL INTO patient_insurance (id, patient_id, payer_id, coverage_priority,
+             policy_number, group_number, subscriber_name, subscriber_relationship,
+             effective_date, copay_cents, created_at, updated_at)
+         VALUES {}",
+        vec![row; rows].join(",")
+    )
+}
+
+/// Bind `rows` to a statement from `patient_sql(rows.len())`; every parameter is (re)bound.
+fn bind_patients(
+    stmt: &mut rusqlite::Statement<'_>,
+    rows: &[PatientRow],
+    clinics: &[ClinicInfo],
+) -> rusqlite::Result<()> {
+    for (i, p) in rows.iter().enumerate() {
+        let b = i * 20;
+        stmt.raw_bind_parameter(b + 1, p.id.as_str())?;
+        stmt.raw_bind_parameter(b + 2, clinics[p.clinic as usize].id.as_str())?;
+        stmt.raw_bind_parameter(b + 3, p.mrn.as_str())?;
+        stmt.raw_bind_parameter(b + 4, p.first)?;
+        stmt.raw_bind_parameter(b + 5, p.last)?;
+        stmt.raw_bind_parameter(b + 6, p.middle)?;
+        stmt.raw_bind_parameter(b + 7, p.preferred)?;
+        stmt.raw_bind_parameter(b + 8, p.dob.as_str())?;
+        stmt.raw_bind_parameter(b + 9, p.sex)?;
+        stmt.raw_bind_parameter(b + 10, p.email.as_deref())?;
+        stmt.raw_bind_parameter(b + 11, p.phone.as_deref())?;
+        stmt.raw_bind_parameter(b + 12, p.address.as_deref())?;
+        stmt.raw_bind_parameter(b + 13, p.city)?;
+        stmt.raw_bind_parameter(b + 14, p.state)?;
+        stmt.raw_bind_parameter(b + 15, p.postal.as_deref())?;
+        stmt.raw_bind_parameter(b + 16, p.contact)?;
+        stmt.raw_bind_parameter(b + 17, p.consent_sms)?;
+        stmt.raw_bind_parameter(b + 18, p.consent_email)?;
+        stmt.raw_bind_parameter(b + 19, p.created)?;
+        stmt.raw_bind_parameter(b + 20, p.created)?;
+    }
+    Ok(())
+}
+
+/// Bind the insurance of `rows` (all insured) to a statement from
+/// `insurance_sql(rows.len())`; every parameter is (re)bound.
+fn bind_insurance(
+    stmt: &mut rusqlite::Statement<'_>,
+    rows: &[&PatientRow],
+    payers: &[String],
+) -> rusqlite::Result<()> {
+    for (i, p) in rows.iter().enumerate() {
+        let Some(ins) = &p.ins else {
+            return Err(rusqlite::Error::InvalidParameterCount(i, rows.len()));
+        };
+        let b = i * 12;
+        stmt.raw_bind_parameter(b + 1, ins.id.as_str())?;
+        stmt.raw_bind_parameter(b + 2, p.id.as_str())?;
+        stmt.raw_bind_parameter(b + 3, payers[ins.payer as usize].as_str())?;
+        stmt.raw_bind_parameter(b + 4, 1i64)?;
+        stmt.raw_bind_parameter(b + 5, ins.policy.as_str())?;
+        stmt.raw_bind_parameter(b + 6, ins.group.as_deref())?;
+        stmt.raw_bind_parameter(b + 7, ins.subscriber.as_str())?;
+        stmt.raw_bind_parameter(b + 8, ins.relationship)?;
+        stmt.raw_bind_parameter(b + 9, ins.effective.as_str())?;
+        stmt.raw_bind_parameter(b + 10, ins.copay)?;
+        stmt.raw_bind_parameter(b + 11, p.created + HOUR)?;
+        stmt.raw_bind_parameter(b + 12, p.created + HOUR)?;
+    }
+    Ok(())
+}
+
+impl PatientPlan<'_> {
+    /// Every clinic's patients (and their insurance), in order, sent in chunks; stops early
+    /// when the writer hangs up.
+    fn generate(&self, rng: &mut StdRng, send: &std::sync::mpsc::SyncSender<Vec<PatientRow>>) {
+        let dob_from = NaiveDate::from_ymd_opt(1935, 1, 1).unwrap_or_default();
+        let dob_days =
+            (NaiveDate::from_ymd_opt(2022, 12, 31).unwrap_or_default() - dob_from).num_days();
+        let range_start = self.range_start;
+        let mut chunk: Vec<PatientRow> = Vec::with_capacity(PATIENT_CHUNK);
+        for (ci, c) in self.clinics.iter().enumerate() {
+            let def = c.def;
+            let n = c.patients.1 - c.patients.0;
+            let region_payers: Vec<usize> = PAYERS
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| {
+                    if def.country == "AU" {
+                        p.5 == "AU"
+                    } else {
+                        p.5 == "CA" || p.5 == def.state
+                    }
+                })
+                .map(|(i, _)| i)
+                .collect();
+            for i in 0..n {
+                let r: f64 = rng.random();
+                let (sex, first) = if r < 0.51 {
+                    ("female", pick(rng, FEMALE_FIRST))
+                } else if r < 0.985 {
+                    ("male", pick(rng, MALE_FIRST))
+                } else {
+                    let list = if rng.random_bool(0.5) {
+                        FEMALE_FIRST
+                    } else {
+                        MALE_FIRST
+                    };
+                    (if r < 0.992 { "other" } else { "unknown" }, pick(rng, list))
+                };
+                let last = pick(rng, LAST_NAMES);
+                let middle = rng.random_bool(0.3).then(|| {
+                    pick(
+                        rng,
+                        if sex == "female" {
+                            FEMALE_FIRST
+                        } else {
+                            MALE_FIRST
+                        },
+                    )
+                });
+                let preferred = rng.random_bool(0.04).then(|| {
+                    pick(
+                        rng,
+                        if sex == "female" {
+                            FEMALE_FIRST
+                        } else {
+                            MALE_FIRST
+                        },
+                    )
+                });
+                let dob = dob_from + chrono::Duration::days(rng.random_range(0..=dob_days));
+                let email = rng.random_bool(0.72).then(|| {
+                    format!(
+                        "{}.{}{}@{}",
+                        email_part(first),
+                        email_part(last),
+                        rng.random_range(1..1000),
+                        pick(rng, &["example.com", "example.net", "example.org"])
+                    )
+                });
+                let ph = rng.random_bool(0.92).then(|| phone(rng, def));
+                let consent_sms = ph.is_some() && rng.random_bool(0.6);
+                let consent_email = email.is_some() && rng.random_bool(0.55);
+                let mut options: [&str; 3] = ["none"; 3];
+                let mut k = 0;
+                if ph.is_some() {
+                    options[k] = "phone";
+                    k += 1;
+                }
+                if consent_sms {
+                    options[k] = "sms";
+                    k += 1;
+                }
+                if consent_email {
+                    options[k] = "email";
+                    k += 1;
+                }
+                let contact = if k == 0 || rng.random_bool(0.03) {
+                    "none"
+                } else {
+                    options[rng.random_range(0..k)]
+                };
+                let (address, city, state, postal) = if rng.random_bool(0.85) {
+                    (
+                        Some(format!(
+                            "{} {}",
+                            rng.random_range(1..9999),
+                            pick(rng, STREETS)
+                        )),
+                        Some(def.city),
+                        Some(def.state),
+                        Some(postal_code(rng, def)),
+                    )
+                } else {
+                    (None, None, None, None)
+                };
+                let created =
+                    range_start - rng.random_range(60..800) * DAY - rng.random_range(0..DAY);
+                let id = new_id();
+                let ins = rng.random_bool(0.35).then(|| {
+                    let payer = region_payers[rng.random_range(0..region_payers.len())];
+                    let relationship = if rng.random_bool(0.8) {
+                        "self"
+                    } else {
+                        pick(rng, &["spouse", "child", "other"])
+                    };
+                    let subscriber = if relationship == "self" {
+                        format!("{first} {last}")
+                    } else {
+                        format!("{} {last}", pick(rng, FEMALE_FIRST))
+                    };
+                    let effective = c.today - chrono::Duration::days(rng.random_range(30..2500));
+                    InsuranceRow {
+                        id: new_id(),
+                        payer: payer as u16,
+                        policy: format!(
+                            "{}{:08}",
+                            PAYERS[payer].1,
+                            rng.random_range(0..100_000_000)
+                        ),
+                        group: rng
+                            .random_bool(0.6)
+                            .then(|| format!("G{:05}", rng.random_range(0..100_000))),
+                        subscriber,
+                        relationship,
+                        effective: ymd(effective),
+                        // i32 as before: the draw (and so the RNG sequence) depends on the type.
+                        copay: rng
+                            .random_bool(0.5)
+                            .then(|| i64::from(rng.random_range(0..6i32) * 500)),
+                    }
+                });
+                chunk.push(PatientRow {
+                    id,
+                    clinic: ci as u16,
+                    mrn: format!("{}-{:06}", def.code, i + 1),
+                    first,
+                    last,
+                    middle,
+                    preferred,
+                    dob: ymd(dob),
+                    sex,
+                    email,
+                    phone: ph,
+                    address,
+                    city,
+                    state,
+                    postal,
+                    contact,
+                    consent_sms,
+                    consent_email,
+                    created,
+                    ins,
+                });
+                if chunk.len() == PATIENT_CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(PATIENT_CHUNK));
+                    if send.send(full).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = send.send(chunk);
+        }
+    }
+}
+
 impl Gen<'_, '_> {
     /// Appointments for every provider on every working day of the history, on a 30-minute
     /// grid inside 08:00–17:00 local. Never overlapping for the same provider, room or patient:
@@ -2660,19 +2807,7 @@ impl Gen<'_, '_> {
     /// same and in adjacent slots (see `patient_at`).
     fn appointments(&mut self) -> Result<(), ApiError> {
         let tx = self.tx;
-        let indexes: Vec<(String, String)> = {
-            let mut q = tx.prepare(
-                "SELECT name, sql FROM sqlite_master
-                 WHERE type = 'index' AND tbl_name = 'appointments' AND sql IS NOT NULL
-                   AND name IN (SELECT value FROM json_each(?1))",
-            )?;
-            let names = serde_json::to_string(self.tuning.drop_indexes).unwrap_or_default();
-            let rows = q.query_map([names], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        for (name, _) in &indexes {
-            tx.execute_batch(&format!("DROP INDEX \"{}\";", name.replace('"', "\"\"")))?;
-        }
+        let indexes = drop_indexes(tx, "appointments", self.tuning.drop_indexes)?;
 
         let past = self.plan.past_days;
         let future = self.plan.future_days;
@@ -3387,6 +3522,13 @@ mod tests {
                 "drop patient index",
                 Tuning {
                     drop_indexes: &["ix_appointments_patient_time"],
+                    ..Tuning::default()
+                },
+            ),
+            (
+                "keep patient indexes",
+                Tuning {
+                    drop_patient_indexes: &[],
                     ..Tuning::default()
                 },
             ),

@@ -131,7 +131,7 @@ fn time(day: u8, slot: u8) -> String {
         "{} {:02}:{:02}",
         DAYS[day as usize % 3],
         8 + slot / 2,
-        if slot % 2 == 0 { 0 } else { 30 }
+        if slot.is_multiple_of(2) { 0 } else { 30 }
     )
 }
 
