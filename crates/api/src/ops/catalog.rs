@@ -303,7 +303,7 @@ impl App {
         what: &str,
     ) -> ApiResult<()> {
         self.require(s, cap, Scope::AnyClinic, what)?;
-        self.tx(s, |tx| Ok(table::soft_delete::<T>(tx, id, tx.ctx.now_ms)?))
+        self.remove::<T>(s, id)
     }
 
     // Credential types ------------------------------------------------------------------------
@@ -487,13 +487,7 @@ impl App {
             Scope::Clinic(clinic),
             "remove credentials",
         )?;
-        self.tx(s, |tx| {
-            Ok(table::soft_delete::<Credential>(
-                tx,
-                &id.to_string(),
-                tx.ctx.now_ms,
-            )?)
-        })
+        self.remove::<Credential>(s, &id.to_string())
     }
 
     /// Credentials of one staff member, or of every staff member of the clinics the caller reads.
@@ -733,15 +727,14 @@ impl App {
     }
 
     pub fn get_room(&self, s: &Session, id: RoomId) -> ApiResult<Room> {
+        let row = self.fetch::<Room>(&id.to_string())?;
         self.require(
             s,
             Capability::ReadClinicData,
-            Scope::Clinic(self.room_clinic(id)?),
+            Scope::Clinic(row.clinic_id),
             "see rooms",
         )?;
-        Ok(self
-            .store
-            .read(|c| table::get_live::<Room>(c, &id.to_string()))?)
+        Ok(row)
     }
 
     pub fn delete_room(&self, s: &Session, id: RoomId) -> ApiResult<()> {
@@ -751,13 +744,7 @@ impl App {
             Scope::Clinic(self.room_clinic(id)?),
             "manage rooms",
         )?;
-        self.tx(s, |tx| {
-            Ok(table::soft_delete::<Room>(
-                tx,
-                &id.to_string(),
-                tx.ctx.now_ms,
-            )?)
-        })
+        self.remove::<Room>(s, &id.to_string())
     }
 
     pub fn list_rooms(&self, s: &Session, q: &ListQuery) -> ApiResult<Vec<Room>> {
@@ -829,15 +816,14 @@ impl App {
     }
 
     pub fn get_shift_template(&self, s: &Session, id: ShiftId) -> ApiResult<ShiftTemplate> {
+        let row = self.fetch::<ShiftTemplate>(&id.to_string())?;
         self.require(
             s,
             Capability::ReadClinicData,
-            Scope::Clinic(self.shift_clinic(id)?),
+            Scope::Clinic(row.clinic_id),
             "see shift templates",
         )?;
-        Ok(self
-            .store
-            .read(|c| table::get_live::<ShiftTemplate>(c, &id.to_string()))?)
+        Ok(row)
     }
 
     pub fn delete_shift_template(&self, s: &Session, id: ShiftId) -> ApiResult<()> {
@@ -847,13 +833,7 @@ impl App {
             Scope::Clinic(self.shift_clinic(id)?),
             "manage shift templates",
         )?;
-        self.tx(s, |tx| {
-            Ok(table::soft_delete::<ShiftTemplate>(
-                tx,
-                &id.to_string(),
-                tx.ctx.now_ms,
-            )?)
-        })
+        self.remove::<ShiftTemplate>(s, &id.to_string())
     }
 
     pub fn list_shift_templates(

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiResult;
 use crate::{App, Session};
-use clinicdesk_store::WriteTx;
+use clinicdesk_store::{table, Table, WriteTx};
 
 /// Paging and filters common to list operations.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -61,6 +61,40 @@ impl App {
         f: impl FnOnce(&WriteTx<'_>) -> ApiResult<T>,
     ) -> ApiResult<T> {
         self.store.write(Some(&s.user_id.to_string()), f)
+    }
+
+    /// A live row by id (the caller checks rights with what the row says).
+    pub(crate) fn fetch<T: Table>(&self, id: &str) -> ApiResult<T> {
+        Ok(self.store.read(|c| table::get_live::<T>(c, id))?)
+    }
+
+    /// Soft-delete a row on behalf of the caller (rights already checked).
+    pub(crate) fn remove<T: Table>(&self, s: &Session, id: &str) -> ApiResult<()> {
+        self.tx(s, |tx| Ok(table::soft_delete::<T>(tx, id, tx.ctx.now_ms)?))
+    }
+
+    /// The checks every booking path makes before its transaction: the right to book at the
+    /// clinic and, when an override reason is given, the right to override. Returns the reason.
+    pub(crate) fn require_booking(
+        &self,
+        s: &Session,
+        clinic: clinicdesk_domain::ClinicId,
+        f: &crate::Fields,
+        what: &str,
+    ) -> ApiResult<Option<String>> {
+        use crate::access::Scope;
+        use clinicdesk_domain::Capability;
+        self.require(s, Capability::ManageSchedule, Scope::Clinic(clinic), what)?;
+        let reason = f.text("override_reason").flatten();
+        if reason.is_some() {
+            self.require(
+                s,
+                Capability::OverrideBookingRules,
+                Scope::Clinic(clinic),
+                "override booking rules",
+            )?;
+        }
+        Ok(reason)
     }
 }
 

@@ -281,13 +281,7 @@ impl App {
             Scope::Clinic(id),
             "delete clinics",
         )?;
-        self.tx(s, |tx| {
-            Ok(table::soft_delete::<Clinic>(
-                tx,
-                &id.to_string(),
-                tx.ctx.now_ms,
-            )?)
-        })
+        self.remove::<Clinic>(s, &id.to_string())
     }
 
     /// Clinics where the caller holds any role.
@@ -393,13 +387,7 @@ impl App {
         if id == s.user_id {
             return Err(DomainError::invalid("user", "you cannot delete your own account").into());
         }
-        self.tx(s, |tx| {
-            Ok(table::soft_delete::<User>(
-                tx,
-                &id.to_string(),
-                tx.ctx.now_ms,
-            )?)
-        })
+        self.remove::<User>(s, &id.to_string())
     }
 
     pub fn list_users(&self, s: &Session, q: &ListQuery) -> ApiResult<Vec<UserView>> {

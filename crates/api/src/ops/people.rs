@@ -211,16 +211,14 @@ impl App {
     }
 
     pub fn get_staff(&self, s: &Session, id: StaffId) -> ApiResult<Staff> {
-        let clinic = self.staff_clinic(id)?;
+        let row = self.fetch::<Staff>(&id.to_string())?;
         self.require(
             s,
             Capability::ReadClinicData,
-            Scope::Clinic(clinic),
+            Scope::Clinic(row.primary_clinic_id),
             "see staff",
         )?;
-        Ok(self
-            .store
-            .read(|c| table::get_live::<Staff>(c, &id.to_string()))?)
+        Ok(row)
     }
 
     /// Update a staff member; `primary_clinic_id` moves them (needs the right at both clinics).
@@ -262,13 +260,7 @@ impl App {
             Scope::Clinic(clinic),
             "remove staff",
         )?;
-        self.tx(s, |tx| {
-            Ok(table::soft_delete::<Staff>(
-                tx,
-                &id.to_string(),
-                tx.ctx.now_ms,
-            )?)
-        })
+        self.remove::<Staff>(s, &id.to_string())
     }
 
     pub fn list_staff(&self, s: &Session, q: &ListQuery) -> ApiResult<Vec<Staff>> {
@@ -373,16 +365,14 @@ impl App {
     }
 
     pub fn get_patient(&self, s: &Session, id: PatientId) -> ApiResult<Patient> {
-        let clinic = self.patient_clinic(id)?;
+        let row = self.fetch::<Patient>(&id.to_string())?;
         self.require(
             s,
             Capability::ReadPatients,
-            Scope::Clinic(clinic),
+            Scope::Clinic(row.clinic_id),
             "see patient records",
         )?;
-        Ok(self
-            .store
-            .read(|c| table::get_live::<Patient>(c, &id.to_string()))?)
+        Ok(row)
     }
 
     pub fn update_patient(&self, s: &Session, id: PatientId, f: &Fields) -> ApiResult<Patient> {
@@ -417,13 +407,7 @@ impl App {
             Scope::Clinic(clinic),
             "delete patient records",
         )?;
-        self.tx(s, |tx| {
-            Ok(table::soft_delete::<Patient>(
-                tx,
-                &id.to_string(),
-                tx.ctx.now_ms,
-            )?)
-        })
+        self.remove::<Patient>(s, &id.to_string())
     }
 
     /// Search by name, MRN, phone or date of birth across the clinics whose patients the caller
@@ -549,13 +533,7 @@ impl App {
             Scope::Clinic(clinic),
             "change patient insurance",
         )?;
-        self.tx(s, |tx| {
-            Ok(table::soft_delete::<PatientInsurance>(
-                tx,
-                &id.to_string(),
-                tx.ctx.now_ms,
-            )?)
-        })
+        self.remove::<PatientInsurance>(s, &id.to_string())
     }
 
     pub fn list_patient_insurance(

@@ -663,21 +663,7 @@ impl App {
         clinic: ClinicId,
         f: &Fields,
     ) -> ApiResult<Appointment> {
-        self.require(
-            s,
-            Capability::ManageSchedule,
-            Scope::Clinic(clinic),
-            "book appointments",
-        )?;
-        let override_reason = f.text("override_reason").flatten();
-        if override_reason.is_some() {
-            self.require(
-                s,
-                Capability::OverrideBookingRules,
-                Scope::Clinic(clinic),
-                "override booking rules",
-            )?;
-        }
+        let override_reason = self.require_booking(s, clinic, f, "book appointments")?;
         self.tx(s, |tx| {
             let (_, tz) = clinic_tz(tx, clinic)?;
             let patient = f
@@ -783,16 +769,14 @@ impl App {
     }
 
     pub fn get_appointment(&self, s: &Session, id: AppointmentId) -> ApiResult<Appointment> {
-        let clinic = self.appointment_clinic(id)?;
+        let row = self.fetch::<Appointment>(&id.to_string())?;
         self.require(
             s,
             Capability::ReadClinicData,
-            Scope::Clinic(clinic),
+            Scope::Clinic(row.clinic_id),
             "see appointments",
         )?;
-        Ok(self
-            .store
-            .read(|c| table::get_live::<Appointment>(c, &id.to_string()))?)
+        Ok(row)
     }
 
     /// Move: the old appointment becomes `rescheduled` and a new one, linked to it, is booked
@@ -804,21 +788,7 @@ impl App {
         f: &Fields,
     ) -> ApiResult<Appointment> {
         let clinic = self.appointment_clinic(id)?;
-        self.require(
-            s,
-            Capability::ManageSchedule,
-            Scope::Clinic(clinic),
-            "move appointments",
-        )?;
-        let override_reason = f.text("override_reason").flatten();
-        if override_reason.is_some() {
-            self.require(
-                s,
-                Capability::OverrideBookingRules,
-                Scope::Clinic(clinic),
-                "override booking rules",
-            )?;
-        }
+        let override_reason = self.require_booking(s, clinic, f, "move appointments")?;
         self.tx(s, |tx| {
             let (_, tz) = clinic_tz(tx, clinic)?;
             let mut old = table::get_live::<Appointment>(tx, &id.to_string())?;

@@ -228,20 +228,7 @@ impl App {
         clinic: ClinicId,
         f: &Fields,
     ) -> ApiResult<SeriesResult> {
-        self.require(
-            s,
-            Capability::ManageSchedule,
-            Scope::Clinic(clinic),
-            "book appointments",
-        )?;
-        if f.text("override_reason").flatten().is_some() {
-            self.require(
-                s,
-                Capability::OverrideBookingRules,
-                Scope::Clinic(clinic),
-                "override booking rules",
-            )?;
-        }
+        self.require_booking(s, clinic, f, "book appointments")?;
         self.tx(s, |tx| {
             let p = parse(tx, clinic, f)?;
             let checks = check_all(tx, &p)?;
