@@ -106,9 +106,8 @@ fn fingerprint(db: &Path, key: &Path) -> Option<Vec<(String, u64)>> {
         return None;
     }
     let k = std::fs::read_to_string(key).ok()?;
-    let c = rusqlite::Connection::open(db).unwrap();
-    c.execute_batch(&format!("PRAGMA key = \"x'{}'\";", k.trim()))
-        .unwrap();
+    let c =
+        clinicdesk_store::open_raw(db, &clinicdesk_store::DbKey::from_hex(&k).unwrap()).unwrap();
     let names: Vec<String> = c
         .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('audit_log','users') AND name NOT LIKE '%fts%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         .unwrap()
@@ -854,8 +853,9 @@ fn audit_verify_reports_tampering_with_nonzero_exit() {
         ]);
     }
     let k = std::fs::read_to_string(e.key()).unwrap();
-    let c = rusqlite::Connection::open(e.db()).unwrap();
-    c.execute_batch(&format!("PRAGMA key = \"x'{}'\"; DROP TRIGGER audit_log_no_update; UPDATE audit_log SET user_id = 'someone-else' WHERE seq = 4;", k.trim())).unwrap();
+    let c = clinicdesk_store::open_raw(&e.db(), &clinicdesk_store::DbKey::from_hex(&k).unwrap())
+        .unwrap();
+    c.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET user_id = 'someone-else' WHERE seq = 4;").unwrap();
     drop(c);
     let o = e.cmd(&["--user", "admin", "audit", "verify"], Some(PW));
     assert!(!o.status.success());

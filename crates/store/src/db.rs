@@ -83,7 +83,36 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Open a connection and unlock it with the key; fails clearly on a wrong key or a build
 /// without encryption.
+/// Initialise SQLite (and SQLCipher's crypto provider) exactly once, before the first
+/// connection. `sqlite3_initialize` marks the library initialised *before* it runs SQLCipher's
+/// extra initialisation, so without this a second thread opening its first connection at the
+/// same moment gets "An error occurred with PRAGMA key" (SQLCipher not yet initialised).
+fn sqlite_ready() -> Result<()> {
+    static INIT: std::sync::OnceLock<std::os::raw::c_int> = std::sync::OnceLock::new();
+    // SAFETY: sqlite3_initialize takes no arguments and may be called at any time; the OnceLock
+    // makes every other opener wait until the first call (extra init included) has returned.
+    let rc = *INIT.get_or_init(|| unsafe { rusqlite::ffi::sqlite3_initialize() });
+    if rc == rusqlite::ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rc),
+            Some("SQLite failed to initialise".into()),
+        )))
+    }
+}
+
+/// A keyed connection to an existing database, without the app's SQL functions or migrations:
+/// for maintenance tools and for tests that tamper with the file underneath the app.
+pub fn open_raw(path: &Path, key: &DbKey) -> Result<Connection> {
+    if !path.exists() {
+        return Err(StoreError::NoDatabase(path.to_path_buf()));
+    }
+    open_keyed(path, key, OpenFlags::SQLITE_OPEN_READ_WRITE)
+}
+
 fn open_keyed(path: &Path, key: &DbKey, flags: OpenFlags) -> Result<Connection> {
+    sqlite_ready()?;
     let conn = Connection::open_with_flags(path, flags)?;
     // SQLCipher logs decryption failures to stderr; a wrong key is reported as an error instead.
     let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");

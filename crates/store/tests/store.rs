@@ -247,8 +247,7 @@ fn tampering_underneath_the_app_is_reported_by_verify() -> anyhow::Result<()> {
     drop(store);
     // Someone with the key edits entry 3 directly, bypassing the append-only trigger.
     let key = keys.load(&path)?;
-    let raw = rusqlite::Connection::open(&path)?;
-    raw.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))?;
+    let raw = clinicdesk_store::open_raw(&path, &key)?;
     raw.execute_batch(
         "DROP TRIGGER audit_log_no_update;
          UPDATE audit_log SET new_values = '{\"name\":\"Innocent\"}' WHERE seq = 3;",
