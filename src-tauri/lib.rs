@@ -21,13 +21,36 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// How often the system's housekeeping (lapsed waitlist offers, …) runs while the app is open.
+const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Run `App::run_housekeeping` at start-up and then every minute on a background thread, on
+/// the same opened `App` as the commands.
+fn spawn_housekeeping(state: AppState) {
+    std::thread::Builder::new()
+        .name("housekeeping".into())
+        .spawn(move || loop {
+            match state.app().and_then(|app| app.run_housekeeping()) {
+                Ok(r) if r.offers_expired > 0 => {
+                    eprintln!("housekeeping: {} lapsed offers passed on", r.offers_expired)
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("housekeeping failed: {e}"),
+            }
+            std::thread::sleep(HOUSEKEEPING_EVERY);
+        })
+        .expect("spawn the housekeeping thread");
+}
+
 pub fn run() {
     let ipc = ipc();
     tauri::Builder::default()
         .setup(|app| {
             use tauri::Manager;
             let loc = DbLocation::from_env_or_default(app.path().app_data_dir().ok());
-            app.manage(AppState::new(loc));
+            let state = AppState::new(loc);
+            app.manage(state.clone());
+            spawn_housekeeping(state);
             Ok(())
         })
         .invoke_handler(ipc.invoke_handler())

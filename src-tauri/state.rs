@@ -46,16 +46,18 @@ pub fn open_store(loc: &DbLocation) -> Result<Store, ApiError> {
     })
 }
 
+/// Cheap to clone: clones share one opened `App` (one writer connection per process).
+#[derive(Clone)]
 pub struct AppState {
     pub location: DbLocation,
-    app: Mutex<Option<App>>,
+    app: Arc<Mutex<Option<App>>>,
 }
 
 impl AppState {
     pub fn new(location: DbLocation) -> Self {
         AppState {
             location,
-            app: Mutex::new(None),
+            app: Arc::new(Mutex::new(None)),
         }
     }
 

@@ -6,7 +6,8 @@ use serde::Serialize;
 /// programs (the UI receives `{code, message}`, the CLI prints the message on stderr).
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("{0}")]
+    // Transparent: the message is the domain error's, printed once (not again as its source).
+    #[error(transparent)]
     Invalid(#[from] DomainError),
     #[error("{0}")]
     Denied(String),

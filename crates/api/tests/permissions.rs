@@ -103,6 +103,17 @@ fn fixtures(w: &World, n: usize) -> Fx {
         .unwrap()
         .id;
     app.grant_role(a, other_user, c, Role::Viewer).unwrap();
+    // The provider works 08:00–17:00 on 2027-05-03, so the booking operations can succeed.
+    app.create_availability_block(
+        a,
+        c,
+        &Fields::new()
+            .with("provider_id", staff.id.to_string())
+            .with("start", "2027-05-03 08:00")
+            .with("end", "2027-05-03 17:00")
+            .with("is_available", "yes"),
+    )
+    .unwrap();
     Fx {
         staff,
         patient,
@@ -374,6 +385,49 @@ fn matrix() -> Vec<(&'static str, &'static [Role], Op)> {
             let b = w.dir.path().join(format!("r{}.db", rand_suffix()));
             w.app.backup(&w.admin, &b, |_, _| true)?;
             a.restore(s, &b, |_, _| true)
+        }),
+        ("book appointment", DESK, |a, s, f, w| {
+            a.book_appointment(
+                s,
+                w.clinic_a,
+                &set("patient_id", &f.patient.id.to_string())
+                    .with("provider_id", f.staff.id.to_string())
+                    .with("start", "2027-05-03 09:00")
+                    .with("duration_minutes", "30"),
+            )
+            .map(drop)
+        }),
+        ("day schedule", ALL, |a, s, _, w| {
+            a.day_schedule(s, w.clinic_a, "2027-05-03", None).map(drop)
+        }),
+        ("free slots", ALL, |a, s, f, w| {
+            a.available_slots(
+                s,
+                w.clinic_a,
+                Some(f.staff.id),
+                30,
+                "2027-05-03",
+                "2027-05-04",
+            )
+            .map(drop)
+        }),
+        ("create availability block", MGMT, |a, s, _, w| {
+            a.create_availability_block(
+                s,
+                w.clinic_a,
+                &set("start", "2027-05-04 12:00")
+                    .with("end", "2027-05-04 13:00")
+                    .with("reason", "Staff meeting"),
+            )
+            .map(drop)
+        }),
+        ("generate closures", MGMT, |a, s, _, w| {
+            a.generate_closures(
+                s,
+                w.clinic_a,
+                &set("from", "2027-05-08").with("to", "2027-05-09"),
+            )
+            .map(drop)
         }),
     ]
 }

@@ -43,6 +43,11 @@ enum Op {
     Decline {
         offer: usize,
     },
+    EditSeries {
+        appt: usize,
+        scope: u8,
+        slot: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -55,6 +60,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..4usize, proptest::option::of(0..2usize)).prop_map(|(patient, provider)| Op::Wait { patient, provider }),
         1 => (0..4usize).prop_map(|offer| Op::Accept { offer }),
         1 => (0..4usize).prop_map(|offer| Op::Decline { offer }),
+        1 => (0..8usize, 0..3u8, 0..16u8).prop_map(|(appt, scope, slot)| Op::EditSeries { appt, scope, slot }),
     ]
 }
 
@@ -239,6 +245,21 @@ fn apply(f: &Fixture, c: ClinicId, op: &Op, waits: &mut i64) {
         Op::Decline { offer } => {
             if let Some(id) = offers.get(*offer % offers.len().max(1)) {
                 let _ = app.decline_offer(&f.desk, id);
+            }
+        }
+        Op::EditSeries { appt, scope, slot } => {
+            let in_series = query_ids(
+                app,
+                "SELECT id FROM appointments WHERE status IN ('pending','confirmed') AND series_id IS NOT NULL ORDER BY created_at",
+            );
+            if let Some(id) = in_series.get(*appt % in_series.len().max(1)) {
+                let hm = time(0, *slot);
+                let _ = app.edit_series(
+                    &f.desk,
+                    id.parse().unwrap(),
+                    ["one", "following", "all"][*scope as usize % 3],
+                    &Fields::new().with("time", &hm[hm.len() - 5..]),
+                );
             }
         }
     }

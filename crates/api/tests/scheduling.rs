@@ -862,6 +862,378 @@ fn recurring_series_checks_every_occurrence_keeps_local_time_and_cancels_by_scop
 }
 
 #[test]
+fn series_edit_one_following_and_all_keeps_local_time_and_refuses_conflicts() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let r = app
+        .book_series(
+            &d.manager,
+            c,
+            &Fields::new()
+                .with("patient_id", d.patient.id.to_string())
+                .with("provider_id", d.provider.to_string())
+                .with("start", "2027-03-02 09:00")
+                .with("duration_minutes", "30")
+                .with("weekdays", "tue,thu")
+                .with("count", "12")
+                .with("override_reason", "standing slot"),
+        )
+        .unwrap();
+    assert_eq!(r.booked.len(), 12);
+    let local = |a: &clinicdesk_store::tables::appointments::Appointment| {
+        chrono::DateTime::from_timestamp_millis(a.start_at)
+            .unwrap()
+            .with_timezone(&chrono_tz::America::Edmonton)
+            .format("%a %Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let edit = |who: &Session, id, scope: &str, f: Fields| app.edit_series(who, id, scope, &f);
+
+    // Bad input changes nothing.
+    let before = d.w.fingerprint();
+    for (scope, f, want) in [
+        ("following", Fields::new(), "nothing to change"),
+        (
+            "following",
+            Fields::new().with("time", "25:00"),
+            "not a time",
+        ),
+        (
+            "some",
+            Fields::new().with("time", "10:00"),
+            "not one, following or all",
+        ),
+        ("all", Fields::new().with("shift_days", "9"), "shift_days"),
+        ("all", Fields::new().with("colour", "red"), "colour"),
+        (
+            "all",
+            Fields::new().with("provider_id", StaffId::new().to_string()),
+            "not found",
+        ),
+    ] {
+        let e = edit(&d.manager, r.booked[6].id, scope, f)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{scope}: {e}");
+    }
+    // The front desk cannot move the second half to 10:00 on days the provider is not
+    // scheduled: every conflict is listed and nothing moves.
+    let e = edit(
+        &d.desk,
+        r.booked[6].id,
+        "following",
+        Fields::new().with("time", "10:00"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("6 of 6 occurrences cannot move"), "{e}");
+    assert!(e.contains("Thu 2027-04-08 10:00"), "{e}");
+    assert_eq!(before, d.w.fingerprint());
+    // A hard conflict (the patient is busy with someone else) refuses the manager too.
+    let other = app
+        .create_staff(
+            &d.w.admin,
+            c,
+            &Fields::new()
+                .with("first_name", "Ola")
+                .with("last_name", "Berg")
+                .with("discipline", "nursing"),
+        )
+        .unwrap();
+    let busy = app
+        .book_appointment(
+            &d.manager,
+            c,
+            &Fields::new()
+                .with("patient_id", d.patient.id.to_string())
+                .with("provider_id", other.id.to_string())
+                .with("start", "2027-03-30 10:15")
+                .with("duration_minutes", "30")
+                .with("override_reason", "walk-in"),
+        )
+        .unwrap();
+    let before = d.w.fingerprint();
+    let e = edit(
+        &d.manager,
+        r.booked[6].id,
+        "following",
+        Fields::new()
+            .with("time", "10:00")
+            .with("override_reason", "new hours"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("1 of 6 occurrences cannot move"), "{e}");
+    assert!(
+        e.contains("Tue 2027-03-30 10:00") && e.contains("Ann Lee"),
+        "{e}"
+    );
+    assert_eq!(before, d.w.fingerprint());
+    app.set_appointment_status(&d.manager, busy.id, "cancel", Some("moved"))
+        .unwrap();
+
+    // The manager moves this-and-following (occurrences 7–12) to 10:00 with an override: they
+    // are rescheduled into a new series, 10:00 local on both sides of nothing (all after the
+    // 2027-03-14 change), the first six untouched.
+    let moved = edit(
+        &d.manager,
+        r.booked[6].id,
+        "following",
+        Fields::new()
+            .with("time", "10:00")
+            .with("override_reason", "new room hours")
+            .with("reason", "patient asked"),
+    )
+    .unwrap();
+    assert_eq!(moved.booked.len(), 6);
+    assert_ne!(moved.series_id, r.series_id);
+    assert!(moved.booked.iter().all(|a| local(a).ends_with("10:00")));
+    assert_eq!(local(&moved.booked[0]), "Tue 2027-03-23 10:00");
+    assert!(moved
+        .booked
+        .iter()
+        .zip(&r.booked[6..])
+        .all(|(n, o)| n.rescheduled_from_id == Some(o.id) && n.series_id == Some(moved.series_id)));
+    assert_eq!(
+        count(
+            &d.w,
+            &format!(
+                "SELECT count(*) FROM appointments WHERE series_id = '{}' AND status = 'rescheduled'",
+                r.series_id
+            )
+        ),
+        6
+    );
+    // One occurrence moves a day later (Tue → Wed) and stays in its series.
+    let one = edit(
+        &d.manager,
+        r.booked[0].id,
+        "one",
+        Fields::new()
+            .with("shift_days", "1")
+            .with("override_reason", "holiday"),
+    )
+    .unwrap();
+    assert_eq!(one.series_id, r.series_id);
+    assert_eq!(local(&one.booked[0]), "Wed 2027-03-03 09:00");
+    // All remaining occurrences of the original series become 45 minutes long; 09:00 local on
+    // both sides of the spring-forward (UTC 16:00 before, 15:00 after).
+    let all = edit(
+        &d.manager,
+        r.booked[1].id,
+        "all",
+        Fields::new()
+            .with("duration_minutes", "45")
+            .with("override_reason", "longer sessions"),
+    )
+    .unwrap();
+    assert_eq!(all.booked.len(), 6);
+    assert!(all
+        .booked
+        .iter()
+        .all(|a| a.end_at - a.start_at == 45 * 60_000 && local(a).ends_with("09:00")));
+    let hours: Vec<i64> = all
+        .booked
+        .iter()
+        .map(|a| (a.start_at / 3_600_000) % 24)
+        .collect();
+    assert_eq!(hours, vec![16, 16, 16, 16, 15, 15]);
+    // Nothing overlaps after all of that.
+    assert_eq!(
+        count(
+            &d.w,
+            "SELECT count(*) FROM appointments a JOIN appointments b ON a.id < b.id
+             AND a.provider_id = b.provider_id AND a.start_at < b.end_at AND b.start_at < a.end_at
+             WHERE a.status IN ('pending','confirmed','reminded','checked_in','in_progress')
+               AND b.status IN ('pending','confirmed','reminded','checked_in','in_progress')"
+        ),
+        0
+    );
+}
+
+#[test]
+fn weekend_and_holiday_closures_are_whole_local_days_idempotent_and_list_what_they_hit() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let booked = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-01 10:00",
+        30,
+    )
+    .unwrap();
+    let f = || {
+        Fields::new()
+            .with("from", "2027-02-27")
+            .with("to", "2027-03-14")
+            .with("holidays", "2027-03-01=Founders Day")
+    };
+    // Bad input and a role without the permission change nothing.
+    let before = d.w.fingerprint();
+    for (fields, want) in [
+        (f().with("to", "2027-02-01"), "must not be before"),
+        (f().with("holidays", "2027-04-01"), "outside"),
+        (f().with("holidays", "2027-02-30"), "holidays"),
+        (
+            f().with("holidays", "").with("weekends", "no"),
+            "nothing to close",
+        ),
+        (f().with("weekend_days", "funday"), "not a weekday"),
+        (f().with("to", "2030-01-01"), "two years"),
+        (f().with("colour", "red"), "colour"),
+    ] {
+        let e = app
+            .generate_closures(&d.manager, c, &fields)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    let e = app.generate_closures(&d.desk, c, &f()).unwrap_err();
+    assert_eq!(e.code(), "permission_denied");
+    assert_eq!(before, d.w.fingerprint());
+
+    // Six weekend days and the holiday; the appointment on the holiday is listed to be moved.
+    let r = app.generate_closures(&d.manager, c, &f()).unwrap();
+    assert_eq!(r.created.len(), 7);
+    assert_eq!(
+        r.affected.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![booked.id]
+    );
+    let reasons: Vec<&str> = r
+        .created
+        .iter()
+        .filter_map(|b| b.block_reason.as_deref())
+        .collect();
+    assert_eq!(reasons.iter().filter(|r| **r == "Weekend").count(), 6);
+    assert!(reasons.contains(&"Holiday: Founders Day"));
+    // 2027-03-14 is the spring-forward Sunday in Edmonton: its block is 23 hours long.
+    let last = r.created.last().unwrap();
+    assert_eq!(last.end_at - last.start_at, 23 * 3_600_000);
+    assert!(r
+        .created
+        .iter()
+        .all(|b| !b.is_available && b.provider_id.is_none()));
+    // Running it again creates nothing.
+    let again = app.generate_closures(&d.manager, c, &f()).unwrap();
+    assert_eq!((again.created.len(), again.already_closed.len()), (0, 7));
+    // Booking on the holiday is refused, naming the block.
+    let e = book(
+        app,
+        &d.desk,
+        c,
+        &d.other_patient,
+        d.provider,
+        "2027-03-01 11:00",
+        30,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("Founders Day"), "{e}");
+}
+
+#[test]
+fn reminder_export_is_csv_on_the_clinic_clock_and_defuses_formulas() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let sly = app
+        .create_patient(
+            &d.w.admin,
+            c,
+            &Fields::new()
+                .with("first_name", "=HYPERLINK(\"x\")")
+                .with("last_name", "O'Neil, Jr")
+                .with("phone", "403 555 0177")
+                .with("consent_sms", "yes")
+                .with("preferred_contact_method", "sms"),
+        )
+        .unwrap();
+    let a = book(app, &d.desk, c, &sly, d.provider, "2027-03-01 09:00", 30).unwrap();
+    let csv = app
+        .export_pending_reminders_csv(&d.desk, c, Some(a.start_at))
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("reminder_id,channel,due_local,patient_name"));
+    // 48 h before 09:00 local, the name quoted (it has a comma and quotes) and defused.
+    assert!(lines[1].contains(",sms,2027-02-27 09:00,"), "{}", lines[1]);
+    assert!(
+        lines[1].contains("\"'=HYPERLINK(\"\"x\"\") O'Neil, Jr\""),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].ends_with(&format!(",2027-03-01 09:00,{}", a.id)),
+        "{}",
+        lines[1]
+    );
+    // Reading the queue is the front desk's; a viewer is refused.
+    let viewer = d.w.user_with("eye", Role::Viewer, c);
+    assert_eq!(
+        app.export_pending_reminders_csv(&viewer, c, None)
+            .unwrap_err()
+            .code(),
+        "permission_denied"
+    );
+}
+
+#[test]
+fn today_lists_the_clinics_own_date_with_who_is_waiting() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let tz = chrono_tz::America::Edmonton;
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let at = |hm: &str| format!("{today} {hm}");
+    let f = |p: &clinicdesk_store::tables::patients::Patient, hm: &str| {
+        Fields::new()
+            .with("patient_id", p.id.to_string())
+            .with("provider_id", d.provider.to_string())
+            .with("start", at(hm))
+            .with("duration_minutes", "30")
+            .with("override_reason", "test day")
+    };
+    let first = app
+        .book_appointment(&d.manager, c, &f(&d.patient, "00:30"))
+        .unwrap();
+    let second = app
+        .book_appointment(&d.manager, c, &f(&d.other_patient, "01:30"))
+        .unwrap();
+    let gone = app
+        .book_appointment(&d.manager, c, &f(&d.other_patient, "03:00"))
+        .unwrap();
+    app.set_appointment_status(&d.desk, gone.id, "cancel", Some("ill"))
+        .unwrap();
+    app.set_appointment_status(&d.desk, first.id, "check_in", None)
+        .unwrap();
+    let viewer = d.w.user_with("eye", Role::Viewer, c);
+    let t = app.todays_appointments(&viewer, c, None).unwrap();
+    assert_eq!(t.date, today);
+    let ids: Vec<_> = t.entries.iter().map(|e| e.entry.appointment.id).collect();
+    assert_eq!(
+        ids,
+        vec![first.id, second.id],
+        "cancelled ones are left out"
+    );
+    assert_eq!(t.entries[0].local_time, "00:30");
+    assert_eq!(t.entries[0].waiting_minutes, Some(0));
+    assert_eq!(t.entries[1].waiting_minutes, None);
+    assert_eq!((t.counts.booked, t.counts.checked_in), (1, 1));
+    // Clinic B's today is Sydney's date, which may differ from Edmonton's.
+    let b = app
+        .todays_appointments(&d.w.admin, d.w.clinic_b, None)
+        .unwrap();
+    assert_eq!(
+        b.date,
+        chrono::Utc::now()
+            .with_timezone(&chrono_tz::Australia::Sydney)
+            .date_naive()
+    );
+    assert!(b.entries.is_empty());
+}
+
+#[test]
 fn waitlist_offer_decline_expiry_accept_and_hold() {
     let d = desk();
     let (app, c, a) = (&d.w.app, d.w.clinic_a, &d.w.admin);
@@ -934,7 +1306,9 @@ fn waitlist_offer_decline_expiry_accept_and_hold() {
             )?)
         })
         .unwrap();
-    assert_eq!(app.expire_waitlist_offers(&d.desk, c).unwrap(), 1);
+    // The system's housekeeping (what the desktop app runs every minute) closes it.
+    let h = app.run_housekeeping().unwrap();
+    assert_eq!((h.clinics, h.offers_expired), (2, 1));
     assert_eq!(
         app.expire_waitlist_offers(&d.desk, c).unwrap(),
         0,

@@ -52,12 +52,18 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditCmd,
     },
+    /// The system's periodic job, once (lapsed waitlist offers pass to the next entry); for
+    /// cron when the desktop app is not running.
+    Housekeeping,
     /// Benchmarks on a (demo) database; prints p50/p99 and writes a report file.
     Bench {
         #[arg(long, default_value_t = 1000)]
         iterations: usize,
         #[arg(long, default_value = "bench-report.json")]
         report: PathBuf,
+        /// Skip the comparison with a throwaway PostgreSQL server on 127.0.0.1.
+        #[arg(long)]
+        no_postgres: bool,
     },
     #[command(subcommand)]
     Clinic(Crud),
@@ -100,6 +106,101 @@ pub enum Command {
     /// The waitlist and its offers.
     #[command(subcommand)]
     Waitlist(WaitlistCmd),
+    /// Shift assignments: assign (one or in bulk), on duty / ended / absent / cancelled, the roster.
+    #[command(subcommand)]
+    Roster(RosterCmd),
+    /// Shift swaps: request, then a manager approves or rejects.
+    #[command(subcommand)]
+    Swap(SwapCmd),
+    /// Time off: request, then a manager approves or rejects; or cancel.
+    #[command(subcommand)]
+    TimeOff(TimeOffCmd),
+    /// Coverage needs: open shifts to fill (time off, credential lapse, demand).
+    #[command(subcommand)]
+    Coverage(CoverageCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RosterCmd {
+    /// --clinic … --set staff_id=… --set shift_id=… --set date=2027-03-01 [--set override_reason=…]
+    Assign(WriteArgs),
+    /// --clinic … --set staff_id=… --set shift_id=… --set from=… --set to=… [--set weekdays=mon,wed]
+    /// [--set skip_conflicts=yes] [--set override_reason=…]
+    Bulk(WriteArgs),
+    /// start, end, absent or cancel
+    Status { id: String, action: String },
+    List {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        staff: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SwapCmd {
+    /// --set requester_schedule_id=… --set target_staff_id=… [--set target_schedule_id=…] [--set reason=…]
+    Request(WriteArgs),
+    Approve {
+        id: String,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        override_reason: Option<String>,
+    },
+    Reject {
+        id: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TimeOffCmd {
+    /// --clinic … --set staff_id=… --set start_date=… --set end_date=… [--set kind=sick] [--set reason=…]
+    Request(WriteArgs),
+    Approve {
+        id: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    Reject {
+        id: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    Cancel {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CoverageCmd {
+    List {
+        #[arg(long)]
+        clinic: String,
+        /// open (default), filled, cancelled or all
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Extra demand: --clinic … --set shift_id=… --set date=… [--set notes=…]
+    Create(WriteArgs),
+    Fill {
+        id: String,
+        #[arg(long)]
+        staff: String,
+        #[arg(long)]
+        override_reason: Option<String>,
+    },
+    Cancel {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +209,15 @@ pub enum SeriesCmd {
     /// --set weekdays=tue,thu --set count=12   (or --set rule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;UNTIL=20270630")
     Preview(WriteArgs),
     Book(WriteArgs),
+    /// Move occurrences: APPOINTMENT_ID --scope one|following|all --set time=10:00
+    /// [--set shift_days=1] [--set duration_minutes=45] [--set provider_id=…] [--set room_id=…]
+    Edit {
+        #[command(flatten)]
+        write: WriteArgs,
+        /// one, following or all
+        #[arg(long)]
+        scope: String,
+    },
     Cancel {
         /// Any appointment of the series.
         appointment: String,
@@ -153,6 +263,15 @@ pub enum ReminderCmd {
         #[arg(long)]
         until: Option<String>,
     },
+    /// The due queue as CSV (to stdout, or --output FILE) for a sending gateway or mail merge.
+    Export {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
     /// Record the outcome: sent, failed (with --reason) or retry.
     Mark {
         id: String,
@@ -187,6 +306,13 @@ pub enum AppointmentCmd {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// Today's appointments at the clinic (its local date), who is waiting and the counts.
+    Today {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        provider: Option<String>,
+    },
     /// Free slots from shifts and availability minus appointments and blocks.
     Slots {
         #[arg(long)]
@@ -218,6 +344,10 @@ pub enum AvailabilityCmd {
     Delete {
         id: String,
     },
+    /// Close weekends and holidays: --set from=2027-01-01 --set to=2027-12-31
+    /// [--set holidays="2027-12-25=Christmas Day,2027-12-26"] [--set weekends=no]
+    /// [--set weekend_days=sat,sun] [--set provider_id=…]
+    Closures(WriteArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,8 +27,16 @@ fn main() -> ExitCode {
     match run(args, &out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // One line, the message a person can act on.
-            let msg = format!("{e:#}").replace('\n', " ");
+            // One line, the message a person can act on: each cause once (a cause whose text
+            // the message already contains is not repeated).
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg = format!("{msg}: {c}");
+                }
+            }
+            let msg = msg.replace('\n', " ");
             eprintln!("error: {msg}");
             ExitCode::from(1)
         }
@@ -237,6 +245,18 @@ fn run(args: Cli, out: &Out) -> Result<()> {
             app.restore(&s, file, |_, _| true)?;
             out.ok(&format!("restored from {}", file.display()))
         }
+        Command::Housekeeping => {
+            let app = open(&args)?;
+            login(&args, &app)?;
+            let r = app.run_housekeeping()?;
+            out.value(
+                &r,
+                &format!(
+                    "{} clinics: {} lapsed offers passed on",
+                    r.clinics, r.offers_expired
+                ),
+            )
+        }
         Command::Audit {
             action: AuditCmd::Verify,
         } => {
@@ -256,9 +276,17 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 &format!("audit chain intact: {} entries verified", r.entries),
             )
         }
-        Command::Bench { iterations, report } => {
+        Command::Bench {
+            iterations,
+            report,
+            no_postgres,
+        } => {
             let path = db_path(&args)?;
-            let r = clinicdesk_api::bench::run_bench(&path, &key_source(&args)?, *iterations)?;
+            let options = clinicdesk_api::bench::BenchOptions {
+                iterations: *iterations,
+                postgres: !*no_postgres,
+            };
+            let r = clinicdesk_api::bench::run_bench_with(&path, &key_source(&args)?, &options)?;
             let text = r.render();
             std::fs::write(report, serde_json::to_string_pretty(&r)?)
                 .with_context(|| format!("cannot write {}", report.display()))?;
@@ -545,6 +573,37 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                         reason.as_deref(),
                     )?)
                 }
+                AppointmentCmd::Today { clinic, provider } => {
+                    let t = app.todays_appointments(
+                        &s,
+                        ClinicId::parse(clinic)?,
+                        provider.as_deref().map(StaffId::parse).transpose()?,
+                    )?;
+                    if !out.json {
+                        for e in &t.entries {
+                            let waiting = e
+                                .waiting_minutes
+                                .map(|m| format!("  waiting {m} min"))
+                                .unwrap_or_default();
+                            output::line(&format!(
+                                "{}  {}  {}  {}  {}{waiting}",
+                                e.local_time,
+                                e.entry.appointment.status,
+                                e.entry.provider_name,
+                                e.entry.patient_name,
+                                e.entry.appointment.id,
+                            ));
+                        }
+                    }
+                    let c = &t.counts;
+                    out.value(
+                        &t,
+                        &format!(
+                            "{}: {} booked, {} checked in, {} in progress, {} completed, {} no-show",
+                            t.date, c.booked, c.checked_in, c.in_progress, c.completed, c.no_show
+                        ),
+                    )
+                }
                 AppointmentCmd::Day {
                     clinic,
                     date,
@@ -628,6 +687,33 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                     app.delete_availability_block(&s, AvailabilityBlockId::parse(id)?)?,
                     "block removed",
                 ),
+                AvailabilityCmd::Closures(a) => {
+                    let r = app.generate_closures(
+                        &s,
+                        ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                        &fields(&a.set, &a.data)?,
+                    )?;
+                    if !out.json {
+                        for a in &r.affected {
+                            output::line(&format!(
+                                "needs moving: appointment {} at {}",
+                                a.id,
+                                chrono::DateTime::from_timestamp_millis(a.start_at)
+                                    .map(|t| t.to_rfc3339())
+                                    .unwrap_or_default()
+                            ));
+                        }
+                    }
+                    out.value(
+                        &r,
+                        &format!(
+                            "{} days closed, {} already closed, {} appointments need moving",
+                            r.created.len(),
+                            r.already_closed.len(),
+                            r.affected.len()
+                        ),
+                    )
+                }
             }
         }
         Command::Reminder(c) => {
@@ -653,6 +739,31 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                         }
                     }
                     out.value(&q, &format!("{} reminders due", q.len()))
+                }
+                ReminderCmd::Export {
+                    clinic,
+                    until,
+                    output: file,
+                } => {
+                    let until = until
+                        .as_deref()
+                        .map(|u| parse_instant("until", u))
+                        .transpose()?
+                        .map(|t| t.timestamp_millis());
+                    let csv =
+                        app.export_pending_reminders_csv(&s, ClinicId::parse(clinic)?, until)?;
+                    let rows = csv.lines().count().saturating_sub(1);
+                    match file {
+                        Some(path) => {
+                            std::fs::write(path, &csv)
+                                .with_context(|| format!("cannot write {}", path.display()))?;
+                            out.ok(&format!("{rows} reminders written to {}", path.display()))
+                        }
+                        None => {
+                            print!("{csv}");
+                            Ok(())
+                        }
+                    }
                 }
                 ReminderCmd::Mark {
                     id,
@@ -707,6 +818,22 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                         ),
                     )
                 }
+                SeriesCmd::Edit { write, scope } => {
+                    let r = app.edit_series(
+                        &s,
+                        AppointmentId::parse(need(&write.id, "APPOINTMENT_ID")?)?,
+                        scope,
+                        &fields(&write.set, &write.data)?,
+                    )?;
+                    out.value(
+                        &r,
+                        &format!(
+                            "series {}: {} occurrences moved",
+                            r.series_id,
+                            r.booked.len()
+                        ),
+                    )
+                }
                 SeriesCmd::Cancel {
                     appointment,
                     scope,
@@ -715,6 +842,165 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                     let r =
                         app.cancel_series(&s, AppointmentId::parse(appointment)?, scope, reason)?;
                     out.value(&r, &format!("{} appointments cancelled", r.len()))
+                }
+            }
+        }
+        Command::Roster(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                RosterCmd::Assign(a) => out.row(&app.assign_shift(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                RosterCmd::Bulk(a) => {
+                    let r = app.assign_shifts_bulk(
+                        &s,
+                        ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                        &fields(&a.set, &a.data)?,
+                    )?;
+                    out.value(
+                        &r,
+                        &format!("{} assigned, {} skipped", r.assigned.len(), r.skipped.len()),
+                    )
+                }
+                RosterCmd::Status { id, action } => {
+                    out.row(&app.set_shift_status(&s, StaffScheduleId::parse(id)?, action)?)
+                }
+                RosterCmd::List {
+                    clinic,
+                    from,
+                    to,
+                    staff,
+                } => {
+                    let l = app.list_roster(
+                        &s,
+                        ClinicId::parse(clinic)?,
+                        from,
+                        to,
+                        staff.as_deref().map(StaffId::parse).transpose()?,
+                    )?;
+                    if !out.json {
+                        for e in &l {
+                            output::line(&format!(
+                                "{}  {}  {}  {}  {}",
+                                e.schedule.schedule_date,
+                                e.shift_name,
+                                e.staff_name,
+                                e.schedule.status,
+                                e.schedule.id
+                            ));
+                        }
+                    }
+                    out.value(&l, &format!("{} assignments", l.len()))
+                }
+            }
+        }
+        Command::Swap(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                SwapCmd::Request(a) => out.row(&app.request_swap(&s, &fields(&a.set, &a.data)?)?),
+                SwapCmd::Approve {
+                    id,
+                    note,
+                    override_reason,
+                } => out.row(&app.decide_swap(
+                    &s,
+                    ShiftSwapId::parse(id)?,
+                    true,
+                    note.as_deref(),
+                    override_reason.as_deref(),
+                )?),
+                SwapCmd::Reject { id, note } => out.row(&app.decide_swap(
+                    &s,
+                    ShiftSwapId::parse(id)?,
+                    false,
+                    note.as_deref(),
+                    None,
+                )?),
+            }
+        }
+        Command::TimeOff(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                TimeOffCmd::Request(a) => out.row(&app.request_time_off(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                TimeOffCmd::Approve { id, note } => {
+                    let d = app.decide_time_off(
+                        &s,
+                        TimeOffRequestId::parse(id)?,
+                        true,
+                        note.as_deref(),
+                    )?;
+                    out.value(
+                        &d,
+                        &format!(
+                            "approved: {} shifts released into coverage needs, {} appointments to move",
+                            d.coverage_needs.len(),
+                            d.affected_appointments.len()
+                        ),
+                    )
+                }
+                TimeOffCmd::Reject { id, note } => {
+                    let d = app.decide_time_off(
+                        &s,
+                        TimeOffRequestId::parse(id)?,
+                        false,
+                        note.as_deref(),
+                    )?;
+                    out.row(&d.request)
+                }
+                TimeOffCmd::Cancel { id } => {
+                    out.row(&app.cancel_time_off(&s, TimeOffRequestId::parse(id)?)?)
+                }
+            }
+        }
+        Command::Coverage(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                CoverageCmd::List { clinic, status } => {
+                    let l =
+                        app.list_coverage_needs(&s, ClinicId::parse(clinic)?, status.as_deref())?;
+                    if !out.json {
+                        for n in &l {
+                            output::line(&format!(
+                                "{}  {}  {}  {}",
+                                n.need_date, n.reason, n.status, n.id
+                            ));
+                        }
+                    }
+                    out.value(&l, &format!("{} coverage needs", l.len()))
+                }
+                CoverageCmd::Create(a) => out.row(&app.create_coverage_need(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                CoverageCmd::Fill {
+                    id,
+                    staff,
+                    override_reason,
+                } => {
+                    let (n, row) = app.fill_coverage_need(
+                        &s,
+                        CoverageNeedId::parse(id)?,
+                        StaffId::parse(staff)?,
+                        override_reason.as_deref(),
+                    )?;
+                    out.value(
+                        &serde_json::json!({ "need": n, "assignment": row }),
+                        &format!("filled: assignment {}", row.id),
+                    )
+                }
+                CoverageCmd::Cancel { id, reason } => {
+                    out.row(&app.cancel_coverage_need(&s, CoverageNeedId::parse(id)?, reason)?)
                 }
             }
         }

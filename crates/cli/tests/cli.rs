@@ -75,6 +75,11 @@ impl Env {
             err.to_lowercase().contains(&needle.to_lowercase()),
             "{args:?}: expected '{needle}' in {err:?}"
         );
+        // The message says each thing once ("x: x" is a cause printed twice).
+        let m = lines[0].trim_start_matches("error:").trim();
+        for (i, _) in m.match_indices(": ") {
+            assert_ne!(&m[..i], &m[i + 2..], "{args:?}: repeated message {err:?}");
+        }
         assert_eq!(
             before,
             fingerprint(&self.db(), &self.key()),
@@ -1109,6 +1114,343 @@ fn a_front_desk_day_through_the_cli() {
                 "end=2027-03-01 09:00",
             ]),
             "reason",
+        ),
+    ] {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        e.bad(&refs, Some(PW), needle);
+    }
+
+    // A weekly series (the admin overrides working hours), then its second half moved to 10:00.
+    let series = e.ok(&[
+        "series",
+        "book",
+        "--clinic",
+        &clinic,
+        "--set",
+        &format!("patient_id={pid}"),
+        "--set",
+        &format!("provider_id={sid}"),
+        "--set",
+        "start=2027-04-05 09:00",
+        "--set",
+        "duration_minutes=30",
+        "--set",
+        "weekdays=mon",
+        "--set",
+        "count=4",
+        "--set",
+        "override_reason=standing slot",
+    ]);
+    let occ: Vec<String> = series["booked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(occ.len(), 4);
+    let moved = e.ok(&[
+        "series",
+        "edit",
+        &occ[2],
+        "--scope",
+        "following",
+        "--set",
+        "time=10:00",
+        "--set",
+        "override_reason=new hours",
+    ]);
+    assert_eq!(moved["booked"].as_array().unwrap().len(), 2);
+    assert_ne!(moved["series_id"], series["series_id"]);
+    // Weekends and a holiday closed; the holiday's occurrence is listed for moving.
+    let closed = e.ok(&[
+        "availability",
+        "closures",
+        "--clinic",
+        &clinic,
+        "--set",
+        "from=2027-04-10",
+        "--set",
+        "to=2027-04-12",
+        "--set",
+        "holidays=2027-04-12=Spring Day",
+    ]);
+    assert_eq!(closed["created"].as_array().unwrap().len(), 3);
+    assert_eq!(closed["affected"][0]["id"].as_str(), Some(occ[1].as_str()));
+    let today = e.ok(&["appointment", "today", "--clinic", &clinic]);
+    assert!(today["entries"].as_array().unwrap().is_empty());
+    assert!(today["date"].as_str().unwrap().len() == 10);
+    let hk = e.ok(&["housekeeping"]);
+    assert_eq!(hk["clinics"], 1);
+    // The reminder export writes CSV (Ann Lee gave no consent: header only).
+    let csv_path = e.dir.path().join("reminders.csv");
+    e.ok(&[
+        "reminder",
+        "export",
+        "--clinic",
+        &clinic,
+        "--output",
+        csv_path.to_str().unwrap(),
+    ]);
+    assert!(std::fs::read_to_string(&csv_path)
+        .unwrap()
+        .starts_with("reminder_id,channel,due_local,"));
+    for (args, needle) in [
+        (
+            admin(&["series", "edit", &occ[0], "--scope", "all"]),
+            "nothing to change",
+        ),
+        (
+            admin(&[
+                "series",
+                "edit",
+                &occ[0],
+                "--scope",
+                "most",
+                "--set",
+                "time=10:00",
+            ]),
+            "not one, following or all",
+        ),
+        (
+            admin(&[
+                "series", "edit", &occ[0], "--scope", "one", "--set", "time=9",
+            ]),
+            "not a time",
+        ),
+        (
+            admin(&[
+                "series",
+                "edit",
+                aid,
+                "--scope",
+                "one",
+                "--set",
+                "time=10:00",
+            ]),
+            "not part of a series",
+        ),
+        (
+            admin(&[
+                "availability",
+                "closures",
+                "--clinic",
+                &clinic,
+                "--set",
+                "from=2027-04-10",
+            ]),
+            "error: to: is required\n",
+        ),
+        (
+            admin(&[
+                "availability",
+                "closures",
+                "--clinic",
+                &clinic,
+                "--set",
+                "from=2027-04-10",
+                "--set",
+                "to=2027-04-12",
+                "--set",
+                "weekend_days=caturday",
+            ]),
+            "not a weekday",
+        ),
+        (
+            admin(&["appointment", "today", "--clinic", "not-a-clinic"]),
+            "clinic",
+        ),
+        (
+            admin(&["reminder", "export", "--clinic", &clinic, "--until", "soon"]),
+            "until",
+        ),
+    ] {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        e.bad(&refs, Some(PW), needle);
+    }
+}
+
+#[test]
+fn staffing_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let clinic = e.ok(&["clinic", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let person = |first: &str| {
+        e.ok(&[
+            "staff",
+            "create",
+            "--clinic",
+            &clinic,
+            "--set",
+            &format!("first_name={first}"),
+            "--set",
+            "last_name=Nurse",
+            "--set",
+            "is_clinical=no",
+        ])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (ana, ben) = (person("Ana"), person("Ben"));
+    let day = e.ok(&[
+        "shift-template",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "name=Day",
+        "--set",
+        "start_time=08:00",
+        "--set",
+        "end_time=16:00",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bulk = e.ok(&[
+        "roster",
+        "bulk",
+        "--clinic",
+        &clinic,
+        "--set",
+        &format!("staff_id={ana}"),
+        "--set",
+        &format!("shift_id={day}"),
+        "--set",
+        "from=2027-03-01",
+        "--set",
+        "to=2027-03-07",
+        "--set",
+        "weekdays=mon,tue,wed",
+    ]);
+    assert_eq!(bulk["assigned"].as_array().unwrap().len(), 3);
+    let first = bulk["assigned"][0]["id"].as_str().unwrap().to_string();
+    let list = e.ok(&[
+        "roster",
+        "list",
+        "--clinic",
+        &clinic,
+        "--from",
+        "2027-03-01",
+        "--to",
+        "2027-03-07",
+    ]);
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    let swap = e.ok(&[
+        "swap",
+        "request",
+        "--set",
+        &format!("requester_schedule_id={first}"),
+        "--set",
+        &format!("target_staff_id={ben}"),
+    ]);
+    let approved = e.ok(&["swap", "approve", swap["id"].as_str().unwrap()]);
+    assert_eq!(approved["status"], "approved");
+    let off = e.ok(&[
+        "time-off",
+        "request",
+        "--clinic",
+        &clinic,
+        "--set",
+        &format!("staff_id={ana}"),
+        "--set",
+        "start_date=2027-03-02",
+        "--set",
+        "end_date=2027-03-03",
+    ]);
+    let decided = e.ok(&["time-off", "approve", off["id"].as_str().unwrap()]);
+    assert_eq!(decided["coverage_needs"].as_array().unwrap().len(), 2);
+    let needs = e.ok(&["coverage", "list", "--clinic", &clinic]);
+    let need = needs[0]["id"].as_str().unwrap().to_string();
+    let filled = e.ok(&["coverage", "fill", &need, "--staff", &ben]);
+    assert_eq!(filled["need"]["status"], "filled");
+    let second = needs[1]["id"].as_str().unwrap().to_string();
+    e.ok(&["coverage", "cancel", &second, "--reason", "quiet day"]);
+    let admin = |args: &[&str]| -> Vec<String> {
+        ["--user", "admin"]
+            .iter()
+            .chain(args.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for (args, needle) in [
+        (
+            admin(&[
+                "roster",
+                "assign",
+                "--clinic",
+                &clinic,
+                "--set",
+                &format!("staff_id={ana}"),
+                "--set",
+                &format!("shift_id={day}"),
+                "--set",
+                "date=2027-03-02",
+            ]),
+            "approved time off",
+        ),
+        (
+            admin(&[
+                "roster",
+                "assign",
+                "--clinic",
+                &clinic,
+                "--set",
+                &format!("staff_id={ben}"),
+                "--set",
+                &format!("shift_id={day}"),
+                "--set",
+                "date=2027-03-01",
+            ]),
+            "already on the Day shift",
+        ),
+        (admin(&["roster", "status", &first, "nap"]), "not an action"),
+        (
+            admin(&[
+                "roster",
+                "list",
+                "--clinic",
+                &clinic,
+                "--from",
+                "2027-03-07",
+                "--to",
+                "2027-03-01",
+            ]),
+            "must not be before",
+        ),
+        (
+            admin(&["swap", "approve", swap["id"].as_str().unwrap()]),
+            "cannot change shift swap",
+        ),
+        (
+            admin(&[
+                "time-off",
+                "request",
+                "--clinic",
+                &clinic,
+                "--set",
+                &format!("staff_id={ana}"),
+                "--set",
+                "start_date=2027-03-09",
+                "--set",
+                "end_date=2027-03-08",
+            ]),
+            "must not be before",
+        ),
+        (
+            admin(&["coverage", "fill", &need, "--staff", &ben]),
+            "cannot change coverage need",
+        ),
+        (
+            admin(&["coverage", "cancel", &need, "--reason", " "]),
+            "say why",
+        ),
+        (
+            admin(&["coverage", "list", "--clinic", &clinic, "--status", "late"]),
+            "status",
         ),
     ] {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();

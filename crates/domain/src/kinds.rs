@@ -83,6 +83,17 @@ string_enum! {
 }
 
 string_enum! {
+    /// How a credential was checked with its issuer.
+    pub enum VerificationMethod("method", "verification method") {
+        PrimarySource => "primary_source",
+        OnlineLookup => "online_lookup",
+        Document => "document",
+        Phone => "phone",
+        Other => "other",
+    }
+}
+
+string_enum! {
     /// Why a shift needs coverage.
     pub enum CoverageReason("reason", "coverage reason") {
         TimeOff => "time_off",
@@ -203,6 +214,13 @@ mod tests {
     fn adverse_action_type_round_trip() {
         check_kind!(AdverseActionType, "action_type", [Suspension => "suspension",
             Revocation => "revocation", Probation => "probation", Restriction => "restriction"]);
+    }
+
+    #[test]
+    fn verification_method_round_trip() {
+        check_kind!(VerificationMethod, "method", [PrimarySource => "primary_source",
+            OnlineLookup => "online_lookup", Document => "document", Phone => "phone",
+            Other => "other"]);
     }
 
     #[test]

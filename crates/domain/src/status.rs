@@ -189,13 +189,15 @@ string_enum! {
 }
 
 impl CredentialStatus {
-    /// Whether moving from `self` to `to` is allowed.
+    /// Whether moving from `self` to `to` is allowed. A suspension may start while a renewal
+    /// is pending, and a credential renewed while a suspension is in force goes from expired
+    /// straight to suspended.
     pub fn can_transition_to(self, to: Self) -> bool {
         use CredentialStatus::*;
         match self {
             Active => matches!(to, Expired | Suspended | Revoked | PendingRenewal),
-            PendingRenewal => matches!(to, Active | Expired | Revoked),
-            Expired => matches!(to, Active | PendingRenewal | Revoked),
+            PendingRenewal => matches!(to, Active | Expired | Suspended | Revoked),
+            Expired => matches!(to, Active | PendingRenewal | Suspended | Revoked),
             Suspended => matches!(to, Active | Revoked | Expired),
             Revoked => false,
         }
@@ -247,6 +249,50 @@ impl_transition!(VerificationStatus, "credential verification");
 // ---------------------------------------------------------------------------------------------
 // Staffing
 // ---------------------------------------------------------------------------------------------
+
+string_enum! {
+    /// A staff member's assignment to a shift on a date.
+    pub enum ScheduleStatus("status", "shift assignment status") {
+        Scheduled => "scheduled",
+        OnDuty => "on_duty",
+        Completed => "completed",
+        Absent => "absent",
+        Cancelled => "cancelled",
+    }
+}
+
+impl ScheduleStatus {
+    /// Whether moving from `self` to `to` is allowed.
+    pub fn can_transition_to(self, to: Self) -> bool {
+        use ScheduleStatus::*;
+        match self {
+            Scheduled => matches!(to, OnDuty | Absent | Cancelled),
+            OnDuty => matches!(to, Completed),
+            Completed => false,
+            Absent => false,
+            Cancelled => false,
+        }
+    }
+
+    /// No further moves are possible.
+    pub fn is_final(self) -> bool {
+        use ScheduleStatus::*;
+        match self {
+            Scheduled | OnDuty => false,
+            Completed | Absent | Cancelled => true,
+        }
+    }
+
+    /// Holds the staff member's time (counts for overlaps, coverage and credentials).
+    pub fn is_active(self) -> bool {
+        use ScheduleStatus::*;
+        match self {
+            Scheduled | OnDuty => true,
+            Completed | Absent | Cancelled => false,
+        }
+    }
+}
+impl_transition!(ScheduleStatus, "shift assignment");
 
 string_enum! {
     /// A request to swap shifts between staff.
@@ -594,8 +640,9 @@ mod tests {
         check_enum!(CredentialStatus, "credential",
             allowed: [
                 (Active, Expired), (Active, Suspended), (Active, Revoked), (Active, PendingRenewal),
-                (PendingRenewal, Active), (PendingRenewal, Expired), (PendingRenewal, Revoked),
-                (Expired, Active), (Expired, PendingRenewal), (Expired, Revoked),
+                (PendingRenewal, Active), (PendingRenewal, Expired), (PendingRenewal, Suspended),
+                (PendingRenewal, Revoked),
+                (Expired, Active), (Expired, PendingRenewal), (Expired, Suspended), (Expired, Revoked),
                 (Suspended, Active), (Suspended, Revoked), (Suspended, Expired),
             ],
             finals: [Revoked]);
@@ -611,6 +658,16 @@ mod tests {
                 (Failed, Pending), (Failed, Verified),
             ],
             finals: []);
+    }
+
+    #[test]
+    fn schedule_status_table() {
+        check_enum!(ScheduleStatus, "shift assignment",
+            allowed: [
+                (Scheduled, OnDuty), (Scheduled, Absent), (Scheduled, Cancelled),
+                (OnDuty, Completed),
+            ],
+            finals: [Completed, Absent, Cancelled]);
     }
 
     #[test]

@@ -507,6 +507,20 @@ impl DateRange {
 // Parsing dates and instants
 // ---------------------------------------------------------------------------------------------
 
+/// Parses a comma-separated list of weekdays ("mon,wed" or "Monday, Wednesday"); empty items
+/// are ignored, so "" is an empty list.
+pub fn parse_weekdays(field: &'static str, s: &str) -> Result<Vec<chrono::Weekday>, DomainError> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            d.parse::<chrono::Weekday>().map_err(|_| {
+                DomainError::invalid(field, format!("'{d}' is not a weekday (mon, tue, …)"))
+            })
+        })
+        .collect()
+}
+
 /// Parses a calendar date written YYYY-MM-DD.
 pub fn parse_date(field: &'static str, s: &str) -> Result<NaiveDate, DomainError> {
     let t = s.trim();
@@ -601,6 +615,28 @@ pub fn local_day_bounds(tz: Tz, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc
     // A day skipped entirely (e.g. Pacific/Apia 2011-12-30) is an empty span at the next start.
     let start = start_of_local_day(tz, date).unwrap_or(end);
     (start, end)
+}
+
+#[cfg(test)]
+mod weekday_tests {
+    use super::*;
+
+    #[test]
+    fn weekday_lists() {
+        use chrono::Weekday::*;
+        assert_eq!(
+            parse_weekdays("d", "mon, Wednesday,,fri").unwrap(),
+            vec![Mon, Wed, Fri]
+        );
+        assert!(parse_weekdays("d", "").unwrap().is_empty());
+        let e = parse_weekdays("days", "mon,funday")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("days") && e.contains("'funday' is not a weekday"),
+            "{e}"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -2,18 +2,24 @@
 
 mod admin;
 mod catalog;
+mod closures;
 mod org;
 mod people;
 mod reminders;
 mod scheduling;
 mod series;
+mod staffing;
+mod today;
 mod waitlist;
 
+pub use closures::ClosureResult;
 pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;
 pub use scheduling::{parse_when, DaySchedule, ScheduleEntry, Slot};
-pub use series::{OccurrenceCheck, SeriesResult};
-pub use waitlist::{WaitlistView, OFFER_HOLD_MINUTES};
+pub use series::{OccurrenceCheck, SeriesResult, SeriesScope};
+pub use staffing::{BulkAssignment, RosterEntry, TimeOffDecision};
+pub use today::{Today, TodayCounts, TodayEntry};
+pub use waitlist::{Housekeeping, WaitlistView, OFFER_HOLD_MINUTES};
 
 use serde::{Deserialize, Serialize};
 

@@ -10,13 +10,13 @@ use clinicdesk_domain::{
 use clinicdesk_store::tables::{
     appointments::Appointment, clinics::Clinic, patients::Patient, reminders::Reminder,
 };
-use clinicdesk_store::{table, WriteTx};
+use clinicdesk_store::{table, StoreError, WriteTx};
 use rusqlite::params;
 use serde::Serialize;
 
 use super::scheduling::record_status;
 use crate::access::Scope;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::{App, Session};
 
 /// The channel a reminder may use for this patient, if any.
@@ -130,6 +130,66 @@ impl App {
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
+    }
+
+    /// The pending queue as CSV for a sending gateway or a mail merge: one row per due
+    /// reminder with the patient's contact for its channel and the appointment on the clinic's
+    /// wall clock. Text cells that a spreadsheet would run as a formula are prefixed with `'`.
+    pub fn export_pending_reminders_csv(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        until_ms: Option<i64>,
+    ) -> ApiResult<String> {
+        let rows = self.pending_reminders(s, clinic, until_ms)?;
+        let tz = self
+            .store
+            .read(|c| Ok::<_, ApiError>(super::scheduling::clinic_tz(c, clinic)?.1))?;
+        let local = |t: i64| {
+            chrono::DateTime::from_timestamp_millis(t)
+                .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default()
+        };
+        let safe = |v: &str| -> String {
+            if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                format!("'{v}")
+            } else {
+                v.to_string()
+            }
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let io = |e: csv::Error| ApiError::from(StoreError::Io(std::io::Error::from(e)));
+        w.write_record([
+            "reminder_id",
+            "channel",
+            "due_local",
+            "patient_name",
+            "phone",
+            "email",
+            "provider_name",
+            "appointment_local",
+            "appointment_id",
+        ])
+        .map_err(io)?;
+        for r in &rows {
+            w.write_record([
+                r.reminder.id.to_string(),
+                r.reminder.channel.as_str().to_string(),
+                local(r.reminder.due_at),
+                safe(&r.patient_name),
+                r.phone.clone().unwrap_or_default(),
+                r.email.as_deref().map(safe).unwrap_or_default(),
+                safe(&r.provider_name),
+                local(r.appointment_start_at),
+                r.reminder.appointment_id.to_string(),
+            ])
+            .map_err(io)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| ApiError::from(StoreError::Io(e.into_error())))?;
+        // Every cell came from a Rust String, so the bytes are UTF-8.
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// Record the outcome of sending a reminder: `sent` (the appointment becomes `reminded`

@@ -1,12 +1,13 @@
 //! Recurring series ("twice a week for six weeks", "every other Tuesday until a date"): every
 //! occurrence is checked before anything is booked and the conflicts are listed; a series is
-//! booked in one transaction; one, this-and-following or all occurrences can be cancelled.
+//! booked in one transaction; one, this-and-following or all occurrences can be edited (moved
+//! to another time of day or weekday, another provider, room or length) or cancelled.
 
-use chrono::{NaiveDateTime, Weekday};
+use chrono::{Duration, NaiveDateTime, NaiveTime};
 use clinicdesk_domain::{
-    expand, weekly_rule, AppointmentId, AppointmentSource, AppointmentStatus, AppointmentTypeId,
-    Capability, ClinicId, DomainError, KpiEventType, PatientId, RecurrenceSeriesId, RoomId,
-    SeriesSpec, StaffId,
+    expand, local_to_utc, weekly_rule, AppointmentId, AppointmentSource, AppointmentStatus,
+    AppointmentTypeId, Capability, ClinicId, DomainError, KpiEventType, PatientId,
+    RecurrenceSeriesId, RoomId, SeriesSpec, StaffId, TimeRange,
 };
 use clinicdesk_store::tables::{
     appointment_types::AppointmentType, appointments::Appointment, patients::Patient,
@@ -16,7 +17,8 @@ use clinicdesk_store::{table, WriteTx};
 use serde::Serialize;
 
 use super::scheduling::{
-    check_rules, clinic_tz, insert_checked, kpi, range_ms, record_status, Candidate, Extra,
+    check_rules, clinic_tz, insert_checked, kpi, move_one, range_ms, record_status, Candidate,
+    Extra, Moved,
 };
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
@@ -53,12 +55,6 @@ struct Parsed {
     duration: u32,
     skip_conflicts: bool,
     override_reason: Option<String>,
-}
-
-fn weekday(s: &str) -> Result<Weekday, DomainError> {
-    s.trim().parse::<Weekday>().map_err(|_| {
-        DomainError::invalid("weekdays", format!("'{s}' is not a weekday (mon, tue, …)"))
-    })
 }
 
 /// Fields: patient_id, provider_id, start (clinic wall-clock "YYYY-MM-DD HH:MM" of the first
@@ -117,11 +113,7 @@ fn parse(conn: &rusqlite::Connection, clinic: ClinicId, f: &Fields) -> ApiResult
         }
         (Some(r), None) => r,
         (None, Some(days)) => {
-            let days = days
-                .split(',')
-                .filter(|d| !d.trim().is_empty())
-                .map(weekday)
-                .collect::<Result<Vec<_>, _>>()?;
+            let days = clinicdesk_domain::parse_weekdays("weekdays", &days)?;
             weekly_rule(&days, every, count, until, tz)?
         }
         (None, None) => {
@@ -306,6 +298,171 @@ impl App {
         })
     }
 
+    /// Edit one occurrence (`one`), it and every later one (`following`) or every future one
+    /// (`all`) of the series `appointment` belongs to. Fields (at least one change): `time`
+    /// (new wall-clock start "HH:MM"), `shift_days` (move each occurrence by −6…6 days, e.g.
+    /// Tuesday → Wednesday), `duration_minutes`, `provider_id`, `room_id` (empty = none);
+    /// optional `reason`, `override_reason` (manager). Every moved occurrence is checked first and
+    /// all conflicts are listed; nothing changes unless all can move. Each move is a reschedule
+    /// (new appointment linked to the old). `following` splits the series: the moved occurrences
+    /// join a new series that starts at the first of them; `all` updates the series itself.
+    pub fn edit_series(
+        &self,
+        s: &Session,
+        appointment: AppointmentId,
+        scope: &str,
+        f: &Fields,
+    ) -> ApiResult<SeriesResult> {
+        let clinic = self.appointment_clinic(appointment)?;
+        let override_reason = self.require_booking(s, clinic, f, "move appointments")?;
+        let scope = SeriesScope::parse(scope)?;
+        self.tx(s, |tx| {
+            let (_, tz) = clinic_tz(tx, clinic)?;
+            let chosen = table::get_live::<Appointment>(tx, &appointment.to_string())?;
+            let series_id = chosen.series_id.ok_or_else(|| {
+                DomainError::invalid("appointment", "this appointment is not part of a series")
+            })?;
+            let time = f.parsed("time", |v| {
+                NaiveTime::parse_from_str(v.trim(), "%H:%M").map_err(|_| {
+                    DomainError::invalid("time", format!("'{v}' is not a time like 09:30"))
+                })
+            })?;
+            let shift = f.int("shift_days", -6, 6)?.flatten().unwrap_or(0);
+            let duration = f.int("duration_minutes", 5, 720)?.flatten();
+            let provider = f.parsed("provider_id", StaffId::parse)?;
+            let room = match f.text("room_id") {
+                None => None,
+                Some(None) => Some(None),
+                Some(Some(r)) => Some(Some(RoomId::parse(&r)?)),
+            };
+            let reason = f.text("reason").flatten();
+            f.finish()?;
+            if time.is_none() && shift == 0 && duration.is_none() && provider.is_none() && room.is_none() {
+                return Err(DomainError::invalid(
+                    "time",
+                    "nothing to change: give a time, shift_days, duration_minutes, provider_id or room_id",
+                )
+                .into());
+            }
+            if let Some(p) = provider {
+                table::get_live::<Staff>(tx, &p.to_string())?;
+            }
+            let rows = occurrences(tx, series_id, appointment, scope, "moved")?;
+            let mut series = table::get_live::<Series>(tx, &series_id.to_string())?;
+            // Where each occurrence goes, on the clinic's wall clock.
+            let mut plan = Vec::with_capacity(rows.len());
+            let mut problems = Vec::new();
+            for a in &rows {
+                let local = chrono::DateTime::from_timestamp_millis(a.start_at)
+                    .ok_or_else(|| DomainError::invalid("start_at", "out of range"))?
+                    .with_timezone(&tz)
+                    .naive_local();
+                let day = local.date() + Duration::days(shift);
+                let at = day.and_time(time.unwrap_or(local.time()));
+                let label = at.format("%a %Y-%m-%d %H:%M").to_string();
+                let length = duration
+                    .map(Duration::minutes)
+                    .unwrap_or(Duration::milliseconds(a.end_at - a.start_at));
+                let start = match local_to_utc(tz, at) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        problems.push(format!("{label}: {e}"));
+                        continue;
+                    }
+                };
+                let range = TimeRange::new(start, start + length)?;
+                let to_provider = provider.unwrap_or(a.provider_id);
+                let to_room = room.unwrap_or(a.room_id);
+                let kind = match a.appointment_type_id {
+                    Some(t) => table::get::<AppointmentType>(tx, &t.to_string())?,
+                    None => None,
+                };
+                let c = Candidate {
+                    clinic,
+                    tz,
+                    patient: a.patient_id,
+                    provider: to_provider,
+                    room: to_room,
+                    kind: kind.as_ref(),
+                    range,
+                    exclude: Some(a.id),
+                    hold_exempt: None,
+                };
+                match check_rules(tx, &c) {
+                    Ok(v) if v.is_empty() || override_reason.is_some() => {}
+                    Ok(v) => problems.push(format!(
+                        "{label}: {} (a manager may override with a reason)",
+                        v.join("; ")
+                    )),
+                    Err(ApiError::Conflict(m)) => problems.push(format!("{label}: {m}")),
+                    Err(e) => return Err(e),
+                }
+                plan.push((a.clone(), at, range, to_provider, to_room));
+            }
+            if !problems.is_empty() {
+                return Err(ApiError::Conflict(format!(
+                    "{} of {} occurrences cannot move — {}",
+                    problems.len(),
+                    rows.len(),
+                    problems.join(" | ")
+                )));
+            }
+            let now = tx.ctx.now_ms;
+            let target_series = match scope {
+                SeriesScope::One => series.id,
+                SeriesScope::All => {
+                    let (_, first_at, first_range, p, r) = &plan[0];
+                    series.provider_id = *p;
+                    series.room_id = *r;
+                    series.duration_minutes = (first_range.end() - first_range.start()).num_minutes();
+                    series.first_local_start = first_at.format("%Y-%m-%dT%H:%M").to_string();
+                    series.updated_at = now;
+                    table::update(tx, &series)?;
+                    series.id
+                }
+                SeriesScope::Following => {
+                    let (_, first_at, first_range, p, r) = &plan[0];
+                    let split = Series {
+                        id: RecurrenceSeriesId::new(),
+                        provider_id: *p,
+                        room_id: *r,
+                        duration_minutes: (first_range.end() - first_range.start()).num_minutes(),
+                        first_local_start: first_at.format("%Y-%m-%dT%H:%M").to_string(),
+                        status: "active".into(),
+                        created_at: now,
+                        updated_at: now,
+                        deleted_at: None,
+                        ..series.clone()
+                    };
+                    table::insert(tx, &split)?;
+                    split.id
+                }
+            };
+            let mut booked = Vec::with_capacity(plan.len());
+            for (mut old, _, range, provider, room) in plan {
+                let to = Moved {
+                    range,
+                    provider,
+                    room,
+                    series_id: Some(target_series),
+                };
+                booked.push(move_one(
+                    tx,
+                    tz,
+                    &mut old,
+                    to,
+                    reason.as_deref(),
+                    override_reason.as_deref(),
+                )?);
+            }
+            Ok(SeriesResult {
+                series_id: target_series,
+                booked,
+                skipped: Vec::new(),
+            })
+        })
+    }
+
     /// Cancel one occurrence (`one`), it and every later one (`following`) or every future one
     /// (`all`) of the series `appointment` belongs to. Only active, not-yet-started occurrences
     /// are cancelled; returns the cancelled appointments.
@@ -332,32 +489,14 @@ impl App {
         let series = a.series_id.ok_or_else(|| {
             DomainError::invalid("appointment", "this appointment is not part of a series")
         })?;
-        let filter = match scope {
-            "one" => "AND id = ?2",
-            "following" => "AND start_at >= (SELECT start_at FROM appointments WHERE id = ?2)",
-            "all" => "AND ?2 IS NOT NULL",
-            other => {
-                return Err(DomainError::invalid(
-                    "scope",
-                    format!("'{other}' is not one, following or all"),
-                )
-                .into())
-            }
-        };
+        let scope = SeriesScope::parse(scope)?;
         self.tx(s, |tx| {
-            let rows = table::select::<Appointment, _>(
-                tx,
-                &format!("WHERE series_id = ?1 AND deleted_at IS NULL AND status IN ('pending','confirmed','reminded') {filter} ORDER BY start_at"),
-                rusqlite::params![series.to_string(), appointment.to_string()],
-            )?;
-            if rows.is_empty() {
-                return Err(ApiError::Conflict("no occurrence in that range can still be cancelled".into()));
-            }
+            let rows = occurrences(tx, series, appointment, scope, "cancelled")?;
             let mut out = Vec::new();
             for mut r in rows {
                 out.push(cancel_one(tx, &mut r, reason)?);
             }
-            if scope == "all" {
+            if scope == SeriesScope::All {
                 let mut ser = table::get_live::<Series>(tx, &series.to_string())?;
                 ser.status = "cancelled".into();
                 ser.updated_at = tx.ctx.now_ms;
@@ -366,6 +505,63 @@ impl App {
             Ok(out)
         })
     }
+}
+
+/// Which occurrences of a series an edit or cancellation applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeriesScope {
+    /// Only the chosen occurrence.
+    One,
+    /// The chosen occurrence and every later one.
+    Following,
+    /// Every occurrence that has not started yet.
+    All,
+}
+
+impl SeriesScope {
+    pub fn parse(s: &str) -> Result<SeriesScope, DomainError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "one" => Ok(SeriesScope::One),
+            "following" => Ok(SeriesScope::Following),
+            "all" => Ok(SeriesScope::All),
+            other => Err(DomainError::invalid(
+                "scope",
+                format!("'{other}' is not one, following or all"),
+            )),
+        }
+    }
+}
+
+/// The series' occurrences in `scope` (relative to `appointment`) that can still change: live,
+/// active and not yet started. An empty range is a conflict naming what could not be `done`.
+fn occurrences(
+    tx: &WriteTx<'_>,
+    series: RecurrenceSeriesId,
+    appointment: AppointmentId,
+    scope: SeriesScope,
+    done: &str,
+) -> ApiResult<Vec<Appointment>> {
+    let filter = match scope {
+        SeriesScope::One => "AND id = ?2",
+        SeriesScope::Following => {
+            "AND start_at >= (SELECT start_at FROM appointments WHERE id = ?2)"
+        }
+        SeriesScope::All => "AND ?2 IS NOT NULL",
+    };
+    let rows = table::select::<Appointment, _>(
+        tx,
+        &format!(
+            "WHERE series_id = ?1 AND deleted_at IS NULL AND status IN ('pending','confirmed','reminded')
+             AND start_at > ?3 {filter} ORDER BY start_at"
+        ),
+        rusqlite::params![series.to_string(), appointment.to_string(), tx.ctx.now_ms],
+    )?;
+    if rows.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "no occurrence in that range can still be {done} (only future, active occurrences can)"
+        )));
+    }
+    Ok(rows)
 }
 
 fn cancel_one(tx: &WriteTx<'_>, a: &mut Appointment, reason: &str) -> ApiResult<Appointment> {

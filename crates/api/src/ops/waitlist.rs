@@ -204,6 +204,13 @@ pub(crate) fn sweep(tx: &WriteTx<'_>, clinic: ClinicId) -> ApiResult<usize> {
     Ok(n)
 }
 
+/// What one housekeeping run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Housekeeping {
+    pub clinics: usize,
+    pub offers_expired: usize,
+}
+
 /// A waitlist entry with its live offer, if any.
 #[derive(Debug, Clone, Serialize)]
 pub struct WaitlistView {
@@ -403,6 +410,27 @@ impl App {
             "manage the waitlist",
         )?;
         self.tx(s, |tx| sweep(tx, clinic))
+    }
+
+    /// The system's periodic job (the desktop app runs it at start-up and every minute; the
+    /// CLI's `housekeeping` runs it once): lapsed waitlist offers close and their slots pass to
+    /// the next entry, at every clinic. Recorded as the system (no user). Idempotent.
+    pub fn run_housekeeping(&self) -> ApiResult<Housekeeping> {
+        let clinics: Vec<String> = self.store.read(|c| {
+            let mut q =
+                c.prepare_cached("SELECT id FROM clinics WHERE deleted_at IS NULL ORDER BY id")?;
+            let ids = q
+                .query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok::<_, ApiError>(ids)
+        })?;
+        let mut report = Housekeeping::default();
+        for id in clinics {
+            let clinic = ClinicId::parse(&id)?;
+            report.offers_expired += self.store.write(None, |tx| sweep(tx, clinic))?;
+            report.clinics += 1;
+        }
+        Ok(report)
     }
 
     fn live_offer(tx: &WriteTx<'_>, offer: &str) -> ApiResult<(WaitlistOffer, WaitlistEntry)> {

@@ -1,5 +1,5 @@
 use chrono::NaiveDate;
-use clinicdesk_domain::{ClinicId, ShiftId, StaffId, StaffScheduleId};
+use clinicdesk_domain::{ClinicId, ScheduleStatus, ShiftId, StaffId, StaffScheduleId};
 use serde::{Deserialize, Serialize};
 
 use crate::table::Table;
@@ -14,7 +14,7 @@ pub struct StaffSchedule {
     pub schedule_date: NaiveDate,
     pub start_at: i64,
     pub end_at: i64,
-    pub status: String,
+    pub status: ScheduleStatus,
     pub override_reason: Option<String>,
     pub notes: Option<String>,
     pub created_at: i64,
