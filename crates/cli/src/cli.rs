@@ -75,8 +75,10 @@ pub enum Command {
     Staff(Crud),
     #[command(subcommand)]
     CredentialType(Crud),
+    /// Credentials: create/get/update/delete/list, verifications, adverse actions, renewals,
+    /// the evaluator, expiry alerts and the manager's view (expiring, at-risk, dashboard).
     #[command(subcommand)]
-    Credential(Crud),
+    Credential(CredentialCmd),
     #[command(subcommand)]
     Patient(PatientCmd),
     #[command(subcommand)]
@@ -118,6 +120,69 @@ pub enum Command {
     /// Coverage needs: open shifts to fill (time off, credential lapse, demand).
     #[command(subcommand)]
     Coverage(CoverageCmd),
+    /// Cases (episodes of care): CODE-YY-NNNN numbers, status, priority, linked appointments.
+    #[command(subcommand)]
+    Case(CaseCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCmd {
+    /// --clinic … --set patient_id=… --set case_type=physio [--set priority=high]
+    /// [--set authorization_expiry=2027-06-30] …
+    Create(WriteArgs),
+    Get {
+        id: String,
+    },
+    List {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// CASE_ID --set field=value …
+    Update(WriteArgs),
+    /// new, active, on_hold, pending_approval, completed, cancelled, archived
+    Status {
+        id: String,
+        status: String,
+    },
+    /// low, medium, high, urgent, critical
+    Priority {
+        id: String,
+        priority: String,
+    },
+    /// Link an appointment to a case (or --unlink).
+    Link {
+        appointment: String,
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long)]
+        unlink: bool,
+    },
+    /// Open cases whose authorization has expired or expires within --days (default 14).
+    Warnings {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long, default_value_t = 14)]
+        days: i64,
+    },
+    /// The numbering authority grants a device a block of case numbers (admin).
+    GrantNumbers {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        device: String,
+        #[arg(long, default_value_t = 50)]
+        size: i64,
+    },
+    /// local (this database numbers its cases) or server (blocks come from the server).
+    Numbering {
+        mode: String,
+    },
+    /// Give this device's provisional case numbers final ones from its blocks.
+    FinalizeNumbers,
 }
 
 #[derive(Debug, Subcommand)]
@@ -399,6 +464,64 @@ pub enum Crud {
     Update(WriteArgs),
     Delete { id: String },
     List(ListArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCmd {
+    #[command(flatten)]
+    Crud(Crud),
+    /// Record a check with the issuer: ID --set method=primary_source --set result=verified
+    /// [--set reference=…] [--set notes=…]   (methods: primary_source, online_lookup, document,
+    /// phone, other; results: verified, failed, pending)
+    Verify(WriteArgs),
+    /// Record an adverse action: ID --set action_type=suspension --set reason=… --set
+    /// start_date=2027-03-01 [--set end_date=2027-03-31] [--set authority=…]   (suspension,
+    /// revocation — final, no end date —, probation, restriction)
+    AdverseAction(WriteArgs),
+    /// Renew: ID --set expiry_date=2028-06-30 [--set issue_date=…] [--set credential_number=…]
+    Renew(WriteArgs),
+    /// A credential's verifications, adverse actions and alerts.
+    History { id: String },
+    /// Re-evaluate every credential now: expiries, suspension periods, alerts, coverage needs
+    /// (the app does this at start-up and every minute).
+    Evaluate,
+    /// Open expiry alerts (--all: acknowledged ones and those of earlier expiry dates too).
+    Alerts {
+        #[command(flatten)]
+        filter: CredentialFilterArgs,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Acknowledge an expiry alert.
+    Ack { id: String },
+    /// Expired credentials and those expiring within --within days (7, 30, 60, 90; default 90).
+    Expiring(CredentialFilterArgs),
+    /// Staff whose shifts or appointments fall after the expiry (or in a suspension) of a
+    /// credential their discipline requires.
+    AtRisk(CredentialFilterArgs),
+    /// Expired, expiring and at-risk in one view across every clinic you manage.
+    Dashboard(CredentialFilterArgs),
+}
+
+/// Filters of the credential views.
+#[derive(Debug, Args)]
+pub struct CredentialFilterArgs {
+    #[arg(long)]
+    pub clinic: Option<String>,
+    #[arg(long)]
+    pub staff: Option<String>,
+    /// A credential type's id.
+    #[arg(long = "type")]
+    pub credential_type: Option<String>,
+    /// Expiring within this many days (default 90).
+    #[arg(long)]
+    pub within: Option<i64>,
+    /// At-risk work up to this many days ahead (default 90).
+    #[arg(long)]
+    pub horizon: Option<i64>,
+    /// Shifts and appointments listed per at-risk staff member (default 10).
+    #[arg(long)]
+    pub limit: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -249,14 +249,16 @@ fn run(args: Cli, out: &Out) -> Result<()> {
             let app = open(&args)?;
             login(&args, &app)?;
             let r = app.run_housekeeping()?;
+            let c = &r.credentials;
             out.value(
                 &r,
                 &format!(
-                    "{} clinics: {} lapsed offers passed on",
-                    r.clinics, r.offers_expired
+                    "{} clinics: {} lapsed offers passed on; credentials: {} expired, {} alerts, {} coverage needs raised",
+                    r.clinics, r.offers_expired, c.expired, c.alerts_raised, c.coverage_needs_raised
                 ),
             )
         }
+        Command::Credential(c) => credential_command(&args, out, c),
         Command::Audit {
             action: AuditCmd::Verify,
         } => {
@@ -419,7 +421,7 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 Crud::List(l) => out.rows(&app.list_credential_types(&s, &list_query(l)?)?),
             }
         }
-        Command::Credential(c) => {
+        Command::Credential(CredentialCmd::Crud(c)) => {
             let app = open(&args)?;
             let s = login(&args, &app)?;
             match c {
@@ -1004,6 +1006,89 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 }
             }
         }
+        Command::Case(c) => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            match c {
+                CaseCmd::Create(a) => out.row(&app.create_case(
+                    &s,
+                    ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                CaseCmd::Get { id } => out.row(&app.get_case(&s, CaseId::parse(id)?)?),
+                CaseCmd::List { clinic, status } => {
+                    let l = app.list_cases(&s, ClinicId::parse(clinic)?, status.as_deref())?;
+                    if !out.json {
+                        for c in &l {
+                            output::line(&format!(
+                                "{}  {}  {}  {}",
+                                c.case_number, c.status, c.priority, c.id
+                            ));
+                        }
+                    }
+                    out.value(&l, &format!("{} cases", l.len()))
+                }
+                CaseCmd::Update(a) => out.row(&app.update_case(
+                    &s,
+                    CaseId::parse(need(&a.id, "CASE_ID")?)?,
+                    &fields(&a.set, &a.data)?,
+                )?),
+                CaseCmd::Status { id, status } => {
+                    out.row(&app.set_case_status(&s, CaseId::parse(id)?, status)?)
+                }
+                CaseCmd::Priority { id, priority } => {
+                    out.row(&app.set_case_priority(&s, CaseId::parse(id)?, priority)?)
+                }
+                CaseCmd::Link {
+                    appointment,
+                    case,
+                    unlink,
+                } => {
+                    let case = match (case, unlink) {
+                        (Some(c), false) => Some(CaseId::parse(c)?),
+                        (None, true) => None,
+                        _ => bail!("give --case CASE_ID or --unlink"),
+                    };
+                    out.row(&app.link_appointment_to_case(
+                        &s,
+                        AppointmentId::parse(appointment)?,
+                        case,
+                    )?)
+                }
+                CaseCmd::Warnings { clinic, days } => {
+                    let l = app.case_warnings(&s, ClinicId::parse(clinic)?, *days)?;
+                    if !out.json {
+                        for w in &l {
+                            output::line(&w.message);
+                        }
+                    }
+                    out.value(&l, &format!("{} cases need attention", l.len()))
+                }
+                CaseCmd::GrantNumbers {
+                    clinic,
+                    year,
+                    device,
+                    size,
+                } => out.row(&app.grant_case_numbers(
+                    &s,
+                    ClinicId::parse(clinic)?,
+                    *year,
+                    device,
+                    *size,
+                )?),
+                CaseCmd::Numbering { mode } => out.done(
+                    app.set_case_numbering(&s, mode)?,
+                    &format!("case numbering: {mode}"),
+                ),
+                CaseCmd::FinalizeNumbers => {
+                    let l = app.finalize_case_numbers()?;
+                    out.value(
+                        &l,
+                        &format!("{} provisional case numbers made final", l.len()),
+                    )
+                }
+            }
+        }
         Command::Waitlist(c) => {
             let app = open(&args)?;
             let s = login(&args, &app)?;
@@ -1074,6 +1159,160 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 ),
                 Crud::List(l) => out.rows(&app.list_shift_templates(&s, &list_query(l)?)?),
             }
+        }
+    }
+}
+
+fn credential_filter(f: &CredentialFilterArgs) -> Result<clinicdesk_api::CredentialFilter> {
+    Ok(clinicdesk_api::CredentialFilter {
+        clinic_id: f.clinic.as_deref().map(ClinicId::parse).transpose()?,
+        staff_id: f.staff.as_deref().map(StaffId::parse).transpose()?,
+        credential_type_id: f
+            .credential_type
+            .as_deref()
+            .map(CredentialTypeId::parse)
+            .transpose()?,
+        within_days: f.within,
+        horizon_days: f.horizon,
+        limit: f.limit,
+    })
+}
+
+/// The credential lifecycle, the evaluator, alerts and the manager's view.
+fn credential_command(args: &Cli, out: &Out, c: &CredentialCmd) -> Result<()> {
+    let app = open(args)?;
+    let s = login(args, &app)?;
+    let id = |a: &WriteArgs| -> Result<CredentialId> {
+        Ok(CredentialId::parse(need(&a.id, "the credential id")?)?)
+    };
+    let print_expiry = |e: &clinicdesk_api::CredentialExpiry| {
+        output::line(&format!(
+            "{}  {}  {}  {}  {} days  {}",
+            e.expiry_date, e.staff_name, e.credential_type, e.status, e.days_left, e.credential_id
+        ))
+    };
+    let print_at_risk = |r: &clinicdesk_api::AtRiskStaff| {
+        let why: Vec<&str> = r.lapses.iter().map(|l| l.reason.as_str()).collect();
+        output::line(&format!(
+            "{}  {}: {} shifts{}, {} appointments{}",
+            r.staff_name,
+            why.join("; "),
+            r.shifts.len(),
+            if r.more_shifts { "+" } else { "" },
+            r.appointments.len(),
+            if r.more_appointments { "+" } else { "" },
+        ))
+    };
+    match c {
+        CredentialCmd::Crud(_) => unreachable!("handled with the other entities"),
+        CredentialCmd::Verify(a) => {
+            let r = app.record_credential_verification(&s, id(a)?, &fields(&a.set, &a.data)?)?;
+            out.value(
+                &r,
+                &format!(
+                    "credential {} checked ({}): {}",
+                    r.credential.id, r.verification.method, r.credential.verification_status
+                ),
+            )
+        }
+        CredentialCmd::AdverseAction(a) => {
+            let r = app.record_adverse_action(&s, id(a)?, &fields(&a.set, &a.data)?)?;
+            out.value(
+                &r,
+                &format!(
+                    "{} recorded from {}; the credential is {}",
+                    r.action.action_type, r.action.start_date, r.credential.status
+                ),
+            )
+        }
+        CredentialCmd::Renew(a) => {
+            out.row(&app.renew_credential(&s, id(a)?, &fields(&a.set, &a.data)?)?)
+        }
+        CredentialCmd::History { id } => {
+            let h = app.credential_history(&s, CredentialId::parse(id)?)?;
+            out.value(
+                &h,
+                &format!(
+                    "{} verifications, {} adverse actions, {} alerts",
+                    h.verifications.len(),
+                    h.adverse_actions.len(),
+                    h.alerts.len()
+                ),
+            )
+        }
+        CredentialCmd::Evaluate => {
+            let r = app.evaluate_credentials()?;
+            out.value(
+                &r,
+                &format!(
+                    "{} credentials checked: {} expired, {} suspended, {} reinstated, {} revoked; {} alerts raised; {} shifts at risk, {} coverage needs raised, {} cancelled",
+                    r.credentials_checked,
+                    r.expired,
+                    r.suspended,
+                    r.reinstated,
+                    r.revoked,
+                    r.alerts_raised,
+                    r.shifts_at_risk,
+                    r.coverage_needs_raised,
+                    r.coverage_needs_cancelled
+                ),
+            )
+        }
+        CredentialCmd::Alerts { filter, all } => {
+            let l = app.list_credential_alerts(&s, &credential_filter(filter)?, *all)?;
+            if !out.json {
+                for a in &l {
+                    output::line(&format!("{}  {}", a.alert.id, a.alert.message));
+                }
+            }
+            out.value(&l, &format!("{} alerts", l.len()))
+        }
+        CredentialCmd::Ack { id } => {
+            out.row(&app.acknowledge_credential_alert(&s, CredentialAlertId::parse(id)?)?)
+        }
+        CredentialCmd::Expiring(f) => {
+            let r = app.credential_expiries(&s, &credential_filter(f)?)?;
+            if !out.json {
+                r.expired.iter().for_each(print_expiry);
+                r.expiring.iter().for_each(print_expiry);
+            }
+            out.value(
+                &r,
+                &format!(
+                    "{} expired, {} expiring within {} days",
+                    r.expired.len(),
+                    r.expiring.len(),
+                    r.within_days
+                ),
+            )
+        }
+        CredentialCmd::AtRisk(f) => {
+            let r = app.credentials_at_risk(&s, &credential_filter(f)?)?;
+            if !out.json {
+                r.iter().for_each(print_at_risk);
+            }
+            out.value(&r, &format!("{} staff at risk", r.len()))
+        }
+        CredentialCmd::Dashboard(f) => {
+            let d = app.credential_dashboard(&s, &credential_filter(f)?)?;
+            if !out.json {
+                d.expiries.expired.iter().for_each(print_expiry);
+                d.expiries.expiring.iter().for_each(print_expiry);
+                d.at_risk.iter().for_each(print_at_risk);
+            }
+            let n = &d.expiries.counts;
+            out.value(
+                &d,
+                &format!(
+                    "{} expired; expiring within 7/30/60/90 days: {}/{}/{}/{}; {} staff at risk",
+                    n.expired,
+                    n.within_7,
+                    n.within_30,
+                    n.within_60,
+                    n.within_90,
+                    d.at_risk.len()
+                ),
+            )
         }
     }
 }

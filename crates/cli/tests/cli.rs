@@ -1457,3 +1457,113 @@ fn staffing_through_the_cli() {
         e.bad(&refs, Some(PW), needle);
     }
 }
+
+#[test]
+fn cases_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let clinic = e.ok(&["clinic", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let p = e.ok(&[
+        "patient",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "first_name=Ann",
+        "--set",
+        "last_name=Lee",
+    ]);
+    let pid = p["id"].as_str().unwrap();
+    let case = e.ok(&[
+        "case",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        &format!("patient_id={pid}"),
+        "--set",
+        "case_type=workers_comp",
+        "--set",
+        "authorization_expiry=2026-01-31",
+    ]);
+    let cid = case["id"].as_str().unwrap().to_string();
+    assert!(case["case_number"].as_str().unwrap().ends_with("-0001"));
+    assert_eq!(
+        e.ok(&["case", "status", &cid, "active"])["status"],
+        "active"
+    );
+    assert_eq!(
+        e.ok(&["case", "priority", &cid, "high"])["priority"],
+        "high"
+    );
+    let warnings = e.ok(&["case", "warnings", "--clinic", &clinic]);
+    assert!(warnings[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("expired on 2026-01-31"));
+    assert_eq!(
+        e.ok(&["case", "list", "--clinic", &clinic, "--status", "active"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let admin = |args: &[&str]| -> Vec<String> {
+        ["--user", "admin"]
+            .iter()
+            .chain(args.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for (args, needle) in [
+        (
+            admin(&[
+                "case",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "case_type=x",
+            ]),
+            "patient_id",
+        ),
+        (
+            admin(&["case", "status", &cid, "archived"]),
+            "cannot change case",
+        ),
+        (admin(&["case", "priority", &cid, "asap"]), "priority"),
+        (
+            admin(&["case", "warnings", "--clinic", &clinic, "--days", "999"]),
+            "0 to 365",
+        ),
+        (
+            admin(&["case", "update", &cid, "--set", "readmission_risk_score=7"]),
+            "between 0 and 1",
+        ),
+        (
+            admin(&["case", "numbering", "sometimes"]),
+            "not local or server",
+        ),
+        (
+            admin(&[
+                "case",
+                "grant-numbers",
+                "--clinic",
+                &clinic,
+                "--year",
+                "2026",
+                "--device",
+                "pc-2",
+                "--size",
+                "0",
+            ]),
+            "1 to 1000",
+        ),
+    ] {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        e.bad(&refs, Some(PW), needle);
+    }
+}

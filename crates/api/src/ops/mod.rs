@@ -1,8 +1,10 @@
 //! The operations of the app API, grouped by area.
 
 mod admin;
+mod cases;
 mod catalog;
 mod closures;
+mod credentials;
 mod org;
 mod people;
 mod reminders;
@@ -12,7 +14,14 @@ mod staffing;
 mod today;
 mod waitlist;
 
+pub use cases::{CaseWarning, CASE_BLOCK_SIZE};
 pub use closures::ClosureResult;
+pub use credentials::{
+    AdverseActionRecorded, AtRiskAppointment, AtRiskShift, AtRiskStaff, CredentialAlertView,
+    CredentialDashboard, CredentialEvaluation, CredentialExpiries, CredentialExpiry,
+    CredentialFilter, CredentialHistory, ExpiryCounts, Lapse, LapseKind, VerificationRecorded,
+    AT_RISK_HORIZON_DAYS,
+};
 pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;
 pub use scheduling::{parse_when, DaySchedule, ScheduleEntry, Slot};

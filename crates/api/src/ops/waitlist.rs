@@ -209,6 +209,8 @@ pub(crate) fn sweep(tx: &WriteTx<'_>, clinic: ClinicId) -> ApiResult<usize> {
 pub struct Housekeeping {
     pub clinics: usize,
     pub offers_expired: usize,
+    /// The credential evaluator's run (expiries, suspensions, alerts, coverage needs).
+    pub credentials: super::credentials::CredentialEvaluation,
 }
 
 /// A waitlist entry with its live offer, if any.
@@ -430,6 +432,7 @@ impl App {
             report.offers_expired += self.store.write(None, |tx| sweep(tx, clinic))?;
             report.clinics += 1;
         }
+        report.credentials = self.evaluate_credentials()?;
         Ok(report)
     }
 
