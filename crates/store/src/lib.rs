@@ -13,7 +13,7 @@ pub mod key;
 pub mod table;
 pub mod tables;
 
-pub use db::{now_ms, open_raw, Store, WriteCtx, WriteMode, WriteTx};
+pub use db::{now_ms, open_raw, Store, WriteCtx, WriteMode, WriteTx, CIPHER_PAGE_SIZE};
 pub use error::{Result, StoreError};
 pub use key::{DbKey, KeySource, KEY_ENV};
 pub use table::Table;

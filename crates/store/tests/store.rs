@@ -303,3 +303,26 @@ fn remote_changes_are_audited_but_not_captured_again() -> anyhow::Result<()> {
     assert_eq!(rows[1].2, r#"{"name":"Local again"}"#);
     Ok(())
 }
+
+#[test]
+fn cipher_settings_are_part_of_the_file() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (store, keys, path) = new_store(&dir);
+    drop(store);
+    let key = keys.load(&path)?;
+    let raw = clinicdesk_store::open_raw(&path, &key)?;
+    let page: String = raw.query_row("PRAGMA cipher_page_size", [], |r| r.get(0))?;
+    let hmac: String = raw.query_row("PRAGMA cipher_hmac_algorithm", [], |r| r.get(0))?;
+    assert_eq!(page, clinicdesk_store::CIPHER_PAGE_SIZE.to_string());
+    assert_eq!(hmac, "HMAC_SHA256");
+    drop(raw);
+    // With SQLCipher's defaults (4 KiB pages, HMAC-SHA512) the same key cannot read it.
+    let plain = rusqlite::Connection::open(&path)?;
+    plain.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    plain.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))?;
+    assert!(plain
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| r
+            .get::<_, i64>(0))
+        .is_err());
+    Ok(())
+}
