@@ -446,6 +446,13 @@ pub fn run_bench_with(
     rows.push(sqlite_row);
     rows.push(pg_row);
 
+    // (f) Credentials, as the demo manager: the evaluator over every staff member and the
+    // dashboard across every clinic.
+    rows.extend(bench_credentials(&app, &store, iterations)?);
+
+    // (g) A month of daily KPI aggregates for one clinic, as the demo manager.
+    rows.push(bench_kpis(&app, &store, iterations)?);
+
     let pass = rows.iter().all(|r| r.pass || r.skipped);
     Ok(BenchReport {
         db_path: db_path.display().to_string(),
@@ -456,6 +463,109 @@ pub fn run_bench_with(
         postgres: pg_setup,
         pass,
     })
+}
+
+/// Credential targets, in ms.
+const CRED_DASHBOARD_P50_MS: f64 = 5.0;
+const CRED_EVALUATE_P99_MS: f64 = 100.0;
+/// Evaluator runs timed (the first one included: on a fresh demo it does the work).
+const CRED_EVALUATE_RUNS: usize = 20;
+
+/// The evaluator over every credential (statuses, alerts, coverage needs; timed from its first
+/// run on this database, which does the work, then idempotent runs) and the manager's
+/// dashboard across every clinic (expired, expiring within 90 days, the at-risk list).
+fn bench_credentials(
+    app: &App,
+    store: &Store,
+    iterations: usize,
+) -> Result<Vec<BenchRow>, ApiError> {
+    let session = store.read(|c| {
+        let u = users::by_username(c, "manager")?
+            .or(users::by_username(c, "admin")?)
+            .filter(|u| u.is_active)
+            .ok_or_else(|| {
+                ApiError::Conflict(
+                    "the credential benchmarks need the demo manager: generate the demo first"
+                        .into(),
+                )
+            })?;
+        let roles = user_clinic_roles::active_for_user(c, &u.id)?
+            .into_iter()
+            .map(|r| ClinicRole {
+                clinic_id: r.clinic_id,
+                role: r.role,
+            })
+            .collect();
+        Ok::<_, ApiError>(Session {
+            user_id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            roles,
+        })
+    })?;
+    let mut eval = Vec::with_capacity(CRED_EVALUATE_RUNS);
+    let mut first = None;
+    for _ in 0..CRED_EVALUATE_RUNS {
+        let t = Instant::now();
+        let r = app.evaluate_credentials()?;
+        eval.push(ms(t));
+        first.get_or_insert(r);
+    }
+    let first_ms = eval[0];
+    let first = first.unwrap_or_default();
+    let eval_row = noted(
+        row(
+            "credentials: evaluator (all staff)",
+            eval,
+            format!("p99 ≤ {CRED_EVALUATE_P99_MS} ms (first run included)"),
+            |_, p99| p99 <= CRED_EVALUATE_P99_MS,
+        ),
+        format!(
+            "{} credentials; first run {first_ms:.1} ms: {} expired, {} suspended, {} reinstated, {} alerts, {} shifts at risk, {} coverage needs raised",
+            first.credentials_checked,
+            first.expired,
+            first.suspended,
+            first.reinstated,
+            first.alerts_raised,
+            first.shifts_at_risk,
+            first.coverage_needs_raised
+        ),
+        None,
+    );
+    let filter = crate::CredentialFilter::default();
+    let mut samples = Vec::with_capacity(iterations);
+    let mut last = None;
+    for i in 0..iterations + WARM_UP {
+        let t = Instant::now();
+        let d = app.credential_dashboard(&session, &filter)?;
+        let took = ms(t);
+        if i >= WARM_UP {
+            samples.push(took);
+        }
+        last = Some(d);
+    }
+    let note = last.map(|d| {
+        let listed = |f: fn(&crate::AtRiskStaff) -> usize| d.at_risk.iter().map(f).sum::<usize>();
+        format!(
+            "{} expired, {} expiring within 90 days, {} staff at risk ({} shifts and {} appointments listed, up to 10 each per staff member)",
+            d.expiries.expired.len(),
+            d.expiries.expiring.len(),
+            d.at_risk.len(),
+            listed(|r| r.shifts.len()),
+            listed(|r| r.appointments.len()),
+        )
+    });
+    let dash_row = noted(
+        row(
+            "credentials: dashboard, all clinics",
+            samples,
+            format!("p50 ≤ {CRED_DASHBOARD_P50_MS} ms"),
+            |p50, _| p50 <= CRED_DASHBOARD_P50_MS,
+        ),
+        note.unwrap_or_default(),
+        None,
+    );
+    Ok(vec![eval_row, dash_row])
 }
 
 fn average(values: impl Iterator<Item = f64>) -> f64 {
@@ -1396,6 +1506,8 @@ mod tests {
                 "book: appointment (all rules, audited)",
                 "day SQL: SQLite (same query as PG)",
                 "day SQL: PostgreSQL (TCP 127.0.0.1)",
+                "credentials: evaluator (all staff)",
+                "credentials: dashboard, all clinics",
             ]
         );
         assert_eq!(report.patients, 500);
@@ -1862,4 +1974,133 @@ mod exp2 {
             r.p50_ms, r.p99_ms, r.max_ms, r.note
         );
     }
+}
+
+#[cfg(test)]
+mod exp3 {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn exp_cover() {
+        let path = std::path::PathBuf::from(std::env::var("BENCH_DB").unwrap());
+        let keys = KeySource::File(std::env::var("BENCH_KEY").unwrap().into());
+        let store = Arc::new(Store::open(&path, &keys).unwrap());
+        let app = App::new(store.clone());
+        let s = bench_session(&store).unwrap();
+        let days = day_material(&app, &s).unwrap();
+        let mut rng = StdRng::seed_from_u64(1);
+        let picks: Vec<&DayPick> = (0..2000).map(|_| &days[rng.random_range(0..days.len())]).collect();
+        let a = App::DAY_SCHEDULE_SQL.to_string();
+        let b = a.replace("JOIN patients p ON", "JOIN patients p INDEXED BY ix_exp_patients_names ON");
+        for round in 0..2 {
+            for (name, sql) in [("plain", &a), ("covering", &b)] {
+                store.read(|c| {
+                    let mut stmt = c.prepare(sql).unwrap();
+                    let cols = stmt.column_count();
+                    let mut v = Vec::new();
+                    for (i, p) in picks.iter().enumerate() {
+                        let t = Instant::now();
+                        let mut rows = stmt.query(rusqlite::params![p.clinic.to_string(), p.day_start, p.day_end, None::<String>]).unwrap();
+                        while let Some(r) = rows.next().unwrap() {
+                            for k in 0..cols {
+                                std::hint::black_box(r.get_ref(k).unwrap());
+                            }
+                        }
+                        if i >= 1000 { v.push(ms(t)); }
+                    }
+                    v.sort_by(f64::total_cmp);
+                    println!("round {round} {name}: p50 {:.3} p99 {:.3}", percentile(&v, 0.5), percentile(&v, 0.99));
+                    Ok::<_, StoreError>(())
+                }).unwrap();
+            }
+        }
+    }
+}
+
+/// KPI target, in ms, and the most timed runs (each reads a month of one clinic's data).
+const KPI_MONTH_P50_MS: f64 = 50.0;
+const KPI_RUNS_MAX: usize = 200;
+
+/// `kpi_report` by day over the last 30 days (the demo's shifts cover four weeks either side
+/// of today), one clinic per run in turn, as the demo manager (or admin).
+fn bench_kpis(app: &App, store: &Store, iterations: usize) -> Result<BenchRow, ApiError> {
+    let (session, clinics) = store.read(|c| {
+        let u = users::by_username(c, "manager")?
+            .or(users::by_username(c, "admin")?)
+            .filter(|u| u.is_active)
+            .ok_or_else(|| {
+                ApiError::Conflict(
+                    "the KPI benchmark needs the demo manager: generate the demo first".into(),
+                )
+            })?;
+        let roles: Vec<ClinicRole> = user_clinic_roles::active_for_user(c, &u.id)?
+            .into_iter()
+            .filter(|r| r.role.has(clinicdesk_domain::Capability::ReadKpis))
+            .map(|r| ClinicRole {
+                clinic_id: r.clinic_id,
+                role: r.role,
+            })
+            .collect();
+        let mut clinics = Vec::new();
+        for r in &roles {
+            let tz: chrono_tz::Tz = c
+                .query_row(
+                    "SELECT timezone FROM clinics WHERE id = ?1",
+                    [r.clinic_id.to_string()],
+                    |x| x.get::<_, String>(0),
+                )?
+                .parse()
+                .map_err(|_| ApiError::Conflict("a demo clinic has a bad time zone".into()))?;
+            clinics.push((r.clinic_id, tz));
+        }
+        Ok::<_, ApiError>((
+            Session {
+                user_id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                roles,
+            },
+            clinics,
+        ))
+    })?;
+    if clinics.is_empty() {
+        return Err(ApiError::Conflict(
+            "the KPI benchmark needs a user who may read KPIs".into(),
+        ));
+    }
+    let runs = iterations.clamp(1, KPI_RUNS_MAX);
+    let mut samples = Vec::with_capacity(runs);
+    let mut rows = 0;
+    let mut booked = 0.0;
+    for i in 0..runs + WARM_UP {
+        let (clinic, tz) = clinics[i % clinics.len()];
+        let to = chrono::Utc::now().with_timezone(&tz).date_naive();
+        let from = to - chrono::Duration::days(29);
+        let t = Instant::now();
+        let r = app.kpi_report(&session, clinic, "day", &date_text(from), &date_text(to))?;
+        let took = ms(t);
+        if i >= WARM_UP {
+            samples.push(took);
+        }
+        rows = r.rows.len();
+        booked = r
+            .rows
+            .iter()
+            .filter_map(|x| x.cancellation_rate.denominator)
+            .sum::<f64>();
+    }
+    Ok(noted(
+        row(
+            "KPIs: a month of daily aggregates, one clinic",
+            samples,
+            format!("p50 ≤ {KPI_MONTH_P50_MS} ms"),
+            |p50, _| p50 <= KPI_MONTH_P50_MS,
+        ),
+        format!(
+            "{rows} daily rows of 6 metrics; {booked:.0} appointments in the last clinic's month; {} clinics in turn",
+            clinics.len()
+        ),
+        None,
+    ))
 }

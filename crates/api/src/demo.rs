@@ -195,13 +195,14 @@ fn refuse_if_not_empty(conn: &rusqlite::Connection) -> Result<(), ApiError> {
 }
 
 /// The tables this generator fills.
-const TABLES: [&str; 15] = [
+const TABLES: [&str; 16] = [
     "clinics",
     "users",
     "user_clinic_roles",
     "ops_credential_types",
     "staff_profiles",
     "ops_credentials",
+    "ops_adverse_actions",
     "ops_treatment_rooms",
     "ops_shifts",
     "appointment_types",
@@ -1949,8 +1950,14 @@ impl<'a, 't> Gen<'a, 't> {
                  created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
         )?;
+        let mut action = self.tx.prepare_cached(
+            "INSERT INTO ops_adverse_actions (id, credential_id, staff_id, action_type, reason, authority,
+                 start_date, end_date, reported_by, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'suspension', ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        )?;
         let admin = self.users[0].clone();
         let mut n = 0u64;
+        let mut actions = 0u64;
         for s in 0..self.staff.len() {
             let Some(d) = self.staff[s].discipline else {
                 continue;
@@ -1976,8 +1983,23 @@ impl<'a, 't> Gen<'a, 't> {
                 };
                 let expiry = today + chrono::Duration::days(days_left);
                 let issue = expiry - chrono::Duration::days(months * 365 / 12);
+                // About 2% are suspended now (an adverse action in force) and 1% were
+                // suspended earlier (the suspension has ended).
+                let suspension = match bucket {
+                    29..=30 => Some((
+                        today - chrono::Duration::days(rng.random_range(1..=20)),
+                        today + chrono::Duration::days(rng.random_range(5..=60)),
+                    )),
+                    33 => Some((
+                        today - chrono::Duration::days(rng.random_range(60..=200)),
+                        today - chrono::Duration::days(rng.random_range(1..=30)),
+                    )),
+                    _ => None,
+                };
                 let status = if days_left < 0 {
                     "expired"
+                } else if suspension.is_some_and(|(_, end)| end >= today) {
+                    "suspended"
                 } else if days_left <= 30 && rng.random_bool(0.4) {
                     "pending_renewal"
                 } else {
@@ -1998,8 +2020,9 @@ impl<'a, 't> Gen<'a, 't> {
                     rng.random_range(0..1_000_000)
                 );
                 let created = (date_ms(issue) + 2 * DAY).min(self.now);
+                let credential_id = new_id();
                 stmt.execute(rusqlite::params![
-                    new_id(),
+                    credential_id,
                     self.staff[s].id,
                     self.credential_type(code),
                     number,
@@ -2015,9 +2038,25 @@ impl<'a, 't> Gen<'a, 't> {
                 ])?;
                 n += 1;
                 self.row("credentials")?;
+                if let Some((start, end)) = suspension {
+                    action.execute(rusqlite::params![
+                        new_id(),
+                        credential_id,
+                        self.staff[s].id,
+                        "Practice complaint under investigation",
+                        issuing_authority(code, state),
+                        ymd(start),
+                        ymd(end),
+                        admin,
+                        date_ms(start).min(self.now),
+                    ])?;
+                    actions += 1;
+                    self.row("credentials")?;
+                }
             }
         }
         self.finish("ops_credentials", n);
+        self.finish("ops_adverse_actions", actions);
         Ok(())
     }
 
@@ -3381,6 +3420,14 @@ mod tests {
             ) > 0
         );
         assert_eq!(count(&store, "SELECT count(*) FROM ops_credentials WHERE status = 'expired' AND expiry_date >= date('now')"), 0);
+        // Some are suspended, each by a suspension in force; one suspension has ended.
+        assert!(count(&store, "SELECT count(*) FROM ops_credentials WHERE status = 'suspended'") > 0);
+        assert_eq!(
+            count(&store, "SELECT count(*) FROM ops_credentials c WHERE status = 'suspended' AND NOT EXISTS
+                (SELECT 1 FROM ops_adverse_actions a WHERE a.credential_id = c.id AND a.start_date <= date('now') AND a.end_date >= date('now'))"),
+            0
+        );
+        assert!(count(&store, "SELECT count(*) FROM ops_adverse_actions WHERE end_date < date('now')") > 0);
         // The clinician user is linked to a clinical staff profile.
         assert_eq!(
             count(&store, "SELECT count(*) FROM staff_profiles s JOIN users u ON u.id = s.user_id WHERE u.username = 'clinician' AND s.is_clinical = 1"),

@@ -123,6 +123,15 @@ pub enum Command {
     /// Cases (episodes of care): CODE-YY-NNNN numbers, status, priority, linked appointments.
     #[command(subcommand)]
     Case(CaseCmd),
+    /// KPIs: aggregates per day/week/month; events staff report by hand.
+    #[command(subcommand)]
+    Kpi(KpiCmd),
+    /// Goals on KPIs (system and the clinic's own) and their progress.
+    #[command(subcommand)]
+    Goal(GoalCmd),
+    /// Capacity snapshots: staff, rooms, slots and patients at one instant.
+    #[command(subcommand)]
+    Capacity(CapacityCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -595,5 +604,65 @@ pub enum InsuranceCmd {
     List {
         #[arg(long)]
         patient: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KpiCmd {
+    /// No-show, cancellation, utilization, waitlist fill and credential compliance per period:
+    /// --clinic … --period week --from 2027-03-01 --to 2027-03-31
+    Report {
+        #[arg(long)]
+        clinic: String,
+        /// day, week (Monday first) or month
+        #[arg(long, default_value = "week")]
+        period: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Record an event staff report: --clinic … --set event_type=safety_alert
+    /// [--set severity=high] [--set notes=…]; equipment_used and supply_depleted need
+    /// --set item=…; custom needs --set event_name=…
+    Record(WriteArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GoalCmd {
+    /// The system's goals and the clinic's own.
+    List {
+        #[arg(long)]
+        clinic: String,
+    },
+    /// --clinic … --set name=… --set metric_key=no_show_rate --set comparator=lt
+    /// --set target_value=5% [--set period=month] [--set description=…]
+    Create(WriteArgs),
+    /// Each goal's value in its period holding --date (default: the clinic's today).
+    Progress {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CapacityCmd {
+    /// Take the clinic's snapshot now.
+    Snapshot {
+        #[arg(long)]
+        clinic: String,
+    },
+    /// Snapshots, newest first.
+    List {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
     },
 }

@@ -57,11 +57,22 @@ fn usage_error(e: clap::Error) -> ExitCode {
         }
         _ => {
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!(
-                "error: {} (see --help)",
-                first.trim_start_matches("error: ").trim()
-            );
+            let mut lines = text.lines();
+            let mut first = lines
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ")
+                .trim()
+                .to_string();
+            // "the following required arguments were not provided:" lists them below.
+            if first.ends_with(':') {
+                let listed: Vec<&str> = lines
+                    .take_while(|l| l.starts_with(' '))
+                    .map(str::trim)
+                    .collect();
+                first = format!("{first} {}", listed.join(", "));
+            }
+            eprintln!("error: {} (see --help)", first.trim());
             ExitCode::from(2)
         }
     }
@@ -258,7 +269,6 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 ),
             )
         }
-        Command::Credential(c) => credential_command(&args, out, c),
         Command::Audit {
             action: AuditCmd::Verify,
         } => {
@@ -447,6 +457,7 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 )?),
             }
         }
+        Command::Credential(c) => credential_command(&args, out, c),
         Command::Patient(c) => {
             let app = open(&args)?;
             let s = login(&args, &app)?;
@@ -1138,6 +1149,9 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 }
             }
         }
+        Command::Kpi(c) => kpi_command(&args, out, c),
+        Command::Goal(c) => goal_command(&args, out, c),
+        Command::Capacity(c) => capacity_command(&args, out, c),
         Command::ShiftTemplate(c) => {
             let app = open(&args)?;
             let s = login(&args, &app)?;
@@ -1322,5 +1336,118 @@ fn remove_db(path: &Path) {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+}
+
+fn kpi_command(args: &Cli, out: &Out, c: &KpiCmd) -> Result<()> {
+    let app = open(args)?;
+    let s = login(args, &app)?;
+    match c {
+        KpiCmd::Report {
+            clinic,
+            period,
+            from,
+            to,
+        } => {
+            let r = app.kpi_report(&s, ClinicId::parse(clinic)?, period, from, to)?;
+            if !out.json {
+                let pct = |m: &clinicdesk_api::Metric| {
+                    m.value
+                        .map(|v| format!("{:.1}%", v * 100.0))
+                        .unwrap_or_else(|| "–".into())
+                };
+                for row in &r.rows {
+                    output::line(&format!(
+                        "{}  no-show {}  cancelled {}  utilization {}  fill {}  fill time {}  compliance {}",
+                        row.period_start,
+                        pct(&row.no_show_rate),
+                        pct(&row.cancellation_rate),
+                        pct(&row.provider_utilization),
+                        pct(&row.waitlist_fill_rate),
+                        row.waitlist_time_to_fill_hours
+                            .value
+                            .map(|h| format!("{h:.1} h"))
+                            .unwrap_or_else(|| "–".into()),
+                        pct(&row.credential_compliance),
+                    ));
+                }
+            }
+            out.value(
+                &r,
+                &format!("{} {}s from {} to {}", r.rows.len(), r.period.as_str(), r.from, r.to),
+            )
+        }
+        KpiCmd::Record(a) => out.row(&app.record_kpi_event(
+            &s,
+            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            &fields(&a.set, &a.data)?,
+        )?),
+    }
+}
+
+fn goal_command(args: &Cli, out: &Out, c: &GoalCmd) -> Result<()> {
+    let app = open(args)?;
+    let s = login(args, &app)?;
+    match c {
+        GoalCmd::List { clinic } => out.rows(&app.list_goals(&s, ClinicId::parse(clinic)?)?),
+        GoalCmd::Create(a) => out.row(&app.create_goal(
+            &s,
+            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            &fields(&a.set, &a.data)?,
+        )?),
+        GoalCmd::Progress { clinic, date } => {
+            let p = app.goal_progress(&s, ClinicId::parse(clinic)?, date.as_deref())?;
+            if !out.json {
+                for g in &p {
+                    output::line(&format!(
+                        "{}  {} {} → {}  {}",
+                        g.goal.name,
+                        g.period_start,
+                        g.period_end,
+                        g.value
+                            .map(|v| format!("{v:.3}"))
+                            .unwrap_or_else(|| "no data".into()),
+                        if g.met { "met" } else { "not met" }
+                    ));
+                }
+            }
+            let met = p.iter().filter(|g| g.met).count();
+            out.value(&p, &format!("{met} of {} goals met", p.len()))
+        }
+    }
+}
+
+fn capacity_command(args: &Cli, out: &Out, c: &CapacityCmd) -> Result<()> {
+    let app = open(args)?;
+    let s = login(args, &app)?;
+    match c {
+        CapacityCmd::Snapshot { clinic } => {
+            let snap = app.take_capacity_snapshot(&s, ClinicId::parse(clinic)?)?;
+            out.value(
+                &snap,
+                &format!(
+                    "{}: {} staff on duty, {}/{} rooms in use, {} waiting, {}/{} slots booked",
+                    snap.capacity_status,
+                    snap.total_staff_on_duty,
+                    snap.rooms_in_use,
+                    snap.total_rooms,
+                    snap.waiting_patients,
+                    snap.slots_booked,
+                    snap.total_appointment_slots
+                ),
+            )
+        }
+        CapacityCmd::List {
+            clinic,
+            from,
+            to,
+            limit,
+        } => out.rows(&app.list_capacity_snapshots(
+            &s,
+            ClinicId::parse(clinic)?,
+            from.as_deref(),
+            to.as_deref(),
+            *limit,
+        )?),
     }
 }

@@ -1567,3 +1567,242 @@ fn cases_through_the_cli() {
         e.bad(&refs, Some(PW), needle);
     }
 }
+
+#[test]
+fn kpis_goals_and_capacity_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let clinic = e.ok(&["clinic", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report = e.ok(&[
+        "kpi",
+        "report",
+        "--clinic",
+        &clinic,
+        "--period",
+        "week",
+        "--from",
+        "2027-03-01",
+        "--to",
+        "2027-03-31",
+    ]);
+    let rows = report["rows"].as_array().unwrap();
+    // Weeks start on Monday: 2027-03-01 is one; the last week holds the 31st.
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0]["period_start"], "2027-03-01");
+    assert_eq!(rows[4]["period_end"], "2027-04-04");
+    assert_eq!(rows[0]["no_show_rate"]["value"], serde_json::Value::Null);
+    assert_eq!(rows[0]["no_show_rate"]["denominator"], 0.0);
+    let ev = e.ok(&[
+        "kpi",
+        "record",
+        "--clinic",
+        &clinic,
+        "--set",
+        "event_type=safety_alert",
+        "--set",
+        "severity=high",
+        "--set",
+        "notes=wet floor",
+    ]);
+    assert_eq!(ev["event_type"], "safety_alert");
+    assert_eq!(ev["dimensions"]["severity"], "high");
+    assert_eq!(
+        e.ok(&["goal", "list", "--clinic", &clinic])
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    let goal = e.ok(&[
+        "goal",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "name=No-shows under 8%",
+        "--set",
+        "metric_key=no_show_rate",
+        "--set",
+        "comparator=lt",
+        "--set",
+        "target_value=8%",
+    ]);
+    assert_eq!(goal["target_value"], 0.08);
+    assert_eq!(goal["period"], "month");
+    let progress = e.ok(&[
+        "goal",
+        "progress",
+        "--clinic",
+        &clinic,
+        "--date",
+        "2027-03-10",
+    ]);
+    let progress = progress.as_array().unwrap();
+    assert_eq!(progress.len(), 7);
+    assert_eq!(progress[6]["goal"]["name"], "No-shows under 8%");
+    assert_eq!(progress[6]["period_start"], "2027-03-01");
+    assert_eq!(progress[6]["met"], false);
+    let snap = e.ok(&["capacity", "snapshot", "--clinic", &clinic]);
+    assert_eq!(snap["capacity_status"], "normal");
+    assert_eq!(snap["total_rooms"], 0);
+    let list = e.ok(&["capacity", "list", "--clinic", &clinic]);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], snap["id"]);
+    let admin = |args: &[&str]| -> Vec<String> {
+        ["--user", "admin"]
+            .iter()
+            .chain(args.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let elsewhere = "0190aaaa-0000-7000-8000-000000000000";
+    for (args, needle) in [
+        (
+            admin(&[
+                "kpi",
+                "report",
+                "--clinic",
+                &clinic,
+                "--period",
+                "year",
+                "--from",
+                "2027-03-01",
+                "--to",
+                "2027-03-31",
+            ]),
+            "'year' is not a period",
+        ),
+        (
+            admin(&[
+                "kpi",
+                "report",
+                "--clinic",
+                &clinic,
+                "--from",
+                "2027-03-31",
+                "--to",
+                "2027-03-01",
+            ]),
+            "must not be before from",
+        ),
+        (
+            admin(&["kpi", "report", "--clinic", &clinic, "--from", "2027-03-01"]),
+            "--to",
+        ),
+        (
+            admin(&[
+                "kpi",
+                "report",
+                "--clinic",
+                elsewhere,
+                "--from",
+                "2027-03-01",
+                "--to",
+                "2027-03-02",
+            ]),
+            "not allowed",
+        ),
+        (
+            admin(&[
+                "kpi",
+                "record",
+                "--clinic",
+                &clinic,
+                "--set",
+                "event_type=appointment_completed",
+            ]),
+            "recorded by the app itself",
+        ),
+        (
+            admin(&[
+                "kpi",
+                "record",
+                "--clinic",
+                &clinic,
+                "--set",
+                "event_type=equipment_used",
+            ]),
+            "say which equipment",
+        ),
+        (
+            admin(&["kpi", "record", "--set", "event_type=custom"]),
+            "--clinic is required",
+        ),
+        (
+            admin(&[
+                "goal",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "name=Revenue",
+                "--set",
+                "metric_key=revenue",
+                "--set",
+                "comparator=gt",
+                "--set",
+                "target_value=1",
+            ]),
+            "'revenue' is not a metric",
+        ),
+        (
+            admin(&[
+                "goal",
+                "create",
+                "--clinic",
+                &clinic,
+                "--set",
+                "name=Too much",
+                "--set",
+                "metric_key=no_show_rate",
+                "--set",
+                "comparator=lt",
+                "--set",
+                "target_value=150%",
+            ]),
+            "a rate between 0 and 1",
+        ),
+        (
+            admin(&[
+                "goal",
+                "progress",
+                "--clinic",
+                &clinic,
+                "--date",
+                "10/03/2027",
+            ]),
+            "not a valid date",
+        ),
+        (
+            admin(&["goal", "list", "--clinic", "cgy"]),
+            "'cgy' is not a valid id",
+        ),
+        (
+            admin(&["capacity", "list", "--clinic", &clinic, "--limit", "0"]),
+            "limit",
+        ),
+        (
+            admin(&[
+                "capacity",
+                "list",
+                "--clinic",
+                &clinic,
+                "--from",
+                "2027-03-02",
+                "--to",
+                "2027-03-01",
+            ]),
+            "must not be before from",
+        ),
+        (
+            admin(&["capacity", "snapshot", "--clinic", elsewhere]),
+            "not allowed",
+        ),
+    ] {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        e.bad(&refs, Some(PW), needle);
+    }
+}

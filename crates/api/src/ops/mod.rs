@@ -1,10 +1,12 @@
 //! The operations of the app API, grouped by area.
 
 mod admin;
+mod capacity;
 mod cases;
 mod catalog;
 mod closures;
 mod credentials;
+mod kpis;
 mod org;
 mod people;
 mod reminders;
@@ -14,6 +16,10 @@ mod staffing;
 mod today;
 mod waitlist;
 
+pub use capacity::{
+    CRITICAL_UTILIZATION_PERCENT, CRITICAL_WAITING_PATIENTS, HIGH_UTILIZATION_PERCENT,
+    HIGH_WAITING_PATIENTS, SLOT_MINUTES,
+};
 pub use cases::{CaseWarning, CASE_BLOCK_SIZE};
 pub use closures::ClosureResult;
 pub use credentials::{
@@ -21,6 +27,10 @@ pub use credentials::{
     CredentialDashboard, CredentialEvaluation, CredentialExpiries, CredentialExpiry,
     CredentialFilter, CredentialHistory, ExpiryCounts, Lapse, LapseKind, VerificationRecorded,
     AT_RISK_HORIZON_DAYS,
+};
+pub use kpis::{
+    GoalProgress, KpiPeriod, KpiReport, KpiRow, Metric, MANUAL_EVENT_TYPES, MAX_REPORT_PERIODS,
+    METRIC_KEYS,
 };
 pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;

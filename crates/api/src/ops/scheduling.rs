@@ -981,6 +981,7 @@ impl App {
                 let minutes = (to == AppointmentStatus::Completed).then(|| ((a.end_at - a.start_at) / 60_000) as f64);
                 kpi(tx, clinic, tz, e, Some(&a), minutes, minutes.map(|_| "minutes"))?;
             }
+            super::kpis::appointment_flow_events(tx, tz, &a, from)?;
             Ok(a)
         })
     }

@@ -211,6 +211,8 @@ pub struct Housekeeping {
     pub offers_expired: usize,
     /// The credential evaluator's run (expiries, suspensions, alerts, coverage needs).
     pub credentials: super::credentials::CredentialEvaluation,
+    /// Capacity snapshots taken (at most one per clinic and local clock hour).
+    pub capacity_snapshots: usize,
 }
 
 /// A waitlist entry with its live offer, if any.
@@ -416,7 +418,8 @@ impl App {
 
     /// The system's periodic job (the desktop app runs it at start-up and every minute; the
     /// CLI's `housekeeping` runs it once): lapsed waitlist offers close and their slots pass to
-    /// the next entry, at every clinic. Recorded as the system (no user). Idempotent.
+    /// the next entry, at every clinic, and each clinic gets its capacity snapshot once per
+    /// local clock hour. Recorded as the system (no user). Idempotent.
     pub fn run_housekeeping(&self) -> ApiResult<Housekeeping> {
         let clinics: Vec<String> = self.store.read(|c| {
             let mut q =
@@ -430,6 +433,7 @@ impl App {
         for id in clinics {
             let clinic = ClinicId::parse(&id)?;
             report.offers_expired += self.store.write(None, |tx| sweep(tx, clinic))?;
+            report.capacity_snapshots += usize::from(self.hourly_capacity_snapshot(clinic)?);
             report.clinics += 1;
         }
         report.credentials = self.evaluate_credentials()?;
