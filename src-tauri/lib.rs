@@ -30,6 +30,12 @@ fn spawn_housekeeping(state: AppState) {
     std::thread::Builder::new()
         .name("housekeeping".into())
         .spawn(move || loop {
+            // Checkpoint the WAL here, off the UI's write path (see Store::checkpoint).
+            if let Ok(app) = state.app() {
+                if let Err(e) = app.store().checkpoint() {
+                    eprintln!("checkpoint failed: {e}");
+                }
+            }
             match state.app().and_then(|app| app.run_housekeeping()) {
                 Ok(r) if r.offers_expired > 0 => {
                     eprintln!("housekeeping: {} lapsed offers passed on", r.offers_expired)

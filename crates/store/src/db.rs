@@ -111,6 +111,11 @@ pub fn open_raw(path: &Path, key: &DbKey) -> Result<Connection> {
     open_keyed(path, key, OpenFlags::SQLITE_OPEN_READ_WRITE)
 }
 
+/// A commit checkpoints the WAL only past this many pages (64 MiB): checkpoints normally run
+/// off the write path (`Store::checkpoint`, from the app's housekeeping thread), so a booking
+/// does not wait for one; this is the safety net when nothing else checkpoints.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 4096;
+
 /// SQLCipher page size (bytes) of every ClinicDesk database.
 pub const CIPHER_PAGE_SIZE: u32 = 16384;
 
@@ -151,13 +156,14 @@ fn open_keyed(path: &Path, key: &DbKey, flags: OpenFlags) -> Result<Connection> 
     if flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
         return Ok(conn);
     }
-    conn.execute_batch(
+    conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -32000;",
-    )?;
+         PRAGMA cache_size = -32000;
+         PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};"
+    ))?;
     Ok(conn)
 }
 
@@ -479,6 +485,16 @@ impl Store {
             pool.push(conn);
         }
         out
+    }
+
+    /// Copy the WAL back into the database without blocking writers (`PASSIVE`); the desktop
+    /// app runs it from its housekeeping thread. Returns (WAL frames, frames checkpointed).
+    pub fn checkpoint(&self) -> Result<(i64, i64)> {
+        self.read(|c| {
+            Ok(c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })?)
+        })
     }
 
     /// Current HLC of this device (for diagnostics and the sync issue).

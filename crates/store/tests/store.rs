@@ -326,3 +326,18 @@ fn cipher_settings_are_part_of_the_file() -> anyhow::Result<()> {
         .is_err());
     Ok(())
 }
+
+#[test]
+fn checkpoint_moves_the_wal_into_the_database() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (store, _, _) = new_store(&dir);
+    let c = clinic();
+    store.write(None, |tx| table::insert(tx, &c))?;
+    let (frames, done) = store.checkpoint()?;
+    assert!(frames > 0, "the write left frames in the WAL");
+    assert_eq!(
+        frames, done,
+        "a passive checkpoint with no readers copies every frame"
+    );
+    Ok(())
+}
