@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what ClinicDesk needs on a fresh Debian/Ubuntu machine, skipping what is present:
-# the Tauri/WebKit build libraries, Xvfb for headless UI runs, and the npm packages.
+# the Tauri/WebKit build libraries, Xvfb for headless UI runs, PostgreSQL (server binaries for
+# the throwaway clusters of crates/pgcluster: benchmark comparison, replication tests), and the
+# npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 for pkg in libwebkit2gtk-4.1-dev build-essential libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev \
-           xvfb xauth pkg-config; do
+           xvfb xauth pkg-config postgresql; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -382,10 +382,14 @@ pub fn run_bench_with(
     rows.push(bench_booking(&app, &session, &weeks, iterations, &mut rng)?);
 
     // (e) The day view's SQL: this store against PostgreSQL on the loopback interface.
-    let picks: Vec<&DayPick> = (0..iterations + WARM_UP)
-        .map(|_| &days[rng.random_range(0..days.len())])
+    // Both sides first run every day once (untimed: steady state, not a cold start), then
+    // the same random days; every answer's row count is compared.
+    let picks: Vec<&DayPick> = days
+        .iter()
+        .chain((0..iterations).map(|_| &days[rng.random_range(0..days.len())]))
         .collect();
-    let (sqlite_samples, sqlite_counts) = time_day_sql_sqlite(&store, &picks)?;
+    let warm = days.len();
+    let (sqlite_samples, sqlite_counts) = time_day_sql_sqlite(&store, &picks, warm)?;
     let sqlite_row = noted(
         row(
             "day SQL: SQLite (same query as PG)",
@@ -402,7 +406,7 @@ pub fn run_bench_with(
     let pg_name = "day SQL: PostgreSQL (TCP 127.0.0.1)";
     let pg_target = format!("SQLite p50 ≥ {PG_MIN_RATIO}× faster");
     let (pg_row, pg_setup) = if options.postgres {
-        match compare_with_postgres(&store, &picks, &sqlite_counts) {
+        match compare_with_postgres(&store, &picks, warm, &sqlite_counts) {
             Ok(run) => {
                 let r = row(pg_name, run.samples, pg_target.clone(), |_, _| true);
                 let ratio = if sqlite_row.p50_ms > 0.0 {
@@ -547,7 +551,7 @@ fn bench_credentials(
     let note = last.map(|d| {
         let listed = |f: fn(&crate::AtRiskStaff) -> usize| d.at_risk.iter().map(f).sum::<usize>();
         format!(
-            "{} expired, {} expiring within 90 days, {} staff at risk ({} shifts and {} appointments listed, up to 10 each per staff member)",
+            "{} expired, {} expiring within 90 days, {} staff at risk ({} shifts and {} appointments listed: the first 3 of each per staff member)",
             d.expiries.expired.len(),
             d.expiries.expiring.len(),
             d.at_risk.len(),
@@ -1020,10 +1024,11 @@ fn bench_booking(
 }
 
 /// The day view's SQL on a reader connection, prepared once: every column of every row read.
-/// Returns the samples (after warm-up) and the row count of every pick.
+/// Returns the samples (after the first `warm` picks) and the row count of every pick.
 fn time_day_sql_sqlite(
     store: &Store,
     picks: &[&DayPick],
+    warm: usize,
 ) -> Result<(Vec<f64>, Vec<usize>), ApiError> {
     store.read(|c| {
         let mut stmt = c.prepare_cached(App::DAY_SCHEDULE_SQL)?;
@@ -1048,7 +1053,7 @@ fn time_day_sql_sqlite(
             }
             let took = ms(t);
             counts.push(n);
-            if i >= WARM_UP {
+            if i >= warm {
                 samples.push(took);
             }
         }
@@ -1081,6 +1086,7 @@ fn pg(e: postgres::Error) -> ApiError {
 fn compare_with_postgres(
     store: &Store,
     picks: &[&DayPick],
+    warm: usize,
     sqlite_counts: &[usize],
 ) -> Result<PgRun, String> {
     // fsync is off (set by the cluster); bulk-load settings that do not change how a read
@@ -1122,7 +1128,7 @@ fn compare_with_postgres(
             }
             let took = ms(t);
             mismatches += usize::from(rows.len() != sqlite_counts[i]);
-            if i >= WARM_UP {
+            if i >= warm {
                 samples.push(took);
             }
         }
@@ -1440,585 +1446,6 @@ impl BenchReport {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn percentiles_are_nearest_rank() {
-        let s: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&s, 0.5), 50.0);
-        assert_eq!(percentile(&s, 0.99), 99.0);
-        assert_eq!(percentile(&[3.0], 0.99), 3.0);
-        assert_eq!(percentile(&[], 0.5), 0.0);
-    }
-
-    #[test]
-    fn sql_is_adapted_for_postgres() {
-        assert_eq!(
-            postgres_placeholders("a = ?1 AND (?4 IS NULL OR b = ?4) AND c = '?'"),
-            "a = $1 AND ($4 IS NULL OR b = $4) AND c = '?'"
-        );
-        assert_eq!(
-            postgres_index(
-                "CREATE INDEX ix ON patients(last_name COLLATE NOCASE, first_name COLLATE NOCASE)"
-            ),
-            "CREATE INDEX ix ON patients(lower(last_name), lower(first_name))"
-        );
-        let plain =
-            "CREATE INDEX ix_r ON appointments(room_id, start_at) WHERE room_id IS NOT NULL";
-        assert_eq!(postgres_index(plain), plain);
-    }
-
-    #[test]
-    fn bench_runs_on_the_small_demo() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("b.db");
-        let keys = KeySource::File(dir.path().join("k"));
-        let store = Store::create(&path, &keys).unwrap();
-        crate::demo::generate_demo(
-            &store,
-            crate::demo::DemoSize::Small,
-            "demo-password-1",
-            &mut |_, _, _| true,
-        )
-        .unwrap();
-        drop(store);
-        let options = BenchOptions {
-            iterations: 20,
-            postgres: true,
-        };
-        let report = run_bench_with(&path, &keys, &options).unwrap();
-        let text = report.render();
-        println!("{text}");
-        let names: Vec<&str> = report.rows.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "open database",
-                "search: last-name prefix",
-                "search: inner substring",
-                "search: phone digits",
-                "write: patient phone (audited)",
-                "day schedule: clinic, all providers",
-                "free slots: 1 provider, 7 days",
-                "free slots: clinic, 7 days",
-                "book: appointment (all rules, audited)",
-                "day SQL: SQLite (same query as PG)",
-                "day SQL: PostgreSQL (TCP 127.0.0.1)",
-                "credentials: evaluator (all staff)",
-                "credentials: dashboard, all clinics",
-            ]
-        );
-        assert_eq!(report.patients, 500);
-        assert!(text.contains("search: inner substring"), "{text}");
-        for r in &report.rows {
-            if r.skipped {
-                // Only the PostgreSQL row may be skipped, and it says why.
-                assert!(r.name.contains("PostgreSQL"), "{}", r.name);
-                assert!(r.note.as_deref().unwrap_or("").starts_with("not run: "));
-                continue;
-            }
-            assert!(r.n >= 20, "{}: {} runs", r.name, r.n);
-        }
-        // The scheduling rows measured real work: no empty results, no refused bookings
-        // (their notes would name the problem).
-        for r in &report.rows[5..9] {
-            let note = r.note.as_deref().unwrap_or("");
-            assert!(
-                !note.contains("empty")
-                    && !note.contains("found nothing")
-                    && !note.contains("refused")
-                    && !note.contains("bookable slots found"),
-                "{}: {note}",
-                r.name
-            );
-        }
-        assert!(report.rows[6]
-            .note
-            .as_deref()
-            .unwrap()
-            .contains("found per search"));
-        let pg = &report.rows[10];
-        if clinicdesk_pgcluster::bindir().is_ok() {
-            assert!(!pg.skipped, "{:?}", pg.note);
-            let setup = report.postgres.as_ref().unwrap();
-            assert!(setup.index_errors.is_empty(), "{:?}", setup.index_errors);
-            assert!(setup
-                .indexes
-                .iter()
-                .any(|i| i == "ix_appointments_clinic_time"));
-            assert!(setup.tables.contains(&("patients".to_string(), 500)));
-            assert!(pg.note.as_deref().unwrap().contains("PG p50 / SQLite p50"));
-            assert!(!pg
-                .note
-                .as_deref()
-                .unwrap()
-                .contains("different number of rows"));
-        } else {
-            eprintln!("PostgreSQL is not installed: the comparison row was skipped");
-        }
-        // The writes were audited and captured.
-        let store = Store::open(&path, &keys).unwrap();
-        assert!(store.verify_audit().unwrap().ok);
-        let captured = |table: &str| -> i64 {
-            store
-                .read(|c| {
-                    c.query_row(
-                        "SELECT count(*) FROM change_log WHERE table_name = ?1",
-                        [table],
-                        |r| r.get(0),
-                    )
-                    .map_err(StoreError::from)
-                })
-                .unwrap()
-        };
-        assert_eq!(captured("patients"), 25);
-        // Every booking (warm-up included) went through the normal path: captured, with its
-        // status history and KPI event.
-        assert_eq!(captured("appointments"), 25);
-        let (history, kpi): (i64, i64) = store
-            .read(|c| {
-                c.query_row(
-                    "SELECT (SELECT count(*) FROM appointment_status_history h JOIN appointments a ON a.id = h.appointment_id WHERE a.reason = 'benchmark booking'),
-                            (SELECT count(*) FROM ops_kpi_events WHERE event_type = 'appointment_scheduled' AND related_entity_id IN (SELECT id FROM appointments WHERE reason = 'benchmark booking'))",
-                    [],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .map_err(StoreError::from)
-            })
-            .unwrap();
-        assert_eq!((history, kpi), (25, 25));
-    }
-}
-
-#[cfg(test)]
-mod exp {
-    use super::*;
-
-    fn time<F: FnMut(usize)>(name: &str, n: usize, mut f: F) {
-        let mut v = Vec::new();
-        for i in 0..n {
-            let t = Instant::now();
-            f(i);
-            v.push(ms(t));
-        }
-        v.sort_by(f64::total_cmp);
-        println!(
-            "{name:50} p50 {:.3} p99 {:.3}",
-            percentile(&v, 0.5),
-            percentile(&v, 0.99)
-        );
-    }
-
-    #[test]
-    #[ignore]
-    fn exp_day() {
-        let path = std::path::PathBuf::from(std::env::var("BENCH_DB").unwrap());
-        let keys = KeySource::File(std::env::var("BENCH_KEY").unwrap().into());
-        let store = Arc::new(Store::open(&path, &keys).unwrap());
-        let app = App::new(store.clone());
-        let s = bench_session(&store).unwrap();
-        let days = day_material(&app, &s).unwrap();
-        let mut rng = StdRng::seed_from_u64(1);
-        let picks: Vec<&DayPick> = (0..1000)
-            .map(|_| &days[rng.random_range(0..days.len())])
-            .collect();
-        let cap = clinicdesk_domain::Capability::ReadClinicData;
-        time("require", 1000, |i| {
-            app.require(&s, cap, crate::Scope::Clinic(picks[i].clinic), "x")
-                .unwrap();
-        });
-        time("clinic get_live", 1000, |i| {
-            let c = store
-                .read(|c| {
-                    table::get_live::<clinicdesk_store::tables::clinics::Clinic>(
-                        c,
-                        &picks[i].clinic.to_string(),
-                    )
-                })
-                .unwrap();
-            std::hint::black_box(c);
-        });
-        let sql_variants: Vec<(&str, String)> = vec![
-            ("day sql", App::DAY_SCHEDULE_SQL.to_string()),
-            ("no patient join", App::DAY_SCHEDULE_SQL.replace("JOIN patients p ON p.id = a.patient_id", "").replace("p.first_name || ' ' || p.last_name", "'x'")),
-            ("appointments only", "SELECT a.* FROM appointments a WHERE a.clinic_id = ?1 AND a.start_at >= ?2 AND a.start_at < ?3 AND a.deleted_at IS NULL AND (?4 IS NULL OR a.provider_id = ?4) ORDER BY a.start_at".into()),
-            ("ids only", "SELECT a.id FROM appointments a WHERE a.clinic_id = ?1 AND a.start_at >= ?2 AND a.start_at < ?3 AND (?4 IS NULL OR ?4 = ?4)".into()),
-        ];
-        for cache in [None, Some(-1_000_000)] {
-            store
-                .read(|c| {
-                    if let Some(cs) = cache {
-                        c.execute_batch(&format!("PRAGMA cache_size = {cs}"))
-                            .unwrap();
-                    }
-                    for (name, sql) in &sql_variants {
-                        let mut stmt = c.prepare(sql).unwrap();
-                        let cols = stmt.column_count();
-                        let mut run = |p: &DayPick| {
-                            let mut rows = stmt
-                                .query(rusqlite::params![
-                                    p.clinic.to_string(),
-                                    p.day_start,
-                                    p.day_end,
-                                    None::<String>
-                                ])
-                                .unwrap();
-                            while let Some(r) = rows.next().unwrap() {
-                                for k in 0..cols {
-                                    std::hint::black_box(r.get_ref(k).unwrap());
-                                }
-                            }
-                        };
-                        for p in &picks {
-                            run(p);
-                        }
-                        time(&format!("{name} random cache={cache:?}"), 1000, |i| {
-                            run(picks[i])
-                        });
-                        time(&format!("{name} same day cache={cache:?}"), 300, |_| {
-                            run(picks[0])
-                        });
-                    }
-                    for (name, sql) in &sql_variants[..1] {
-                        let plan: Vec<String> = c
-                            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-                            .unwrap()
-                            .query_map(
-                                rusqlite::params![
-                                    picks[0].clinic.to_string(),
-                                    picks[0].day_start,
-                                    picks[0].day_end,
-                                    None::<String>
-                                ],
-                                |r| r.get::<_, String>(3),
-                            )
-                            .unwrap()
-                            .collect::<Result<_, _>>()
-                            .unwrap();
-                        println!("{name}: {plan:?}");
-                    }
-                    Ok::<_, StoreError>(())
-                })
-                .unwrap();
-        }
-        time("day_schedule random", 1000, |i| {
-            std::hint::black_box(
-                app.day_schedule(&s, picks[i].clinic, &picks[i].date, None)
-                    .unwrap(),
-            );
-        });
-        time("day_schedule same", 300, |_| {
-            std::hint::black_box(
-                app.day_schedule(&s, picks[0].clinic, &picks[0].date, None)
-                    .unwrap(),
-            );
-        });
-        store
-            .read(|c| {
-                let mut stmt = c.prepare(App::DAY_SCHEDULE_SQL).unwrap();
-                time("map_row same day", 300, |_| {
-                    let v: Vec<clinicdesk_store::tables::appointments::Appointment> = stmt
-                        .query_map(
-                            rusqlite::params![
-                                picks[0].clinic.to_string(),
-                                picks[0].day_start,
-                                picks[0].day_end,
-                                None::<String>
-                            ],
-                            table::map_row,
-                        )
-                        .unwrap()
-                        .collect::<Result<_, _>>()
-                        .unwrap();
-                    std::hint::black_box(v);
-                });
-                Ok::<_, StoreError>(())
-            })
-            .unwrap();
-    }
-}
-
-#[cfg(test)]
-mod exp2 {
-    use super::*;
-    use clinicdesk_domain::*;
-    use clinicdesk_store::tables::appointments::Appointment;
-
-    fn time<F: FnMut(usize)>(name: &str, n: usize, mut f: F) {
-        let mut v = Vec::new();
-        for i in 0..n {
-            let t = Instant::now();
-            f(i);
-            v.push(ms(t));
-        }
-        v.sort_by(f64::total_cmp);
-        println!(
-            "{name:50} p50 {:.3} p99 {:.3} max {:.3}",
-            percentile(&v, 0.5),
-            percentile(&v, 0.99),
-            v.last().unwrap()
-        );
-    }
-
-    fn conv(e: DomainError) -> rusqlite::Error {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    }
-
-    fn hand(r: &rusqlite::Row<'_>) -> rusqlite::Result<Appointment> {
-        let id = |i: usize| -> rusqlite::Result<String> { r.get(i) };
-        let oid = |i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };
-        Ok(Appointment {
-            id: AppointmentId::parse(&id(0)?).map_err(conv)?,
-            clinic_id: ClinicId::parse(&id(1)?).map_err(conv)?,
-            patient_id: PatientId::parse(&id(2)?).map_err(conv)?,
-            provider_id: StaffId::parse(&id(3)?).map_err(conv)?,
-            room_id: oid(4)?
-                .map(|s| RoomId::parse(&s))
-                .transpose()
-                .map_err(conv)?,
-            appointment_type_id: oid(5)?
-                .map(|s| AppointmentTypeId::parse(&s))
-                .transpose()
-                .map_err(conv)?,
-            start_at: r.get(6)?,
-            end_at: r.get(7)?,
-            status: AppointmentStatus::parse(r.get_ref(8)?.as_str()?).map_err(conv)?,
-            case_id: oid(9)?
-                .map(|s| CaseId::parse(&s))
-                .transpose()
-                .map_err(conv)?,
-            reason: r.get(10)?,
-            notes: r.get(11)?,
-            source: AppointmentSource::parse(r.get_ref(12)?.as_str()?).map_err(conv)?,
-            rescheduled_from_id: oid(13)?
-                .map(|s| AppointmentId::parse(&s))
-                .transpose()
-                .map_err(conv)?,
-            series_id: oid(14)?
-                .map(|s| RecurrenceSeriesId::parse(&s))
-                .transpose()
-                .map_err(conv)?,
-            cancel_reason: r.get(15)?,
-            override_reason: r.get(16)?,
-            checked_in_at: r.get(17)?,
-            started_at: r.get(18)?,
-            completed_at: r.get(19)?,
-            checked_out_at: r.get(20)?,
-            cancelled_at: r.get(21)?,
-            legacy_id: r.get(22)?,
-            created_at: r.get(23)?,
-            updated_at: r.get(24)?,
-            deleted_at: r.get(25)?,
-        })
-    }
-
-    #[test]
-    #[ignore]
-    fn exp_more() {
-        let path = std::path::PathBuf::from(std::env::var("BENCH_DB").unwrap());
-        let keys = KeySource::File(std::env::var("BENCH_KEY").unwrap().into());
-        let store = Arc::new(Store::open(&path, &keys).unwrap());
-        let app = App::new(store.clone());
-        let s = bench_session(&store).unwrap();
-        let days = day_material(&app, &s).unwrap();
-        let mut rng = StdRng::seed_from_u64(1);
-        let picks: Vec<&DayPick> = (0..1000)
-            .map(|_| &days[rng.random_range(0..days.len())])
-            .collect();
-        let v1 = App::DAY_SCHEDULE_SQL.to_string();
-        let v2 = "SELECT a.*, p.first_name || ' ' || p.last_name AS patient_name
-         FROM appointments a
-         JOIN patients p ON p.id = a.patient_id
-         WHERE a.clinic_id = ?1 AND a.start_at >= ?2 AND a.start_at < ?3 AND a.deleted_at IS NULL
-           AND (?4 IS NULL OR a.provider_id = ?4)
-         ORDER BY a.start_at"
-            .to_string();
-        let run_sql = |label: &str| {
-            store
-                .read(|c| {
-                    for (name, sql) in [("v1", &v1), ("v2", &v2)] {
-                        let mut stmt = c.prepare(sql).unwrap();
-                        let cols = stmt.column_count();
-                        let mut run = |p: &DayPick| {
-                            let mut rows = stmt
-                                .query(rusqlite::params![
-                                    p.clinic.to_string(),
-                                    p.day_start,
-                                    p.day_end,
-                                    None::<String>
-                                ])
-                                .unwrap();
-                            while let Some(r) = rows.next().unwrap() {
-                                for k in 0..cols {
-                                    std::hint::black_box(r.get_ref(k).unwrap());
-                                }
-                            }
-                        };
-                        for p in &picks[..300] {
-                            run(p);
-                        }
-                        time(&format!("{label} {name} random"), 1000, |i| run(picks[i]));
-                    }
-                    let mut stmt = c.prepare(&v1).unwrap();
-                    time(&format!("{label} v1 + map_row random"), 1000, |i| {
-                        let p = picks[i];
-                        let v: Vec<Appointment> = stmt
-                            .query_map(
-                                rusqlite::params![
-                                    p.clinic.to_string(),
-                                    p.day_start,
-                                    p.day_end,
-                                    None::<String>
-                                ],
-                                table::map_row,
-                            )
-                            .unwrap()
-                            .collect::<Result<_, _>>()
-                            .unwrap();
-                        std::hint::black_box(v);
-                    });
-                    time(&format!("{label} v1 + hand random"), 1000, |i| {
-                        let p = picks[i];
-                        let v: Vec<Appointment> = stmt
-                            .query_map(
-                                rusqlite::params![
-                                    p.clinic.to_string(),
-                                    p.day_start,
-                                    p.day_end,
-                                    None::<String>
-                                ],
-                                hand,
-                            )
-                            .unwrap()
-                            .collect::<Result<_, _>>()
-                            .unwrap();
-                        std::hint::black_box(v);
-                    });
-                    let p = picks[0];
-                    let a: Vec<Appointment> = stmt
-                        .query_map(
-                            rusqlite::params![
-                                p.clinic.to_string(),
-                                p.day_start,
-                                p.day_end,
-                                None::<String>
-                            ],
-                            table::map_row,
-                        )
-                        .unwrap()
-                        .collect::<Result<_, _>>()
-                        .unwrap();
-                    let b: Vec<Appointment> = stmt
-                        .query_map(
-                            rusqlite::params![
-                                p.clinic.to_string(),
-                                p.day_start,
-                                p.day_end,
-                                None::<String>
-                            ],
-                            hand,
-                        )
-                        .unwrap()
-                        .collect::<Result<_, _>>()
-                        .unwrap();
-                    assert_eq!(
-                        serde_json::to_string(&a).unwrap(),
-                        serde_json::to_string(&b).unwrap()
-                    );
-                    Ok::<_, StoreError>(())
-                })
-                .unwrap();
-        };
-        run_sql("before");
-        store.write(None, |tx| tx.execute_batch("CREATE INDEX IF NOT EXISTS ix_exp_patients_names ON patients(id, first_name, last_name)").map_err(StoreError::from)).unwrap();
-        run_sql("covering");
-        let plan: Vec<String> = store
-            .read(|c| {
-                Ok::<_, StoreError>(
-                    c.prepare(&format!("EXPLAIN QUERY PLAN {v2}"))
-                        .unwrap()
-                        .query_map(
-                            rusqlite::params![
-                                picks[0].clinic.to_string(),
-                                picks[0].day_start,
-                                picks[0].day_end,
-                                None::<String>
-                            ],
-                            |r| r.get::<_, String>(3),
-                        )
-                        .unwrap()
-                        .collect::<Result<_, _>>()
-                        .unwrap(),
-                )
-            })
-            .unwrap();
-        println!("{plan:?}");
-        // Bookings: checkpoints in the commit path or not.
-        let weeks = week_material(&store).unwrap();
-        let r = bench_booking(&app, &s, &weeks, 500, &mut rng).unwrap();
-        println!(
-            "booking default: p50 {:.3} p99 {:.3} max {:.3} {:?}",
-            r.p50_ms, r.p99_ms, r.max_ms, r.note
-        );
-        store
-            .write(None, |tx| {
-                tx.execute_batch("PRAGMA wal_autocheckpoint = 0")
-                    .map_err(StoreError::from)
-            })
-            .unwrap();
-        let r = bench_booking(&app, &s, &weeks, 500, &mut rng).unwrap();
-        println!(
-            "booking no autocheckpoint: p50 {:.3} p99 {:.3} max {:.3} {:?}",
-            r.p50_ms, r.p99_ms, r.max_ms, r.note
-        );
-    }
-}
-
-#[cfg(test)]
-mod exp3 {
-    use super::*;
-
-    #[test]
-    #[ignore]
-    fn exp_cover() {
-        let path = std::path::PathBuf::from(std::env::var("BENCH_DB").unwrap());
-        let keys = KeySource::File(std::env::var("BENCH_KEY").unwrap().into());
-        let store = Arc::new(Store::open(&path, &keys).unwrap());
-        let app = App::new(store.clone());
-        let s = bench_session(&store).unwrap();
-        let days = day_material(&app, &s).unwrap();
-        let mut rng = StdRng::seed_from_u64(1);
-        let picks: Vec<&DayPick> = (0..2000).map(|_| &days[rng.random_range(0..days.len())]).collect();
-        let a = App::DAY_SCHEDULE_SQL.to_string();
-        let b = a.replace("JOIN patients p ON", "JOIN patients p INDEXED BY ix_exp_patients_names ON");
-        for round in 0..2 {
-            for (name, sql) in [("plain", &a), ("covering", &b)] {
-                store.read(|c| {
-                    let mut stmt = c.prepare(sql).unwrap();
-                    let cols = stmt.column_count();
-                    let mut v = Vec::new();
-                    for (i, p) in picks.iter().enumerate() {
-                        let t = Instant::now();
-                        let mut rows = stmt.query(rusqlite::params![p.clinic.to_string(), p.day_start, p.day_end, None::<String>]).unwrap();
-                        while let Some(r) = rows.next().unwrap() {
-                            for k in 0..cols {
-                                std::hint::black_box(r.get_ref(k).unwrap());
-                            }
-                        }
-                        if i >= 1000 { v.push(ms(t)); }
-                    }
-                    v.sort_by(f64::total_cmp);
-                    println!("round {round} {name}: p50 {:.3} p99 {:.3}", percentile(&v, 0.5), percentile(&v, 0.99));
-                    Ok::<_, StoreError>(())
-                }).unwrap();
-            }
-        }
-    }
-}
-
-/// KPI target, in ms, and the most timed runs (each reads a month of one clinic's data).
 const KPI_MONTH_P50_MS: f64 = 50.0;
 const KPI_RUNS_MAX: usize = 200;
 
@@ -2103,4 +1530,157 @@ fn bench_kpis(app: &App, store: &Store, iterations: usize) -> Result<BenchRow, A
         ),
         None,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let s: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&s, 0.5), 50.0);
+        assert_eq!(percentile(&s, 0.99), 99.0);
+        assert_eq!(percentile(&[3.0], 0.99), 3.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+
+    #[test]
+    fn sql_is_adapted_for_postgres() {
+        assert_eq!(
+            postgres_placeholders("a = ?1 AND (?4 IS NULL OR b = ?4) AND c = '?'"),
+            "a = $1 AND ($4 IS NULL OR b = $4) AND c = '?'"
+        );
+        assert_eq!(
+            postgres_index(
+                "CREATE INDEX ix ON patients(last_name COLLATE NOCASE, first_name COLLATE NOCASE)"
+            ),
+            "CREATE INDEX ix ON patients(lower(last_name), lower(first_name))"
+        );
+        let plain =
+            "CREATE INDEX ix_r ON appointments(room_id, start_at) WHERE room_id IS NOT NULL";
+        assert_eq!(postgres_index(plain), plain);
+    }
+
+    #[test]
+    fn bench_runs_on_the_small_demo() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        let keys = KeySource::File(dir.path().join("k"));
+        let store = Store::create(&path, &keys).unwrap();
+        crate::demo::generate_demo(
+            &store,
+            crate::demo::DemoSize::Small,
+            "demo-password-1",
+            &mut |_, _, _| true,
+        )
+        .unwrap();
+        drop(store);
+        let options = BenchOptions {
+            iterations: 20,
+            postgres: true,
+        };
+        let report = run_bench_with(&path, &keys, &options).unwrap();
+        let text = report.render();
+        println!("{text}");
+        let names: Vec<&str> = report.rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "open database",
+                "search: last-name prefix",
+                "search: inner substring",
+                "search: phone digits",
+                "write: patient phone (audited)",
+                "day schedule: clinic, all providers",
+                "free slots: 1 provider, 7 days",
+                "free slots: clinic, 7 days",
+                "book: appointment (all rules, audited)",
+                "day SQL: SQLite (same query as PG)",
+                "day SQL: PostgreSQL (TCP 127.0.0.1)",
+                "credentials: evaluator (all staff)",
+                "credentials: dashboard, all clinics",
+                "KPIs: a month of daily aggregates, one clinic",
+            ]
+        );
+        assert_eq!(report.patients, 500);
+        assert!(text.contains("search: inner substring"), "{text}");
+        for r in &report.rows {
+            if r.skipped {
+                // Only the PostgreSQL row may be skipped, and it says why.
+                assert!(r.name.contains("PostgreSQL"), "{}", r.name);
+                assert!(r.note.as_deref().unwrap_or("").starts_with("not run: "));
+                continue;
+            }
+            assert!(r.n >= 20, "{}: {} runs", r.name, r.n);
+        }
+        // The scheduling rows measured real work: no empty results, no refused bookings
+        // (their notes would name the problem).
+        for r in &report.rows[5..9] {
+            let note = r.note.as_deref().unwrap_or("");
+            assert!(
+                !note.contains("empty")
+                    && !note.contains("found nothing")
+                    && !note.contains("refused")
+                    && !note.contains("bookable slots found"),
+                "{}: {note}",
+                r.name
+            );
+        }
+        assert!(report.rows[6]
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("found per search"));
+        let pg = &report.rows[10];
+        if clinicdesk_pgcluster::bindir().is_ok() {
+            assert!(!pg.skipped, "{:?}", pg.note);
+            let setup = report.postgres.as_ref().unwrap();
+            assert!(setup.index_errors.is_empty(), "{:?}", setup.index_errors);
+            assert!(setup
+                .indexes
+                .iter()
+                .any(|i| i == "ix_appointments_clinic_time"));
+            assert!(setup.tables.contains(&("patients".to_string(), 500)));
+            assert!(pg.note.as_deref().unwrap().contains("PG p50 / SQLite p50"));
+            assert!(!pg
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("different number of rows"));
+        } else {
+            eprintln!("PostgreSQL is not installed: the comparison row was skipped");
+        }
+        // The writes were audited and captured.
+        let store = Store::open(&path, &keys).unwrap();
+        assert!(store.verify_audit().unwrap().ok);
+        let captured = |table: &str| -> i64 {
+            store
+                .read(|c| {
+                    c.query_row(
+                        "SELECT count(*) FROM change_log WHERE table_name = ?1",
+                        [table],
+                        |r| r.get(0),
+                    )
+                    .map_err(StoreError::from)
+                })
+                .unwrap()
+        };
+        assert_eq!(captured("patients"), 25);
+        // Every booking (warm-up included) went through the normal path: captured, with its
+        // status history and KPI event.
+        assert_eq!(captured("appointments"), 25);
+        let (history, kpi): (i64, i64) = store
+            .read(|c| {
+                c.query_row(
+                    "SELECT (SELECT count(*) FROM appointment_status_history h JOIN appointments a ON a.id = h.appointment_id WHERE a.reason = 'benchmark booking'),
+                            (SELECT count(*) FROM ops_kpi_events WHERE event_type = 'appointment_scheduled' AND related_entity_id IN (SELECT id FROM appointments WHERE reason = 'benchmark booking'))",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(StoreError::from)
+            })
+            .unwrap();
+        assert_eq!((history, kpi), (25, 25));
+    }
 }

@@ -3421,13 +3421,23 @@ mod tests {
         );
         assert_eq!(count(&store, "SELECT count(*) FROM ops_credentials WHERE status = 'expired' AND expiry_date >= date('now')"), 0);
         // Some are suspended, each by a suspension in force; one suspension has ended.
-        assert!(count(&store, "SELECT count(*) FROM ops_credentials WHERE status = 'suspended'") > 0);
+        assert!(
+            count(
+                &store,
+                "SELECT count(*) FROM ops_credentials WHERE status = 'suspended'"
+            ) > 0
+        );
         assert_eq!(
             count(&store, "SELECT count(*) FROM ops_credentials c WHERE status = 'suspended' AND NOT EXISTS
                 (SELECT 1 FROM ops_adverse_actions a WHERE a.credential_id = c.id AND a.start_date <= date('now') AND a.end_date >= date('now'))"),
             0
         );
-        assert!(count(&store, "SELECT count(*) FROM ops_adverse_actions WHERE end_date < date('now')") > 0);
+        assert!(
+            count(
+                &store,
+                "SELECT count(*) FROM ops_adverse_actions WHERE end_date < date('now')"
+            ) > 0
+        );
         // The clinician user is linked to a clinical staff profile.
         assert_eq!(
             count(&store, "SELECT count(*) FROM staff_profiles s JOIN users u ON u.id = s.user_id WHERE u.username = 'clinician' AND s.is_clinical = 1"),

@@ -68,7 +68,9 @@ fn numbers_statuses_links_and_authorization_warnings() {
     assert_eq!(first.status, CaseStatus::New);
     // Clinic B numbers on its own.
     let b_patient = patient(app, a, w.clinic_b, "Smith");
-    let syd = chrono::Utc::now().with_timezone(&chrono_tz::Australia::Sydney).format("%y");
+    let syd = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Australia::Sydney)
+        .format("%y");
     assert_eq!(
         open_case(app, a, w.clinic_b, &b_patient).case_number,
         format!("SYD-{syd}-0001")

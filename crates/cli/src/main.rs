@@ -264,8 +264,8 @@ fn run(args: Cli, out: &Out) -> Result<()> {
             out.value(
                 &r,
                 &format!(
-                    "{} clinics: {} lapsed offers passed on; credentials: {} expired, {} alerts, {} coverage needs raised",
-                    r.clinics, r.offers_expired, c.expired, c.alerts_raised, c.coverage_needs_raised
+                    "{} clinics: {} lapsed offers passed on; credentials: {} expired, {} alerts, {} coverage needs raised; {} capacity snapshots",
+                    r.clinics, r.offers_expired, c.expired, c.alerts_raised, c.coverage_needs_raised, r.capacity_snapshots
                 ),
             )
         }
@@ -1374,7 +1374,13 @@ fn kpi_command(args: &Cli, out: &Out, c: &KpiCmd) -> Result<()> {
             }
             out.value(
                 &r,
-                &format!("{} {}s from {} to {}", r.rows.len(), r.period.as_str(), r.from, r.to),
+                &format!(
+                    "{} {}s from {} to {}",
+                    r.rows.len(),
+                    r.period.as_str(),
+                    r.from,
+                    r.to
+                ),
             )
         }
         KpiCmd::Record(a) => out.row(&app.record_kpi_event(

@@ -1806,3 +1806,303 @@ fn kpis_goals_and_capacity_through_the_cli() {
         e.bad(&refs, Some(PW), needle);
     }
 }
+
+#[test]
+fn credential_lifecycle_alerts_and_the_managers_view_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let clinic = e.ok(&["clinic", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Dates relative to today; the clinic's (Edmonton) date is UTC's or the day before, so
+    // every offset below holds on either.
+    let day = |n: i64| (chrono::Utc::now().date_naive() + chrono::Duration::days(n)).to_string();
+    let staff = e.ok(&[
+        "staff",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        "first_name=Maya",
+        "--set",
+        "last_name=Singh",
+        "--set",
+        "discipline=physiotherapy",
+    ]);
+    let sid = staff["id"].as_str().unwrap().to_string();
+    let ct = e.ok(&[
+        "credential-type",
+        "create",
+        "--set",
+        "name=PT licence",
+        "--set",
+        "code=PT",
+        "--set",
+        "required_for_disciplines=physiotherapy",
+        "--set",
+        "alert_thresholds_days=7,90,30,0,30",
+    ]);
+    assert_eq!(
+        ct["alert_thresholds_days"],
+        serde_json::json!([90, 30, 7, 0])
+    );
+    let cred = e.ok(&[
+        "credential",
+        "create",
+        "--staff",
+        &sid,
+        "--set",
+        &format!("credential_type_id={}", ct["id"].as_str().unwrap()),
+        "--set",
+        &format!("expiry_date={}", day(10)),
+    ]);
+    let cid = cred["id"].as_str().unwrap().to_string();
+
+    let v = e.ok(&[
+        "credential",
+        "verify",
+        &cid,
+        "--set",
+        "method=primary_source",
+        "--set",
+        "result=verified",
+        "--set",
+        "reference=register 4411",
+    ]);
+    assert_eq!(v["credential"]["verification_status"], "verified");
+
+    // The evaluator: one alert at the 30-day threshold; a second run changes nothing.
+    let r = e.ok(&["credential", "evaluate"]);
+    assert_eq!(r["alerts_raised"], 1);
+    let r = e.ok(&["credential", "evaluate"]);
+    assert_eq!(r["alerts_raised"], 0);
+    let hk = e.ok(&["housekeeping"]);
+    assert_eq!(hk["credentials"]["alerts_raised"], 0);
+    let alerts = e.ok(&["credential", "alerts"]);
+    assert_eq!(alerts.as_array().unwrap().len(), 1);
+    assert_eq!(alerts[0]["threshold_days"], 30);
+    let aid = alerts[0]["id"].as_str().unwrap().to_string();
+    let acked = e.ok(&["credential", "ack", &aid]);
+    assert!(acked["acknowledged_at"].is_i64());
+    assert!(e
+        .ok(&["credential", "alerts"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        e.ok(&["credential", "alerts", "--all"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The manager's view.
+    let x = e.ok(&["credential", "expiring", "--within", "30"]);
+    assert_eq!(x["expiring"].as_array().unwrap().len(), 1);
+    assert_eq!(x["expiring"][0]["window_days"], 30);
+    assert!(
+        e.ok(&["credential", "expiring", "--within", "7"])["expiring"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let d = e.ok(&["credential", "dashboard", "--clinic", &clinic]);
+    assert_eq!(d["counts"]["within_30"], 1);
+    assert!(
+        d["at_risk"].as_array().unwrap().is_empty(),
+        "no work booked"
+    );
+    assert!(e
+        .ok(&["credential", "at-risk", "--staff", &sid])
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    // A suspension in force suspends at once; a renewal keeps it suspended while it lasts.
+    let a = e.ok(&[
+        "credential",
+        "adverse-action",
+        &cid,
+        "--set",
+        "action_type=suspension",
+        "--set",
+        "reason=complaint under investigation",
+        "--set",
+        &format!("start_date={}", day(-1)),
+        "--set",
+        &format!("end_date={}", day(2)),
+    ]);
+    assert_eq!(a["credential"]["status"], "suspended");
+    let renewed = e.ok(&[
+        "credential",
+        "renew",
+        &cid,
+        "--set",
+        &format!("expiry_date={}", day(400)),
+        "--set",
+        "credential_number=PT-2",
+    ]);
+    assert_eq!(renewed["status"], "suspended");
+    assert_eq!(renewed["credential_number"], "PT-2");
+    let h = e.ok(&["credential", "history", &cid]);
+    assert_eq!(h["verifications"].as_array().unwrap().len(), 1);
+    assert_eq!(h["adverse_actions"].as_array().unwrap().len(), 1);
+    assert_eq!(h["alerts"].as_array().unwrap().len(), 1);
+
+    // Bad input: one clear line, nothing changed.
+    let admin = |args: &[&str]| {
+        let mut v = vec!["--user", "admin"];
+        v.extend_from_slice(args);
+        v.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let missing = "01900000-0000-7000-8000-000000000000";
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            admin(&[
+                "credential",
+                "verify",
+                &cid,
+                "--set",
+                "method=fax",
+                "--set",
+                "result=verified",
+            ]),
+            "'fax' is not a valid verification method",
+        ),
+        (
+            admin(&[
+                "credential",
+                "verify",
+                "--set",
+                "method=phone",
+                "--set",
+                "result=verified",
+            ]),
+            "the credential id is required",
+        ),
+        (
+            admin(&["credential", "verify", &cid, "--set", "method=phone"]),
+            "result: is required",
+        ),
+        (
+            admin(&[
+                "credential",
+                "adverse-action",
+                &cid,
+                "--set",
+                "action_type=suspension",
+                "--set",
+                "reason=x",
+                "--set",
+                "start_date=2027-03-01",
+                "--set",
+                "end_date=2027-02-01",
+            ]),
+            "end_date: must not be before the start date",
+        ),
+        (
+            admin(&[
+                "credential",
+                "adverse-action",
+                &cid,
+                "--set",
+                "action_type=warning",
+                "--set",
+                "reason=x",
+                "--set",
+                "start_date=2027-03-01",
+            ]),
+            "'warning' is not a valid adverse action type",
+        ),
+        (
+            admin(&[
+                "credential",
+                "renew",
+                &cid,
+                "--set",
+                "expiry_date=2020-01-01",
+            ]),
+            "must be after the current expiry date",
+        ),
+        (
+            admin(&["credential", "renew", &cid, "--set", "expires=2030-01-01"]),
+            "expiry_date: is required",
+        ),
+        (
+            admin(&[
+                "credential",
+                "renew",
+                "nope",
+                "--set",
+                "expiry_date=2030-01-01",
+            ]),
+            "'nope' is not a valid id",
+        ),
+        (admin(&["credential", "ack", missing]), "not found"),
+        (admin(&["credential", "ack", &aid]), "already acknowledged"),
+        (admin(&["credential", "history", missing]), "not found"),
+        (
+            admin(&["credential", "alerts", "--within=500"]),
+            "within_days: 500 is out of range",
+        ),
+        (
+            admin(&["credential", "dashboard", "--limit", "0"]),
+            "limit: 0 is out of range",
+        ),
+        (
+            admin(&["credential", "at-risk", "--horizon", "400"]),
+            "horizon_days",
+        ),
+        (
+            admin(&["credential", "at-risk", "--type", "nonsense"]),
+            "'nonsense' is not a valid id",
+        ),
+        (
+            admin(&["credential", "expiring", "--clinic", missing]),
+            "not found",
+        ),
+        (
+            admin(&["credential", "expiring", "--within", "soon"]),
+            "invalid value 'soon'",
+        ),
+        (
+            vec!["credential".into(), "evaluate".into()],
+            "this command needs a user",
+        ),
+    ];
+    for (args, needle) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        e.bad(&args, Some(PW), needle);
+    }
+
+    // Only managers and admins: a front-desk user is refused (and the refusal changes nothing).
+    let u = e.ok(&["user", "create", "--set", "username=desk1"]);
+    e.ok(&[
+        "role",
+        "grant",
+        "--user-id",
+        u["id"].as_str().unwrap(),
+        "--clinic",
+        &clinic,
+        "--role",
+        "front_desk",
+    ]);
+    for args in [
+        &["--user", "desk1", "credential", "dashboard"][..],
+        &["--user", "desk1", "credential", "alerts"][..],
+        &["--user", "desk1", "credential", "history", &cid][..],
+        &[
+            "--user",
+            "desk1",
+            "credential",
+            "renew",
+            &cid,
+            "--set",
+            "expiry_date=2099-01-01",
+        ][..],
+    ] {
+        e.bad(args, Some("another good password"), "not allowed");
+    }
+}

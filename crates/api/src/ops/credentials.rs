@@ -25,15 +25,14 @@ use chrono_tz::Tz;
 use clinicdesk_domain::{
     local_date, local_day_bounds, AdverseActionId, AdverseActionType, AppointmentId,
     AppointmentStatus, Capability, ClinicId, CoverageNeedId, CoverageNeedStatus, CoverageReason,
-    CredentialAlertId, CredentialId, CredentialStatus, CredentialTypeId,
-    CredentialVerificationId, DomainError, KpiEventId, KpiEventType, PatientId, ScheduleStatus,
-    ShiftId, StaffId, StaffScheduleId, VerificationMethod, VerificationStatus,
+    CredentialAlertId, CredentialId, CredentialStatus, CredentialTypeId, CredentialVerificationId,
+    DomainError, KpiEventId, KpiEventType, PatientId, ScheduleStatus, ShiftId, StaffId,
+    StaffScheduleId, VerificationMethod, VerificationStatus,
 };
 use clinicdesk_store::tables::{
-    adverse_actions::AdverseAction, clinics::Clinic, coverage_needs,
-    coverage_needs::CoverageNeed, credential_alerts::CredentialAlert,
-    credential_types::CredentialType, credentials::Credential, staff::Staff,
-    staff_schedules::StaffSchedule, verifications::CredentialVerification,
+    adverse_actions::AdverseAction, clinics::Clinic, coverage_needs, coverage_needs::CoverageNeed,
+    credential_alerts::CredentialAlert, credential_types::CredentialType, credentials::Credential,
+    staff::Staff, staff_schedules::StaffSchedule, verifications::CredentialVerification,
 };
 use clinicdesk_store::{table, WriteTx};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -49,8 +48,11 @@ use crate::{App, Session};
 pub const AT_RISK_HORIZON_DAYS: i64 = 90;
 /// Default "expiring within" window of the manager's view (the usual ones: 7, 30, 60, 90).
 const DEFAULT_WITHIN_DAYS: i64 = 90;
-/// Shifts and appointments listed per at-risk staff member unless the caller asks for more.
-const DEFAULT_ITEMS_PER_STAFF: i64 = 10;
+/// Shifts and appointments listed per at-risk staff member unless the caller asks for more:
+/// in the at-risk view, and in the dashboard (a preview; `more_shifts`/`more_appointments`
+/// say there is more).
+const AT_RISK_ITEMS_PER_STAFF: usize = 10;
+const DASHBOARD_ITEMS_PER_STAFF: usize = 3;
 /// The expiry windows counted on the dashboard.
 const WINDOWS: [i64; 4] = [7, 30, 60, 90];
 /// Appointment statuses that still need their provider.
@@ -91,7 +93,8 @@ pub struct CredentialFilter {
     pub within_days: Option<i64>,
     /// At-risk work up to this many days ahead (1–366; default 90).
     pub horizon_days: Option<i64>,
-    /// Shifts and appointments listed per at-risk staff member (1–1000; default 10).
+    /// Shifts and appointments listed per at-risk staff member (1–1000; default 10 in the
+    /// at-risk view, 3 in the dashboard).
     pub limit: Option<i64>,
 }
 
@@ -180,7 +183,8 @@ pub struct AtRiskAppointment {
     pub appointment_id: AppointmentId,
     pub clinic_id: ClinicId,
     pub patient_id: PatientId,
-    pub patient_name: String,
+    /// In the at-risk view; the dashboard's preview leaves names out (one lookup per row).
+    pub patient_name: Option<String>,
     pub start_at: i64,
     pub end_at: i64,
     /// Local wall-clock start, "2027-03-01 09:00".
@@ -327,95 +331,97 @@ impl Snapshot {
             clinics.insert(ClinicId::parse(&id)?, ClinicDay { tz, today });
         }
 
-        type StaffCols = (String, String, String, Option<String>, bool, bool);
-        let rows: Vec<StaffCols> = conn
-            .prepare_cached(
+        let mut staff = HashMap::new();
+        {
+            let mut q = conn.prepare_cached(
                 "SELECT id, first_name || ' ' || last_name, primary_clinic_id, discipline, is_clinical, is_active
                  FROM staff_profiles WHERE deleted_at IS NULL AND (?1 IS NULL OR id = ?1)",
-            )?
-            .query_map([&only], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut staff = HashMap::with_capacity(rows.len());
-        for (id, name, clinic, discipline, is_clinical, is_active) in rows {
-            let id = StaffId::parse(&id)?;
-            let discipline = discipline
-                .map(|d| d.trim().to_lowercase())
-                .filter(|d| !d.is_empty());
-            staff.insert(
-                id,
-                StaffRow {
+            )?;
+            let mut rows = q.query([&only])?;
+            while let Some(r) = rows.next()? {
+                let id = StaffId::parse(text_at(r, 0)?)?;
+                let discipline = r
+                    .get_ref(3)?
+                    .as_str_or_null()
+                    .ok()
+                    .flatten()
+                    .map(|d| d.trim().to_lowercase())
+                    .filter(|d| !d.is_empty());
+                staff.insert(
                     id,
-                    name,
-                    clinic: ClinicId::parse(&clinic)?,
-                    discipline,
-                    is_clinical,
-                    is_active,
-                },
-            );
+                    StaffRow {
+                        id,
+                        name: r.get(1)?,
+                        clinic: ClinicId::parse(text_at(r, 2)?)?,
+                        discipline,
+                        is_clinical: r.get(4)?,
+                        is_active: r.get(5)?,
+                    },
+                );
+            }
         }
 
-        type TypeCols = (String, String, String, String, bool, bool);
-        let rows: Vec<TypeCols> = conn
-            .prepare_cached(
+        let mut types = HashMap::new();
+        {
+            let mut q = conn.prepare_cached(
                 "SELECT id, name, alert_thresholds_days, required_for_disciplines, is_required_for_clinical,
                         is_active = 1 AND deleted_at IS NULL
                  FROM ops_credential_types",
-            )?
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut types = HashMap::with_capacity(rows.len());
-        for (id, name, thresholds, disciplines, clinical, in_use) in rows {
-            let id = CredentialTypeId::parse(&id)?;
-            let mut thresholds: Vec<i64> = serde_json::from_str(&thresholds).unwrap_or_default();
-            thresholds.retain(|t| *t >= 0);
-            let disciplines: Vec<String> = serde_json::from_str::<Vec<String>>(&disciplines)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|d| d.trim().to_lowercase())
-                .collect();
-            types.insert(
-                id,
-                TypeRow {
+            )?;
+            let mut rows = q.query([])?;
+            while let Some(r) = rows.next()? {
+                let id = CredentialTypeId::parse(text_at(r, 0)?)?;
+                let mut thresholds: Vec<i64> =
+                    serde_json::from_str(text_at(r, 2)?).unwrap_or_default();
+                thresholds.retain(|t| *t >= 0);
+                let disciplines: Vec<String> = serde_json::from_str::<Vec<String>>(text_at(r, 3)?)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| d.trim().to_lowercase())
+                    .collect();
+                types.insert(
                     id,
-                    name,
-                    thresholds,
-                    disciplines,
-                    clinical,
-                    in_use,
-                },
-            );
+                    TypeRow {
+                        id,
+                        name: r.get(1)?,
+                        thresholds,
+                        disciplines,
+                        clinical: r.get(4)?,
+                        in_use: r.get(5)?,
+                    },
+                );
+            }
         }
 
-        type CredCols = (String, String, String, Option<String>, Option<String>, String);
-        let rows: Vec<CredCols> = conn
-            .prepare_cached(
+        let mut creds = Vec::new();
+        let mut by_staff: HashMap<StaffId, Vec<usize>> = HashMap::new();
+        {
+            let mut q = conn.prepare_cached(
                 "SELECT id, staff_id, credential_type_id, credential_number, expiry_date, status
                  FROM ops_credentials WHERE deleted_at IS NULL AND (?1 IS NULL OR staff_id = ?1)",
-            )?
-            .query_map([&only], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let mut creds = Vec::with_capacity(rows.len());
-        let mut by_staff: HashMap<StaffId, Vec<usize>> = HashMap::new();
-        for (id, st, ty, number, expiry, status) in rows {
-            let st = StaffId::parse(&st)?;
-            if !staff.contains_key(&st) {
-                continue;
+            )?;
+            let mut rows = q.query([&only])?;
+            while let Some(r) = rows.next()? {
+                let st = StaffId::parse(text_at(r, 1)?)?;
+                if !staff.contains_key(&st) {
+                    continue;
+                }
+                let expiry = r
+                    .get_ref(4)?
+                    .as_str_or_null()
+                    .ok()
+                    .flatten()
+                    .and_then(|e| NaiveDate::parse_from_str(e, "%Y-%m-%d").ok());
+                by_staff.entry(st).or_default().push(creds.len());
+                creds.push(CredRow {
+                    id: CredentialId::parse(text_at(r, 0)?)?,
+                    staff: st,
+                    ty: CredentialTypeId::parse(text_at(r, 2)?)?,
+                    number: r.get(3)?,
+                    expiry,
+                    status: CredentialStatus::parse(text_at(r, 5)?)?,
+                });
             }
-            by_staff.entry(st).or_default().push(creds.len());
-            creds.push(CredRow {
-                id: CredentialId::parse(&id)?,
-                staff: st,
-                ty: CredentialTypeId::parse(&ty)?,
-                number,
-                expiry: date_of(expiry),
-                status: CredentialStatus::parse(&status)?,
-            });
         }
 
         let mut actions: HashMap<CredentialId, Vec<AdverseAction>> = HashMap::new();
@@ -702,6 +708,21 @@ fn reasons_on(lapses: &[Lapse], d: NaiveDate, last: NaiveDate) -> String {
         .join("; ")
 }
 
+/// Which appointments `work_in_lapses` lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Appointments {
+    None,
+    Listed,
+    WithNames,
+}
+
+/// A text column without copying it.
+fn text_at<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 /// Shifts and appointments of a staff member in the lapses.
 struct Work {
     shifts: Vec<AtRiskShift>,
@@ -717,7 +738,7 @@ fn work_in_lapses(
     lapses: &[Lapse],
     last: NaiveDate,
     cap: Option<usize>,
-    with_appointments: bool,
+    appointments: Appointments,
 ) -> ApiResult<Work> {
     let mut w = Work {
         shifts: Vec::new(),
@@ -736,9 +757,17 @@ fn work_in_lapses(
            AND s.status IN {ASSIGNED}
          ORDER BY s.start_at"
     ))?;
+    let (name, join) = if appointments == Appointments::WithNames {
+        (
+            "p.first_name || ' ' || p.last_name",
+            "JOIN patients p ON p.id = a.patient_id",
+        )
+    } else {
+        ("NULL", "")
+    };
     let mut appts = conn.prepare_cached(&format!(
-        "SELECT a.id, a.clinic_id, a.patient_id, p.first_name || ' ' || p.last_name, a.start_at, a.end_at, a.status
-         FROM appointments a JOIN patients p ON p.id = a.patient_id
+        "SELECT a.id, a.clinic_id, a.patient_id, {name}, a.start_at, a.end_at, a.status
+         FROM appointments a {join}
          WHERE a.provider_id = ?1 AND a.start_at >= ?2 AND a.start_at < ?3 AND a.deleted_at IS NULL
            AND a.status IN {BOOKED}
          ORDER BY a.start_at"
@@ -750,7 +779,7 @@ fn work_in_lapses(
             // A margin of a day either side: the assignment's own date decides.
             let mut rows = shifts.query(params![id, start - DAY_MS, end + DAY_MS])?;
             while let Some(r) = rows.next()? {
-                let Some(date) = date_of(r.get(3)?) else {
+                let Ok(date) = NaiveDate::parse_from_str(text_at(r, 3)?, "%Y-%m-%d") else {
                     continue;
                 };
                 if date < from || date > to {
@@ -760,21 +789,24 @@ fn work_in_lapses(
                     w.more_shifts = true;
                     break;
                 }
-                let need: Option<String> = r.get(7)?;
+                let need = match r.get_ref(7)? {
+                    rusqlite::types::ValueRef::Null => None,
+                    _ => Some(CoverageNeedId::parse(text_at(r, 7)?)?),
+                };
                 w.shifts.push(AtRiskShift {
-                    schedule_id: StaffScheduleId::parse(&r.get::<_, String>(0)?)?,
-                    clinic_id: ClinicId::parse(&r.get::<_, String>(1)?)?,
-                    shift_id: ShiftId::parse(&r.get::<_, String>(2)?)?,
+                    schedule_id: StaffScheduleId::parse(text_at(r, 0)?)?,
+                    clinic_id: ClinicId::parse(text_at(r, 1)?)?,
+                    shift_id: ShiftId::parse(text_at(r, 2)?)?,
                     schedule_date: date,
                     start_at: r.get(4)?,
                     end_at: r.get(5)?,
                     status: r.get(6)?,
-                    coverage_need_id: need.as_deref().map(CoverageNeedId::parse).transpose()?,
+                    coverage_need_id: need,
                     reason: reasons_on(lapses, date, last),
                 });
             }
         }
-        if with_appointments && !w.more_appointments {
+        if appointments != Appointments::None && !w.more_appointments {
             let mut rows = appts.query(params![id, start, end])?;
             while let Some(r) = rows.next()? {
                 if full(w.appointments.len()) {
@@ -784,14 +816,14 @@ fn work_in_lapses(
                 let start_at: i64 = r.get(4)?;
                 let local = instant(start_at).with_timezone(&tz);
                 w.appointments.push(AtRiskAppointment {
-                    appointment_id: AppointmentId::parse(&r.get::<_, String>(0)?)?,
-                    clinic_id: ClinicId::parse(&r.get::<_, String>(1)?)?,
-                    patient_id: PatientId::parse(&r.get::<_, String>(2)?)?,
+                    appointment_id: AppointmentId::parse(text_at(r, 0)?)?,
+                    clinic_id: ClinicId::parse(text_at(r, 1)?)?,
+                    patient_id: PatientId::parse(text_at(r, 2)?)?,
                     patient_name: r.get(3)?,
                     start_at,
                     end_at: r.get(5)?,
                     local_start: local.format("%Y-%m-%d %H:%M").to_string(),
-                    status: AppointmentStatus::parse(&r.get::<_, String>(6)?)?,
+                    status: AppointmentStatus::parse(text_at(r, 6)?)?,
                     reason: reasons_on(lapses, local.date_naive(), last),
                 });
             }
@@ -847,7 +879,11 @@ fn credential_kpi(
     Ok(())
 }
 
-fn expired_event_recorded(conn: &Connection, c: CredentialId, expiry: NaiveDate) -> ApiResult<bool> {
+fn expired_event_recorded(
+    conn: &Connection,
+    c: CredentialId,
+    expiry: NaiveDate,
+) -> ApiResult<bool> {
     Ok(conn
         .prepare_cached(
             "SELECT 1 FROM ops_kpi_events
@@ -859,7 +895,12 @@ fn expired_event_recorded(conn: &Connection, c: CredentialId, expiry: NaiveDate)
         .is_some())
 }
 
-fn alert_exists(conn: &Connection, c: CredentialId, threshold: i64, expiry: NaiveDate) -> ApiResult<bool> {
+fn alert_exists(
+    conn: &Connection,
+    c: CredentialId,
+    threshold: i64,
+    expiry: NaiveDate,
+) -> ApiResult<bool> {
     // Soft-deleted rows count too: the unique index does not look at deleted_at.
     Ok(conn
         .prepare_cached(
@@ -1020,7 +1061,7 @@ pub(crate) fn evaluate(
         if lapses.is_empty() {
             continue;
         }
-        let work = work_in_lapses(tx, st.id, day.tz, &lapses, last, None, false)?;
+        let work = work_in_lapses(tx, st.id, day.tz, &lapses, last, None, Appointments::None)?;
         for sh in work.shifts {
             r.shifts_at_risk += 1;
             at_risk.insert(sh.schedule_id);
@@ -1050,7 +1091,12 @@ pub(crate) fn evaluate(
         let Some(row) = table::get::<StaffSchedule>(tx, &n.schedule)? else {
             continue;
         };
-        let Some(day) = snap.staff.get(&row.staff_id).and_then(|s| snap.day_of(s)) else {
+        let Some(day) = snap
+            .staff
+            .get(&row.staff_id)
+            .filter(|s| s.is_active)
+            .and_then(|s| snap.day_of(s))
+        else {
             continue;
         };
         let within = n.date.is_some_and(|d| {
@@ -1058,7 +1104,10 @@ pub(crate) fn evaluate(
         });
         let same_person = n.staff.as_deref() == Some(row.staff_id.to_string().as_str());
         if row.deleted_at.is_some()
-            || !matches!(row.status, ScheduleStatus::Scheduled | ScheduleStatus::OnDuty)
+            || !matches!(
+                row.status,
+                ScheduleStatus::Scheduled | ScheduleStatus::OnDuty
+            )
             || !same_person
             || !within
         {
@@ -1093,10 +1142,17 @@ struct ReviewScope {
     ty: Option<CredentialTypeId>,
     within: i64,
     horizon: i64,
-    limit: usize,
+    /// None: the view's default.
+    limit: Option<usize>,
 }
 
-fn bounded(v: Option<i64>, field: &'static str, min: i64, max: i64, default: i64) -> ApiResult<i64> {
+fn bounded(
+    v: Option<i64>,
+    field: &'static str,
+    min: i64,
+    max: i64,
+    default: i64,
+) -> ApiResult<i64> {
     match v {
         None => Ok(default),
         Some(n) if (min..=max).contains(&n) => Ok(n),
@@ -1121,8 +1177,8 @@ impl App {
         let within = bounded(f.within_days, "within_days", 0, 365, DEFAULT_WITHIN_DAYS)?;
         let horizon = bounded(f.horizon_days, "horizon_days", 1, 366, AT_RISK_HORIZON_DAYS)?;
         let limit = match f.limit {
-            None => DEFAULT_ITEMS_PER_STAFF,
-            Some(n) if (1..=1000).contains(&n) => n,
+            None => None,
+            Some(n) if (1..=1000).contains(&n) => Some(n as usize),
             Some(n) => {
                 return Err(DomainError::invalid(
                     "limit",
@@ -1130,7 +1186,7 @@ impl App {
                 )
                 .into())
             }
-        } as usize;
+        };
         if let Some(t) = f.credential_type_id {
             self.fetch::<CredentialType>(&t.to_string())?;
         }
@@ -1435,7 +1491,11 @@ impl App {
     }
 
     /// A credential with its verifications, adverse actions and alerts.
-    pub fn credential_history(&self, s: &Session, id: CredentialId) -> ApiResult<CredentialHistory> {
+    pub fn credential_history(
+        &self,
+        s: &Session,
+        id: CredentialId,
+    ) -> ApiResult<CredentialHistory> {
         let (_, staff) = self.credential_and_staff(id)?;
         self.require(
             s,
@@ -1489,7 +1549,7 @@ impl App {
         let scope = self.review_scope(s, f)?;
         let mut clinics: Vec<ClinicId> = scope.clinics.into_iter().collect();
         clinics.sort();
-        Ok(self.store.read(|c| {
+        self.store.read(|c| {
             let mut q = c.prepare_cached(&format!(
                 "SELECT a.*, s.first_name || ' ' || s.last_name AS staff_name, s.primary_clinic_id AS clinic_id,
                         c.credential_type_id, t.name AS credential_type,
@@ -1513,8 +1573,8 @@ impl App {
                 ],
                 table::map_row::<CredentialAlertView>,
             )?;
-            Ok::<_, ApiError>(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })?)
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
     }
 
     pub fn acknowledge_credential_alert(
@@ -1573,7 +1633,13 @@ impl App {
         self.store.read(|c| {
             let tx = c.unchecked_transaction()?;
             let snap = Snapshot::load(&tx, clinicdesk_store::now_ms(), scope.staff)?;
-            at_risk(&tx, &snap, &scope)
+            at_risk(
+                &tx,
+                &snap,
+                &scope,
+                AT_RISK_ITEMS_PER_STAFF,
+                Appointments::WithNames,
+            )
         })
     }
 
@@ -1590,7 +1656,13 @@ impl App {
             Ok(CredentialDashboard {
                 expiries: expiries(&snap, &scope),
                 horizon_days: scope.horizon,
-                at_risk: at_risk(&tx, &snap, &scope)?,
+                at_risk: at_risk(
+                    &tx,
+                    &snap,
+                    &scope,
+                    DASHBOARD_ITEMS_PER_STAFF,
+                    Appointments::Listed,
+                )?,
             })
         })
     }
@@ -1687,7 +1759,14 @@ fn expiries(snap: &Snapshot, scope: &ReviewScope) -> CredentialExpiries {
     out
 }
 
-fn at_risk(conn: &Connection, snap: &Snapshot, scope: &ReviewScope) -> ApiResult<Vec<AtRiskStaff>> {
+fn at_risk(
+    conn: &Connection,
+    snap: &Snapshot,
+    scope: &ReviewScope,
+    default_limit: usize,
+    appointments: Appointments,
+) -> ApiResult<Vec<AtRiskStaff>> {
+    let limit = scope.limit.unwrap_or(default_limit);
     let mut out = Vec::new();
     for st in staff_in_scope(snap, scope) {
         let Some(day) = snap.day_of(st) else { continue };
@@ -1696,7 +1775,15 @@ fn at_risk(conn: &Connection, snap: &Snapshot, scope: &ReviewScope) -> ApiResult
         if lapses.is_empty() {
             continue;
         }
-        let w = work_in_lapses(conn, st.id, day.tz, &lapses, last, Some(scope.limit), true)?;
+        let w = work_in_lapses(
+            conn,
+            st.id,
+            day.tz,
+            &lapses,
+            last,
+            Some(limit),
+            appointments,
+        )?;
         if w.shifts.is_empty() && w.appointments.is_empty() {
             continue;
         }
@@ -1757,22 +1844,39 @@ mod tests {
         use CredentialStatus::*;
         let today = d("2027-03-10");
         let exp = Some(d("2027-06-30"));
-        let s_now = [action(AdverseActionType::Suspension, "2027-03-01", Some("2027-03-31"))];
-        let s_past = [action(AdverseActionType::Suspension, "2027-02-01", Some("2027-03-09"))];
+        let s_now = [action(
+            AdverseActionType::Suspension,
+            "2027-03-01",
+            Some("2027-03-31"),
+        )];
+        let s_past = [action(
+            AdverseActionType::Suspension,
+            "2027-02-01",
+            Some("2027-03-09"),
+        )];
         let s_later = [action(AdverseActionType::Suspension, "2027-04-01", None)];
         let r_now = [action(AdverseActionType::Revocation, "2027-03-10", None)];
         assert_eq!(settled_status(Active, exp, &[], today), Active);
-        assert_eq!(settled_status(Active, Some(d("2027-03-09")), &[], today), Expired);
+        assert_eq!(
+            settled_status(Active, Some(d("2027-03-09")), &[], today),
+            Expired
+        );
         assert_eq!(settled_status(Active, Some(today), &[], today), Active);
         assert_eq!(settled_status(Active, exp, &s_now, today), Suspended);
         assert_eq!(settled_status(Suspended, exp, &s_past, today), Active);
         assert_eq!(settled_status(Active, exp, &s_later, today), Active);
         // A suspension set by hand stays.
         assert_eq!(settled_status(Suspended, exp, &[], today), Suspended);
-        assert_eq!(settled_status(Suspended, Some(d("2027-03-01")), &s_now, today), Expired);
+        assert_eq!(
+            settled_status(Suspended, Some(d("2027-03-01")), &s_now, today),
+            Expired
+        );
         assert_eq!(settled_status(Active, exp, &r_now, today), Revoked);
         assert_eq!(settled_status(Revoked, exp, &[], today), Revoked);
-        assert_eq!(settled_status(PendingRenewal, exp, &s_now, today), Suspended);
+        assert_eq!(
+            settled_status(PendingRenewal, exp, &s_now, today),
+            Suspended
+        );
     }
 
     #[test]
@@ -1798,10 +1902,7 @@ mod tests {
         );
         assert_eq!(
             runs,
-            vec![
-                (d("2027-03-01"), d("2027-03-07")),
-                (d("2027-04-01"), last)
-            ]
+            vec![(d("2027-03-01"), d("2027-03-07")), (d("2027-04-01"), last)]
         );
     }
 }

@@ -1054,9 +1054,13 @@ impl App {
         )?;
         let date = parse_date("date", date)?;
         self.store.read(|c| {
-            let (_, tz) = clinic_tz(c, clinic)?;
+            // One snapshot for the clinic, the appointments and the names (and one read lock
+            // instead of one per statement); read-only, so dropping it is the end.
+            let snapshot = c.unchecked_transaction()?;
+            let (_, tz) = clinic_tz(&snapshot, clinic)?;
             let (from, to) = local_day_bounds(tz, date);
-            let entries = day_entries(c, clinic, ms(from), ms(to), provider)?;
+            let entries = day_entries(&snapshot, clinic, ms(from), ms(to), provider)?;
+            drop(snapshot);
             let hours = (to - from).num_minutes().div_euclid(60)
                 + i64::from((to - from).num_minutes() % 60 != 0);
             Ok(DaySchedule {
@@ -1148,10 +1152,9 @@ impl App {
 }
 
 /// The day view's query: ?1 clinic, ?2/?3 the day's bounds (UTC ms), ?4 one provider or NULL.
-/// The day view's query: ?1 clinic, ?2/?3 the day's bounds (UTC ms), ?4 one provider or NULL.
 /// The appointment's columns are listed in the order `appointment_at` reads them. Provider,
-/// room and type names are looked up once per id afterwards (a handful per day) rather than
-/// joined for every row: on a 300-appointment day the joins cost more than the rest of the
+/// room and type names come from the clinic's (small) lists afterwards rather than from a
+/// join for every row: on a 300-appointment day those joins cost more than the rest of the
 /// query. Rows come in `ix_appointments_clinic_time` order (no sort step).
 const DAY_SQL: &str = "SELECT a.id, a.clinic_id, a.patient_id, a.provider_id, a.room_id, a.appointment_type_id,
                 a.start_at, a.end_at, a.status, a.case_id, a.reason, a.notes, a.source, a.rescheduled_from_id,
@@ -1281,59 +1284,66 @@ pub(crate) fn day_entries(
         },
     )?;
     let rows = rows.collect::<Result<Vec<_>, _>>()?;
-    // Names of the few providers, rooms and types of the day, each read once.
-    let mut staff: HashMap<StaffId, Option<String>> = HashMap::new();
-    let mut rooms: HashMap<RoomId, Option<String>> = HashMap::new();
-    let mut types: HashMap<AppointmentTypeId, Option<String>> = HashMap::new();
-    let name = |sql: &str, id: String| -> ApiResult<Option<String>> {
+    // Names of the clinic's staff, rooms and types: three small reads (a few dozen rows)
+    // instead of a join per appointment; anyone else (a visiting provider) is read by id.
+    let names = |sql: &str| -> ApiResult<HashMap<String, String>> {
         Ok(c.prepare_cached(sql)?
-            .query_row([id], |r| r.get(0))
-            .optional()?)
+            .query_map([clinic.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?)
     };
+    let mut staff = names(
+        "SELECT id, first_name || ' ' || last_name FROM staff_profiles WHERE primary_clinic_id = ?1",
+    )?;
+    let mut rooms = names("SELECT id, name FROM ops_treatment_rooms WHERE clinic_id = ?1")?;
+    let mut types =
+        names("SELECT id, name FROM appointment_types WHERE clinic_id = ?1 OR clinic_id IS NULL")?;
+    fn lookup(
+        c: &Connection,
+        cache: &mut HashMap<String, String>,
+        sql: &str,
+        id: String,
+    ) -> ApiResult<Option<String>> {
+        if let Some(n) = cache.get(&id) {
+            return Ok(Some(n.clone()));
+        }
+        let n: Option<String> = c
+            .prepare_cached(sql)?
+            .query_row([&id], |r| r.get(0))
+            .optional()?;
+        if let Some(n) = &n {
+            cache.insert(id, n.clone());
+        }
+        Ok(n)
+    }
     let mut entries = Vec::with_capacity(rows.len());
     for (appointment, patient_name) in rows {
-        let provider_name = match staff.get(&appointment.provider_id) {
-            Some(n) => n.clone(),
-            None => {
-                let n = name(
-                    "SELECT first_name || ' ' || last_name FROM staff_profiles WHERE id = ?1",
-                    appointment.provider_id.to_string(),
-                )?;
-                staff.insert(appointment.provider_id, n.clone());
-                n
-            }
-        };
+        let provider_name = lookup(
+            c,
+            &mut staff,
+            "SELECT first_name || ' ' || last_name FROM staff_profiles WHERE id = ?1",
+            appointment.provider_id.to_string(),
+        )?;
         // As the inner join it replaces: no provider row, no entry (foreign keys prevent it).
         let Some(provider_name) = provider_name else {
             continue;
         };
         let room_name = match appointment.room_id {
             None => None,
-            Some(id) => match rooms.get(&id) {
-                Some(n) => n.clone(),
-                None => {
-                    let n = name(
-                        "SELECT name FROM ops_treatment_rooms WHERE id = ?1",
-                        id.to_string(),
-                    )?;
-                    rooms.insert(id, n.clone());
-                    n
-                }
-            },
+            Some(id) => lookup(
+                c,
+                &mut rooms,
+                "SELECT name FROM ops_treatment_rooms WHERE id = ?1",
+                id.to_string(),
+            )?,
         };
         let type_name = match appointment.appointment_type_id {
             None => None,
-            Some(id) => match types.get(&id) {
-                Some(n) => n.clone(),
-                None => {
-                    let n = name(
-                        "SELECT name FROM appointment_types WHERE id = ?1",
-                        id.to_string(),
-                    )?;
-                    types.insert(id, n.clone());
-                    n
-                }
-            },
+            Some(id) => lookup(
+                c,
+                &mut types,
+                "SELECT name FROM appointment_types WHERE id = ?1",
+                id.to_string(),
+            )?,
         };
         entries.push(ScheduleEntry {
             appointment,
