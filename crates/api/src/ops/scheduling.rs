@@ -184,8 +184,6 @@ pub(crate) fn insert_checked(
     Ok(a)
 }
 
-/// Every rule of SPEC.md, in the order a receptionist would want to hear them. Returns the
-/// list of overridable problems (outside working hours, missing credential) separately.
 /// Where a moved appointment goes.
 pub(crate) struct Moved {
     pub range: TimeRange,
@@ -246,6 +244,8 @@ pub(crate) fn move_one(
     Ok(new)
 }
 
+/// Every rule of SPEC.md, in the order a receptionist would want to hear them. Returns the
+/// list of overridable problems (outside working hours, missing credential) separately.
 pub(crate) fn check_rules(conn: &Connection, c: &Candidate<'_>) -> ApiResult<Vec<String>> {
     let (start, end) = (ms(c.range.start()), ms(c.range.end()));
     let exclude = c.exclude.map(|e| e.to_string()).unwrap_or_default();
