@@ -26,8 +26,8 @@ use clinicdesk_domain::{
     local_date, local_day_bounds, AdverseActionId, AdverseActionType, AppointmentId,
     AppointmentStatus, Capability, ClinicId, CoverageNeedId, CoverageNeedStatus, CoverageReason,
     CredentialAlertId, CredentialId, CredentialStatus, CredentialTypeId, CredentialVerificationId,
-    DomainError, KpiEventId, KpiEventType, PatientId, ScheduleStatus, ShiftId, StaffId,
-    StaffScheduleId, VerificationMethod, VerificationStatus,
+    DomainError, KpiEventType, PatientId, ScheduleStatus, ShiftId, StaffId, StaffScheduleId,
+    VerificationMethod, VerificationStatus,
 };
 use clinicdesk_store::tables::{
     adverse_actions::AdverseAction, clinics::Clinic, coverage_needs, coverage_needs::CoverageNeed,
@@ -857,25 +857,12 @@ fn credential_kpi(
     c: &Credential,
     dimensions: serde_json::Value,
 ) -> ApiResult<()> {
-    let now = tx.ctx.now_ms;
-    let date = local_date(tz, instant(now)).format("%Y-%m-%d").to_string();
-    tx.execute(
-        "INSERT INTO ops_kpi_events (id, event_type, event_name, clinic_id, staff_id, event_timestamp, event_date,
-            dimensions, related_entity_type, related_entity_id, triggered_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'credential', ?9, ?10, ?6)",
-        params![
-            KpiEventId::new().to_string(),
-            kind.as_str(),
-            kind.as_str().replace('_', " "),
-            clinic.to_string(),
-            c.staff_id.to_string(),
-            now,
-            date,
-            dimensions.to_string(),
-            c.id.to_string(),
-            tx.ctx.user_id,
-        ],
-    )?;
+    let mut e = super::kpis::new_event(tx, tz, kind, clinic);
+    e.staff_id = Some(c.staff_id);
+    e.dimensions = dimensions;
+    e.related_entity_type = Some("credential".into());
+    e.related_entity_id = Some(c.id.to_string());
+    table::insert(tx, &e)?;
     Ok(())
 }
 

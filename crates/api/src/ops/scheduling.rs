@@ -50,7 +50,7 @@ pub(crate) fn clinic_tz(conn: &Connection, clinic: ClinicId) -> ApiResult<(Clini
     Ok((c, tz))
 }
 
-fn local_hm(tz: Tz, v: i64) -> String {
+pub(crate) fn local_hm(tz: Tz, v: i64) -> String {
     instant(v).with_timezone(&tz).format("%H:%M").to_string()
 }
 
@@ -514,7 +514,8 @@ pub(crate) fn record_status(
     Ok(())
 }
 
-/// Record a KPI event in the caller's transaction.
+/// Record a KPI event in the caller's transaction (about `a` when given). Every KPI event is
+/// built by `kpis::new_event` and written by the row layer.
 pub(crate) fn kpi(
     tx: &WriteTx<'_>,
     clinic: ClinicId,
@@ -524,36 +525,18 @@ pub(crate) fn kpi(
     value: Option<f64>,
     unit: Option<&str>,
 ) -> ApiResult<()> {
-    let now = tx.ctx.now_ms;
-    let name = kind.as_str().replace('_', " ");
-    let date = instant(now)
-        .with_timezone(&tz)
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string();
-    tx.execute(
-        "INSERT INTO ops_kpi_events (id, event_type, event_name, clinic_id, staff_id, patient_id, case_id, event_timestamp, event_date,
-            metric_value, metric_unit, dimensions, related_entity_type, related_entity_id, triggered_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?8)",
-        params![
-            uuid::Uuid::now_v7().to_string(),
-            kind.as_str(),
-            name,
-            clinic.to_string(),
-            a.map(|a| a.provider_id.to_string()),
-            a.map(|a| a.patient_id.to_string()),
-            a.and_then(|a| a.case_id.map(|c| c.to_string())),
-            now,
-            date,
-            value,
-            unit,
-            a.map(|a| serde_json::json!({ "source": a.source.as_str(), "appointment_type_id": a.appointment_type_id }).to_string())
-                .unwrap_or_else(|| "{}".into()),
-            a.map(|_| "appointment"),
-            a.map(|a| a.id.to_string()),
-            tx.ctx.user_id,
-        ],
-    )?;
+    let mut e = super::kpis::new_event(tx, tz, kind, clinic);
+    if let Some(a) = a {
+        e.staff_id = Some(a.provider_id);
+        e.patient_id = Some(a.patient_id);
+        e.case_id = a.case_id;
+        e.dimensions = serde_json::json!({ "source": a.source.as_str(), "appointment_type_id": a.appointment_type_id });
+        e.related_entity_type = Some("appointment".into());
+        e.related_entity_id = Some(a.id.to_string());
+    }
+    e.metric_value = value;
+    e.metric_unit = unit.map(str::to_string);
+    table::insert(tx, &e)?;
     Ok(())
 }
 

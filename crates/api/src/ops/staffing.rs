@@ -894,28 +894,11 @@ impl App {
 
 /// The staff_shift_started / staff_shift_ended KPI event of an assignment.
 fn staff_kpi(tx: &WriteTx<'_>, tz: Tz, r: &StaffSchedule, kind: KpiEventType) -> ApiResult<()> {
-    let now = tx.ctx.now_ms;
-    let date = chrono::DateTime::from_timestamp_millis(now)
-        .unwrap_or_default()
-        .with_timezone(&tz)
-        .date_naive()
-        .to_string();
-    tx.execute(
-        "INSERT INTO ops_kpi_events (id, event_type, event_name, clinic_id, staff_id, event_timestamp, event_date,
-            dimensions, related_entity_type, related_entity_id, triggered_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'shift_assignment', ?9, ?10, ?6)",
-        params![
-            uuid::Uuid::now_v7().to_string(),
-            kind.as_str(),
-            kind.as_str().replace('_', " "),
-            r.clinic_id.to_string(),
-            r.staff_id.to_string(),
-            now,
-            date,
-            serde_json::json!({ "shift_id": r.shift_id }).to_string(),
-            r.id.to_string(),
-            tx.ctx.user_id,
-        ],
-    )?;
+    let mut e = super::kpis::new_event(tx, tz, kind, r.clinic_id);
+    e.staff_id = Some(r.staff_id);
+    e.dimensions = serde_json::json!({ "shift_id": r.shift_id });
+    e.related_entity_type = Some("shift_assignment".into());
+    e.related_entity_id = Some(r.id.to_string());
+    table::insert(tx, &e)?;
     Ok(())
 }
