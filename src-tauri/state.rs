@@ -1,10 +1,16 @@
-//! Where the database is and the open app API handle.
+//! Where the database is, the open app API handle, the signed-in session with its idle lock,
+//! and the long tasks (backup, restore, demo) that can be cancelled.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
-use clinicdesk_api::{ApiError, App};
+use clinicdesk_api::{ApiError, ApiResult, App, ErrorBody, Session};
 use clinicdesk_store::{DbKey, KeySource, Store, KEY_ENV};
+
+use crate::session::{SessionGuard, SessionStatus};
 
 /// The database file and where its key is kept. Default: `clinicdesk.db` in the app's data
 /// folder, key in the OS keyring. CLINICDESK_DB / CLINICDESK_DB_KEY_FILE / CLINICDESK_DB_KEY
@@ -46,11 +52,26 @@ pub fn open_store(loc: &DbLocation) -> Result<Store, ApiError> {
     })
 }
 
-/// Cheap to clone: clones share one opened `App` (one writer connection per process).
+/// A command's result as the UI receives it.
+pub type CmdResult<T> = Result<T, ErrorBody>;
+
+/// An API error as the UI receives it: `{code, message}`.
+pub fn body(e: ApiError) -> ErrorBody {
+    e.body()
+}
+
+/// Cheap to clone: clones share one opened `App` (one writer connection per process), one
+/// session and one task list.
 #[derive(Clone)]
 pub struct AppState {
     pub location: DbLocation,
     app: Arc<Mutex<Option<App>>>,
+    session: Arc<Mutex<SessionGuard>>,
+    tasks: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl AppState {
@@ -58,17 +79,103 @@ impl AppState {
         AppState {
             location,
             app: Arc::new(Mutex::new(None)),
+            session: Arc::new(Mutex::new(SessionGuard::new(
+                clinicdesk_api::DEFAULT_IDLE_TIMEOUT_MINUTES as u32,
+                Instant::now(),
+            ))),
+            tasks: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
-    /// The app API, opening the database on first use.
+    /// The app API, opening the database on first use (and reading this device's idle lock).
     pub fn app(&self) -> Result<App, ApiError> {
-        let mut guard = self.app.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = lock(&self.app);
         if let Some(a) = guard.as_ref() {
             return Ok(a.clone());
         }
         let app = App::new(Arc::new(open_store(&self.location)?));
+        let minutes = app.get_idle_timeout()?;
+        lock(&self.session).set_idle_timeout(u32::try_from(minutes).unwrap_or(u32::MAX));
         *guard = Some(app.clone());
         Ok(app)
+    }
+
+    /// Run one API call for the signed-in user: refused with `not_signed_in` or `locked`
+    /// before the API is reached; otherwise the call counts as activity. Every command but the
+    /// session ones goes through here.
+    pub fn call<T>(&self, f: impl FnOnce(&App, &Session) -> ApiResult<T>) -> CmdResult<T> {
+        let s = self.enter_at(Instant::now())?;
+        let app = self.app().map_err(body)?;
+        f(&app, &s).map_err(body)
+    }
+
+    /// The session gate at `now` (see `SessionGuard::enter`).
+    pub fn enter_at(&self, now: Instant) -> CmdResult<Session> {
+        lock(&self.session).enter(now)
+    }
+
+    /// The session and idle clock, for the session commands.
+    pub fn with_session<T>(&self, f: impl FnOnce(&mut SessionGuard) -> T) -> T {
+        f(&mut lock(&self.session))
+    }
+
+    pub fn session_status_at(&self, now: Instant) -> SessionStatus {
+        lock(&self.session).status(now)
+    }
+
+    /// Register a cancellable task under the id the UI chose; refused when one with that id
+    /// is running. The flag turns true when `cancel_task` is called.
+    pub fn start_task(&self, id: &str) -> CmdResult<TaskHandle> {
+        let id = id.trim();
+        if id.is_empty() {
+            return Err(ErrorBody {
+                code: "invalid_input".into(),
+                message: "task id: is required".into(),
+            });
+        }
+        let mut tasks = lock(&self.tasks);
+        if tasks.contains_key(id) {
+            return Err(ErrorBody {
+                code: "conflict".into(),
+                message: format!("a task {id} is already running"),
+            });
+        }
+        let flag = Arc::new(AtomicBool::new(false));
+        tasks.insert(id.to_string(), flag.clone());
+        Ok(TaskHandle {
+            id: id.to_string(),
+            cancelled: flag,
+            tasks: self.tasks.clone(),
+        })
+    }
+
+    /// Ask a running task to stop; false when no task has that id (finished or never started).
+    pub fn cancel_task(&self, id: &str) -> bool {
+        match lock(&self.tasks).get(id.trim()) {
+            Some(flag) => {
+                flag.store(true, Ordering::SeqCst);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A running cancellable task; removed from the list when dropped.
+pub struct TaskHandle {
+    pub id: String,
+    cancelled: Arc<AtomicBool>,
+    tasks: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
+}
+
+impl TaskHandle {
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for TaskHandle {
+    fn drop(&mut self) {
+        lock(&self.tasks).remove(&self.id);
     }
 }

@@ -1637,10 +1637,7 @@ mod tests {
             assert!(!pg.skipped, "{:?}", pg.note);
             let setup = report.postgres.as_ref().unwrap();
             assert!(setup.index_errors.is_empty(), "{:?}", setup.index_errors);
-            assert!(setup
-                .indexes
-                .iter()
-                .any(|i| i == "ix_appointments_clinic_time"));
+            assert!(setup.indexes.iter().any(|i| i == "ix_appointments_day"));
             assert!(setup.tables.contains(&("patients".to_string(), 500)));
             assert!(pg.note.as_deref().unwrap().contains("PG p50 / SQLite p50"));
             assert!(!pg

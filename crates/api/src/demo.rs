@@ -41,7 +41,7 @@ const REPORT_EVERY: u64 = 50_000;
 const FTS5_DEFAULT_HASHSIZE: i64 = 1 << 20;
 
 /// How much demo data to generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "lowercase")]
 pub enum DemoSize {
     /// One clinic, 12 staff, 500 patients, 5,000 appointments (a few seconds).
@@ -96,7 +96,7 @@ impl DemoSize {
 }
 
 /// What `generate_demo` wrote.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct DemoReport {
     pub size: DemoSize,
     pub rows_total: u64,
@@ -154,7 +154,8 @@ impl Default for Tuning {
     fn default() -> Self {
         Tuning {
             drop_indexes: &[
-                "ix_appointments_clinic_time",
+                // Not ix_appointments_day: rows arrive day by day, so per clinic they append to
+                // that index (five moving insertion points), cheaper than sorting it afterwards.
                 "ix_appointments_provider_time",
                 "ix_appointments_patient_time",
                 "ix_appointments_room_time",
@@ -1607,6 +1608,8 @@ struct Gen<'a, 't> {
     credential_types: Vec<String>,
     payers: Vec<String>,
     patient_ids: Vec<String>,
+    /// Display names ("First Last"), by the same index: appointments carry them (V5).
+    patient_names: Vec<String>,
 }
 
 impl<'a, 't> Gen<'a, 't> {
@@ -1639,6 +1642,7 @@ impl<'a, 't> Gen<'a, 't> {
             credential_types: Vec::new(),
             payers: Vec::new(),
             patient_ids: Vec::new(),
+            patient_names: Vec::new(),
         }
     }
 
@@ -2248,6 +2252,7 @@ impl<'a, 't> Gen<'a, 't> {
         let n_clinics = self.clinics.len();
         let per_clinic = self.plan.patients / n_clinics;
         self.patient_ids.reserve(self.plan.patients);
+        self.patient_names.reserve(self.plan.patients);
         // Each clinic's share of the patients, in order.
         let mut first = 0usize;
         for ci in 0..n_clinics {
@@ -2271,6 +2276,7 @@ impl<'a, 't> Gen<'a, 't> {
         let clinics = &self.clinics;
         let payers = &self.payers;
         let patient_ids = &mut self.patient_ids;
+        let patient_names = &mut self.patient_names;
         let progress = &mut self.progress;
         let done = &mut self.done;
         let next_report = &mut self.next_report;
@@ -2311,6 +2317,7 @@ impl<'a, 't> Gen<'a, 't> {
                     let rows = (chunk.len() + insured.len()) as u64;
                     n_ins += insured.len() as u64;
                     drop(insured);
+                    patient_names.extend(chunk.iter().map(|p| format!("{} {}", p.first, p.last)));
                     patient_ids.extend(chunk.into_iter().map(|p| p.id));
                     *done += rows;
                     if *done >= *next_report {
@@ -2887,6 +2894,7 @@ impl Gen<'_, '_> {
         let clinics = &self.clinics;
         let staff = &self.staff;
         let patient_ids = &self.patient_ids;
+        let patient_names = &self.patient_names;
         let progress = &mut self.progress;
         let done = &mut self.done;
         let next_report = &mut self.next_report;
@@ -2901,14 +2909,16 @@ impl Gen<'_, '_> {
                 let mut n = 0u64;
                 for chunk in recv {
                     for group in chunk.chunks(APPT_ROWS) {
-                        if group.len() == APPT_ROWS {
-                            bind_appts(&mut full, group, clinics, staff, patient_ids)?;
-                            full.raw_execute()?;
+                        let mut tail;
+                        let stmt = if group.len() == APPT_ROWS {
+                            &mut full
                         } else {
-                            let mut tail = tx.prepare(&appt_sql(group.len()))?;
-                            bind_appts(&mut tail, group, clinics, staff, patient_ids)?;
-                            tail.raw_execute()?;
-                        }
+                            tail = tx.prepare(&appt_sql(group.len()))?;
+                            &mut tail
+                        };
+                        let names = (patient_ids.as_slice(), patient_names.as_slice());
+                        bind_appts(stmt, group, clinics, staff, names)?;
+                        stmt.raw_execute()?;
                     }
                     n += chunk.len() as u64;
                     *done += chunk.len() as u64;
@@ -2948,7 +2958,9 @@ impl Gen<'_, '_> {
     }
 }
 
-/// Appointment rows per multi-row INSERT (19 parameters each). `INSERT OR FAIL`: a
+/// Parameters per appointment row of `appt_sql`.
+const APPT_PARAMS: usize = 20;
+/// Appointment rows per multi-row INSERT (`APPT_PARAMS` parameters each). `INSERT OR FAIL`: a
 /// constraint violation still fails the statement (and the whole bulk transaction rolls
 /// back), but SQLite needs no statement journal to undo the statement's earlier rows.
 const APPT_ROWS: usize = 64;
@@ -2984,11 +2996,11 @@ struct ApptPlan<'a> {
 }
 
 fn appt_sql(rows: usize) -> String {
-    let row = format!("({})", vec!["?"; 19].join(","));
+    let row = format!("({})", vec!["?"; APPT_PARAMS].join(","));
     format!(
         "INSERT OR FAIL INTO appointments (id, clinic_id, patient_id, provider_id, room_id, appointment_type_id,
              start_at, end_at, status, reason, source, cancel_reason, checked_in_at, started_at,
-             completed_at, checked_out_at, cancelled_at, created_at, updated_at)
+             completed_at, checked_out_at, cancelled_at, created_at, updated_at, patient_name)
          VALUES {}",
         vec![row; rows].join(",")
     )
@@ -3000,10 +3012,10 @@ fn bind_appts(
     rows: &[ApptRow],
     clinics: &[ClinicInfo],
     staff: &[StaffInfo],
-    patient_ids: &[String],
+    (patient_ids, patient_names): (&[String], &[String]),
 ) -> rusqlite::Result<()> {
     for (i, a) in rows.iter().enumerate() {
-        let b = i * 19;
+        let b = i * APPT_PARAMS;
         let c = &clinics[a.clinic as usize];
         let id = std::str::from_utf8(&a.id)
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
@@ -3027,6 +3039,7 @@ fn bind_appts(
         stmt.raw_bind_parameter(b + 17, a.state.cancelled)?;
         stmt.raw_bind_parameter(b + 18, a.state.created)?;
         stmt.raw_bind_parameter(b + 19, a.state.updated)?;
+        stmt.raw_bind_parameter(b + 20, patient_names[a.patient as usize].as_str())?;
     }
     Ok(())
 }

@@ -661,6 +661,132 @@ fn day_view_of_23_and_25_hour_days_and_free_slots() {
         .is_err());
 }
 
+/// The grid reads the patient's name from the appointment's derived `patient_name` column
+/// (V5): every booking gets it, a rename reaches every appointment of the patient, and the
+/// column is local — neither audited nor captured for replication.
+#[test]
+fn grid_patient_names_follow_renames_and_stay_local() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let first = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-01 09:00",
+        30,
+    )
+    .unwrap();
+    let second = book(
+        app,
+        &d.desk,
+        c,
+        &d.patient,
+        d.provider,
+        "2027-03-02 09:00",
+        30,
+    )
+    .unwrap();
+    let other = book(
+        app,
+        &d.desk,
+        c,
+        &d.other_patient,
+        d.provider,
+        "2027-03-01 10:00",
+        30,
+    )
+    .unwrap();
+    let names = |date: &str| -> Vec<(String, String)> {
+        app.day_schedule(&d.desk, c, date, None)
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| (e.id.to_string(), e.patient_name))
+            .collect()
+    };
+    let day1 = names("2027-03-01");
+    assert_eq!(day1.len(), 2);
+    assert_eq!(day1[0], (first.id.to_string(), "Ann Lee".to_string()));
+    let other_name = format!(
+        "{} {}",
+        d.other_patient.first_name, d.other_patient.last_name
+    );
+    assert_eq!(day1[1], (other.id.to_string(), other_name.clone()));
+
+    // Every column of the grid's entry is the appointment's own.
+    let e = &app
+        .day_schedule(&d.desk, c, "2027-03-02", None)
+        .unwrap()
+        .entries[0];
+    let a = app.get_appointment(&d.desk, second.id).unwrap();
+    assert_eq!(
+        (
+            e.id,
+            e.provider_id,
+            e.room_id,
+            e.appointment_type_id,
+            e.start_at,
+            e.end_at,
+            e.status,
+            e.series_id,
+            e.case_id,
+            e.checked_in_at
+        ),
+        (
+            a.id,
+            a.provider_id,
+            a.room_id,
+            a.appointment_type_id,
+            a.start_at,
+            a.end_at,
+            a.status,
+            a.series_id,
+            a.case_id,
+            a.checked_in_at
+        )
+    );
+
+    let (audit_before, changes_before) = (
+        count(&d.w, "SELECT count(*) FROM audit_log"),
+        count(&d.w, "SELECT count(*) FROM change_log"),
+    );
+    app.update_patient(
+        &d.desk,
+        d.patient.id,
+        &Fields::new()
+            .with("last_name", "Leung")
+            .with("phone", "780-555-0101"),
+    )
+    .unwrap();
+    assert_eq!(names("2027-03-01")[0].1, "Ann Leung");
+    assert_eq!(names("2027-03-02")[0].1, "Ann Leung");
+    assert_eq!(
+        names("2027-03-01")[1].1,
+        other_name,
+        "another patient's appointment is untouched"
+    );
+    // The rename is one audited, captured change of the patient; the appointments' derived
+    // names add nothing to either log.
+    assert_eq!(
+        count(&d.w, "SELECT count(*) FROM audit_log") - audit_before,
+        1
+    );
+    assert_eq!(
+        count(&d.w, "SELECT count(*) FROM change_log") - changes_before,
+        1
+    );
+    assert_eq!(
+        count(&d.w, "SELECT count(*) FROM change_log WHERE table_name = 'appointments' AND columns LIKE '%patient_name%'"),
+        0
+    );
+    assert_eq!(
+        count(&d.w, "SELECT count(*) FROM audit_log WHERE table_name = 'appointments' AND (coalesce(new_values, '') || coalesce(changed_fields, '')) LIKE '%patient_name%'"),
+        0
+    );
+}
+
 #[test]
 fn two_bookings_racing_for_one_slot_cannot_both_succeed() {
     let d = desk();

@@ -631,14 +631,25 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                     if out.json {
                         out.value(&day, "")
                     } else {
+                        let dir = app.clinic_directory(&s, day.clinic_id)?;
+                        let provider = |id: StaffId| {
+                            dir.providers
+                                .iter()
+                                .find(|p| p.id == id)
+                                .map_or_else(|| id.to_string(), |p| p.name.clone())
+                        };
+                        let room = |id: Option<RoomId>| {
+                            id.and_then(|id| dir.rooms.iter().find(|r| r.id == id))
+                                .map_or("-", |r| r.name.as_str())
+                        };
                         for e in &day.entries {
                             output::line(&format!(
                                 "{}  {}  {}  {}  {}",
-                                e.appointment.id,
-                                e.appointment.status,
-                                e.provider_name,
+                                e.id,
+                                e.status,
+                                provider(e.provider_id),
                                 e.patient_name,
-                                e.room_name.as_deref().unwrap_or("-")
+                                room(e.room_id)
                             ));
                         }
                         out.ok(&format!(

@@ -968,7 +968,8 @@ fn a_front_desk_day_through_the_cli() {
         "--date",
         "2027-03-01",
     ]);
-    assert_eq!(day["entries"][0]["appointment"]["status"], "completed");
+    assert_eq!(day["entries"][0]["status"], "completed");
+    assert_eq!(day["entries"][0]["id"], aid);
     assert_eq!(day["hours"], 24);
     // Bad input: refused with one line, nothing changed.
     let admin = |args: &[&str]| -> Vec<String> {

@@ -89,7 +89,7 @@ pub fn append_event(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, specta::Type)]
 pub struct VerifyReport {
     pub entries: u64,
     pub ok: bool,
@@ -156,4 +156,77 @@ pub fn verify(conn: &Connection) -> Result<VerifyReport> {
         first_broken_seq: None,
         reason: None,
     })
+}
+
+/// One audit entry as stored (JSON columns as their text).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, specta::Type)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: i64,
+    pub table_name: String,
+    pub row_id: Option<String>,
+    pub action: String,
+    pub old_values: Option<String>,
+    pub new_values: Option<String>,
+    pub changed_fields: Option<String>,
+    pub user_id: Option<String>,
+    pub device_id: Option<String>,
+    pub hash: String,
+}
+
+/// Filters of [`list`]; every one optional. Newest first; `before_seq` pages backwards.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter<'a> {
+    pub table_name: Option<&'a str>,
+    pub row_id: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+    /// Entries at or after this instant (ms).
+    pub from_ms: Option<i64>,
+    /// Entries before this instant (ms).
+    pub to_ms: Option<i64>,
+    /// Entries with a smaller sequence number than this (the next page).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+/// Audit entries matching `f`, newest first.
+pub fn list(conn: &Connection, f: &AuditFilter<'_>) -> Result<Vec<AuditEntry>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at, table_name, row_id, action, old_values, new_values, changed_fields, user_id, device_id, hash
+         FROM audit_log
+         WHERE (?1 IS NULL OR table_name = ?1) AND (?2 IS NULL OR row_id = ?2)
+           AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR user_id = ?4)
+           AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6)
+           AND (?7 IS NULL OR seq < ?7)
+         ORDER BY seq DESC LIMIT ?8",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            f.table_name,
+            f.row_id,
+            f.action,
+            f.user_id,
+            f.from_ms,
+            f.to_ms,
+            f.before_seq,
+            f.limit
+        ],
+        |r| {
+            Ok(AuditEntry {
+                seq: r.get(0)?,
+                at: r.get(1)?,
+                table_name: r.get(2)?,
+                row_id: r.get(3)?,
+                action: r.get(4)?,
+                old_values: r.get(5)?,
+                new_values: r.get(6)?,
+                changed_fields: r.get(7)?,
+                user_id: r.get(8)?,
+                device_id: r.get(9)?,
+                hash: r.get(10)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }

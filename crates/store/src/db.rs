@@ -322,6 +322,20 @@ impl Store {
                 OpenFlags::empty()
             };
         let mut conn = open_keyed(path, &key, flags)?;
+        // A migration that updates a table compiles that table's triggers, which call the
+        // cd_* functions; while migrating they exist but neither audit nor capture (a
+        // migration's own data changes, such as a backfill of a derived column, are not user
+        // changes). The real ones replace them below.
+        register_functions(
+            &conn,
+            Arc::new(Mutex::new(ConnState {
+                capture: false,
+                audit: false,
+                ..ConnState::default()
+            })),
+            String::new(),
+            Arc::new(Mutex::new(Hlc::default())),
+        )?;
         embedded::migrations::runner()
             .run(&mut conn)
             .map_err(|e| StoreError::Migration(e.to_string()))?;
@@ -527,7 +541,8 @@ impl Store {
     }
 
     /// Online backup to `dest` (encrypted with the same key). `progress(done_pages, total_pages)`
-    /// is called as it goes; returning false cancels (the partial file is removed).
+    /// is called as it goes; returning false cancels (the partial file is removed) — except
+    /// with the last page, when the copy is already complete.
     pub fn backup_to(&self, dest: &Path, mut progress: impl FnMut(i32, i32) -> bool) -> Result<()> {
         if dest.exists() {
             return Err(StoreError::AlreadyExists(dest.to_path_buf()));
@@ -564,7 +579,9 @@ impl Store {
     }
 
     /// Replace the whole database with the backup at `src` (which must open with this
-    /// database's key and pass the integrity and audit-chain checks first).
+    /// database's key and pass the integrity and audit-chain checks first). `progress` as for
+    /// `backup_to`: a cancel before the last page rolls the copy back (the database is
+    /// unchanged).
     pub fn restore_from(
         &self,
         src: &Path,
@@ -652,11 +669,12 @@ fn copy_pages(
     loop {
         let r = b.step(256).map_err(|e| StoreError::Backup(e.to_string()))?;
         let p = b.progress();
-        if !progress(p.pagecount - p.remaining, p.pagecount) {
-            return Err(StoreError::Backup("cancelled".into()));
-        }
+        let go_on = progress(p.pagecount - p.remaining, p.pagecount);
         match r {
+            // Every page is copied (and committed): too late to cancel, so this is success.
+            // Before that, stopping rolls the destination's transaction back (it is unchanged).
             StepResult::Done => return Ok(()),
+            _ if !go_on => return Err(StoreError::Backup("cancelled".into())),
             StepResult::More => {}
             StepResult::Busy | StepResult::Locked => std::thread::sleep(Duration::from_millis(20)),
             _ => std::thread::sleep(Duration::from_millis(20)),

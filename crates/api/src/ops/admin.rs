@@ -1,9 +1,11 @@
-//! Backup, restore and audit verification.
+//! Backup, restore, the audit log (list and verification) and this device's idle lock.
 
 use std::path::Path;
 
-use clinicdesk_domain::Capability;
-use clinicdesk_store::audit::VerifyReport;
+use clinicdesk_domain::{Capability, DomainError, UserId};
+use clinicdesk_store::audit::{self, AuditEntry, AuditFilter, VerifyReport};
+use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
 
 use crate::access::Scope;
 use crate::error::ApiResult;
@@ -61,5 +63,122 @@ impl App {
             "verify the audit log",
         )?;
         Ok(self.store.verify_audit()?)
+    }
+}
+
+/// The idle lock when none was set on this device.
+pub const DEFAULT_IDLE_TIMEOUT_MINUTES: i64 = 15;
+/// The longest idle lock an admin may set (as the clinics' `idle_lock_minutes`).
+pub const MAX_IDLE_TIMEOUT_MINUTES: i64 = 480;
+const IDLE_TIMEOUT_KEY: &str = "idle_timeout_minutes";
+
+/// Filters of the audit log list; every one optional. Newest first, at most `limit` (1–1000,
+/// default 200); `before_seq` gives the next (older) page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+#[serde(default)]
+pub struct AuditQuery {
+    /// A table name (e.g. appointments) or an event area (users, permission, database, settings).
+    pub table_name: Option<String>,
+    pub row_id: Option<String>,
+    /// insert, update, soft_delete, restore, denied, login, login_failed, event.
+    pub action: Option<String>,
+    pub user_id: Option<UserId>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub before_seq: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+fn read_idle_timeout(conn: &rusqlite::Connection) -> ApiResult<i64> {
+    let v: Option<String> = conn
+        .query_row(
+            "SELECT value FROM local_meta WHERE key = ?1",
+            [IDLE_TIMEOUT_KEY],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(v.and_then(|v| v.parse::<i64>().ok())
+        .filter(|m| (1..=MAX_IDLE_TIMEOUT_MINUTES).contains(m))
+        .unwrap_or(DEFAULT_IDLE_TIMEOUT_MINUTES))
+}
+
+/// A text filter as given: None when absent or blank.
+fn clean(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl App {
+    /// This device's idle lock: minutes without input before the desktop session locks
+    /// (default 15). A device setting (`local_meta`, not replicated); the shell reads it
+    /// without a session to enforce the lock.
+    pub fn get_idle_timeout(&self) -> ApiResult<i64> {
+        self.store.read(read_idle_timeout)
+    }
+
+    /// Set this device's idle lock (1–480 minutes). Admins only; audited with the old and new
+    /// value. Returns the new value.
+    pub fn set_idle_timeout(&self, s: &Session, minutes: i64) -> ApiResult<i64> {
+        self.require(
+            s,
+            Capability::ManageClinics,
+            Scope::AnyClinic,
+            "change the idle lock",
+        )?;
+        if !(1..=MAX_IDLE_TIMEOUT_MINUTES).contains(&minutes) {
+            return Err(DomainError::invalid(
+                "minutes",
+                format!("must be between 1 and {MAX_IDLE_TIMEOUT_MINUTES}"),
+            )
+            .into());
+        }
+        self.tx(s, |tx| {
+            let old = read_idle_timeout(tx)?;
+            tx.execute(
+                "INSERT INTO local_meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                rusqlite::params![IDLE_TIMEOUT_KEY, minutes.to_string()],
+            )?;
+            tx.audit_event(
+                "settings",
+                Some(IDLE_TIMEOUT_KEY),
+                "event",
+                &serde_json::json!({ "setting": IDLE_TIMEOUT_KEY, "from": old, "to": minutes }),
+            )?;
+            Ok(minutes)
+        })
+    }
+
+    /// The audit log, newest first, filtered (see [`AuditQuery`]). Needs the right to read the
+    /// audit log (at any clinic, as `verify_audit`).
+    pub fn list_audit(&self, s: &Session, q: &AuditQuery) -> ApiResult<Vec<AuditEntry>> {
+        self.require(
+            s,
+            Capability::ReadAudit,
+            Scope::AnyClinic,
+            "read the audit log",
+        )?;
+        let limit = match q.limit {
+            None => 200,
+            Some(n @ 1..=1000) => n,
+            Some(_) => {
+                return Err(DomainError::invalid("limit", "must be between 1 and 1000").into())
+            }
+        };
+        if let (Some(a), Some(b)) = (q.from_ms, q.to_ms) {
+            if b < a {
+                return Err(DomainError::invalid("to_ms", "must not be before from_ms").into());
+            }
+        }
+        let user = q.user_id.map(|u| u.to_string());
+        let filter = AuditFilter {
+            table_name: clean(&q.table_name),
+            row_id: clean(&q.row_id),
+            action: clean(&q.action),
+            user_id: user.as_deref(),
+            from_ms: q.from_ms,
+            to_ms: q.to_ms,
+            before_seq: q.before_seq,
+            limit: i64::from(limit),
+        };
+        Ok(self.store.read(|c| audit::list(c, &filter))?)
     }
 }

@@ -35,13 +35,20 @@ pub const CASE_BLOCK_SIZE: i64 = 50;
 const MODE_KEY: &str = "case_numbering";
 
 /// A case whose authorization has lapsed or soon will, with the appointments it affects.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CaseWarning {
     pub case: Case,
     pub days_left: i64,
     pub message: String,
     /// Active appointments of the case on or after the authorization's expiry.
     pub appointments_after_expiry: Vec<Appointment>,
+}
+
+/// A case with the appointments linked to it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CaseDetail {
+    pub case: Case,
+    pub appointments: Vec<Appointment>,
 }
 
 fn year_prefix(clinic: &Clinic, year: i32) -> String {
@@ -316,6 +323,19 @@ impl App {
             "see cases",
         )?;
         Ok(case)
+    }
+
+    /// A case with its appointments (every status, oldest first).
+    pub fn get_case_detail(&self, s: &Session, id: CaseId) -> ApiResult<CaseDetail> {
+        let case = self.get_case(s, id)?;
+        let appointments = self.store.read(|c| {
+            table::select::<Appointment, _>(
+                c,
+                "WHERE case_id = ?1 AND deleted_at IS NULL ORDER BY start_at",
+                [id.to_string()],
+            )
+        })?;
+        Ok(CaseDetail { case, appointments })
     }
 
     /// Cases at a clinic, newest first; `status` filters (e.g. active).

@@ -20,7 +20,7 @@ use crate::{App, Session};
 /// The longest range one run may close.
 const MAX_DAYS: i64 = 731;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct ClosureResult {
     /// The blocks created, one per closed day.
     pub created: Vec<AvailabilityBlock>,

@@ -66,7 +66,7 @@ const DAY_MS: i64 = 86_400_000;
 // ---------------------------------------------------------------------------------------------
 
 /// What one evaluator run changed.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, specta::Type)]
 pub struct CredentialEvaluation {
     pub credentials_checked: usize,
     pub expired: usize,
@@ -83,7 +83,8 @@ pub struct CredentialEvaluation {
 }
 
 /// Filters of the manager's view. Every field is optional.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+#[serde(default)]
 pub struct CredentialFilter {
     /// One clinic (otherwise every clinic where the caller manages credentials).
     pub clinic_id: Option<ClinicId>,
@@ -99,7 +100,7 @@ pub struct CredentialFilter {
 }
 
 /// One credential on the expiry lists.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CredentialExpiry {
     pub credential_id: CredentialId,
     pub staff_id: StaffId,
@@ -117,7 +118,7 @@ pub struct CredentialExpiry {
 }
 
 /// Cumulative counts: `within_30` includes `within_7`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, specta::Type)]
 pub struct ExpiryCounts {
     pub expired: usize,
     pub within_7: usize,
@@ -128,7 +129,7 @@ pub struct ExpiryCounts {
 
 /// Expired credentials and those expiring within `within_days`, soonest first. A credential
 /// superseded by a valid one of the same type (a new licence recorded separately) is left out.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CredentialExpiries {
     pub within_days: i64,
     pub counts: ExpiryCounts,
@@ -136,7 +137,7 @@ pub struct CredentialExpiries {
     pub expiring: Vec<CredentialExpiry>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum LapseKind {
     /// No credential of the type on file.
@@ -150,7 +151,7 @@ pub enum LapseKind {
 }
 
 /// A run of days without a valid credential of a required type.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct Lapse {
     pub credential_type_id: CredentialTypeId,
     pub credential_type: String,
@@ -164,7 +165,7 @@ pub struct Lapse {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AtRiskShift {
     pub schedule_id: StaffScheduleId,
     pub clinic_id: ClinicId,
@@ -178,7 +179,7 @@ pub struct AtRiskShift {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AtRiskAppointment {
     pub appointment_id: AppointmentId,
     pub clinic_id: ClinicId,
@@ -194,7 +195,7 @@ pub struct AtRiskAppointment {
 }
 
 /// A staff member with work that falls in a lapse of a required credential.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AtRiskStaff {
     pub staff_id: StaffId,
     pub staff_name: String,
@@ -210,7 +211,7 @@ pub struct AtRiskStaff {
 }
 
 /// The manager's credential dashboard: expiries and the at-risk list in one read.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CredentialDashboard {
     #[serde(flatten)]
     pub expiries: CredentialExpiries,
@@ -219,7 +220,7 @@ pub struct CredentialDashboard {
 }
 
 /// An alert with what a manager needs to read it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
 pub struct CredentialAlertView {
     #[serde(flatten)]
     pub alert: CredentialAlert,
@@ -229,23 +230,24 @@ pub struct CredentialAlertView {
     pub credential_type: String,
     /// About the credential's current expiry date (false once it was renewed).
     #[serde(deserialize_with = "table::bool_int")]
+    #[specta(type = bool)]
     pub current: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct VerificationRecorded {
     pub verification: CredentialVerification,
     pub credential: Credential,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AdverseActionRecorded {
     pub action: AdverseAction,
     pub credential: Credential,
 }
 
 /// A credential with its verifications, adverse actions and alerts (oldest first).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CredentialHistory {
     pub credential: Credential,
     pub verifications: Vec<CredentialVerification>,

@@ -72,7 +72,7 @@ const HOUR_MS: f64 = 3_600_000.0;
 type Dated = Option<String>;
 
 /// The length of an aggregation period, in the clinic's calendar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum KpiPeriod {
     Day,
@@ -122,7 +122,7 @@ impl KpiPeriod {
 
 /// One metric of one period: `value` = numerator / denominator (None without a denominator);
 /// for the median time to fill, `numerator` is None and `denominator` the number of fills.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, specta::Type)]
 pub struct Metric {
     pub value: Option<f64>,
     pub numerator: Option<f64>,
@@ -140,7 +140,7 @@ impl Metric {
 }
 
 /// Every metric of one period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct KpiRow {
     pub period_start: NaiveDate,
     /// The period's last day (inclusive).
@@ -169,7 +169,7 @@ impl KpiRow {
 }
 
 /// A clinic's KPIs, one row per period from the period holding `from` to the one holding `to`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct KpiReport {
     pub clinic_id: ClinicId,
     pub timezone: String,
@@ -181,7 +181,7 @@ pub struct KpiReport {
 }
 
 /// A goal with its value in the period holding the date asked about.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct GoalProgress {
     pub goal: GoalTemplate,
     pub period_start: NaiveDate,

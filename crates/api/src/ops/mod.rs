@@ -6,6 +6,7 @@ mod cases;
 mod catalog;
 mod closures;
 mod credentials;
+mod directory;
 mod kpis;
 mod org;
 mod people;
@@ -16,11 +17,12 @@ mod staffing;
 mod today;
 mod waitlist;
 
+pub use admin::{AuditQuery, DEFAULT_IDLE_TIMEOUT_MINUTES, MAX_IDLE_TIMEOUT_MINUTES};
 pub use capacity::{
     CRITICAL_UTILIZATION_PERCENT, CRITICAL_WAITING_PATIENTS, HIGH_UTILIZATION_PERCENT,
     HIGH_WAITING_PATIENTS, SLOT_MINUTES,
 };
-pub use cases::{CaseWarning, CASE_BLOCK_SIZE};
+pub use cases::{CaseDetail, CaseWarning, CASE_BLOCK_SIZE};
 pub use closures::ClosureResult;
 pub use credentials::{
     AdverseActionRecorded, AtRiskAppointment, AtRiskShift, AtRiskStaff, CredentialAlertView,
@@ -28,13 +30,14 @@ pub use credentials::{
     CredentialFilter, CredentialHistory, ExpiryCounts, Lapse, LapseKind, VerificationRecorded,
     AT_RISK_HORIZON_DAYS,
 };
+pub use directory::{ClinicDirectory, DirectoryProvider, DirectoryRoom, DirectoryType};
 pub use kpis::{
     GoalProgress, KpiPeriod, KpiReport, KpiRow, Metric, MANUAL_EVENT_TYPES, MAX_REPORT_PERIODS,
     METRIC_KEYS,
 };
 pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;
-pub use scheduling::{parse_when, DaySchedule, ScheduleEntry, Slot};
+pub use scheduling::{parse_when, DaySchedule, GridEntry, ScheduleEntry, Slot};
 pub use series::{OccurrenceCheck, SeriesResult, SeriesScope};
 pub use staffing::{BulkAssignment, RosterEntry, TimeOffDecision};
 pub use today::{Today, TodayCounts, TodayEntry};
@@ -47,7 +50,8 @@ use crate::{App, Session};
 use clinicdesk_store::{table, Table, WriteTx};
 
 /// Paging and filters common to list operations.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, specta::Type)]
+#[serde(default)]
 pub struct ListQuery {
     /// Restrict to one clinic (otherwise: every clinic the caller may read).
     pub clinic_id: Option<clinicdesk_domain::ClinicId>,

@@ -18,7 +18,7 @@ use crate::fields::{put, Fields};
 use crate::{App, Session};
 
 /// A user as front doors see it (no password hash).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, specta::Type)]
 pub struct UserView {
     pub id: UserId,
     pub username: String,
@@ -182,7 +182,7 @@ fn insert_role(
 }
 
 /// First run: creates the first clinic and its admin. Refused once any user exists.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct InitResult {
     pub clinic: Clinic,
     pub admin: UserView,

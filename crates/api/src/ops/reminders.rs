@@ -81,7 +81,7 @@ pub(crate) fn cancel_for(tx: &WriteTx<'_>, a: &Appointment) -> ApiResult<()> {
 }
 
 /// A reminder due to be sent, with what the sender needs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct PendingReminder {
     pub reminder: Reminder,
     pub patient_name: String,

@@ -459,7 +459,7 @@ pub(crate) fn missing_credentials_for(
 }
 
 /// The appointment as the front desk sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct ScheduleEntry {
     pub appointment: Appointment,
     pub patient_name: String,
@@ -468,7 +468,27 @@ pub struct ScheduleEntry {
     pub type_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One appointment as the schedule grid paints it, read straight from `ix_appointments_day`
+/// (V5): no per-row lookup. Provider, room and type names come from the clinic's lists, which
+/// the screen loads once per clinic; the appointment panel reads the whole appointment
+/// (`get_appointment`) when one is opened.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct GridEntry {
+    pub id: AppointmentId,
+    pub provider_id: StaffId,
+    pub room_id: Option<RoomId>,
+    pub appointment_type_id: Option<AppointmentTypeId>,
+    /// The patient's display name ("First Last"); the panel's full appointment has the id.
+    pub patient_name: String,
+    pub start_at: i64,
+    pub end_at: i64,
+    pub status: AppointmentStatus,
+    pub series_id: Option<RecurrenceSeriesId>,
+    pub case_id: Option<CaseId>,
+    pub checked_in_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct DaySchedule {
     pub clinic_id: ClinicId,
     pub date: NaiveDate,
@@ -476,10 +496,11 @@ pub struct DaySchedule {
     pub hours: i64,
     pub day_start: i64,
     pub day_end: i64,
-    pub entries: Vec<ScheduleEntry>,
+    /// In start order.
+    pub entries: Vec<GridEntry>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct Slot {
     pub provider_id: StaffId,
     pub start_at: i64,
@@ -1041,19 +1062,81 @@ impl App {
             // instead of one per statement); read-only, so dropping it is the end.
             let snapshot = c.unchecked_transaction()?;
             let (_, tz) = clinic_tz(&snapshot, clinic)?;
-            let (from, to) = local_day_bounds(tz, date);
-            let entries = day_entries(&snapshot, clinic, ms(from), ms(to), provider)?;
+            let day = day_in(&snapshot, clinic, tz, date, provider)?;
             drop(snapshot);
-            let hours = (to - from).num_minutes().div_euclid(60)
-                + i64::from((to - from).num_minutes() % 60 != 0);
-            Ok(DaySchedule {
-                clinic_id: clinic,
-                date,
-                hours,
-                day_start: ms(from),
-                day_end: ms(to),
-                entries,
-            })
+            Ok(day)
+        })
+    }
+
+    /// Seven consecutive local days of one clinic from `start` (the UI passes the week's
+    /// Monday), all providers or one, read in one snapshot; each day as `day_schedule` gives it.
+    pub fn week_schedule(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        start: &str,
+        provider: Option<StaffId>,
+    ) -> ApiResult<Vec<DaySchedule>> {
+        self.require(
+            s,
+            Capability::ReadClinicData,
+            Scope::Clinic(clinic),
+            "see the schedule",
+        )?;
+        let start = parse_date("start", start)?;
+        self.store.read(|c| {
+            let snapshot = c.unchecked_transaction()?;
+            let (_, tz) = clinic_tz(&snapshot, clinic)?;
+            let days = start
+                .iter_days()
+                .take(7)
+                .map(|d| day_in(&snapshot, clinic, tz, d, provider))
+                .collect::<ApiResult<Vec<_>>>()?;
+            drop(snapshot);
+            Ok(days)
+        })
+    }
+
+    /// Availability blocks of one clinic that overlap the local days `from`..=`to` (at most
+    /// 366 days), clinic-wide ones and every provider's, or clinic-wide ones and one
+    /// provider's; by start. For the schedule grid's background (with `list_roster`'s shifts).
+    pub fn list_availability_blocks(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        from: &str,
+        to: &str,
+        provider: Option<StaffId>,
+    ) -> ApiResult<Vec<AvailabilityBlock>> {
+        self.require(
+            s,
+            Capability::ReadClinicData,
+            Scope::Clinic(clinic),
+            "see availability",
+        )?;
+        let (from, to) = (parse_date("from", from)?, parse_date("to", to)?);
+        if to < from {
+            return Err(DomainError::invalid("to", "must not be before from").into());
+        }
+        if (to - from).num_days() > 365 {
+            return Err(DomainError::invalid("to", "at most 366 days at a time").into());
+        }
+        self.store.read(|c| {
+            let (_, tz) = clinic_tz(c, clinic)?;
+            let (start, _) = local_day_bounds(tz, from);
+            let (_, end) = local_day_bounds(tz, to);
+            Ok(table::select::<AvailabilityBlock, _>(
+                c,
+                "WHERE clinic_id = ?1 AND deleted_at IS NULL AND start_at < ?3 AND end_at > ?2
+                   AND (?4 IS NULL OR provider_id IS NULL OR provider_id = ?4)
+                 ORDER BY start_at",
+                params![
+                    clinic.to_string(),
+                    ms(start),
+                    ms(end),
+                    provider.map(|p| p.to_string())
+                ],
+            )?)
         })
     }
 
@@ -1134,23 +1217,32 @@ impl App {
     }
 }
 
-/// The day view's query: ?1 clinic, ?2/?3 the day's bounds (UTC ms), ?4 one provider or NULL.
-/// The appointment's columns are listed in the order `appointment_at` reads them. Provider,
-/// room and type names come from the clinic's (small) lists afterwards rather than from a
-/// join for every row: on a 300-appointment day those joins cost more than the rest of the
-/// query. Rows come in `ix_appointments_clinic_time` order (no sort step).
-const DAY_SQL: &str = "SELECT a.id, a.clinic_id, a.patient_id, a.provider_id, a.room_id, a.appointment_type_id,
+/// The schedule grid's query: ?1 clinic, ?2/?3 the day's bounds (UTC ms), ?4 one provider or
+/// NULL. Every column is in `ix_appointments_day` (V5), so SQLite reads the day as one range
+/// of that index, already in start order, and never the table. `patient_name` is kept by
+/// triggers (V5) on every insert, patient change and rename.
+const DAY_SQL: &str = "SELECT id, provider_id, room_id, appointment_type_id,
+                COALESCE(patient_name, '') AS patient_name,
+                start_at, end_at, status, series_id, case_id, checked_in_at
+         FROM appointments
+         WHERE clinic_id = ?1 AND start_at >= ?2 AND start_at < ?3 AND deleted_at IS NULL
+           AND (?4 IS NULL OR provider_id = ?4)
+         ORDER BY start_at";
+
+/// Whole appointments of a day with the patient's name (the today view): ?1 clinic, ?2/?3 the
+/// bounds, ?4 one provider or NULL. Provider, room and type names come from the clinic's
+/// (small) lists afterwards rather than from a join for every row.
+const DAY_FULL_SQL: &str = "SELECT a.id, a.clinic_id, a.patient_id, a.provider_id, a.room_id, a.appointment_type_id,
                 a.start_at, a.end_at, a.status, a.case_id, a.reason, a.notes, a.source, a.rescheduled_from_id,
                 a.series_id, a.cancel_reason, a.override_reason, a.checked_in_at, a.started_at, a.completed_at,
                 a.checked_out_at, a.cancelled_at, a.legacy_id, a.created_at, a.updated_at, a.deleted_at,
-                p.first_name || ' ' || p.last_name AS patient_name
+                COALESCE(a.patient_name, (SELECT p.first_name || ' ' || p.last_name FROM patients p WHERE p.id = a.patient_id), '') AS patient_name
          FROM appointments a
-         JOIN patients p ON p.id = a.patient_id
          WHERE a.clinic_id = ?1 AND a.start_at >= ?2 AND a.start_at < ?3 AND a.deleted_at IS NULL
            AND (?4 IS NULL OR a.provider_id = ?4)
          ORDER BY a.start_at";
 
-/// Columns of `DAY_SQL` before the patient's name.
+/// Columns of `DAY_FULL_SQL` before the patient's name.
 const DAY_SQL_APPOINTMENT_COLUMNS: usize = 26;
 
 fn bad_column(i: usize, e: DomainError) -> rusqlite::Error {
@@ -1177,7 +1269,7 @@ fn opt_id_at<T>(
     }
 }
 
-/// The appointment in the first columns of a `DAY_SQL` row. Field by field, so that a new
+/// The appointment in the first columns of a `DAY_FULL_SQL` row. Field by field, so that a new
 /// field of `Appointment` does not compile until it is read here (and selected above).
 fn appointment_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Appointment> {
     Ok(Appointment {
@@ -1244,6 +1336,78 @@ impl App {
     }
 }
 
+/// One local day of a clinic's schedule (23/25-hour days included), inside the caller's read.
+fn day_in(
+    c: &Connection,
+    clinic: ClinicId,
+    tz: Tz,
+    date: NaiveDate,
+    provider: Option<StaffId>,
+) -> ApiResult<DaySchedule> {
+    let (from, to) = local_day_bounds(tz, date);
+    let entries = grid_entries(c, clinic, ms(from), ms(to), provider)?;
+    let hours =
+        (to - from).num_minutes().div_euclid(60) + i64::from((to - from).num_minutes() % 60 != 0);
+    Ok(DaySchedule {
+        clinic_id: clinic,
+        date,
+        hours,
+        day_start: ms(from),
+        day_end: ms(to),
+        entries,
+    })
+}
+
+/// The grid's entries of one clinic's day (`DAY_SQL`), column by column.
+pub(crate) fn grid_entries(
+    c: &Connection,
+    clinic: ClinicId,
+    from: i64,
+    to: i64,
+    provider: Option<StaffId>,
+) -> ApiResult<Vec<GridEntry>> {
+    let mut stmt = c.prepare_cached(DAY_SQL)?;
+    let mut rows = stmt.query(params![
+        clinic.to_string(),
+        from,
+        to,
+        provider.map(|p| p.to_string())
+    ])?;
+    // A busy clinic-day has a few hundred rows: no regrowing on the way.
+    let mut out = Vec::with_capacity(256);
+    while let Some(r) = rows.next()? {
+        out.push(GridEntry {
+            id: uuid_at(r, 0)?.into(),
+            provider_id: uuid_at(r, 1)?.into(),
+            room_id: opt_uuid_at(r, 2)?.map(Into::into),
+            appointment_type_id: opt_uuid_at(r, 3)?.map(Into::into),
+            patient_name: r.get(4)?,
+            start_at: r.get(5)?,
+            end_at: r.get(6)?,
+            status: id_at(r, 7, AppointmentStatus::parse)?,
+            series_id: opt_uuid_at(r, 8)?.map(Into::into),
+            case_id: opt_uuid_at(r, 9)?.map(Into::into),
+            checked_in_at: r.get(10)?,
+        });
+    }
+    Ok(out)
+}
+
+/// An id column as stored (the canonical text form the row layer writes): parsed from its
+/// bytes, without the UTF-8 check and trimming that `parse` does for typed-in input.
+fn uuid_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<uuid::Uuid> {
+    uuid::Uuid::try_parse_ascii(r.get_ref(i)?.as_bytes()?).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn opt_uuid_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<uuid::Uuid>> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => uuid_at(r, i).map(Some),
+    }
+}
+
 pub(crate) fn day_entries(
     c: &Connection,
     clinic: ClinicId,
@@ -1251,7 +1415,7 @@ pub(crate) fn day_entries(
     to: i64,
     provider: Option<StaffId>,
 ) -> ApiResult<Vec<ScheduleEntry>> {
-    let mut stmt = c.prepare_cached(DAY_SQL)?;
+    let mut stmt = c.prepare_cached(DAY_FULL_SQL)?;
     let rows = stmt.query_map(
         params![
             clinic.to_string(),

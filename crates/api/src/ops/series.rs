@@ -26,7 +26,7 @@ use crate::fields::Fields;
 use crate::{App, Session};
 
 /// One occurrence of a proposed series and whether it can be booked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct OccurrenceCheck {
     pub index: u32,
     pub local_start: String,
@@ -35,7 +35,7 @@ pub struct OccurrenceCheck {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct SeriesResult {
     pub series_id: RecurrenceSeriesId,
     pub booked: Vec<Appointment>,

@@ -186,7 +186,7 @@ fn required<T>(v: Option<T>, field: &'static str) -> Result<T, DomainError> {
 }
 
 /// Result of a bulk assignment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct BulkAssignment {
     pub assigned: Vec<StaffSchedule>,
     /// Dates not assigned (with `skip_conflicts`), and why.
@@ -194,7 +194,7 @@ pub struct BulkAssignment {
 }
 
 /// What approving time off did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct TimeOffDecision {
     pub request: TimeOffRequest,
     /// Assignments released because of it (now cancelled) with their open coverage needs.
@@ -204,7 +204,7 @@ pub struct TimeOffDecision {
 }
 
 /// A shift assignment with names, for lists.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct RosterEntry {
     pub schedule: StaffSchedule,
     pub staff_name: String,
@@ -901,4 +901,58 @@ fn staff_kpi(tx: &WriteTx<'_>, tz: Tz, r: &StaffSchedule, kind: KpiEventType) ->
     e.related_entity_id = Some(r.id.to_string());
     table::insert(tx, &e)?;
     Ok(())
+}
+
+/// `None`/"requested" → requested only; "all" → every status; otherwise that status.
+fn request_status<T>(
+    status: Option<&str>,
+    requested: T,
+    parse: fn(&str) -> Result<T, DomainError>,
+) -> ApiResult<Option<T>> {
+    Ok(match status.map(str::trim) {
+        None | Some("") | Some("requested") => Some(requested),
+        Some("all") => None,
+        Some(v) => Some(parse(v)?),
+    })
+}
+
+impl App {
+    /// Swap requests at a clinic, oldest first: the manager's queue (`status` = requested by
+    /// default, approved, rejected, cancelled or all). Managers (the staffing capability).
+    pub fn list_swaps(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        status: Option<&str>,
+    ) -> ApiResult<Vec<ShiftSwap>> {
+        self.staffing(s, clinic, "see swap requests")?;
+        let status = request_status(status, SwapStatus::Requested, SwapStatus::parse)?;
+        Ok(self.store.read(|c| {
+            table::select::<ShiftSwap, _>(
+                c,
+                "WHERE clinic_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR status = ?2) ORDER BY created_at, id",
+                params![clinic.to_string(), status.map(|s| s.as_str())],
+            )
+        })?)
+    }
+
+    /// Time-off requests at a clinic by start date: the manager's queue (`status` = requested
+    /// by default, approved, rejected, cancelled or all). Managers (the staffing capability):
+    /// the reasons are personal.
+    pub fn list_time_off(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        status: Option<&str>,
+    ) -> ApiResult<Vec<TimeOffRequest>> {
+        self.staffing(s, clinic, "see time-off requests")?;
+        let status = request_status(status, TimeOffStatus::Requested, TimeOffStatus::parse)?;
+        Ok(self.store.read(|c| {
+            table::select::<TimeOffRequest, _>(
+                c,
+                "WHERE clinic_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR status = ?2) ORDER BY start_date, created_at, id",
+                params![clinic.to_string(), status.map(|s| s.as_str())],
+            )
+        })?)
+    }
 }

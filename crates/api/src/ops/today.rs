@@ -12,7 +12,7 @@ use crate::access::Scope;
 use crate::error::ApiResult;
 use crate::{App, Session};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct TodayEntry {
     #[serde(flatten)]
     pub entry: ScheduleEntry,
@@ -22,7 +22,7 @@ pub struct TodayEntry {
     pub waiting_minutes: Option<i64>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, specta::Type)]
 pub struct TodayCounts {
     pub booked: usize,
     pub checked_in: usize,
@@ -31,7 +31,7 @@ pub struct TodayCounts {
     pub no_show: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct Today {
     pub clinic_id: ClinicId,
     /// The clinic's local date.

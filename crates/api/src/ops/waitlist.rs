@@ -205,7 +205,7 @@ pub(crate) fn sweep(tx: &WriteTx<'_>, clinic: ClinicId) -> ApiResult<usize> {
 }
 
 /// What one housekeeping run did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, specta::Type)]
 pub struct Housekeeping {
     pub clinics: usize,
     pub offers_expired: usize,
@@ -216,7 +216,7 @@ pub struct Housekeeping {
 }
 
 /// A waitlist entry with its live offer, if any.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct WaitlistView {
     pub entry: WaitlistEntry,
     pub patient_name: String,

@@ -6,7 +6,7 @@ use crate::table::Table;
 
 /// A suspension, revocation, probation or restriction of a credential, for a period
 /// (`end_date` inclusive; open-ended when absent).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct AdverseAction {
     pub id: AdverseActionId,
     pub credential_id: CredentialId,

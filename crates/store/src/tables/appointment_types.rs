@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::{bool_int, json_text, Table};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct AppointmentType {
     pub id: AppointmentTypeId,
     pub clinic_id: Option<ClinicId>,
@@ -12,8 +12,10 @@ pub struct AppointmentType {
     pub duration_minutes: i64,
     pub color: Option<String>,
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = Vec<CredentialTypeId>)]
     pub required_credential_type_ids: Vec<CredentialTypeId>,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_active: bool,
     pub created_at: i64,
     pub updated_at: i64,

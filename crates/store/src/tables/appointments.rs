@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::Table;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Appointment {
     pub id: AppointmentId,
     pub clinic_id: ClinicId,

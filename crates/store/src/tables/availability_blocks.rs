@@ -5,7 +5,7 @@ use crate::table::{bool_int, Table};
 
 /// Provider-specific (provider_id set) or clinic-wide availability: `is_available` true adds
 /// bookable time, false blocks it (holidays, weekends, meetings) with a reason.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct AvailabilityBlock {
     pub id: AvailabilityBlockId,
     pub clinic_id: ClinicId,
@@ -13,6 +13,7 @@ pub struct AvailabilityBlock {
     pub start_at: i64,
     pub end_at: i64,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_available: bool,
     pub block_reason: Option<String>,
     pub created_by: Option<UserId>,

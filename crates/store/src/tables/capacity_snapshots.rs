@@ -6,7 +6,7 @@ use crate::table::{bool_int, json_text, Table};
 
 /// A point-in-time capacity measurement (seed 000). Immutable: the table refuses UPDATE and
 /// DELETE (trigger).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct CapacitySnapshot {
     pub id: CapacitySnapshotId,
     pub clinic_id: ClinicId,
@@ -33,13 +33,16 @@ pub struct CapacitySnapshot {
     pub average_wait_time_minutes: Option<f64>,
     pub average_visit_duration_minutes: Option<f64>,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_at_capacity: bool,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_overcapacity: bool,
     pub capacity_status: CapacityStatus,
     pub service_line: Option<String>,
     pub shift_type: Option<ShiftType>,
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = serde_json::Value)]
     pub dimensions: serde_json::Value,
     pub captured_by: Option<UserId>,
     pub notes: Option<String>,

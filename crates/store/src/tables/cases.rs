@@ -8,7 +8,7 @@ use crate::table::{json_text, Table};
 
 /// An episode of care (seed 000's `ops_cases`). `case_number` is CODE-YY-NNNN, unique per
 /// clinic and year, drawn from the device's case-number blocks (see case_number_blocks).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Case {
     pub id: CaseId,
     pub case_number: String,
@@ -24,6 +24,7 @@ pub struct Case {
     pub target_completion_date: Option<NaiveDate>,
     pub primary_clinician_id: Option<StaffId>,
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = Vec<StaffId>)]
     pub assigned_team_ids: Vec<StaffId>,
     pub chief_complaint: Option<String>,
     pub treatment_plan: Option<String>,
@@ -37,8 +38,10 @@ pub struct Case {
     pub discharge_disposition: Option<String>,
     pub readmission_risk_score: Option<f64>,
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = Vec<String>)]
     pub tags: Vec<String>,
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = serde_json::Map<String, serde_json::Value>)]
     pub custom_fields: serde_json::Map<String, serde_json::Value>,
     pub created_by: Option<UserId>,
     pub created_at: i64,
@@ -55,7 +58,7 @@ impl Table for Case {
 }
 
 /// A run of case numbers granted to one device for one clinic and year.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct CaseNumberBlock {
     pub id: String,
     pub clinic_id: ClinicId,

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::{json_text, Table};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Clinic {
     pub id: ClinicId,
     pub name: String,
@@ -17,6 +17,7 @@ pub struct Clinic {
     pub phone: Option<String>,
     pub email: Option<String>,
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = Vec<i64>)]
     pub reminder_offsets_minutes: Vec<i64>,
     pub idle_lock_minutes: i64,
     pub created_at: i64,

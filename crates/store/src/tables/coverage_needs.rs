@@ -8,7 +8,7 @@ use crate::table::Table;
 
 /// Time that needs someone on it: a shift assignment lost to time off or a credential lapse,
 /// or extra demand. At most one open need per assignment and reason (unique index).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct CoverageNeed {
     pub id: CoverageNeedId,
     pub clinic_id: ClinicId,

@@ -6,7 +6,7 @@ use crate::table::Table;
 
 /// An expiry alert: one per credential, threshold (days before expiry) and expiry date (unique
 /// index), raised by the credential evaluator on the clinic's local `alert_date`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct CredentialAlert {
     pub id: CredentialAlertId,
     pub credential_id: CredentialId,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::Table;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Credential {
     pub id: CredentialId,
     pub staff_id: StaffId,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::{bool_int, Table};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Employer {
     pub id: EmployerId,
     pub employer_name: String,
@@ -20,6 +20,7 @@ pub struct Employer {
     pub contract_start_date: Option<NaiveDate>,
     pub contract_end_date: Option<NaiveDate>,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_active: bool,
     pub notes: Option<String>,
     pub created_at: i64,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::table::{json_text, Table};
 
 /// One KPI event (seed 000). Immutable: the table refuses UPDATE and DELETE (trigger).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct KpiEvent {
     pub id: KpiEventId,
     pub event_type: KpiEventType,
@@ -20,12 +20,15 @@ pub struct KpiEvent {
     pub metric_value: Option<f64>,
     pub metric_unit: Option<String>,
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = serde_json::Value)]
     pub dimensions: serde_json::Value,
     pub related_entity_type: Option<String>,
     pub related_entity_id: Option<String>,
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = Vec<String>)]
     pub tags: Vec<String>,
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = serde_json::Value)]
     pub metadata: serde_json::Value,
     pub triggered_by: Option<UserId>,
     pub created_at: i64,

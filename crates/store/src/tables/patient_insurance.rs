@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::{bool_int, Table};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct PatientInsurance {
     pub id: PatientInsuranceId,
     pub patient_id: PatientId,
@@ -19,6 +19,7 @@ pub struct PatientInsurance {
     pub termination_date: Option<NaiveDate>,
     pub copay_cents: Option<i64>,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_active: bool,
     pub notes: Option<String>,
     pub created_at: i64,

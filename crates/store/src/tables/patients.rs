@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::table::{bool_int, select, Table};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Patient {
     pub id: PatientId,
     pub clinic_id: ClinicId,
@@ -25,8 +25,10 @@ pub struct Patient {
     pub postal_code: Option<String>,
     pub preferred_contact_method: ContactMethod,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub consent_sms: bool,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub consent_email: bool,
     pub legacy_id: Option<String>,
     pub notes: Option<String>,

@@ -14,7 +14,7 @@ pub const PAYER_TYPES: &[&str] = &[
     "other",
 ];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Payer {
     pub id: PayerId,
     pub payer_name: String,
@@ -32,6 +32,7 @@ pub struct Payer {
     pub eligibility_phone: Option<String>,
     pub authorization_phone: Option<String>,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_active: bool,
     pub notes: Option<String>,
     pub created_at: i64,

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::Table;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Reminder {
     pub id: ReminderId,
     pub clinic_id: ClinicId,

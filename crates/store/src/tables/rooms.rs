@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::{bool_int, Table};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Room {
     pub id: RoomId,
     pub clinic_id: ClinicId,
@@ -12,6 +12,7 @@ pub struct Room {
     pub capacity: i64,
     pub status: String,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_active: bool,
     pub created_at: i64,
     pub updated_at: i64,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::table::Table;
 
 /// A recurring series: an RFC 5545 rule expanded on the clinic's wall clock.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Series {
     pub id: RecurrenceSeriesId,
     pub clinic_id: ClinicId,

@@ -5,7 +5,7 @@ use crate::table::Table;
 
 /// A request to hand a shift assignment to another staff member (optionally taking one of
 /// theirs in return); a manager approves or rejects it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ShiftSwap {
     pub id: ShiftSwapId,
     pub clinic_id: ClinicId,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use crate::table::{bool_int, Table};
 
 /// A shift template. start_time/end_time are local 'HH:MM'; end < start crosses midnight.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct ShiftTemplate {
     pub id: ShiftId,
     pub clinic_id: ClinicId,
@@ -15,6 +15,7 @@ pub struct ShiftTemplate {
     pub default_capacity: i64,
     pub color: Option<String>,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_active: bool,
     pub created_at: i64,
     pub updated_at: i64,

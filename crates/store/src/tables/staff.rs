@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::{bool_int, Table};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct Staff {
     pub id: StaffId,
     pub user_id: Option<UserId>,
@@ -23,8 +23,10 @@ pub struct Staff {
     pub hire_date: Option<NaiveDate>,
     pub termination_date: Option<NaiveDate>,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_active: bool,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_clinical: bool,
     pub emergency_contact_name: Option<String>,
     pub emergency_contact_phone: Option<String>,

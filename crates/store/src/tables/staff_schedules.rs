@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::table::Table;
 
 /// A staff member assigned to a shift on a date; start_at/end_at are the resolved instants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct StaffSchedule {
     pub id: StaffScheduleId,
     pub clinic_id: ClinicId,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::table::Table;
 
 /// Time off for a staff member over whole local dates (inclusive).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct TimeOffRequest {
     pub id: TimeOffRequestId,
     pub clinic_id: ClinicId,

@@ -5,13 +5,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::table::{bool_int, select, Table};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct UserClinicRole {
     pub id: UserClinicRoleId,
     pub user_id: UserId,
     pub clinic_id: ClinicId,
     pub role: Role,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_active: bool,
     pub created_at: i64,
     pub updated_at: i64,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::table::{bool_int, map_row, Table};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct User {
     pub id: UserId,
     pub username: String,
@@ -14,6 +14,7 @@ pub struct User {
     /// Argon2id PHC string. Never serialised towards a front door (the API maps to UserView).
     pub password_hash: String,
     #[serde(deserialize_with = "bool_int")]
+    #[specta(type = bool)]
     pub is_active: bool,
     pub failed_login_count: i64,
     pub locked_until: Option<i64>,

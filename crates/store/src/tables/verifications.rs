@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::table::Table;
 
 /// One check of a credential with its issuer: who, how, the result and when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct CredentialVerification {
     pub id: CredentialVerificationId,
     pub credential_id: CredentialId,

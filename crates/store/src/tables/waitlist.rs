@@ -7,13 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::table::{json_text, Table};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct WaitlistEntry {
     pub id: WaitlistEntryId,
     pub clinic_id: ClinicId,
     pub patient_id: PatientId,
     /// Wanted providers; empty = any provider of the clinic.
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = Vec<StaffId>)]
     pub provider_ids: Vec<StaffId>,
     pub appointment_type_id: Option<AppointmentTypeId>,
     pub duration_minutes: i64,
@@ -21,6 +22,7 @@ pub struct WaitlistEntry {
     pub latest_date: NaiveDate,
     /// ISO weekday numbers 1 (Monday) … 7 (Sunday); empty = any day.
     #[serde(deserialize_with = "json_text")]
+    #[specta(type = Vec<u32>)]
     pub preferred_days: Vec<u32>,
     pub preferred_time_start: Option<String>,
     pub preferred_time_end: Option<String>,
@@ -43,7 +45,7 @@ impl Table for WaitlistEntry {
 }
 
 /// An offer of a freed slot to a waitlist entry; it holds the slot until `expires_at`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
 pub struct WaitlistOffer {
     pub id: String,
     pub clinic_id: ClinicId,

@@ -1,0 +1,462 @@
+//! Administration: users and roles, clinics (with their reminder policy and idle lock), rooms,
+//! credential types, shift templates, appointment types, availability and closures, the audit
+//! log, backup and restore (with progress, cancellable) and demo data.
+
+use std::path::{Path, PathBuf};
+
+use clinicdesk_api::demo::{DemoReport, DemoSize};
+use clinicdesk_api::{ApiError, AuditQuery, ClosureResult, ErrorBody, ListQuery, UserView};
+use clinicdesk_domain::{
+    AvailabilityBlockId, ClinicId, CredentialTypeId, Role, RoomId, ShiftId, UserId,
+};
+use clinicdesk_store::audit::{AuditEntry, VerifyReport};
+use clinicdesk_store::tables::{
+    appointment_types::AppointmentType, availability_blocks::AvailabilityBlock, clinics::Clinic,
+    credential_types::CredentialType, rooms::Room, shifts::ShiftTemplate,
+    user_clinic_roles::UserClinicRole,
+};
+use tauri::{AppHandle, State};
+use tauri_specta::Event;
+
+use super::{CmdResult, FieldMap, Progress};
+use crate::state::{body, AppState, TaskHandle};
+
+// Users and roles -----------------------------------------------------------------------------
+
+/// Users (`query.q` filters username and display name).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn list_users(state: State<'_, AppState>, query: ListQuery) -> CmdResult<Vec<UserView>> {
+    state.call(|app, s| app.list_users(s, &query))
+}
+
+/// Fields: username; optional display_name, email. The password is separate (never a field).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn create_user(
+    state: State<'_, AppState>,
+    fields: FieldMap,
+    password: String,
+) -> CmdResult<UserView> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.create_user(s, &f, &password))
+}
+
+/// Fields: display_name, email, is_active (yes/no), unlock (yes: clear a sign-in lock-out).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn update_user(
+    state: State<'_, AppState>,
+    user_id: UserId,
+    fields: FieldMap,
+) -> CmdResult<UserView> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.update_user(s, user_id, &f))
+}
+
+/// Set a user's password (admins for anyone).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn set_password(
+    state: State<'_, AppState>,
+    user_id: UserId,
+    password: String,
+) -> CmdResult<()> {
+    state.call(|app, s| app.set_password(s, user_id, &password))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn delete_user(state: State<'_, AppState>, user_id: UserId) -> CmdResult<()> {
+    state.call(|app, s| app.delete_user(s, user_id))
+}
+
+/// Role assignments at a clinic.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn list_roles(
+    state: State<'_, AppState>,
+    clinic_id: ClinicId,
+) -> CmdResult<Vec<UserClinicRole>> {
+    state.call(|app, s| app.list_roles(s, clinic_id))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn grant_role(
+    state: State<'_, AppState>,
+    user_id: UserId,
+    clinic_id: ClinicId,
+    role: Role,
+) -> CmdResult<UserClinicRole> {
+    state.call(|app, s| app.grant_role(s, user_id, clinic_id, role))
+}
+
+/// Revoking takes effect at once (roles are re-read on every command).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn revoke_role(
+    state: State<'_, AppState>,
+    user_id: UserId,
+    clinic_id: ClinicId,
+    role: Role,
+) -> CmdResult<()> {
+    state.call(|app, s| app.revoke_role(s, user_id, clinic_id, role))
+}
+
+// Clinics and their catalogs ------------------------------------------------------------------
+
+/// A new clinic; its creator becomes its admin. Fields: name, code (2–6 capitals), timezone
+/// (IANA); optional address_line1, city, state, postal_code, country, phone, email,
+/// reminder_offsets_minutes (the reminder policy: minutes before, e.g. 2880,120),
+/// idle_lock_minutes.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn create_clinic(state: State<'_, AppState>, fields: FieldMap) -> CmdResult<Clinic> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.create_clinic(s, &f))
+}
+
+/// Change clinic settings, the reminder policy included (fields as `create_clinic`).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn update_clinic(
+    state: State<'_, AppState>,
+    clinic_id: ClinicId,
+    fields: FieldMap,
+) -> CmdResult<Clinic> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.update_clinic(s, clinic_id, &f))
+}
+
+/// Fields: name; optional room_type, capacity, status (available, maintenance, closed),
+/// is_active.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn create_room(
+    state: State<'_, AppState>,
+    clinic_id: ClinicId,
+    fields: FieldMap,
+) -> CmdResult<Room> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.create_room(s, clinic_id, &f))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn update_room(
+    state: State<'_, AppState>,
+    room_id: RoomId,
+    fields: FieldMap,
+) -> CmdResult<Room> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.update_room(s, room_id, &f))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn delete_room(state: State<'_, AppState>, room_id: RoomId) -> CmdResult<()> {
+    state.call(|app, s| app.delete_room(s, room_id))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn list_credential_types(
+    state: State<'_, AppState>,
+    query: ListQuery,
+) -> CmdResult<Vec<CredentialType>> {
+    state.call(|app, s| app.list_credential_types(s, &query))
+}
+
+/// Fields: name, code; optional description, required_for_disciplines (comma list),
+/// is_required_for_clinical, alert_thresholds_days (e.g. 90,60,30,7), renewal_period_months,
+/// is_active.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn create_credential_type(
+    state: State<'_, AppState>,
+    fields: FieldMap,
+) -> CmdResult<CredentialType> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.create_credential_type(s, &f))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn update_credential_type(
+    state: State<'_, AppState>,
+    credential_type_id: CredentialTypeId,
+    fields: FieldMap,
+) -> CmdResult<CredentialType> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.update_credential_type(s, credential_type_id, &f))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn delete_credential_type(
+    state: State<'_, AppState>,
+    credential_type_id: CredentialTypeId,
+) -> CmdResult<()> {
+    state.call(|app, s| app.delete_credential_type(s, credential_type_id))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn list_shift_templates(
+    state: State<'_, AppState>,
+    query: ListQuery,
+) -> CmdResult<Vec<ShiftTemplate>> {
+    state.call(|app, s| app.list_shift_templates(s, &query))
+}
+
+/// Fields: name, start_time, end_time (HH:MM; an end before the start crosses midnight);
+/// optional shift_type, default_capacity, color, is_active.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn create_shift_template(
+    state: State<'_, AppState>,
+    clinic_id: ClinicId,
+    fields: FieldMap,
+) -> CmdResult<ShiftTemplate> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.create_shift_template(s, clinic_id, &f))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn update_shift_template(
+    state: State<'_, AppState>,
+    shift_id: ShiftId,
+    fields: FieldMap,
+) -> CmdResult<ShiftTemplate> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.update_shift_template(s, shift_id, &f))
+}
+
+#[tauri::command(async)]
+#[specta::specta]
+pub fn delete_shift_template(state: State<'_, AppState>, shift_id: ShiftId) -> CmdResult<()> {
+    state.call(|app, s| app.delete_shift_template(s, shift_id))
+}
+
+/// Fields: name, duration_minutes; optional code, color, required_credential_type_ids.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn create_appointment_type(
+    state: State<'_, AppState>,
+    clinic_id: ClinicId,
+    fields: FieldMap,
+) -> CmdResult<AppointmentType> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.create_appointment_type(s, clinic_id, &f))
+}
+
+/// Fields: start, end (wall-clock or instant); optional provider_id (default clinic-wide),
+/// is_available (yes = extra bookable time; default no = closed, with a reason), reason.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn create_availability_block(
+    state: State<'_, AppState>,
+    clinic_id: ClinicId,
+    fields: FieldMap,
+) -> CmdResult<AvailabilityBlock> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.create_availability_block(s, clinic_id, &f))
+}
+
+/// Remove a block; reopened time is offered to the waitlist.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn delete_availability_block(
+    state: State<'_, AppState>,
+    block_id: AvailabilityBlockId,
+) -> CmdResult<()> {
+    state.call(|app, s| app.delete_availability_block(s, block_id))
+}
+
+/// Close weekends and holidays. Fields: from, to (at most two years); optional weekends
+/// (default yes), weekend_days (default sat,sun), holidays ("2027-12-25=Christmas Day,…"),
+/// provider_id. Lists the appointments now on closed days (to move).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn generate_closures(
+    state: State<'_, AppState>,
+    clinic_id: ClinicId,
+    fields: FieldMap,
+) -> CmdResult<ClosureResult> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.generate_closures(s, clinic_id, &f))
+}
+
+// The audit log -------------------------------------------------------------------------------
+
+/// Audit entries, newest first. `query`: table_name, row_id, action, user_id, from_ms, to_ms,
+/// before_seq (next page), limit (1–1000, default 200).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn list_audit(state: State<'_, AppState>, query: AuditQuery) -> CmdResult<Vec<AuditEntry>> {
+    state.call(|app, s| app.list_audit(s, &query))
+}
+
+/// Check the whole hash chain; reports the first broken entry.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn verify_audit(state: State<'_, AppState>) -> CmdResult<VerifyReport> {
+    state.call(|app, s| app.verify_audit(s))
+}
+
+// Long tasks: backup, restore, demo -----------------------------------------------------------
+
+/// A failed task that was cancelled is reported as `cancelled`.
+fn finish<T>(r: CmdResult<T>, task: &TaskHandle, what: &str) -> CmdResult<T> {
+    match r {
+        Err(_) if task.is_cancelled() => Err(ErrorBody {
+            code: "cancelled".into(),
+            message: format!("{what} cancelled"),
+        }),
+        r => r,
+    }
+}
+
+fn progress_of(task: &TaskHandle, stage: &str, done: u64, total: u64) -> Progress {
+    Progress {
+        task: task.id.clone(),
+        stage: stage.to_string(),
+        done,
+        total,
+    }
+}
+
+impl AppState {
+    /// Back the database up to `dest` (a new file), reporting `progress` in pages; cancelled
+    /// through `cancel_task(task_id)` (the partial file is removed).
+    pub fn backup(
+        &self,
+        task_id: &str,
+        dest: &Path,
+        mut progress: impl FnMut(Progress),
+    ) -> CmdResult<()> {
+        let task = self.start_task(task_id)?;
+        let r = self.call(|app, s| {
+            app.backup(s, dest, |done, total| {
+                progress(progress_of(&task, "backup", pages(done), pages(total)));
+                !task.is_cancelled()
+            })
+        });
+        finish(r, &task, "the backup was")
+    }
+
+    /// Replace the database with the backup at `src` (checked first), reporting `progress`;
+    /// cancellable until the copy completes (the database is then unchanged). Afterwards the
+    /// session ends: the restored data decides who may sign in.
+    pub fn restore(
+        &self,
+        task_id: &str,
+        src: &Path,
+        mut progress: impl FnMut(Progress),
+    ) -> CmdResult<()> {
+        let task = self.start_task(task_id)?;
+        let r = self.call(|app, s| {
+            app.restore(s, src, |done, total| {
+                progress(progress_of(&task, "restore", pages(done), pages(total)));
+                !task.is_cancelled()
+            })
+        });
+        let r = finish(r, &task, "the restore was");
+        if r.is_ok() {
+            self.logout();
+            let minutes = self
+                .app()
+                .and_then(|a| a.get_idle_timeout())
+                .map_err(body)?;
+            self.with_session(|g| g.set_idle_timeout(u32::try_from(minutes).unwrap_or(u32::MAX)));
+        }
+        r
+    }
+
+    /// Fill a new, empty database with demo data (`size`: small or large) whose users all get
+    /// `password`; refused once the database holds users or patients. Needs no session (there
+    /// is nobody to sign in as yet). Cancelled runs keep nothing.
+    pub fn generate_demo(
+        &self,
+        task_id: &str,
+        size: &str,
+        password: &str,
+        mut progress: impl FnMut(Progress),
+    ) -> CmdResult<DemoReport> {
+        let size = DemoSize::parse(size).map_err(|e| body(ApiError::from(e)))?;
+        let task = self.start_task(task_id)?;
+        let app = self.app().map_err(body)?;
+        let r = clinicdesk_api::demo::generate_demo(
+            app.store(),
+            size,
+            password,
+            &mut |stage, done, total| {
+                progress(progress_of(&task, stage, done, total));
+                !task.is_cancelled()
+            },
+        )
+        .map_err(body);
+        finish(r, &task, "demo generation was")
+    }
+}
+
+fn pages(n: i32) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// Back up to `path` (a new file the user picked). Emits `progress` events for `task_id` (an
+/// id the UI chooses, also for `cancel_task`).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn backup(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    task_id: String,
+    path: String,
+) -> CmdResult<()> {
+    state.backup(&task_id, &PathBuf::from(path), |p| emit(&app, p))
+}
+
+/// Restore from the backup at `path`. Emits `progress` events for `task_id`. Signs out on
+/// success.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn restore(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    task_id: String,
+    path: String,
+) -> CmdResult<()> {
+    state.restore(&task_id, &PathBuf::from(path), |p| emit(&app, p))
+}
+
+/// Demo data into a new database (`size`: small or large); emits `progress` events (stage =
+/// the table being filled). Then sign in as admin, manager, frontdesk, clinician or viewer
+/// with `password`.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn generate_demo(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    task_id: String,
+    size: String,
+    password: String,
+) -> CmdResult<DemoReport> {
+    state.generate_demo(&task_id, &size, &password, |p| emit(&app, p))
+}
+
+/// Ask the running task `task_id` to stop; false when there is no such task (any more). The
+/// task's own command then fails with code `cancelled`.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_task(state: State<'_, AppState>, task_id: String) -> bool {
+    state.cancel_task(&task_id)
+}
+
+fn emit(app: &AppHandle, p: Progress) {
+    if let Err(e) = p.emit(app) {
+        log::warn!("progress event not delivered: {e}");
+    }
+}

@@ -1,0 +1,519 @@
+//! The desktop shell's command logic on a real encrypted database in a temporary folder: first
+//! run, sign-in, booking through the session gate, a refused double booking, the idle lock,
+//! unlock, bad input, and the long tasks (backup, restore, demo) with progress and
+//! cancellation. The commands wrap exactly these `AppState` functions (and `AppState::call`
+//! with one API call), so nothing of ours is mocked; only Tauri's IPC is left out.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use clinicdesk_api::{AuditQuery, ErrorBody, ListQuery};
+use clinicdesk_app_lib::{fields, AppState, DbLocation, Progress, LOCKED, NOT_SIGNED_IN};
+use clinicdesk_domain::{ClinicId, Role, StaffId};
+use clinicdesk_store::KeySource;
+
+const PW: &str = "correct horse battery";
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+struct Desk {
+    _dir: tempfile::TempDir,
+    state: AppState,
+    clinic: ClinicId,
+}
+
+fn new_state(dir: &tempfile::TempDir) -> AppState {
+    AppState::new(DbLocation {
+        path: dir.path().join("clinicdesk.db"),
+        keys: KeySource::File(dir.path().join("clinicdesk.key")),
+    })
+}
+
+/// A new database set up through `first_run_setup` (which signs the admin in).
+fn desk() -> Desk {
+    let dir = tempfile::tempdir().unwrap();
+    let state = new_state(&dir);
+    assert!(!state.app_info().unwrap().initialised);
+    let st = state
+        .first_run_setup(
+            &fields(map(&[
+                ("name", "Calgary"),
+                ("code", "CGY"),
+                ("timezone", "America/Edmonton"),
+            ])),
+            "admin",
+            PW,
+        )
+        .unwrap();
+    assert!(st.signed_in && !st.locked);
+    let user = st.user.unwrap();
+    assert_eq!(user.username, "admin");
+    assert_eq!(user.roles.len(), 1);
+    assert_eq!(user.roles[0].role, Role::Admin);
+    assert_eq!(st.idle_timeout_minutes, 15);
+    assert!(state.app_info().unwrap().initialised);
+    Desk {
+        clinic: user.roles[0].clinic_id,
+        _dir: dir,
+        state,
+    }
+}
+
+/// Row contents of every table but the audit log: a refused command must leave it unchanged.
+fn fingerprint(state: &AppState) -> Vec<(String, u64)> {
+    state
+        .app()
+        .unwrap()
+        .store()
+        .read(|c| -> clinicdesk_store::Result<Vec<(String, u64)>> {
+            let names: Vec<String> = c
+                .prepare("SELECT name FROM sqlite_master WHERE type='table' AND name NOT IN ('audit_log') AND name NOT LIKE '%fts%' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'refinery%' ORDER BY name")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut out = Vec::new();
+            for n in names {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                let mut stmt = c.prepare(&format!("SELECT * FROM {n} ORDER BY rowid"))?;
+                let cols = stmt.column_count();
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    for i in 0..cols {
+                        format!("{:?}", r.get_ref(i)?).hash(&mut h);
+                    }
+                }
+                out.push((n, h.finish()));
+            }
+            Ok(out)
+        })
+        .unwrap()
+}
+
+fn assert_code<T: std::fmt::Debug>(r: Result<T, ErrorBody>, code: &str) -> ErrorBody {
+    let e = r.unwrap_err();
+    assert_eq!(e.code, code, "{e:?}");
+    assert!(!e.message.is_empty());
+    e
+}
+
+/// A provider working 08:00–17:00 on 2027-03-01 and a patient, through the commands' calls.
+fn provider_and_patient(d: &Desk) -> (StaffId, String) {
+    let c = d.clinic;
+    let staff = d
+        .state
+        .call(|app, s| {
+            app.create_staff(
+                s,
+                c,
+                &fields(map(&[("first_name", "Maya"), ("last_name", "Singh")])),
+            )
+        })
+        .unwrap();
+    d.state
+        .call(|app, s| {
+            app.create_availability_block(
+                s,
+                c,
+                &fields(map(&[
+                    ("provider_id", &staff.id.to_string()),
+                    ("start", "2027-03-01 08:00"),
+                    ("end", "2027-03-01 17:00"),
+                    ("is_available", "yes"),
+                ])),
+            )
+        })
+        .unwrap();
+    let patient = d
+        .state
+        .call(|app, s| {
+            app.create_patient(
+                s,
+                c,
+                &fields(map(&[("first_name", "Ann"), ("last_name", "Lee")])),
+            )
+        })
+        .unwrap();
+    (staff.id, patient.id.to_string())
+}
+
+#[test]
+fn nothing_runs_before_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = new_state(&dir);
+    let e = assert_code(
+        state.call(|app, s| app.list_clinics(s, &ListQuery::default())),
+        NOT_SIGNED_IN,
+    );
+    assert!(e.message.contains("sign in"), "{}", e.message);
+    assert_code(state.login("admin", PW), "bad_credentials");
+    assert_code(state.lock(), NOT_SIGNED_IN);
+    assert_code(state.unlock_at(PW, Instant::now()), NOT_SIGNED_IN);
+    assert_code(state.activity_at(Instant::now()), NOT_SIGNED_IN);
+    let st = state.session_status_at(Instant::now());
+    assert!(!st.signed_in && st.user.is_none());
+}
+
+#[test]
+fn setup_login_book_double_booking_idle_lock_and_unlock() {
+    let d = desk();
+    let state = &d.state;
+    let c = d.clinic;
+    // First-run setup again is refused: the database is set up.
+    let before = fingerprint(state);
+    assert_code(
+        state.first_run_setup(
+            &fields(map(&[("name", "X"), ("code", "XX"), ("timezone", "UTC")])),
+            "other",
+            PW,
+        ),
+        "conflict",
+    );
+    assert_eq!(fingerprint(state), before);
+
+    // Sign out and in again (as the UI does at start-up).
+    assert!(!state.logout().signed_in);
+    assert_code(
+        state.call(|app, s| app.day_schedule(s, c, "2027-03-01", None)),
+        NOT_SIGNED_IN,
+    );
+    assert_code(state.login("admin", "wrong password!"), "bad_credentials");
+    assert!(state.login("admin", PW).unwrap().signed_in);
+
+    let (provider, patient) = provider_and_patient(&d);
+    let booking = map(&[
+        ("patient_id", &patient),
+        ("provider_id", &provider.to_string()),
+        ("start", "2027-03-01 09:00"),
+        ("duration_minutes", "30"),
+    ]);
+    let a = state
+        .call(|app, s| app.book_appointment(s, c, &fields(booking.clone())))
+        .unwrap();
+    let day = state
+        .call(|app, s| app.day_schedule(s, c, "2027-03-01", None))
+        .unwrap();
+    assert_eq!(day.entries.len(), 1);
+    assert_eq!(day.entries[0].id, a.id);
+
+    // The same provider at an overlapping time, another patient: refused, nothing changed.
+    let other = state
+        .call(|app, s| {
+            app.create_patient(
+                s,
+                c,
+                &fields(map(&[("first_name", "Bo"), ("last_name", "Chan")])),
+            )
+        })
+        .unwrap();
+    let before = fingerprint(state);
+    let mut clash = booking.clone();
+    clash.insert("patient_id".into(), other.id.to_string());
+    clash.insert("start".into(), "2027-03-01 09:15".into());
+    let e = assert_code(
+        state.call(|app, s| app.book_appointment(s, c, &fields(clash))),
+        "conflict",
+    );
+    assert!(e.message.contains("Maya Singh"), "{}", e.message);
+    assert_eq!(fingerprint(state), before);
+
+    // Idle for longer than the timeout: the next command finds the session locked.
+    let later = Instant::now() + Duration::from_secs(15 * 60 + 1);
+    let st = state.session_status_at(later);
+    assert!(st.signed_in && st.locked);
+    assert_eq!(st.seconds_until_lock, 0);
+    assert_eq!(st.user.as_ref().unwrap().username, "admin");
+    let e = assert_code(state.enter_at(later), LOCKED);
+    assert!(e.message.contains("locked"), "{}", e.message);
+    // Locked holds for every command (and for activity) until unlocked.
+    let e = assert_code(
+        state.call(|app, s| app.day_schedule(s, c, "2027-03-01", None)),
+        LOCKED,
+    );
+    assert!(e.message.contains("password"), "{}", e.message);
+    assert_code(state.activity_at(Instant::now()), LOCKED);
+    assert_code(
+        state.call(|app, s| app.book_appointment(s, c, &fields(booking.clone()))),
+        LOCKED,
+    );
+    assert_eq!(fingerprint(state), before);
+
+    // A wrong password keeps it locked; the right one unlocks.
+    assert_code(
+        state.unlock_at("not the password", Instant::now()),
+        "bad_credentials",
+    );
+    assert_code(state.enter_at(Instant::now()), LOCKED);
+    let st = state.unlock_at(PW, Instant::now()).unwrap();
+    assert!(st.signed_in && !st.locked && st.seconds_until_lock > 14 * 60);
+    let day = state
+        .call(|app, s| app.day_schedule(s, c, "2027-03-01", None))
+        .unwrap();
+    assert_eq!(day.entries.len(), 1);
+
+    // Another user cannot unlock the admin's session: they sign in, replacing it.
+    state
+        .call(|app, s| {
+            let u = app.create_user(s, &fields(map(&[("username", "desk")])), PW)?;
+            app.grant_role(s, u.id, c, Role::FrontDesk)
+        })
+        .unwrap();
+    state.lock().unwrap();
+    assert_code(
+        state.unlock_at(PW.replace("horse", "mouse").as_str(), Instant::now()),
+        "bad_credentials",
+    );
+    let st = state.login("desk", PW).unwrap();
+    assert_eq!(st.user.unwrap().username, "desk");
+    assert!(!st.locked);
+    // The front desk may book but not change the idle lock.
+    assert_code(state.set_idle_timeout(5), "permission_denied");
+    assert_eq!(state.call(|app, _| app.get_idle_timeout()).unwrap(), 15);
+
+    // The audit log shows the sign-ins (and the failed one).
+    state.login("admin", PW).unwrap();
+    let logins = state
+        .call(|app, s| {
+            app.list_audit(
+                s,
+                &AuditQuery {
+                    action: Some("login_failed".into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    assert!(logins.len() >= 2, "{logins:?}");
+}
+
+#[test]
+fn idle_timeout_setting_applies_to_the_running_session() {
+    let d = desk();
+    let state = &d.state;
+    let before = fingerprint(state);
+    for bad in [0, -1, 481] {
+        let e = assert_code(state.set_idle_timeout(bad), "invalid_input");
+        assert!(e.message.contains("between 1 and 480"), "{}", e.message);
+        assert_eq!(fingerprint(state), before);
+        assert_eq!(
+            state.session_status_at(Instant::now()).idle_timeout_minutes,
+            15
+        );
+    }
+    let st = state.set_idle_timeout(1).unwrap();
+    assert_eq!(st.idle_timeout_minutes, 1);
+    assert!(st.seconds_until_lock <= 60);
+    assert_eq!(state.call(|app, _| app.get_idle_timeout()).unwrap(), 1);
+    let e = state.enter_at(Instant::now() + Duration::from_secs(61));
+    assert_code(e, LOCKED);
+    // The setting is the device's: a new app on the same database reads it.
+    let again = AppState::new(state.location.clone());
+    again.app().unwrap();
+    assert_eq!(
+        again.session_status_at(Instant::now()).idle_timeout_minutes,
+        1
+    );
+}
+
+#[test]
+fn bad_input_on_the_new_reads_is_refused_clearly() {
+    let d = desk();
+    let state = &d.state;
+    let c = d.clinic;
+    let before = fingerprint(state);
+    let e = assert_code(
+        state.call(|app, s| app.week_schedule(s, c, "03/01/2027", None)),
+        "invalid_input",
+    );
+    assert!(e.message.contains("start"), "{}", e.message);
+    let e = assert_code(
+        state.call(|app, s| app.list_availability_blocks(s, c, "2027-03-02", "2027-03-01", None)),
+        "invalid_input",
+    );
+    assert!(e.message.contains("to"), "{}", e.message);
+    let e = assert_code(
+        state.call(|app, s| {
+            app.list_audit(
+                s,
+                &AuditQuery {
+                    limit: Some(5000),
+                    ..Default::default()
+                },
+            )
+        }),
+        "invalid_input",
+    );
+    assert!(e.message.contains("limit"), "{}", e.message);
+    // Unknown fields in a create command's map are refused, naming them.
+    let e = assert_code(
+        state.call(|app, s| {
+            app.create_patient(
+                s,
+                c,
+                &fields(map(&[
+                    ("first_name", "Ann"),
+                    ("last_name", "Lee"),
+                    ("favourite_colour", "blue"),
+                ])),
+            )
+        }),
+        "invalid_input",
+    );
+    assert!(e.message.contains("favourite_colour"), "{}", e.message);
+    // A task needs an id.
+    assert_code(
+        state.backup(" ", &d._dir.path().join("x.db"), |_| {}),
+        "invalid_input",
+    );
+    assert_eq!(fingerprint(state), before);
+    assert!(!d._dir.path().join("x.db").exists());
+}
+
+#[test]
+fn backup_and_restore_report_progress_and_can_be_cancelled() {
+    // The small demo: a database of many pages, so copies take several steps.
+    let dir = tempfile::tempdir().unwrap();
+    let state = &new_state(&dir);
+    state.generate_demo("demo", "small", PW, |_| {}).unwrap();
+    state.login("admin", PW).unwrap();
+    let c = state
+        .call(|app, s| app.list_clinics(s, &ListQuery::default()))
+        .unwrap()[0]
+        .id;
+    let dir = dir.path();
+
+    // A backup reports its pages up to the whole database.
+    let dest = dir.join("backup.db");
+    let mut seen: Vec<Progress> = Vec::new();
+    state.backup("b1", &dest, |p| seen.push(p)).unwrap();
+    assert!(dest.exists());
+    assert!(seen.len() > 1, "{seen:?}");
+    assert!(seen.iter().all(|p| p.task == "b1" && p.stage == "backup"));
+    let last = seen.last().unwrap();
+    assert!(last.total > 256 && last.done == last.total, "{last:?}");
+    // The task is gone once finished: nothing to cancel.
+    assert!(!state.cancel_task("b1"));
+
+    // Writing over an existing file is refused.
+    assert_code(state.backup("b2", &dest, |_| {}), "storage_error");
+
+    // Cancelled at the first report (as `cancel_task` from the UI): no file.
+    let cancelled = dir.join("cancelled.db");
+    let e = assert_code(
+        state.backup("b3", &cancelled, |p| {
+            assert!(state.cancel_task(&p.task));
+        }),
+        "cancelled",
+    );
+    assert!(e.message.contains("backup"), "{}", e.message);
+    assert!(!cancelled.exists());
+
+    // A patient added after the backup…
+    state
+        .call(|app, s| {
+            app.create_patient(
+                s,
+                c,
+                &fields(map(&[("first_name", "Late"), ("last_name", "Comer")])),
+            )
+        })
+        .unwrap();
+    let count = |state: &AppState| {
+        state
+            .call(|app, s| app.search_patients(s, "Comer", 10))
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count(state), 1);
+
+    // …stays after a cancelled restore (the database is unchanged, the session goes on)…
+    let e = assert_code(
+        state.restore("r1", &dest, |p| {
+            state.cancel_task(&p.task);
+        }),
+        "cancelled",
+    );
+    assert!(e.message.contains("restore"), "{}", e.message);
+    assert_eq!(count(state), 1);
+    assert!(state.session_status_at(Instant::now()).signed_in);
+
+    // …and is gone after the restore, which signs out.
+    let mut seen: Vec<Progress> = Vec::new();
+    state.restore("r2", &dest, |p| seen.push(p)).unwrap();
+    assert!(seen.len() > 1);
+    assert!(seen
+        .last()
+        .is_some_and(|p| p.stage == "restore" && p.done == p.total));
+    assert!(!state.session_status_at(Instant::now()).signed_in);
+    assert_code(
+        state.call(|app, s| app.search_patients(s, "Comer", 10)),
+        NOT_SIGNED_IN,
+    );
+    state.login("admin", PW).unwrap();
+    assert_eq!(count(state), 0);
+    assert!(state.call(|app, s| app.verify_audit(s)).unwrap().ok);
+
+    // The front desk may not back up.
+    state.login("frontdesk", PW).unwrap();
+    assert_code(
+        state.backup("b4", &dir.join("desk.db"), |_| {}),
+        "permission_denied",
+    );
+    assert!(!dir.join("desk.db").exists());
+}
+
+#[test]
+fn reminders_export_writes_the_csv_where_the_user_chose() {
+    let d = desk();
+    let dir = d._dir.path();
+    let path = dir.join("reminders.csv");
+    d.state
+        .export_pending_reminders_csv(d.clinic, None, path.clone())
+        .unwrap();
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        csv.lines().next().is_some_and(|h| h.contains("patient")),
+        "{csv}"
+    );
+    let e = assert_code(
+        d.state
+            .export_pending_reminders_csv(d.clinic, None, dir.join("no/such/folder/r.csv")),
+        "storage_error",
+    );
+    assert!(e.message.contains("cannot write"), "{}", e.message);
+}
+
+#[test]
+fn demo_generation_reports_progress_and_a_cancelled_run_keeps_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = new_state(&dir);
+    assert_code(
+        state.generate_demo("d0", "huge", PW, |_| {}),
+        "invalid_input",
+    );
+    let e = assert_code(
+        state.generate_demo("d1", "small", PW, |p| {
+            state.cancel_task(&p.task);
+        }),
+        "cancelled",
+    );
+    assert!(e.message.contains("demo"), "{}", e.message);
+    assert!(!state.app_info().unwrap().initialised);
+
+    let mut seen: Vec<Progress> = Vec::new();
+    let r = state
+        .generate_demo("d2", "small", PW, |p| seen.push(p))
+        .unwrap();
+    assert!(r.rows_total > 1000);
+    assert!(seen.iter().any(|p| p.stage == "appointments"));
+    assert!(seen.iter().all(|p| p.task == "d2" && p.done <= p.total));
+    assert!(state.app_info().unwrap().initialised);
+    let st = state.login(&r.admin_username, PW).unwrap();
+    assert!(st.signed_in);
+    // Demo data only goes into an empty database.
+    assert_code(state.generate_demo("d3", "small", PW, |_| {}), "conflict");
+}
