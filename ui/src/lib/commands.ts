@@ -1,0 +1,117 @@
+// Every command the screens use, in one place, called through the generated bindings (typed by
+// them). A command the Rust side has not added yet goes through `pending(name, ...args)` from
+// ./api until it lands; then the line switches to `commands.name(...)` and the typecheck
+// confirms the shape. (Today every command the screens use exists.)
+
+import { commands } from "../bindings";
+import type { AuditQuery, CredentialFilter, Fields, Id, ListQuery, Role } from "./types";
+
+export const listQuery = (clinicId: Id | null, q: string | null = null, limit: number | null = null): ListQuery => ({
+  clinic_id: clinicId, q, include_deleted: false, limit, offset: null,
+});
+
+export type { AuditQuery, CredentialFilter, ListQuery };
+
+export const api = {
+  appInfo: () => commands.appInfo(),
+  login: (u: string, p: string) => commands.login(u, p),
+  firstRunSetup: (clinic: Fields, username: string, password: string) => commands.firstRunSetup(clinic, username, password),
+  sessionStatus: () => commands.sessionStatus(),
+  logout: () => commands.logout(),
+  lock: () => commands.lock(),
+  unlock: (password: string) => commands.unlock(password),
+  activity: () => commands.activity(),
+  getIdleTimeout: () => commands.getIdleTimeout(),
+  setIdleTimeout: (minutes: number) => commands.setIdleTimeout(minutes),
+  /** Ask Rust to stop a long task; false when no such task runs. */
+  cancelTask: (taskId: string) => commands.cancelTask(taskId),
+
+  // Organisation
+  listClinics: (q: ListQuery) => commands.listClinics(q),
+  createClinic: (f: Fields) => commands.createClinic(f),
+  updateClinic: (id: Id, f: Fields) => commands.updateClinic(id, f),
+  listUsers: (q: ListQuery) => commands.listUsers(q),
+  createUser: (f: Fields, password: string) => commands.createUser(f, password),
+  updateUser: (id: Id, f: Fields) => commands.updateUser(id, f),
+  setPassword: (id: Id, password: string) => commands.setPassword(id, password),
+  listRoles: (clinicId: Id) => commands.listRoles(clinicId),
+  grantRole: (userId: Id, clinicId: Id, role: Role) => commands.grantRole(userId, clinicId, role),
+  revokeRole: (userId: Id, clinicId: Id, role: Role) => commands.revokeRole(userId, clinicId, role),
+
+  // People and catalog
+  listStaff: (q: ListQuery) => commands.listStaff(q),
+  searchPatients: (query: string, limit: number) => commands.searchPatients(query, limit),
+  createPatient: (clinicId: Id, f: Fields) => commands.createPatient(clinicId, f),
+  listRooms: (q: ListQuery) => commands.listRooms(q),
+  createRoom: (clinicId: Id, f: Fields) => commands.createRoom(clinicId, f),
+  updateRoom: (id: Id, f: Fields) => commands.updateRoom(id, f),
+  listCredentialTypes: (q: ListQuery) => commands.listCredentialTypes(q),
+  createCredentialType: (f: Fields) => commands.createCredentialType(f),
+  listShiftTemplates: (q: ListQuery) => commands.listShiftTemplates(q),
+  createShiftTemplate: (clinicId: Id, f: Fields) => commands.createShiftTemplate(clinicId, f),
+
+  // Scheduling
+  listAppointmentTypes: (clinicId: Id) => commands.listAppointmentTypes(clinicId),
+  daySchedule: (clinicId: Id, date: string, providerId: Id | null) => commands.daySchedule(clinicId, date, providerId),
+  availableSlots: (clinicId: Id, providerId: Id | null, duration: number, from: string, to: string) =>
+    commands.availableSlots(clinicId, providerId, duration, from, to),
+  weekSchedule: (clinicId: Id, start: string, providerId: Id | null) => commands.weekSchedule(clinicId, start, providerId),
+  listAvailabilityBlocks: (clinicId: Id, from: string, to: string, providerId: Id | null) => commands.listAvailabilityBlocks(clinicId, from, to, providerId),
+  getAppointment: (id: Id) => commands.getAppointment(id),
+  bookAppointment: (clinicId: Id, f: Fields) => commands.bookAppointment(clinicId, f),
+  rescheduleAppointment: (id: Id, f: Fields) => commands.rescheduleAppointment(id, f),
+  setAppointmentStatus: (id: Id, action: string, reason: string | null) => commands.setAppointmentStatus(id, action, reason),
+  previewSeries: (clinicId: Id, f: Fields) => commands.previewSeries(clinicId, f),
+  bookSeries: (clinicId: Id, f: Fields) => commands.bookSeries(clinicId, f),
+  todaysAppointments: (clinicId: Id, providerId: Id | null) => commands.todaysAppointments(clinicId, providerId),
+
+  // Waitlist
+  listWaitlist: (clinicId: Id) => commands.listWaitlist(clinicId),
+  addToWaitlist: (clinicId: Id, f: Fields) => commands.addToWaitlist(clinicId, f),
+  removeFromWaitlist: (id: Id) => commands.removeFromWaitlist(id),
+  acceptOffer: (offerId: string) => commands.acceptOffer(offerId),
+  declineOffer: (offerId: string) => commands.declineOffer(offerId),
+
+  // Reminders
+  pendingReminders: (clinicId: Id, untilMs: number | null) => commands.pendingReminders(clinicId, untilMs),
+  /** Writes the CSV to a file on this PC. */
+  exportPendingRemindersCsv: (clinicId: Id, untilMs: number | null, path: string) => commands.exportPendingRemindersCsv(clinicId, untilMs, path),
+  markReminder: (id: Id, outcome: string, failureReason: string | null) => commands.markReminder(id, outcome, failureReason),
+
+
+  // Credentials
+  credentialDashboard: (filter: CredentialFilter) => commands.credentialDashboard(filter),
+  listCredentialAlerts: (filter: CredentialFilter, includeAcknowledged: boolean) => commands.listCredentialAlerts(filter, includeAcknowledged),
+  acknowledgeCredentialAlert: (id: Id) => commands.acknowledgeCredentialAlert(id),
+  renewCredential: (id: Id, f: Fields) => commands.renewCredential(id, f),
+  recordCredentialVerification: (id: Id, f: Fields) => commands.recordCredentialVerification(id, f),
+
+  // Staffing
+  listRoster: (clinicId: Id, from: string, to: string, staffId: Id | null) => commands.listRoster(clinicId, from, to, staffId),
+  assignShift: (clinicId: Id, f: Fields) => commands.assignShift(clinicId, f),
+  /** `status`: requested, approved, rejected, cancelled; null = all. */
+  listSwaps: (clinicId: Id, status: string | null) => commands.listSwaps(clinicId, status),
+  decideSwap: (id: Id, approve: boolean, note: string | null, overrideReason: string | null) => commands.decideSwap(id, approve, note, overrideReason),
+  listTimeOff: (clinicId: Id, status: string | null) => commands.listTimeOff(clinicId, status),
+  decideTimeOff: (id: Id, approve: boolean, note: string | null) => commands.decideTimeOff(id, approve, note),
+  listCoverageNeeds: (clinicId: Id, status: string | null) => commands.listCoverageNeeds(clinicId, status),
+  fillCoverageNeed: (id: Id, staffId: Id, overrideReason: string | null) => commands.fillCoverageNeed(id, staffId, overrideReason),
+
+  // Cases
+  listCases: (clinicId: Id, status: string | null) => commands.listCases(clinicId, status),
+  getCaseDetail: (id: Id) => commands.getCaseDetail(id),
+  setCaseStatus: (id: Id, status: string) => commands.setCaseStatus(id, status),
+
+  // KPIs and capacity
+  kpiReport: (clinicId: Id, period: string, from: string, to: string) => commands.kpiReport(clinicId, period, from, to),
+  listGoals: (clinicId: Id) => commands.listGoals(clinicId),
+  listCapacitySnapshots: (clinicId: Id, from: string | null, to: string | null, limit: number | null) => commands.listCapacitySnapshots(clinicId, from, to, limit),
+  takeCapacitySnapshot: (clinicId: Id) => commands.takeCapacitySnapshot(clinicId),
+
+  // Admin
+  /** Long tasks: `progress` events carry `taskId` as their `task`. */
+  backup: (taskId: string, path: string) => commands.backup(taskId, path),
+  restore: (taskId: string, path: string) => commands.restore(taskId, path),
+  verifyAudit: () => commands.verifyAudit(),
+  listAudit: (query: AuditQuery) => commands.listAudit(query),
+};

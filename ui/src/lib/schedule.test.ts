@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { appointmentEvents, blockEvents, emptyNames, entryLabel, selectionToBooking, shiftEvents, NO_ROOM, viewDates } from "./schedule";
+import type { AvailabilityBlock, RosterEntry, StaffSchedule } from "./types";
+import { appointment, gridEntry } from "../test/fixtures";
+
+const EDMONTON = "America/Edmonton";
+const names = () => {
+  const n = emptyNames();
+  n.provider.set("s1", "Robin Lee");
+  n.room.set("room1", "Room 1");
+  n.type.set("t1", "Follow-up");
+  return n;
+};
+const g = (over: Parameters<typeof appointment>[0]) => gridEntry(appointment(over));
+
+describe("schedule event mapping", () => {
+  it("puts an appointment at the clinic's wall-clock time, not the PC's", () => {
+    // 2026-03-09 15:00 UTC = 09:00 in Edmonton (MDT, UTC-6 since 8 March).
+    const start = Date.UTC(2026, 2, 9, 15, 0);
+    const [e] = appointmentEvents([g({ start_at: start, end_at: start + 30 * 60_000, appointment_type_id: "t1" })], EDMONTON, names());
+    expect(e?.start).toBe("2026-03-09T09:00:00");
+    expect(e?.end).toBe("2026-03-09T09:30:00");
+    expect(e?.resourceIds).toEqual(["s1"]);
+    expect(e?.title).toBe("Ann Smith · Follow-up");
+    expect(e?.classNames).toContain("status-confirmed");
+    expect(e?.extendedProps?.entryId).toBe("a1");
+  });
+
+  it("keeps 09:00 at 09:00 across the daylight-saving change", () => {
+    const before = Date.UTC(2026, 2, 6, 16, 0); // Fri, MST (UTC-7)
+    const after = Date.UTC(2026, 2, 9, 15, 0); // Mon, MDT (UTC-6)
+    const evs = appointmentEvents(
+      [g({ id: "x", start_at: before, end_at: before + 3_600_000 }), g({ id: "y", start_at: after, end_at: after + 3_600_000 })],
+      EDMONTON,
+      names(),
+    );
+    expect(evs.map((e) => e.start.slice(11))).toEqual(["09:00:00", "09:00:00"]);
+  });
+
+  it("puts appointments in room columns in the room view, roomless ones in their own column", () => {
+    const t = Date.UTC(2026, 0, 5, 17, 0);
+    const evs = appointmentEvents([g({ id: "r", room_id: "room1", start_at: t, end_at: t + 1 }), g({ id: "n", start_at: t, end_at: t + 1 })], EDMONTON, names(), { lane: "room" });
+    expect(evs.map((e) => e.resourceIds[0])).toEqual(["room1", NO_ROOM]);
+    expect(evs[0]?.title).toBe("Ann Smith · Robin Lee");
+    const byProvider = appointmentEvents([g({ id: "r", room_id: "room1", start_at: t, end_at: t + 1 })], EDMONTON, names());
+    expect(byProvider[0]?.title).toBe("Ann Smith · Room 1");
+  });
+
+  it("hides cancelled and moved appointments unless asked", () => {
+    const t = Date.UTC(2026, 0, 5, 17, 0);
+    const list = [
+      g({ id: "c", status: "cancelled", start_at: t, end_at: t + 1 }),
+      g({ id: "m", status: "rescheduled", start_at: t, end_at: t + 1 }),
+      g({ id: "k", status: "checked_in", start_at: t, end_at: t + 1 }),
+    ];
+    expect(appointmentEvents(list, EDMONTON, names()).map((e) => e.id)).toEqual(["k"]);
+    expect(appointmentEvents(list, EDMONTON, names(), { showInactive: true }).map((e) => e.id)).toEqual(["c", "m", "k"]);
+  });
+
+  it("names an appointment by clinic time, patient and provider", () => {
+    const t = Date.UTC(2026, 6, 1, 15, 30); // 09:30 MDT
+    expect(entryLabel(g({ start_at: t, end_at: t + 1 }), names(), EDMONTON)).toBe("09:30 Ann Smith with Robin Lee");
+    expect(entryLabel(g({ provider_id: "zz", start_at: t, end_at: t + 1 }), names(), EDMONTON)).toBe("09:30 Ann Smith with another provider");
+    expect(entryLabel(g({ start_at: t, end_at: t + 1 }), names(), EDMONTON, true)).toBe("2026-07-01 09:30 Ann Smith with Robin Lee");
+  });
+
+  it("shows shifts and blocks as background events; a clinic-wide block spans every column", () => {
+    const t = Date.UTC(2026, 0, 5, 15, 0);
+    const schedule = { id: "sh", clinic_id: "c1", staff_id: "s1", shift_id: "t", schedule_date: "2026-01-05", start_at: t, end_at: t + 8 * 3_600_000, status: "scheduled" } as StaffSchedule;
+    const roster: RosterEntry[] = [{ schedule, staff_name: "Robin Lee", shift_name: "Day" }];
+    expect(shiftEvents(roster, EDMONTON)[0]).toMatchObject({ display: "background", resourceIds: ["s1"], start: "2026-01-05T08:00:00", end: "2026-01-05T16:00:00" });
+    expect(shiftEvents([{ ...roster[0]!, schedule: { ...schedule, status: "cancelled" } }], EDMONTON)).toEqual([]);
+    const block = { id: "b", clinic_id: "c1", provider_id: null, start_at: t, end_at: t + 3_600_000, is_available: false, block_reason: "Holiday" } as AvailabilityBlock;
+    expect(blockEvents([block], EDMONTON, ["s1", "s2"])[0]).toMatchObject({ display: "background", resourceIds: ["s1", "s2"], title: "Holiday", classNames: ["blocked"] });
+  });
+
+  it("turns an empty-cell selection into the API's wall-clock start and a duration", () => {
+    expect(selectionToBooking("2026-03-09T09:15:00", "2026-03-09T10:00:00")).toEqual({ start: "2026-03-09 09:15", duration: 45 });
+    expect(selectionToBooking("2026-03-09T23:45:00", "2026-03-10T00:15:00")).toEqual({ start: "2026-03-09 23:45", duration: 30 });
+  });
+
+  it("lists the dates of a week view from Monday", () => {
+    expect(viewDates("2026-03-11", "week", "2026-03-09")).toEqual([
+      "2026-03-09", "2026-03-10", "2026-03-11", "2026-03-12", "2026-03-13", "2026-03-14", "2026-03-15",
+    ]);
+    expect(viewDates("2026-03-11", "day", "2026-03-09")).toEqual(["2026-03-11"]);
+  });
+});

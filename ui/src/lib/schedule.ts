@@ -1,0 +1,130 @@
+// The schedule grid's data: API entries (instants in ms) → calendar events on the clinic's wall
+// clock. @event-calendar/core only knows fixed UTC offsets, so events are handed to it as
+// floating wall-clock times ("2026-03-09T09:00:00") computed with the clinic's IANA zone; the
+// calendar's own zone is set to the clinic's current offset only so the now-line is right.
+// The day view's entries (`GridEntry`) carry ids; provider, room and type names come from the
+// clinic's lists, which the screen loads once per clinic (`Names`).
+
+import type { AppointmentStatus, AvailabilityBlock, GridEntry, RosterEntry } from "./types";
+import { addDays, wallClock } from "./time";
+
+export type Lane = "provider" | "room";
+
+export type CalendarEvent = {
+  id: string;
+  resourceIds: string[];
+  start: string;
+  end: string;
+  title: string;
+  display?: "auto" | "background";
+  classNames?: string[];
+  extendedProps?: Record<string, unknown>;
+};
+
+/** Names by id: providers (staff), rooms and appointment types of the clinic. */
+export type Names = { provider: Map<string, string>; room: Map<string, string>; type: Map<string, string> };
+
+export const emptyNames = (): Names => ({ provider: new Map(), room: new Map(), type: new Map() });
+
+/** Statuses that hold the slot; the others are history and hidden unless asked for. */
+export const ACTIVE_STATUSES: readonly AppointmentStatus[] = [
+  "pending", "confirmed", "reminded", "checked_in", "in_progress", "completed",
+];
+
+export const STATUS_LABEL: Record<AppointmentStatus, string> = {
+  pending: "Pending",
+  confirmed: "Confirmed",
+  reminded: "Reminded",
+  checked_in: "Checked in",
+  in_progress: "In progress",
+  completed: "Completed",
+  no_show: "No-show",
+  cancelled: "Cancelled",
+  rescheduled: "Moved",
+};
+
+/** The room lane for appointments without a room. */
+export const NO_ROOM = "__no_room__";
+
+export function isShown(e: Pick<GridEntry, "status">, showInactive = false): boolean {
+  return showInactive || ACTIVE_STATUSES.includes(e.status);
+}
+
+export function providerName(names: Names, id: string): string {
+  return names.provider.get(id) ?? "another provider";
+}
+
+/** How the schedule names an appointment (its button in the appointment list); the week
+ *  view puts the local date first. */
+export function entryLabel(e: GridEntry, names: Names, tz: string, withDate = false): string {
+  const w = wallClock(e.start_at, tz);
+  return `${withDate ? `${w.slice(0, 10)} ` : ""}${w.slice(11, 16)} ${e.patient_name} with ${providerName(names, e.provider_id)}`;
+}
+
+export function appointmentEvents(
+  entries: GridEntry[],
+  tz: string,
+  names: Names,
+  opts: { lane?: Lane; showInactive?: boolean } = {},
+): CalendarEvent[] {
+  const lane = opts.lane ?? "provider";
+  const out: CalendarEvent[] = [];
+  for (const e of entries) {
+    if (!isShown(e, opts.showInactive)) continue;
+    const resource = lane === "provider" ? e.provider_id : (e.room_id ?? NO_ROOM);
+    const typeName = e.appointment_type_id ? names.type.get(e.appointment_type_id) : undefined;
+    const where = lane === "provider" ? (e.room_id ? names.room.get(e.room_id) : undefined) : providerName(names, e.provider_id);
+    out.push({
+      id: e.id,
+      resourceIds: [resource],
+      start: wallClock(e.start_at, tz),
+      end: wallClock(e.end_at, tz),
+      title: [e.patient_name, typeName, where].filter(Boolean).join(" · "),
+      classNames: ["appt", `status-${e.status}`, ...(e.series_id ? ["in-series"] : [])],
+      extendedProps: { entryId: e.id, statusLabel: STATUS_LABEL[e.status] },
+    });
+  }
+  return out;
+}
+
+/** Shifts (provider lane) as background events. */
+export function shiftEvents(roster: RosterEntry[], tz: string): CalendarEvent[] {
+  return roster
+    .filter((r) => r.schedule.status !== "cancelled")
+    .map((r) => ({
+      id: `shift-${r.schedule.id}`,
+      resourceIds: [r.schedule.staff_id],
+      start: wallClock(r.schedule.start_at, tz),
+      end: wallClock(r.schedule.end_at, tz),
+      title: r.shift_name,
+      display: "background" as const,
+      classNames: ["shift"],
+    }));
+}
+
+/** Availability blocks as background events: a provider's in their column, clinic-wide in every column. */
+export function blockEvents(blocks: AvailabilityBlock[], tz: string, resourceIds: string[]): CalendarEvent[] {
+  return blocks.map((b) => ({
+    id: `block-${b.id}`,
+    resourceIds: b.provider_id ? [b.provider_id] : resourceIds,
+    start: wallClock(b.start_at, tz),
+    end: wallClock(b.end_at, tz),
+    title: b.block_reason ?? (b.is_available ? "Available" : "Blocked"),
+    display: "background" as const,
+    classNames: [b.is_available ? "available" : "blocked"],
+  }));
+}
+
+/** An empty-cell selection (floating wall-clock strings) as booking input for the API. */
+export function selectionToBooking(startStr: string, endStr: string): { start: string; duration: number } {
+  const s = startStr.slice(0, 16);
+  const e = endStr.slice(0, 16);
+  const toMin = (t: string) => Date.UTC(+t.slice(0, 4), +t.slice(5, 7) - 1, +t.slice(8, 10), +t.slice(11, 13), +t.slice(14, 16)) / 60_000;
+  return { start: s.replace("T", " "), duration: Math.max(5, toMin(e) - toMin(s)) };
+}
+
+/** The dates ("YYYY-MM-DD") a day or week view covers. */
+export function viewDates(date: string, view: "day" | "week", weekStartDate: string): string[] {
+  if (view === "day") return [date];
+  return Array.from({ length: 7 }, (_, i) => addDays(weekStartDate, i));
+}

@@ -1,0 +1,57 @@
+// The Rust types the screens use, as generated into ../bindings.ts (re-exported here so the
+// screens import from one place), plus two names of the UI's own.
+
+export type {
+  AppointmentStatus, GridEntry,
+  Appointment,
+  ScheduleEntry,
+  DaySchedule,
+  Slot,
+  Patient,
+  Staff,
+  Clinic,
+  AppointmentType,
+  Room,
+  AvailabilityBlock,
+  StaffSchedule,
+  RosterEntry,
+  OccurrenceCheck,
+  SeriesResult,
+  WaitlistEntry,
+  WaitlistOffer,
+  WaitlistView,
+  TodayEntry,
+  Today,
+  Reminder,
+  PendingReminder,
+  CredentialExpiry,
+  Lapse,
+  AtRiskShift,
+  AtRiskAppointment,
+  AtRiskStaff,
+  CredentialDashboard,
+  CredentialAlertView,
+  ShiftTemplate,
+  ShiftSwap,
+  TimeOffRequest,
+  CoverageNeed,
+  Case,
+  Metric,
+  KpiRow,
+  KpiReport,
+  GoalTemplate,
+  CapacitySnapshot,
+  UserView,
+  UserClinicRole,
+  CredentialType,
+  VerifyReport,
+  AuditEntry,
+  SessionStatus,
+  Progress,
+  CaseDetail, CredentialFilter, AuditQuery, ListQuery, Session, ErrorBody, Role,
+} from "../bindings";
+
+export type Id = string;
+
+/** Record of fields for the API's create/update operations (name → text). */
+export type Fields = Record<string, string>;
