@@ -1,0 +1,38 @@
+// (a) First run: the app starts on an empty database, creates it (encrypted, with its key file),
+// asks for the clinic and its administrator, and lands signed in.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { byRole, click, fill } from "../lib/a11y.js";
+import { PASSWORD } from "../lib/clinic.js";
+import { e2e } from "../lib/harness.js";
+
+e2e("first-run setup creates the clinic and admin and lands signed in", async ({ launch, db, key, cli }) => {
+  assert.ok(!existsSync(db), "the test starts without a database");
+  const browser = await launch();
+
+  await byRole(browser, "heading", "Set up ClinicDesk", { timeout: 30_000 });
+  assert.ok(existsSync(db) && existsSync(key), "the app created its database and key file");
+
+  await fill(browser, "Clinic name", "Bow Valley Physio");
+  await fill(browser, "Clinic code", "bvp");
+  await fill(browser, "Time zone", "America/Edmonton");
+  await fill(browser, "Admin username", "riley");
+  await fill(browser, "Admin display name", "Riley Admin");
+  await fill(browser, "Admin password", PASSWORD);
+  await click(browser, "button", "Create clinic");
+
+  // Signed in: the main navigation, the admin's screens, the admin's name and the clinic.
+  const nav = await byRole(browser, "navigation", "Main", { timeout: 20_000 });
+  for (const link of ["Schedule", "Credentials", "Admin"]) await byRole(browser, "link", link, { within: nav });
+  await browser.waitUntil(async () => (await browser.$("body").getText()).includes("Riley Admin"), {
+    timeout: 10_000,
+    timeoutMsg: "the signed-in admin's name is not shown",
+  });
+
+  // The database holds what was typed (read back through the CLI, signed in as the new admin).
+  const clinics = cli.run(["clinic", "list"], { user: "riley" });
+  assert.deepEqual(
+    clinics.map((c) => [c.name, c.code, c.timezone]),
+    [["Bow Valley Physio", "BVP", "America/Edmonton"]],
+  );
+});

@@ -1,0 +1,31 @@
+// (b) Sign in: a wrong password is refused with the API's message; the right one opens the app
+// with the screens of the user's role.
+import assert from "node:assert/strict";
+import { allByRole, byRole, click, fill, waitForAlert, waitGone } from "../lib/a11y.js";
+import { PASSWORD, clinicDay } from "../lib/clinic.js";
+import { e2e } from "../lib/harness.js";
+
+e2e("sign in: a wrong password is refused, the right one opens the front desk's screens", async ({ launch, cli }) => {
+  clinicDay(cli);
+  const browser = await launch();
+
+  await byRole(browser, "heading", "ClinicDesk", { timeout: 30_000 });
+  await fill(browser, "Username", "frontdesk");
+  await fill(browser, "Password", "not the password");
+  await click(browser, "button", "Sign in");
+  await waitForAlert(browser, "wrong username or password");
+
+  await fill(browser, "Password", PASSWORD);
+  await click(browser, "button", "Sign in");
+  const nav = await byRole(browser, "navigation", "Main", { timeout: 15_000 });
+  await waitGone(browser, "button", "Sign in");
+
+  // A front desk sees the desk's screens, not the manager's or the admin's.
+  const links = (await allByRole(browser, "link", null, { within: nav })).length;
+  assert.ok(links >= 3, "the navigation lists the front desk's screens");
+  for (const link of ["Schedule", "Today", "Waitlist"]) await byRole(browser, "link", link, { within: nav });
+  for (const hidden of ["Admin", "KPIs"]) {
+    assert.equal((await allByRole(browser, "link", hidden, { within: nav })).length, 0, `no ${hidden} link for the front desk`);
+  }
+  assert.ok((await browser.$("body").getText()).includes("Fran Desk"), "the signed-in user's name is shown");
+});
