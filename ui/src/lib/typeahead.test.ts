@@ -24,8 +24,8 @@ describe("typeahead", () => {
     ta.input("sm");
     ta.input("smi");
     expect(search.mock.calls.map((c) => c[0])).toEqual(["sm", "smi"]);
-    pending[1].resolve(["Smith"]);
-    pending[0].resolve(["Small", "Smith"]);
+    pending[1]!.resolve(["Smith"]);
+    pending[0]!.resolve(["Small", "Smith"]);
     await Promise.resolve();
     await Promise.resolve();
     expect(results).toEqual([{ r: ["Smith"], q: "smi" }]);
