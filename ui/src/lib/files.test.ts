@@ -6,7 +6,7 @@ describe("file pickers", () => {
   it("ask the dialog plugin with the kind's filter and return the chosen path", async () => {
     const calls = fakeBackend({ "plugin:dialog|save": () => "/home/desk/reminders.csv" });
     await expect(chooseSavePath("Export reminders", "reminders.csv", CSV)).resolves.toBe("/home/desk/reminders.csv");
-    const opts = calls[0].args.options as { defaultPath: string; filters: unknown };
+    const opts = calls[0]!.args.options as { defaultPath: string; filters: unknown };
     expect(opts.defaultPath).toBe("reminders.csv");
     expect(opts.filters).toEqual([CSV]);
   });
@@ -20,6 +20,6 @@ describe("file pickers", () => {
   it("open a single existing file", async () => {
     const calls = fakeBackend({ "plugin:dialog|open": () => "/media/usb/b.db" });
     await expect(chooseOpenPath("Restore from", BACKUP)).resolves.toBe("/media/usb/b.db");
-    expect(calls[0].args.options).toMatchObject({ multiple: false, directory: false });
+    expect(calls[0]!.args.options).toMatchObject({ multiple: false, directory: false });
   });
 });
