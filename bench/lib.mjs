@@ -2,38 +2,19 @@
 // the app under tauri-driver, its processes and their memory, and the functions that run in the
 // page (each is serialised by WebDriver, so each stands alone).
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { readFileSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { remote } from "webdriverio";
+import { freePort } from "../e2e/lib/app.js";
+import { tauriDriverBin } from "../e2e/lib/paths.js";
 
 const env = process.env;
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- processes and memory
 
-export function tauriDriverBin() {
-  if (env.TAURI_DRIVER) return env.TAURI_DRIVER;
-  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-    if (dir && existsSync(path.join(dir, "tauri-driver"))) return path.join(dir, "tauri-driver");
-  }
-  const p = path.join(env.CARGO_HOME ?? path.join(os.homedir(), ".cargo"), "bin/tauri-driver");
-  if (existsSync(p)) return p;
-  throw new Error("tauri-driver not found: run scripts/setup.sh");
-}
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function canConnect(port) {
   return new Promise((resolve) => {
