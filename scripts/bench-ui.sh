@@ -34,7 +34,7 @@ if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
   echo "bench-ui: building the UI"
   npm run --silent build
   echo "bench-ui: building the app (release, custom protocol) and the CLI"
-  cargo build --release --quiet -p clinicdesk-app -p clinicdesk-cli --features tauri/custom-protocol
+  cargo build --release --quiet -p clinicdesk-app -p clinicdesk-cli --features clinicdesk-app/custom-protocol
   # Copies, built together: target/release/ is shared with every other release build of this
   # checkout (one without the feature relinks the app without the custom protocol).
   mkdir -p "$bin"

@@ -23,7 +23,7 @@ if [ -z "${E2E_SKIP_BUILD:-}" ]; then
   fi
   t1=$(stamp)
   echo "e2e: building the app (custom protocol) and the CLI"
-  cargo build --quiet -p clinicdesk-app -p clinicdesk-cli --features tauri/custom-protocol
+  cargo build --quiet -p clinicdesk-app -p clinicdesk-cli --features clinicdesk-app/custom-protocol
   # The tests run copies: target/debug/ is shared with every other cargo build of this
   # checkout, and a plain `cargo build` relinks the app without the custom protocol.
   mkdir -p target/e2e
