@@ -5,6 +5,7 @@
 
 import { commands } from "../bindings";
 import type { AuditQuery, CredentialFilter, Fields, Id, ListQuery, Role } from "./types";
+import type { AppointmentStatus } from "./types";
 
 export const listQuery = (clinicId: Id | null, q: string | null = null, limit: number | null = null): ListQuery => ({
   clinic_id: clinicId, q, include_deleted: false, limit, offset: null,
@@ -57,12 +58,21 @@ export const api = {
     commands.availableSlots(clinicId, providerId, duration, from, to),
   weekSchedule: (clinicId: Id, start: string, providerId: Id | null) => commands.weekSchedule(clinicId, start, providerId),
   listAvailabilityBlocks: (clinicId: Id, from: string, to: string, providerId: Id | null) => commands.listAvailabilityBlocks(clinicId, from, to, providerId),
+  createAppointmentType: (clinicId: Id, f: Fields) => commands.createAppointmentType(clinicId, f),
+  createAvailabilityBlock: (clinicId: Id, f: Fields) => commands.createAvailabilityBlock(clinicId, f),
+  deleteAvailabilityBlock: (id: Id) => commands.deleteAvailabilityBlock(id),
+  generateClosures: (clinicId: Id, f: Fields) => commands.generateClosures(clinicId, f),
   getAppointment: (id: Id) => commands.getAppointment(id),
   bookAppointment: (clinicId: Id, f: Fields) => commands.bookAppointment(clinicId, f),
   rescheduleAppointment: (id: Id, f: Fields) => commands.rescheduleAppointment(id, f),
   setAppointmentStatus: (id: Id, action: string, reason: string | null) => commands.setAppointmentStatus(id, action, reason),
   previewSeries: (clinicId: Id, f: Fields) => commands.previewSeries(clinicId, f),
   bookSeries: (clinicId: Id, f: Fields) => commands.bookSeries(clinicId, f),
+  /** `scope`: one, following or all occurrences of the appointment's series. */
+  editSeries: (id: Id, scope: string, f: Fields) => commands.editSeries(id, scope, f),
+  cancelSeries: (id: Id, scope: string, reason: string) => commands.cancelSeries(id, scope, reason),
+  /** Managers: out of a final status, with a reason. */
+  correctAppointmentStatus: (id: Id, to: AppointmentStatus, reason: string) => commands.correctAppointmentStatus(id, to, reason),
   todaysAppointments: (clinicId: Id, providerId: Id | null) => commands.todaysAppointments(clinicId, providerId),
 
   // Waitlist
@@ -112,6 +122,8 @@ export const api = {
   /** Long tasks: `progress` events carry `taskId` as their `task`. */
   backup: (taskId: string, path: string) => commands.backup(taskId, path),
   restore: (taskId: string, path: string) => commands.restore(taskId, path),
+  /** `size`: small or large; only into a new, empty database. */
+  generateDemo: (taskId: string, size: string, password: string) => commands.generateDemo(taskId, size, password),
   verifyAudit: () => commands.verifyAudit(),
   listAudit: (query: AuditQuery) => commands.listAudit(query),
 };

@@ -31,10 +31,15 @@ export class IdleTimer {
     return this.running;
   }
 
-  start(): void {
+  /**
+   * Start counting. `remainingMs` is what the Rust side says is left (its `seconds_until_lock`):
+   * the idle time already spent there counts here too. Default: the whole timeout.
+   */
+  start(remainingMs: number = this.opts.timeoutMs): void {
+    const left = Math.min(this.opts.timeoutMs, Math.max(0, remainingMs));
     this.running = true;
-    this.last = this.opts.now();
-    this.schedule(this.opts.timeoutMs);
+    this.last = this.opts.now() - (this.opts.timeoutMs - left);
+    this.schedule(left);
   }
 
   stop(): void {

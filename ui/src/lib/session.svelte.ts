@@ -28,14 +28,15 @@ export const app = $state({
 
 let timer: IdleTimer | null = null;
 
-function startIdle(): void {
+/** Start the UI's idle clock from what Rust says is left (`seconds_until_lock`). */
+function startIdle(secondsLeft: number): void {
   timer?.stop();
   timer = new IdleTimer({
     timeoutMs: app.idleMinutes * 60_000,
     onIdle: () => void lockNow("idle"),
     onPing: () => void attempt(api.activity()),
   });
-  timer.start();
+  timer.start(secondsLeft * 1000);
 }
 
 /** Called by the shell on every key press, click, pointer move and wheel. */
@@ -103,7 +104,7 @@ async function apply(st: SessionStatus): Promise<void> {
   }
   app.lockReason = "";
   app.phase = "app";
-  startIdle();
+  startIdle(st.seconds_until_lock);
 }
 
 export async function loadClinics(): Promise<void> {
@@ -182,6 +183,12 @@ export async function setup(input: SetupInput): Promise<Outcome<SessionStatus>> 
   }
   await apply(r.data);
   return r;
+}
+
+/** The new database now holds demo data: sign in as one of its users. */
+export function demoWritten(): void {
+  if (app.info) app.info.initialised = true;
+  app.phase = "signin";
 }
 
 /** For tests: forget everything. */

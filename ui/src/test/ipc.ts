@@ -18,8 +18,11 @@ export class Refusal {
 
 export const refuse = (code: string, message: string) => new Refusal(code, message);
 
-/** Install a fake backend: command name (snake_case) → handler; returns the call log. */
-export function fakeBackend(handlers: Record<string, Handler>) {
+/**
+ * Install a fake backend: command name (snake_case) → handler; returns the call log. With
+ * `events`, `listen`/`emit` of @tauri-apps/api/event work in the test (and are not logged).
+ */
+export function fakeBackend(handlers: Record<string, Handler>, opts: { events?: boolean } = {}) {
   const calls: { cmd: string; args: Record<string, unknown> }[] = [];
   mockIPC((cmd, payload) => {
     const args = (payload ?? {}) as Record<string, unknown>;
@@ -29,7 +32,7 @@ export function fakeBackend(handlers: Record<string, Handler>) {
     const out = h(args);
     if (out instanceof Refusal) throw { code: out.code, message: out.message };
     return out;
-  });
+  }, { shouldMockEvents: opts.events ?? false });
   return calls;
 }
 
