@@ -41,6 +41,9 @@ export const api = {
 
   // People and catalog
   listStaff: (q: ListQuery) => commands.listStaff(q),
+  createStaff: (clinicId: Id, f: Fields) => commands.createStaff(clinicId, f),
+  updateStaff: (id: Id, f: Fields) => commands.updateStaff(id, f),
+  getPatient: (id: Id) => commands.getPatient(id),
   searchPatients: (query: string, limit: number) => commands.searchPatients(query, limit),
   createPatient: (clinicId: Id, f: Fields) => commands.createPatient(clinicId, f),
   listRooms: (q: ListQuery) => commands.listRooms(q),
@@ -95,6 +98,11 @@ export const api = {
   acknowledgeCredentialAlert: (id: Id) => commands.acknowledgeCredentialAlert(id),
   renewCredential: (id: Id, f: Fields) => commands.renewCredential(id, f),
   recordCredentialVerification: (id: Id, f: Fields) => commands.recordCredentialVerification(id, f),
+  /** One staff member's credentials (`staffId`), or a clinic's (`q.clinic_id`). */
+  listCredentials: (staffId: Id | null, q: ListQuery) => commands.listCredentials(staffId, q),
+  createCredential: (staffId: Id, f: Fields) => commands.createCredential(staffId, f),
+  recordAdverseAction: (id: Id, f: Fields) => commands.recordAdverseAction(id, f),
+  credentialHistory: (id: Id) => commands.credentialHistory(id),
 
   // Staffing
   listRoster: (clinicId: Id, from: string, to: string, staffId: Id | null) => commands.listRoster(clinicId, from, to, staffId),
@@ -106,15 +114,29 @@ export const api = {
   decideTimeOff: (id: Id, approve: boolean, note: string | null) => commands.decideTimeOff(id, approve, note),
   listCoverageNeeds: (clinicId: Id, status: string | null) => commands.listCoverageNeeds(clinicId, status),
   fillCoverageNeed: (id: Id, staffId: Id, overrideReason: string | null) => commands.fillCoverageNeed(id, staffId, overrideReason),
+  createCoverageNeed: (clinicId: Id, f: Fields) => commands.createCoverageNeed(clinicId, f),
+  cancelCoverageNeed: (id: Id, reason: string) => commands.cancelCoverageNeed(id, reason),
+  /** Staff ask for their own (managers for anyone). */
+  requestSwap: (f: Fields) => commands.requestSwap(f),
+  requestTimeOff: (clinicId: Id, f: Fields) => commands.requestTimeOff(clinicId, f),
+  cancelTimeOff: (id: Id) => commands.cancelTimeOff(id),
 
   // Cases
   listCases: (clinicId: Id, status: string | null) => commands.listCases(clinicId, status),
   getCaseDetail: (id: Id) => commands.getCaseDetail(id),
   setCaseStatus: (id: Id, status: string) => commands.setCaseStatus(id, status),
+  createCase: (clinicId: Id, f: Fields) => commands.createCase(clinicId, f),
+  setCasePriority: (id: Id, priority: string) => commands.setCasePriority(id, priority),
+  /** `caseId` null unlinks. */
+  linkAppointmentToCase: (appointmentId: Id, caseId: Id | null) => commands.linkAppointmentToCase(appointmentId, caseId),
+  caseWarnings: (clinicId: Id, withinDays: number) => commands.caseWarnings(clinicId, withinDays),
 
   // KPIs and capacity
   kpiReport: (clinicId: Id, period: string, from: string, to: string) => commands.kpiReport(clinicId, period, from, to),
   listGoals: (clinicId: Id) => commands.listGoals(clinicId),
+  createGoal: (clinicId: Id, f: Fields) => commands.createGoal(clinicId, f),
+  /** `date` null: the clinic's today. */
+  goalProgress: (clinicId: Id, date: string | null) => commands.goalProgress(clinicId, date),
   listCapacitySnapshots: (clinicId: Id, from: string | null, to: string | null, limit: number | null) => commands.listCapacitySnapshots(clinicId, from, to, limit),
   takeCapacitySnapshot: (clinicId: Id) => commands.takeCapacitySnapshot(clinicId),
 

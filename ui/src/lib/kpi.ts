@@ -45,3 +45,16 @@ export function kpiChartData(report: KpiReport, key: MetricKey, goals: GoalTempl
   }
   return { x, labels: report.rows.map((r) => r.period_start), series };
 }
+
+/** How the goal comparators read. */
+export const COMPARATORS: Record<string, string> = { lt: "<", lte: "≤", gt: ">", gte: "≥" };
+
+export function metricLabel(key: string): string {
+  return METRICS.find((m) => m.key === key)?.label ?? key;
+}
+
+/** A metric's value as shown: rates in percent, others with one decimal; "—" without a value. */
+export function formatMetric(key: string, v: number | null): string {
+  if (v === null) return "—";
+  return METRICS.find((m) => m.key === key)?.percent ? `${(v * 100).toFixed(1)}%` : v.toFixed(1);
+}

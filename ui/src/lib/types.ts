@@ -49,6 +49,7 @@ export type {
   SessionStatus,
   Progress,
   CaseDetail, CredentialFilter, AuditQuery, ListQuery, Session, ErrorBody, Role,
+  Credential, CredentialHistory, CaseWarning, GoalProgress,
 } from "../bindings";
 
 export type Id = string;
