@@ -237,7 +237,22 @@ fn instance_id(identifier: &str) -> Option<String> {
     Some(format!("{identifier}.db{hash:016x}"))
 }
 
+/// WebKitGTK's accelerated compositing off unless the user chose (WEBKIT_DISABLE_COMPOSITING_MODE
+/// set either way): the UI is forms and a grid with nothing to composite on a GPU, and on this
+/// platform compositing costs the most where clinics' PCs are weakest — with software GL (VMs,
+/// thin clients, no GPU driver) every frame went through a software compositor (typeahead p95
+/// 194 → 86 ms) and its tiles held ~240 MB; it is also the usual cause of blank WebKitGTK
+/// windows on some GPU drivers. Called first thing, before any thread starts.
+#[cfg(target_os = "linux")]
+fn webkit_defaults() {
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 pub fn run() {
+    #[cfg(target_os = "linux")]
+    webkit_defaults();
     let ipc = ipc();
     let invoke = ipc.invoke_handler();
     let context = tauri::generate_context!();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appointmentEvents, blockEvents, emptyNames, entryLabel, selectionToBooking, shiftEvents, NO_ROOM, viewDates } from "./schedule";
+import { appointmentEvents, blockEvents, emptyNames, entryLabel, lanesPerPage, onShift, pageOf, selectionToBooking, shiftEvents, timeRangeText, AXIS_PX, MIN_COLUMN_PX, NO_ROOM, viewDates } from "./schedule";
 import type { AvailabilityBlock, RosterEntry, StaffSchedule } from "./types";
 import { appointment, gridEntry } from "../test/fixtures";
 
@@ -84,5 +84,30 @@ describe("schedule event mapping", () => {
       "2026-03-09", "2026-03-10", "2026-03-11", "2026-03-12", "2026-03-13", "2026-03-14", "2026-03-15",
     ]);
     expect(viewDates("2026-03-11", "day", "2026-03-09")).toEqual(["2026-03-11"]);
+  });
+});
+
+describe("columns that fit, a page at a time", () => {
+  it("fits readable day columns beside the time axis, seven per lane in a week", () => {
+    expect(lanesPerPage(AXIS_PX + 10 * MIN_COLUMN_PX, "day")).toBe(10);
+    expect(lanesPerPage(AXIS_PX + 10 * MIN_COLUMN_PX - 1, "day")).toBe(9);
+    expect(lanesPerPage(1280, "week")).toBe(3);
+    expect(lanesPerPage(100, "day")).toBe(1);
+  });
+  it("pages through the lanes and clamps the page", () => {
+    const xs = Array.from({ length: 25 }, (_, i) => i);
+    expect(pageOf(xs, 0, 10)).toEqual({ items: xs.slice(0, 10), page: 0, pages: 3, from: 1, to: 10 });
+    expect(pageOf(xs, 2, 10)).toMatchObject({ items: [20, 21, 22, 23, 24], from: 21, to: 25 });
+    expect(pageOf(xs, 9, 10).page).toBe(2);
+    expect(pageOf(xs, -1, 10).page).toBe(0);
+    expect(pageOf([], 3, 10)).toEqual({ items: [], page: 0, pages: 1, from: 0, to: 0 });
+  });
+  it("knows who is on shift (cancelled shifts do not count)", () => {
+    const r = (staff_id: string, status: string) => ({ schedule: { staff_id, status } }) as unknown as RosterEntry;
+    expect([...onShift([r("a", "scheduled"), r("b", "cancelled"), r("c", "on_duty")])]).toEqual(["a", "c"]);
+  });
+  it("formats the grid's times on the 24-hour clock", () => {
+    expect(timeRangeText(new Date(2026, 10, 23, 9, 5), new Date(2026, 10, 23, 9, 50))).toBe("09:05–09:50");
+    expect(timeRangeText(new Date(2026, 10, 23, 14, 0))).toBe("14:00");
   });
 });

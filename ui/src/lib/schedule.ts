@@ -71,7 +71,7 @@ export function appointmentEvents(
   const out: CalendarEvent[] = [];
   for (const e of entries) {
     if (!isShown(e, opts.showInactive)) continue;
-    const resource = lane === "provider" ? e.provider_id : (e.room_id ?? NO_ROOM);
+    const resource = laneOf(e, lane);
     const typeName = e.appointment_type_id ? names.type.get(e.appointment_type_id) : undefined;
     const where = lane === "provider" ? (e.room_id ? names.room.get(e.room_id) : undefined) : providerName(names, e.provider_id);
     out.push({
@@ -85,6 +85,43 @@ export function appointmentEvents(
     });
   }
   return out;
+}
+
+/** The column an appointment sits in. */
+export function laneOf(e: Pick<GridEntry, "provider_id" | "room_id">, lane: Lane): string {
+  return lane === "provider" ? e.provider_id : (e.room_id ?? NO_ROOM);
+}
+
+/** Staff with a shift (not cancelled) in the roster. */
+export function onShift(roster: RosterEntry[]): Set<string> {
+  return new Set(roster.filter((r) => r.schedule.status !== "cancelled").map((r) => r.schedule.staff_id));
+}
+
+/** Width of a readable day column (px) and of the time axis beside the columns. */
+export const MIN_COLUMN_PX = 110;
+export const AXIS_PX = 64;
+
+/** How many lanes (providers or rooms) fit the grid's width side by side: a day view shows a
+ *  column per lane, a week view seven per lane. At least one. */
+export function lanesPerPage(widthPx: number, view: "day" | "week"): number {
+  const cols = Math.floor((widthPx - AXIS_PX) / (view === "day" ? MIN_COLUMN_PX : 7 * 48));
+  return Math.max(1, cols);
+}
+
+/** One page of `items`, `per` a page; `page` is clamped to the pages there are. `from`/`to`
+ *  are 1-based for display ("Providers 11–20 of 39"); both 0 when there are no items. */
+export function pageOf<T>(items: readonly T[], page: number, per: number): { items: T[]; page: number; pages: number; from: number; to: number } {
+  const pages = Math.max(1, Math.ceil(items.length / per));
+  const p = Math.min(Math.max(0, page), pages - 1);
+  const slice = items.slice(p * per, (p + 1) * per);
+  return { items: slice, page: p, pages, from: slice.length ? p * per + 1 : 0, to: p * per + slice.length };
+}
+
+/** The grid's event time text, "09:00–09:45", from the calendar's local dates (the formatter
+ *  the calendar would otherwise build with Intl.DateTimeFormat.formatRange per event). */
+export function timeRangeText(start: Date, end?: Date | null): string {
+  const hm = (d: Date) => `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+  return end ? `${hm(start)}–${hm(end)}` : hm(start);
 }
 
 /** Shifts (provider lane) as background events. */
