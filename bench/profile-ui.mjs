@@ -6,7 +6,7 @@
 // directly, the calendar's full style and layout, and prints the page's size (DOM nodes,
 // calendar columns), the frame rate when idle and where each process's memory is. Same environment as bench/ui.mjs
 // (BENCH_APP, BENCH_DB, BENCH_KEY, BENCH_NAV_PAUSE_MS, BENCH_KEY_INTERVAL_MS); PROFILE_NAVS (30),
-// PROFILE_KEYS (20).
+// PROFILE_KEYS (20), PROFILE_CSS (extra CSS added to the page, to try a style's cost).
 //
 //   BENCH_DB=… BENCH_KEY=… xvfb-run -a node bench/profile-ui.mjs
 import { createWriteStream } from "node:fs";
@@ -108,6 +108,8 @@ try {
   await typeInto(browser, "Username", "frontdesk");
   await typeInto(browser, "Password", "clinicdesk-demo");
   await browser.execute(installHelpers);
+  // PROFILE_CSS: extra CSS put in the page first (to try a style's cost on paint).
+  if (env.PROFILE_CSS) await browser.execute((css) => document.head.append(Object.assign(document.createElement("style"), { textContent: css })), env.PROFILE_CSS);
   const si = await browser.executeAsync(timeSignIn);
   console.log(`sign in → schedule: ${fmt(si.ms)} ms (${si.detail.shown} appointments on ${si.detail.date})`);
   console.log(`page: ${JSON.stringify(await browser.execute(pageSize))}`);

@@ -2,7 +2,7 @@
 // Data: lib/clinic.js clinicDay — Maya Singh works 08:00–17:00 tomorrow, Ann Lee is booked with
 // her at 09:00, Ben Okafor has nothing booked.
 import assert from "node:assert/strict";
-import { byRole, click, fill, waitForAlert, waitGone } from "../lib/a11y.js";
+import { byLabel, byRole, click, fill, waitForAlert, waitGone } from "../lib/a11y.js";
 import { PASSWORD, clinicDay } from "../lib/clinic.js";
 import { choose, goTo, pickPatient, signIn } from "../lib/flows.js";
 import { e2e } from "../lib/harness.js";
@@ -67,4 +67,48 @@ e2e("a double booking is refused with the reason shown", async ({ launch, cli })
   const start = await byRole(browser, "textbox", "Start", { within: dialog });
   assert.equal(await start.getValue(), `${f.dates.tomorrow} 09:15`);
   assert.deepEqual(dayOf(cli, f, f.dates.tomorrow), before);
+});
+
+e2e("book by clicking an empty cell of the grid", async ({ launch, cli }) => {
+  const f = clinicDay(cli);
+  const browser = await launch();
+  await signIn(browser, "frontdesk", PASSWORD);
+  await goTo(browser, "Schedule");
+  await click(browser, "button", "Next day");
+  await byRole(browser, "button", "09:00 Ann Lee with Maya Singh");
+  // Where 08:30–08:45 is in Maya Singh's column: her column head gives the x, the day column's
+  // height (06:00–22:00) the y. Then a real pointer click there, as a mouse would.
+  const at = await browser.execute(() => {
+    const heads = [...document.querySelectorAll(".ec-col-head")].filter((h) => h.textContent.trim() === "Maya Singh");
+    const head = heads[0]?.getBoundingClientRect();
+    const day = [...document.querySelectorAll(".ec-body .ec-day")].map((d) => d.getBoundingClientRect()).find((r) => head && Math.abs(r.left - head.left) < 2);
+    if (!head || !day) return null;
+    return { x: Math.round(head.left + head.width / 2), y: Math.round(day.top + (day.height * (8.5 - 6)) / 16 + 6) };
+  });
+  assert.ok(at, "Maya Singh's column is on the grid");
+  await browser.performActions([
+    {
+      type: "pointer",
+      id: "mouse",
+      parameters: { pointerType: "mouse" },
+      actions: [
+        { type: "pointerMove", x: at.x, y: at.y, origin: "viewport", duration: 0 },
+        { type: "pointerDown", button: 0 },
+        { type: "pointerUp", button: 0 },
+      ],
+    },
+  ]);
+  await browser.releaseActions();
+  // The booking dialog opens at that cell: her column, 08:30.
+  const dialog = await byRole(browser, "dialog", "Book appointment");
+  const start = await byRole(browser, "textbox", "Start", { within: dialog });
+  assert.equal(await start.getValue(), `${f.dates.tomorrow} 08:30`);
+  const provider = await byLabel(browser, "Provider", { within: dialog });
+  assert.equal(await browser.execute((el) => el.selectedOptions[0]?.textContent.trim(), provider), "Maya Singh");
+  await pickPatient(browser, "Okafor", /^Okafor, Ben\b/, { within: dialog });
+  await click(browser, "button", "Book", { within: dialog });
+  await waitGone(browser, "dialog", "Book appointment");
+  const ben = cli.run(["appointment", "day", "--clinic", f.clinicId, "--date", f.dates.tomorrow]).entries.find((e) => e.patient_name === "Ben Okafor");
+  assert.ok(ben, "the booking is in the database");
+  await byRole(browser, "button", "08:30 Ben Okafor with Maya Singh");
 });

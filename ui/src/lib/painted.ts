@@ -14,6 +14,12 @@ import { tick } from "svelte";
 const raf: (f: () => void) => void =
   typeof requestAnimationFrame === "function" ? (f) => requestAnimationFrame(() => f()) : (f) => setTimeout(f, 16);
 
+/** Run `f` in a task after the next frame (its style, layout and paint done): work that must
+ *  not delay what is about to be painted. */
+export function afterNextFrame(f: () => void): void {
+  raf(() => setTimeout(f, 0));
+}
+
 /**
  * Dispatch `name` on `window` (a CustomEvent with `detail` plus `at`) once the current state is
  * painted. With `mark`, also leave a `performance.mark(name)` (for moments a listener cannot

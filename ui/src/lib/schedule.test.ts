@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appointmentEvents, blockEvents, emptyNames, entryLabel, lanesPerPage, onShift, pageOf, selectionToBooking, shiftEvents, timeRangeText, AXIS_PX, MIN_COLUMN_PX, NO_ROOM, viewDates } from "./schedule";
+import { appointmentEvents, blockEvents, emptyNames, entryLabel, lanesPerPage, onShift, pageOf, cellStart, shiftEvents, timeRangeText, AXIS_PX, MIN_COLUMN_PX, NO_ROOM, viewDates } from "./schedule";
 import type { AvailabilityBlock, RosterEntry, StaffSchedule } from "./types";
 import { appointment, gridEntry } from "../test/fixtures";
 
@@ -74,9 +74,9 @@ describe("schedule event mapping", () => {
     expect(blockEvents([block], EDMONTON, ["s1", "s2"])[0]).toMatchObject({ display: "background", resourceIds: ["s1", "s2"], title: "Holiday", classNames: ["blocked"] });
   });
 
-  it("turns an empty-cell selection into the API's wall-clock start and a duration", () => {
-    expect(selectionToBooking("2026-03-09T09:15:00", "2026-03-09T10:00:00")).toEqual({ start: "2026-03-09 09:15", duration: 45 });
-    expect(selectionToBooking("2026-03-09T23:45:00", "2026-03-10T00:15:00")).toEqual({ start: "2026-03-09 23:45", duration: 30 });
+  it("turns a clicked cell into the API's wall-clock start", () => {
+    expect(cellStart(new Date(2026, 2, 9, 9, 15))).toBe("2026-03-09 09:15");
+    expect(cellStart(new Date(2026, 11, 31, 23, 45))).toBe("2026-12-31 23:45");
   });
 
   it("lists the dates of a week view from Monday", () => {

@@ -117,6 +117,13 @@ export function pageOf<T>(items: readonly T[], page: number, per: number): { ite
   return { items: slice, page: p, pages, from: slice.length ? p * per + 1 : 0, to: p * per + slice.length };
 }
 
+/** The start of a clicked cell — a calendar date, whose local fields are the clinic's wall
+ *  clock — as the API's wall-clock input, "2026-03-09 09:15". */
+export function cellStart(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 /** The grid's event time text, "09:00–09:45", from the calendar's local dates (the formatter
  *  the calendar would otherwise build with Intl.DateTimeFormat.formatRange per event). */
 export function timeRangeText(start: Date, end?: Date | null): string {
@@ -150,14 +157,6 @@ export function blockEvents(blocks: AvailabilityBlock[], tz: string, resourceIds
     display: "background" as const,
     classNames: [b.is_available ? "available" : "blocked"],
   }));
-}
-
-/** An empty-cell selection (floating wall-clock strings) as booking input for the API. */
-export function selectionToBooking(startStr: string, endStr: string): { start: string; duration: number } {
-  const s = startStr.slice(0, 16);
-  const e = endStr.slice(0, 16);
-  const toMin = (t: string) => Date.UTC(+t.slice(0, 4), +t.slice(5, 7) - 1, +t.slice(8, 10), +t.slice(11, 13), +t.slice(14, 16)) / 60_000;
-  return { start: s.replace("T", " "), duration: Math.max(5, toMin(e) - toMin(s)) };
 }
 
 /** The dates ("YYYY-MM-DD") a day or week view covers. */

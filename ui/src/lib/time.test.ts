@@ -36,3 +36,27 @@ describe("clinic time formatting", () => {
     expect(countdown(1_000, 5_000)).toBe("00:00");
   });
 });
+
+describe("wall clock from cached offsets", () => {
+  it("agrees with Intl minute by minute across DST changes and odd offsets", () => {
+    const f = (tz: string) =>
+      new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+    const viaIntl = (ms: number, tz: string) => {
+      const o: Record<string, string> = {};
+      for (const p of f(tz).formatToParts(new Date(ms))) o[p.type] = p.value;
+      return `${o.year}-${o.month}-${o.day}T${o.hour === "24" ? "00" : o.hour}:${o.minute}:${o.second}`;
+    };
+    // Spring forward and fall back in Edmonton and Sydney, Nepal's +05:45, Lord Howe's 30-minute DST.
+    const cases: [string, string][] = [
+      ["America/Edmonton", "2026-03-08T08:00:00Z"],
+      ["America/Edmonton", "2026-11-01T07:00:00Z"],
+      ["Australia/Sydney", "2026-04-04T15:00:00Z"],
+      ["Asia/Kathmandu", "2026-06-01T00:00:00Z"],
+      ["Australia/Lord_Howe", "2026-04-04T14:00:00Z"],
+    ];
+    for (const [tz, iso] of cases) {
+      const t0 = Date.parse(iso) - 3 * 3_600_000;
+      for (let ms = t0; ms < t0 + 6 * 3_600_000; ms += 60_000 + 7_000) expect(wallClock(ms, tz)).toBe(viaIntl(ms, tz));
+    }
+  });
+});

@@ -26,8 +26,8 @@ function partsFormat(tz: string): Intl.DateTimeFormat {
 
 export type WallClock = { year: number; month: number; day: number; hour: number; minute: number; second: number };
 
-/** The clinic's wall clock at an instant. */
-export function wallClockParts(ms: number, tz: string): WallClock {
+/** The clinic's wall clock at an instant, read from Intl (the slow path: ICU, ~tens of µs). */
+function intlParts(ms: number, tz: string): WallClock {
   const out: Record<string, number> = {};
   for (const p of partsFormat(tz).formatToParts(new Date(ms))) {
     if (p.type !== "literal") out[p.type] = Number(p.value);
@@ -39,6 +39,38 @@ export function wallClockParts(ms: number, tz: string): WallClock {
     hour: (out.hour ?? 0) % 24,
     minute: out.minute ?? 0,
     second: out.second ?? 0,
+  };
+}
+
+/** Zone offsets change only at quarter-hour instants (DST and every current zone's rules switch
+ *  at :00, :15, :30 or :45 UTC), so the offset is read from Intl once per zone and quarter hour
+ *  and the wall clock computed from it: a day's grid renders a few hundred times. */
+const QUARTER_MS = 15 * 60_000;
+const offsetCache = new Map<string, number>();
+
+function offsetMsAt(ms: number, tz: string): number {
+  const start = Math.floor(ms / QUARTER_MS) * QUARTER_MS;
+  const key = `${tz}|${start}`;
+  let off = offsetCache.get(key);
+  if (off === undefined) {
+    const w = intlParts(start, tz);
+    off = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - start;
+    if (offsetCache.size >= 50_000) offsetCache.clear();
+    offsetCache.set(key, off);
+  }
+  return off;
+}
+
+/** The clinic's wall clock at an instant. */
+export function wallClockParts(ms: number, tz: string): WallClock {
+  const d = new Date(ms + offsetMsAt(ms, tz));
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
   };
 }
 

@@ -6,6 +6,7 @@ import { keys } from "../lib/keys.svelte";
 import { handleShortcut } from "../lib/shortcuts";
 import { fakeBackend, refuse, shimMissingCommands } from "../test/ipc";
 import { appointment, clinic, CLINIC_ID, drLee, gridEntry, sessionFor } from "../test/fixtures";
+import { addDays } from "../lib/time";
 
 const day = (date: string) => ({ clinic_id: CLINIC_ID, date, hours: 24, day_start: 0, day_end: 0, entries: [gridEntry(appointment())] });
 const common = {
@@ -94,5 +95,26 @@ describe("Schedule screen", () => {
     await fireEvent.change(screen.getByLabelText("Day sheet provider"), { target: { value: "s1" } });
     await fireEvent.click(screen.getByRole("button", { name: "Print day sheet" }));
     await waitFor(() => expect(printed).toHaveLength(1));
+  });
+
+  it("reads the days before and after ahead, uses each once, and drops them after a change", async () => {
+    // Each day's schedule names its date in the patient, so the list shows which answer is used.
+    const named = (a: Record<string, unknown>) => ({ ...day(a.date as string), entries: [gridEntry(appointment(), `Pat ${a.date as string}`)] });
+    const calls = fakeBackend({ ...common, day_schedule: named, set_appointment_status: () => appointment({ status: "checked_in" }) });
+    render(Schedule);
+    const asked = () => calls.filter((c) => c.cmd === "day_schedule").map((c) => c.args.date as string);
+    const today = (await screen.findByRole("button", { name: /^09:00 Pat / })).textContent!.match(/Pat (\S+)/)![1]!;
+    const next = addDays(today, 1);
+    await waitFor(() => expect(asked()).toEqual([today, next, addDays(today, -1)]));
+    await fireEvent.click(screen.getByRole("button", { name: "Next day" }));
+    // The next day comes from the read-ahead: no new question for it, then its own neighbours.
+    expect(await screen.findByRole("button", { name: `09:00 Pat ${next} with Robin Lee` })).toBeInTheDocument();
+    await waitFor(() => expect(asked()).toEqual([today, next, addDays(today, -1), addDays(next, 1), today]));
+    // A change made here forgets every read-ahead: the day is read again, and so are its
+    // neighbours (the old read-ahead of the day after is not used).
+    await fireEvent.click(screen.getByRole("button", { name: `09:00 Pat ${next} with Robin Lee` }));
+    const before = asked().length;
+    await fireEvent.click(await screen.findByRole("button", { name: /Check in/ }));
+    await waitFor(() => expect(asked().slice(before)).toEqual([next, addDays(next, 1), today]));
   });
 });
