@@ -52,6 +52,8 @@ pub enum Command {
         #[command(subcommand)]
         action: AuditCmd,
     },
+    /// This PC's idle lock of the desktop app, in minutes; with a value, set it (admins; audited).
+    IdleTimeout { minutes: Option<i64> },
     /// The system's periodic job, once (lapsed waitlist offers pass to the next entry); for
     /// cron when the desktop app is not running.
     Housekeeping,
@@ -219,6 +221,14 @@ pub enum RosterCmd {
 pub enum SwapCmd {
     /// --set requester_schedule_id=… --set target_staff_id=… [--set target_schedule_id=…] [--set reason=…]
     Request(WriteArgs),
+    /// The clinic's swap requests (managers).
+    List {
+        #[arg(long)]
+        clinic: String,
+        /// requested (default), approved, rejected, cancelled or all
+        #[arg(long)]
+        status: Option<String>,
+    },
     Approve {
         id: String,
         #[arg(long)]
@@ -237,6 +247,14 @@ pub enum SwapCmd {
 pub enum TimeOffCmd {
     /// --clinic … --set staff_id=… --set start_date=… --set end_date=… [--set kind=sick] [--set reason=…]
     Request(WriteArgs),
+    /// The clinic's time-off requests (managers).
+    List {
+        #[arg(long)]
+        clinic: String,
+        /// requested (default), approved, rejected, cancelled or all
+        #[arg(long)]
+        status: Option<String>,
+    },
     Approve {
         id: String,
         #[arg(long)]
@@ -380,6 +398,15 @@ pub enum AppointmentCmd {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// Seven days from --start, as `day` gives each.
+    Week {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        provider: Option<String>,
+    },
     /// Today's appointments at the clinic (its local date), who is waiting and the counts.
     Today {
         #[arg(long)]
@@ -428,6 +455,19 @@ pub enum AvailabilityCmd {
 pub enum AuditCmd {
     /// Check the hash chain; reports the first entry that breaks it.
     Verify,
+    /// Audit entries, newest first (at most --limit, default 200).
+    List {
+        /// A table (appointments, patients, …) or an event area (users, permission, database, settings).
+        #[arg(long)]
+        table: Option<String>,
+        #[arg(long)]
+        row: Option<String>,
+        /// insert, update, soft_delete, restore, denied, login, login_failed, event
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
 }
 
 /// Field values: `--set name=value` (repeatable; an empty value clears an optional field) and/or

@@ -288,6 +288,40 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 &format!("audit chain intact: {} entries verified", r.entries),
             )
         }
+        Command::Audit {
+            action:
+                AuditCmd::List {
+                    table,
+                    row,
+                    action,
+                    limit,
+                },
+        } => {
+            let app = open(&args)?;
+            let s = login(&args, &app)?;
+            let q = clinicdesk_api::AuditQuery {
+                table_name: table.clone(),
+                row_id: row.clone(),
+                action: action.clone(),
+                limit: *limit,
+                ..Default::default()
+            };
+            out.rows(&app.list_audit(&s, &q)?)
+        }
+        Command::IdleTimeout { minutes } => {
+            let app = open(&args)?;
+            let m = match minutes {
+                Some(m) => {
+                    let s = login(&args, &app)?;
+                    app.set_idle_timeout(&s, *m)?
+                }
+                None => app.get_idle_timeout()?,
+            };
+            out.value(
+                &serde_json::json!({ "idle_timeout_minutes": m }),
+                &format!("idle lock after {m} minutes"),
+            )
+        }
         Command::Bench {
             iterations,
             report,
@@ -660,6 +694,24 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                         ))
                     }
                 }
+                AppointmentCmd::Week {
+                    clinic,
+                    start,
+                    provider,
+                } => {
+                    let days = app.week_schedule(
+                        &s,
+                        ClinicId::parse(clinic)?,
+                        start,
+                        provider.as_deref().map(StaffId::parse).transpose()?,
+                    )?;
+                    let text = days
+                        .iter()
+                        .map(|d| format!("{}  {} appointments", d.date, d.entries.len()))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    out.value(&days, &text)
+                }
                 AppointmentCmd::Slots {
                     clinic,
                     provider,
@@ -926,6 +978,9 @@ fn run(args: Cli, out: &Out) -> Result<()> {
             let s = login(&args, &app)?;
             match c {
                 SwapCmd::Request(a) => out.row(&app.request_swap(&s, &fields(&a.set, &a.data)?)?),
+                SwapCmd::List { clinic, status } => {
+                    out.rows(&app.list_swaps(&s, ClinicId::parse(clinic)?, status.as_deref())?)
+                }
                 SwapCmd::Approve {
                     id,
                     note,
@@ -955,6 +1010,9 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                     ClinicId::parse(need(&a.clinic, "--clinic")?)?,
                     &fields(&a.set, &a.data)?,
                 )?),
+                TimeOffCmd::List { clinic, status } => {
+                    out.rows(&app.list_time_off(&s, ClinicId::parse(clinic)?, status.as_deref())?)
+                }
                 TimeOffCmd::Approve { id, note } => {
                     let d = app.decide_time_off(
                         &s,

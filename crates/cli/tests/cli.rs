@@ -86,6 +86,13 @@ impl Env {
             "{args:?} changed data"
         );
     }
+    /// The first clinic's id (the one `init` made).
+    fn clinic_id(&self) -> String {
+        self.ok(&["clinic", "list"])[0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
     fn init(&self) {
         let o = self.cmd(
             &[
@@ -536,10 +543,7 @@ fn bad_input_for_every_command() {
         v.extend(args.iter().map(|s| s.to_string()));
         v
     };
-    let clinic = e.ok(&["clinic", "list"])[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinic = e.clinic_id();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             admin(&[
@@ -843,10 +847,7 @@ fn bad_input_for_every_command() {
 fn audit_verify_reports_tampering_with_nonzero_exit() {
     let e = Env::new();
     e.init();
-    let clinic = e.ok(&["clinic", "list"])[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinic = e.clinic_id();
     for i in 0..3 {
         e.ok(&[
             "room",
@@ -872,10 +873,7 @@ fn audit_verify_reports_tampering_with_nonzero_exit() {
 fn a_front_desk_day_through_the_cli() {
     let e = Env::new();
     e.init();
-    let clinic = e.ok(&["clinic", "list"])[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinic = e.clinic_id();
     let staff = e.ok(&[
         "staff",
         "create",
@@ -1274,10 +1272,7 @@ fn a_front_desk_day_through_the_cli() {
 fn staffing_through_the_cli() {
     let e = Env::new();
     e.init();
-    let clinic = e.ok(&["clinic", "list"])[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinic = e.clinic_id();
     let person = |first: &str| {
         e.ok(&[
             "staff",
@@ -1348,8 +1343,18 @@ fn staffing_through_the_cli() {
         "--set",
         &format!("target_staff_id={ben}"),
     ]);
+    let pending = e.ok(&["swap", "list", "--clinic", &clinic]);
+    assert_eq!(pending.as_array().unwrap().len(), 1);
+    assert_eq!(pending[0]["id"], swap["id"]);
     let approved = e.ok(&["swap", "approve", swap["id"].as_str().unwrap()]);
     assert_eq!(approved["status"], "approved");
+    // Listed by status: no longer requested, now approved.
+    assert_eq!(
+        e.ok(&["swap", "list", "--clinic", &clinic]),
+        serde_json::json!([])
+    );
+    let done = e.ok(&["swap", "list", "--clinic", &clinic, "--status", "approved"]);
+    assert_eq!(done[0]["id"], swap["id"]);
     let off = e.ok(&[
         "time-off",
         "request",
@@ -1362,6 +1367,9 @@ fn staffing_through_the_cli() {
         "--set",
         "end_date=2027-03-03",
     ]);
+    let asked = e.ok(&["time-off", "list", "--clinic", &clinic]);
+    assert_eq!(asked[0]["id"], off["id"]);
+    assert_eq!(asked.as_array().unwrap().len(), 1);
     let decided = e.ok(&["time-off", "approve", off["id"].as_str().unwrap()]);
     assert_eq!(decided["coverage_needs"].as_array().unwrap().len(), 2);
     let needs = e.ok(&["coverage", "list", "--clinic", &clinic]);
@@ -1453,6 +1461,14 @@ fn staffing_through_the_cli() {
             admin(&["coverage", "list", "--clinic", &clinic, "--status", "late"]),
             "status",
         ),
+        (
+            admin(&["swap", "list", "--clinic", &clinic, "--status", "late"]),
+            "status",
+        ),
+        (
+            admin(&["time-off", "list", "--clinic", "not-an-id"]),
+            "not a valid id",
+        ),
     ] {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         e.bad(&refs, Some(PW), needle);
@@ -1463,10 +1479,7 @@ fn staffing_through_the_cli() {
 fn cases_through_the_cli() {
     let e = Env::new();
     e.init();
-    let clinic = e.ok(&["clinic", "list"])[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinic = e.clinic_id();
     let p = e.ok(&[
         "patient",
         "create",
@@ -1573,10 +1586,7 @@ fn cases_through_the_cli() {
 fn kpis_goals_and_capacity_through_the_cli() {
     let e = Env::new();
     e.init();
-    let clinic = e.ok(&["clinic", "list"])[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinic = e.clinic_id();
     let report = e.ok(&[
         "kpi",
         "report",
@@ -1812,10 +1822,7 @@ fn kpis_goals_and_capacity_through_the_cli() {
 fn credential_lifecycle_alerts_and_the_managers_view_through_the_cli() {
     let e = Env::new();
     e.init();
-    let clinic = e.ok(&["clinic", "list"])[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let clinic = e.clinic_id();
     // Dates relative to today; the clinic's (Edmonton) date is UTC's or the day before, so
     // every offset below holds on either.
     let day = |n: i64| (chrono::Utc::now().date_naive() + chrono::Duration::days(n)).to_string();
@@ -2105,5 +2112,81 @@ fn credential_lifecycle_alerts_and_the_managers_view_through_the_cli() {
         ][..],
     ] {
         e.bad(args, Some("another good password"), "not allowed");
+    }
+}
+
+#[test]
+fn audit_list_idle_timeout_and_week_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let clinic = e.clinic_id();
+    // The idle lock: 15 minutes by default; an admin sets it, and the change is audited.
+    assert_eq!(e.ok(&["idle-timeout"])["idle_timeout_minutes"], 15);
+    assert_eq!(e.ok(&["idle-timeout", "30"])["idle_timeout_minutes"], 30);
+    assert_eq!(e.ok(&["idle-timeout"])["idle_timeout_minutes"], 30);
+    let settings = e.ok(&["audit", "list", "--table", "settings"]);
+    assert!(
+        settings
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.to_string().contains("30")),
+        "the change is in the audit log: {settings}"
+    );
+    let two = e.ok(&["audit", "list", "--limit", "2"]);
+    assert_eq!(two.as_array().unwrap().len(), 2);
+    assert!(
+        two[0]["seq"].as_i64() > two[1]["seq"].as_i64(),
+        "newest first: {two}"
+    );
+    // A week is seven days from the start.
+    let week = e.ok(&[
+        "appointment",
+        "week",
+        "--clinic",
+        &clinic,
+        "--start",
+        "2027-03-01",
+    ]);
+    let dates: Vec<&str> = week
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2027-03-01",
+            "2027-03-02",
+            "2027-03-03",
+            "2027-03-04",
+            "2027-03-05",
+            "2027-03-06",
+            "2027-03-07"
+        ]
+    );
+    for (args, needle) in [
+        (vec!["--user", "admin", "idle-timeout", "0"], "minutes"),
+        (vec!["--user", "admin", "idle-timeout", "481"], "minutes"),
+        (
+            vec!["--user", "admin", "audit", "list", "--limit", "0"],
+            "limit",
+        ),
+        (
+            vec![
+                "--user",
+                "admin",
+                "appointment",
+                "week",
+                "--clinic",
+                &clinic,
+                "--start",
+                "2027-02-30",
+            ],
+            "date",
+        ),
+    ] {
+        e.bad(&args, Some(PW), needle);
     }
 }

@@ -98,7 +98,7 @@ export function onShift(roster: RosterEntry[]): Set<string> {
 }
 
 /** Width of a readable day column (px) and of the time axis beside the columns. */
-export const MIN_COLUMN_PX = 110;
+export const MIN_COLUMN_PX = 120;
 export const AXIS_PX = 64;
 
 /** How many lanes (providers or rooms) fit the grid's width side by side: a day view shows a
