@@ -5,8 +5,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { remote } from "webdriverio";
-import { freePort } from "../e2e/lib/app.js";
+import { freePort, openSession } from "../e2e/lib/app.js";
 import { tauriDriverBin } from "../e2e/lib/paths.js";
 
 const env = process.env;
@@ -168,14 +167,7 @@ export async function launch({ app: APP, db: DB, key: KEY, out, label }) {
   const t0 = Date.now();
   let browser, tSession, appPid;
   try {
-    browser = await remote({
-      hostname: "127.0.0.1",
-      port,
-      logLevel: "error",
-      connectionRetryCount: 0,
-      connectionRetryTimeout: 120_000,
-      capabilities: { browserName: "wry", "wdio:enforceWebDriverClassic": true, "tauri:options": { application: APP } },
-    });
+    browser = await openSession(port, APP, { timeoutMs: 120_000 });
     tSession = Date.now();
     await browser.setTimeout({ script: 600_000 });
     appPid = findApp(driver.pid, APP);

@@ -12,6 +12,22 @@ import path from "node:path";
 import { remote } from "webdriverio";
 import { APP_BIN, ARTIFACTS, tauriDriverBin } from "./paths.js";
 
+/**
+ * A WebDriver session with the app `application` through the tauri-driver on `port`
+ * (WebKitWebDriver launches the app while serving the request). WebdriverIO 9 must speak
+ * classic WebDriver to WebKitWebDriver; no retries, so a failed start shows at once.
+ */
+export function openSession(port, application, { timeoutMs = 60_000 } = {}) {
+  return remote({
+    hostname: "127.0.0.1",
+    port,
+    logLevel: "error",
+    connectionRetryCount: 0,
+    connectionRetryTimeout: timeoutMs,
+    capabilities: { browserName: "wry", "wdio:enforceWebDriverClassic": true, "tauri:options": { application } },
+  });
+}
+
 /** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -104,18 +120,7 @@ export async function launchApp({ env, log }) {
 
   let browser;
   try {
-    browser = await remote({
-      hostname: "127.0.0.1",
-      port,
-      logLevel: "error",
-      connectionRetryCount: 0,
-      connectionRetryTimeout: 60_000,
-      capabilities: {
-        browserName: "wry",
-        "wdio:enforceWebDriverClassic": true,
-        "tauri:options": { application: APP_BIN },
-      },
-    });
+    browser = await openSession(port, APP_BIN);
   } catch (e) {
     await stopDriver();
     throw new Error(`could not start a session with ${APP_BIN}: ${e.message}; see ${log}`);
