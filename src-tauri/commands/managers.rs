@@ -4,7 +4,8 @@
 use clinicdesk_api::{
     AdverseActionRecorded, AtRiskStaff, BulkAssignment, CaseDetail, CaseWarning,
     CredentialAlertView, CredentialDashboard, CredentialExpiries, CredentialFilter,
-    CredentialHistory, GoalProgress, KpiReport, ListQuery, TimeOffDecision, VerificationRecorded,
+    CredentialHistory, GoalProgress, KpiReport, ListQuery, MySwap, TimeOffDecision,
+    VerificationRecorded,
 };
 use clinicdesk_domain::{
     AppointmentId, CaseId, ClinicId, CoverageNeedId, CredentialAlertId, CredentialId, ShiftSwapId,
@@ -278,6 +279,7 @@ pub fn decide_time_off(
     state.call(|app, s| app.decide_time_off(s, request_id, approve, note.as_deref()))
 }
 
+/// Withdraw time off: staff their own while requested; managers any, also approved.
 #[tauri::command(async)]
 #[specta::specta]
 pub fn cancel_time_off(
@@ -285,6 +287,37 @@ pub fn cancel_time_off(
     request_id: TimeOffRequestId,
 ) -> CmdResult<TimeOffRequest> {
     state.call(|app, s| app.cancel_time_off(s, request_id))
+}
+
+/// The signed-in user's own swaps (asked for, or asked to take), newest first, with names and
+/// both assignments: at `clinic_id` (null: every clinic they may read); `status` requested,
+/// approved, rejected, cancelled or all (default). `not_found` without a linked staff profile.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn my_swaps(
+    state: State<'_, AppState>,
+    clinic_id: Option<ClinicId>,
+    status: Option<String>,
+) -> CmdResult<Vec<MySwap>> {
+    state.call(|app, s| app.my_swaps(s, clinic_id, status.as_deref()))
+}
+
+/// The signed-in user's own time-off requests, latest start first (as `my_swaps`).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn my_time_off(
+    state: State<'_, AppState>,
+    clinic_id: Option<ClinicId>,
+    status: Option<String>,
+) -> CmdResult<Vec<TimeOffRequest>> {
+    state.call(|app, s| app.my_time_off(s, clinic_id, status.as_deref()))
+}
+
+/// Withdraw a swap while it is requested: the staff member who asked, or a manager.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn cancel_swap(state: State<'_, AppState>, swap_id: ShiftSwapId) -> CmdResult<ShiftSwap> {
+    state.call(|app, s| app.cancel_swap(s, swap_id))
 }
 
 /// `status`: open (default), filled, cancelled, all.

@@ -81,7 +81,7 @@ describe("the shell: setup, sign-in, lock", () => {
     await fireEvent.input(screen.getByLabelText("Password"), { target: { value: "right" } });
     await fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
     const nav = await screen.findByRole("navigation", { name: "Main" });
-    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Schedule", "Today", "Waitlist", "Reminders"]);
+    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Schedule", "Today", "Waitlist", "Reminders", "Roster"]);
     expect(await screen.findByRole("heading", { name: /^Today/ })).toBeInTheDocument();
   });
 

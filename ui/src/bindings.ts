@@ -240,7 +240,18 @@ export const commands = {
 	 *  to move) or reject.
 	 */
 	decideTimeOff: (requestId: TimeOffRequestId, approve: boolean, note: string | null) => typedError<TimeOffDecision, ErrorBody>(__TAURI_INVOKE("decide_time_off", { requestId, approve, note })),
+	/**  Withdraw time off: staff their own while requested; managers any, also approved. */
 	cancelTimeOff: (requestId: TimeOffRequestId) => typedError<TimeOffRequest, ErrorBody>(__TAURI_INVOKE("cancel_time_off", { requestId })),
+	/**
+	 *  The signed-in user's own swaps (asked for, or asked to take), newest first, with names and
+	 *  both assignments: at `clinic_id` (null: every clinic they may read); `status` requested,
+	 *  approved, rejected, cancelled or all (default). `not_found` without a linked staff profile.
+	 */
+	mySwaps: (clinicId: ClinicId | null, status: string | null) => typedError<MySwap[], ErrorBody>(__TAURI_INVOKE("my_swaps", { clinicId, status })),
+	/**  The signed-in user's own time-off requests, latest start first (as `my_swaps`). */
+	myTimeOff: (clinicId: ClinicId | null, status: string | null) => typedError<TimeOffRequest[], ErrorBody>(__TAURI_INVOKE("my_time_off", { clinicId, status })),
+	/**  Withdraw a swap while it is requested: the staff member who asked, or a manager. */
+	cancelSwap: (swapId: ShiftSwapId) => typedError<ShiftSwap, ErrorBody>(__TAURI_INVOKE("cancel_swap", { swapId })),
 	/**  `status`: open (default), filled, cancelled, all. */
 	listCoverageNeeds: (clinicId: ClinicId, status: string | null) => typedError<CoverageNeed[], ErrorBody>(__TAURI_INVOKE("list_coverage_needs", { clinicId, status })),
 	/**  Extra demand. Fields: shift_id, date; optional notes. */
@@ -1160,6 +1171,22 @@ export type Metric = {
 	value: number | null,
 	numerator: number | null,
 	denominator: number | null,
+};
+
+/**  A swap as one of its two staff members sees it (`my_swaps`). */
+export type MySwap = {
+	swap: ShiftSwap,
+	requester_name: string,
+	target_name: string,
+	/**  The requester's assignment being handed over (the target's once approved). */
+	handed_over: RosterEntry,
+	/**  The target's assignment taken in return, when the swap is an exchange. */
+	in_return: RosterEntry | null,
+	/**
+	 *  The caller asked for the swap (and may withdraw it while it is requested); false when
+	 *  the caller is the staff member asked to take the shift.
+	 */
+	is_requester: boolean,
 };
 
 /**  One occurrence of a proposed series and whether it can be booked. */

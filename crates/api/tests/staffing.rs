@@ -509,3 +509,167 @@ fn approved_time_off_releases_shifts_into_coverage_needs_that_can_be_filled() {
         "cancelled"
     );
 }
+
+#[test]
+fn staff_see_their_own_requests_and_withdraw_them_while_they_wait() {
+    let r = roster();
+    let (app, c) = (&r.w.app, r.w.clinic_a);
+    // Ana (a clinician) and Ben (front desk) sign in as themselves, linked to their profiles.
+    let link = |name: &str, role: Role, staff: StaffId| {
+        let s = r.w.user_with(name, role, c);
+        app.update_staff(
+            &r.w.admin,
+            staff,
+            &Fields::new().with("user_id", s.user_id.to_string()),
+        )
+        .unwrap();
+        s
+    };
+    let ana = link("ana", Role::Clinician, r.ana);
+    let ben = link("ben", Role::FrontDesk, r.ben);
+    let mine = assign(&r, r.ana, r.day, "2027-03-01", &[]).unwrap();
+    let theirs = assign(&r, r.ben, r.day, "2027-03-02", &[]).unwrap();
+    let swap = app
+        .request_swap(
+            &ana,
+            &Fields::new()
+                .with("requester_schedule_id", mine.id.to_string())
+                .with("target_staff_id", r.ben.to_string())
+                .with("target_schedule_id", theirs.id.to_string())
+                .with("reason", "dentist"),
+        )
+        .unwrap();
+    let off = |s: &Session, who: StaffId, from: &str, to: &str| {
+        app.request_time_off(
+            s,
+            c,
+            &Fields::new()
+                .with("staff_id", who.to_string())
+                .with("start_date", from)
+                .with("end_date", to),
+        )
+        .unwrap()
+    };
+    let pending = off(&ana, r.ana, "2027-04-01", "2027-04-02");
+    let approved = off(&ana, r.ana, "2027-05-01", "2027-05-03");
+    app.decide_time_off(&r.manager, approved.id, true, None)
+        .unwrap();
+    let cals = off(&r.manager, r.cal, "2027-04-01", "2027-04-01");
+
+    // Ana sees the swap she asked for, Ben the one he was asked to take; nobody sees Cal's.
+    let a = app.my_swaps(&ana, Some(c), None).unwrap();
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].swap.id, swap.id);
+    assert!(a[0].is_requester);
+    assert_eq!(
+        (a[0].requester_name.as_str(), a[0].target_name.as_str()),
+        ("Ana Physio", "Ben Physio")
+    );
+    assert_eq!(a[0].handed_over.schedule.id, mine.id);
+    assert_eq!(a[0].handed_over.shift_name, "Day");
+    assert_eq!(
+        a[0].in_return.as_ref().map(|e| e.schedule.id),
+        Some(theirs.id)
+    );
+    let b = app.my_swaps(&ben, None, None).unwrap();
+    assert_eq!(b.len(), 1);
+    assert!(!b[0].is_requester);
+    let ids = |v: Vec<clinicdesk_store::tables::time_off::TimeOffRequest>| {
+        v.into_iter().map(|t| t.id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(app.my_time_off(&ana, None, None).unwrap()),
+        vec![approved.id, pending.id],
+        "every status, latest start first"
+    );
+    assert_eq!(
+        ids(app.my_time_off(&ana, Some(c), Some("requested")).unwrap()),
+        vec![pending.id]
+    );
+    assert!(app.my_time_off(&ben, Some(c), None).unwrap().is_empty());
+    assert!(!ids(app.my_time_off(&ana, None, Some("all")).unwrap()).contains(&cals.id));
+
+    // Refusals and bad input change nothing.
+    let elsewhere = r.w.user_with("ana_b", Role::Clinician, r.w.clinic_b);
+    let before = r.w.fingerprint();
+    let code = |e: clinicdesk_api::ApiError| e.code();
+    assert_eq!(
+        code(app.my_time_off(&ana, None, Some("maybe")).unwrap_err()),
+        "invalid_input"
+    );
+    // Ben may not withdraw Ana's swap nor cancel her time off; Ana may not withdraw approved
+    // time off (a manager's decision) nor Cal's request.
+    assert_eq!(
+        code(app.cancel_swap(&ben, swap.id).unwrap_err()),
+        "permission_denied"
+    );
+    assert_eq!(
+        code(app.cancel_time_off(&ben, pending.id).unwrap_err()),
+        "permission_denied"
+    );
+    assert_eq!(
+        code(app.cancel_time_off(&ana, approved.id).unwrap_err()),
+        "permission_denied"
+    );
+    assert_eq!(
+        code(app.cancel_time_off(&ana, cals.id).unwrap_err()),
+        "permission_denied"
+    );
+    // Unknown ids say so.
+    let e = app
+        .cancel_swap(&ana, clinicdesk_domain::ShiftSwapId::new())
+        .unwrap_err();
+    assert_eq!(e.code(), "not_found");
+    assert!(e.to_string().contains("shift swap"), "{e}");
+    let e = app
+        .cancel_time_off(&ana, clinicdesk_domain::TimeOffRequestId::new())
+        .unwrap_err();
+    assert_eq!(e.code(), "not_found");
+    assert!(e.to_string().contains("time off"), "{e}");
+    // A user without a staff profile is told so; a role at another clinic sees nothing here.
+    let e = app.my_swaps(&r.desk, Some(c), None).unwrap_err();
+    assert_eq!(e.code(), "not_found");
+    assert_eq!(e.to_string(), clinicdesk_api::NO_STAFF_PROFILE);
+    assert_eq!(
+        code(app.my_time_off(&r.desk, None, None).unwrap_err()),
+        "not_found"
+    );
+    assert_eq!(
+        code(app.my_swaps(&elsewhere, Some(c), None).unwrap_err()),
+        "permission_denied"
+    );
+    assert_eq!(before, r.w.fingerprint());
+
+    // Ana withdraws what still waits, once; the transitions refuse a second time.
+    let w = app.cancel_swap(&ana, swap.id).unwrap();
+    assert_eq!(w.status.as_str(), "cancelled");
+    assert_eq!(
+        app.cancel_time_off(&ana, pending.id)
+            .unwrap()
+            .status
+            .as_str(),
+        "cancelled"
+    );
+    let e = app.cancel_swap(&ana, swap.id).unwrap_err().to_string();
+    assert!(e.contains("cannot change shift swap"), "{e}");
+    // Her swap was not exchanged: the assignments stay where they were.
+    let roster = app
+        .list_roster(&r.manager, c, "2027-03-01", "2027-03-02", None)
+        .unwrap();
+    assert_eq!(roster[0].schedule.staff_id, r.ana);
+    assert_eq!(roster[1].schedule.staff_id, r.ben);
+    // A manager may still withdraw approved time off.
+    assert_eq!(
+        app.cancel_time_off(&r.manager, approved.id)
+            .unwrap()
+            .status
+            .as_str(),
+        "cancelled"
+    );
+    assert_eq!(
+        app.my_swaps(&ana, Some(c), Some("cancelled"))
+            .unwrap()
+            .len(),
+        1
+    );
+}

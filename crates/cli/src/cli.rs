@@ -241,6 +241,18 @@ pub enum SwapCmd {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Your own swaps (asked for, or asked to take), newest first; needs a staff profile
+    /// linked to your user.
+    Mine {
+        /// One clinic (default: every clinic you may read)
+        #[arg(long)]
+        clinic: Option<String>,
+        /// requested, approved, rejected, cancelled or all (default)
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Withdraw a swap while it is requested (the staff member who asked, or a manager).
+    Withdraw { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,8 +277,16 @@ pub enum TimeOffCmd {
         #[arg(long)]
         note: Option<String>,
     },
-    Cancel {
-        id: String,
+    /// Withdraw: your own while requested; a manager any, also approved.
+    Cancel { id: String },
+    /// Your own time-off requests, latest start first; needs a staff profile linked to your user.
+    Mine {
+        /// One clinic (default: every clinic you may read)
+        #[arg(long)]
+        clinic: Option<String>,
+        /// requested, approved, rejected, cancelled or all (default)
+        #[arg(long)]
+        status: Option<String>,
     },
 }
 

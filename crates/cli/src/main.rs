@@ -999,6 +999,40 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                     note.as_deref(),
                     None,
                 )?),
+                SwapCmd::Mine { clinic, status } => {
+                    let clinic = clinic.as_deref().map(ClinicId::parse).transpose()?;
+                    let mine = app.my_swaps(&s, clinic, status.as_deref())?;
+                    let text = mine
+                        .iter()
+                        .map(|m| {
+                            let e = &m.handed_over;
+                            format!(
+                                "{}  {} {}  {} → {}  status={}{}",
+                                m.swap.id,
+                                e.schedule.schedule_date,
+                                e.shift_name,
+                                m.requester_name,
+                                m.target_name,
+                                m.swap.status,
+                                if m.is_requester {
+                                    ""
+                                } else {
+                                    "  (asked of you)"
+                                }
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    out.value(
+                        &mine,
+                        if mine.is_empty() {
+                            "no swap requests"
+                        } else {
+                            &text
+                        },
+                    )
+                }
+                SwapCmd::Withdraw { id } => out.row(&app.cancel_swap(&s, ShiftSwapId::parse(id)?)?),
             }
         }
         Command::TimeOff(c) => {
@@ -1040,6 +1074,10 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 }
                 TimeOffCmd::Cancel { id } => {
                     out.row(&app.cancel_time_off(&s, TimeOffRequestId::parse(id)?)?)
+                }
+                TimeOffCmd::Mine { clinic, status } => {
+                    let clinic = clinic.as_deref().map(ClinicId::parse).transpose()?;
+                    out.rows(&app.my_time_off(&s, clinic, status.as_deref())?)
                 }
             }
         }

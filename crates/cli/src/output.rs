@@ -24,6 +24,8 @@ fn label(v: &serde_json::Value) -> String {
         "user_id",
         "status",
         "expiry_date",
+        "start_date",
+        "end_date",
         "policy_number",
         "start_time",
         "end_time",

@@ -40,9 +40,13 @@ impl Env {
     }
     /// As the admin, JSON output; must succeed.
     fn ok(&self, args: &[&str]) -> serde_json::Value {
-        let mut full = vec!["--user", "admin", "--json"];
+        self.ok_as("admin", PW, args)
+    }
+    /// As `user` with `password`, JSON output; must succeed.
+    fn ok_as(&self, user: &str, password: &str, args: &[&str]) -> serde_json::Value {
+        let mut full = vec!["--user", user, "--json"];
         full.extend_from_slice(args);
-        let o = self.cmd(&full, Some(PW));
+        let o = self.cmd(&full, Some(password));
         assert!(
             o.status.success(),
             "{args:?} failed: {}",
@@ -85,6 +89,42 @@ impl Env {
             fingerprint(&self.db(), &self.key()),
             "{args:?} changed data"
         );
+    }
+    /// A non-clinical staff member "FIRST Nurse" at `clinic`; its id.
+    fn nurse(&self, clinic: &str, first: &str) -> String {
+        self.ok(&[
+            "staff",
+            "create",
+            "--clinic",
+            clinic,
+            "--set",
+            &format!("first_name={first}"),
+            "--set",
+            "last_name=Nurse",
+            "--set",
+            "is_clinical=no",
+        ])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+    /// A "Day" shift template (08:00–16:00) at `clinic`; its id.
+    fn day_shift(&self, clinic: &str) -> String {
+        self.ok(&[
+            "shift-template",
+            "create",
+            "--clinic",
+            clinic,
+            "--set",
+            "name=Day",
+            "--set",
+            "start_time=08:00",
+            "--set",
+            "end_time=16:00",
+        ])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
     /// The first clinic's id (the one `init` made).
     fn clinic_id(&self) -> String {
@@ -1273,39 +1313,8 @@ fn staffing_through_the_cli() {
     let e = Env::new();
     e.init();
     let clinic = e.clinic_id();
-    let person = |first: &str| {
-        e.ok(&[
-            "staff",
-            "create",
-            "--clinic",
-            &clinic,
-            "--set",
-            &format!("first_name={first}"),
-            "--set",
-            "last_name=Nurse",
-            "--set",
-            "is_clinical=no",
-        ])["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let (ana, ben) = (person("Ana"), person("Ben"));
-    let day = e.ok(&[
-        "shift-template",
-        "create",
-        "--clinic",
-        &clinic,
-        "--set",
-        "name=Day",
-        "--set",
-        "start_time=08:00",
-        "--set",
-        "end_time=16:00",
-    ])["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (ana, ben) = (e.nurse(&clinic, "Ana"), e.nurse(&clinic, "Ben"));
+    let day = e.day_shift(&clinic);
     let bulk = e.ok(&[
         "roster",
         "bulk",
@@ -1473,6 +1482,163 @@ fn staffing_through_the_cli() {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         e.bad(&refs, Some(PW), needle);
     }
+}
+
+/// A staff member's own requests: `swap mine`, `time-off mine`, `swap withdraw` and
+/// `time-off cancel` as the staff member, signed in as themselves.
+#[test]
+fn own_requests_through_the_cli() {
+    const STAFF_PW: &str = "another good password";
+    let e = Env::new();
+    e.init();
+    let clinic = e.clinic_id();
+    let (ana, ben) = (e.nurse(&clinic, "Ana"), e.nurse(&clinic, "Ben"));
+    // Ana signs in as herself (a clinician linked to her staff profile); Cyd has no profile.
+    for (user, staff) in [("ana", Some(&ana)), ("cyd", None)] {
+        let u = e.ok(&["user", "create", "--set", &format!("username={user}")]);
+        let uid = u["id"].as_str().unwrap();
+        e.ok(&[
+            "role",
+            "grant",
+            "--user-id",
+            uid,
+            "--clinic",
+            &clinic,
+            "--role",
+            "clinician",
+        ]);
+        if let Some(staff) = staff {
+            e.ok(&["staff", "update", staff, "--set", &format!("user_id={uid}")]);
+        }
+    }
+    let as_user = |user: &str, args: &[&str]| e.ok_as(user, STAFF_PW, args);
+    let day = e.day_shift(&clinic);
+    let shift = e.ok(&[
+        "roster",
+        "assign",
+        "--clinic",
+        &clinic,
+        "--set",
+        &format!("staff_id={ana}"),
+        "--set",
+        &format!("shift_id={day}"),
+        "--set",
+        "date=2027-03-01",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let swap = as_user(
+        "ana",
+        &[
+            "swap",
+            "request",
+            "--set",
+            &format!("requester_schedule_id={shift}"),
+            "--set",
+            &format!("target_staff_id={ben}"),
+        ],
+    );
+    let off = as_user(
+        "ana",
+        &[
+            "time-off",
+            "request",
+            "--clinic",
+            &clinic,
+            "--set",
+            &format!("staff_id={ana}"),
+            "--set",
+            "start_date=2027-04-01",
+            "--set",
+            "end_date=2027-04-02",
+        ],
+    );
+    // Someone else's request, made by the admin for Ben.
+    let bens = e.ok(&[
+        "time-off",
+        "request",
+        "--clinic",
+        &clinic,
+        "--set",
+        &format!("staff_id={ben}"),
+        "--set",
+        "start_date=2027-04-01",
+        "--set",
+        "end_date=2027-04-01",
+    ]);
+    let mine = as_user("ana", &["swap", "mine"]);
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["swap"]["id"], swap["id"]);
+    assert_eq!(mine[0]["is_requester"], true);
+    assert_eq!(mine[0]["target_name"], "Ben Nurse");
+    assert_eq!(mine[0]["handed_over"]["shift_name"], "Day");
+    let offs = as_user("ana", &["time-off", "mine", "--clinic", &clinic]);
+    assert_eq!(offs.as_array().unwrap().len(), 1);
+    assert_eq!(offs[0]["id"], off["id"]);
+    // The human output names the shift and the people.
+    let o = e.cmd(&["--user", "ana", "swap", "mine"], Some(STAFF_PW));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("2027-03-01 Day  Ana Nurse → Ben Nurse  status=requested"),
+        "{text}"
+    );
+
+    // Refused or bad: one clear line, nothing changed.
+    let swap_id = swap["id"].as_str().unwrap();
+    let staff_user = |user: &str, args: &[&str]| -> Vec<String> {
+        ["--user", user]
+            .iter()
+            .chain(args.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for (args, needle) in [
+        (
+            staff_user("cyd", &["swap", "mine"]),
+            "not linked to a staff profile",
+        ),
+        (
+            staff_user("cyd", &["time-off", "mine"]),
+            "not linked to a staff profile",
+        ),
+        (
+            staff_user("ana", &["time-off", "cancel", bens["id"].as_str().unwrap()]),
+            "not allowed",
+        ),
+        (
+            staff_user("cyd", &["swap", "withdraw", swap_id]),
+            "not allowed",
+        ),
+        (
+            staff_user(
+                "ana",
+                &["swap", "withdraw", "0190a000-0000-7000-8000-00000000dead"],
+            ),
+            "not found",
+        ),
+        (
+            staff_user("ana", &["time-off", "mine", "--status", "later"]),
+            "status",
+        ),
+        (
+            staff_user("ana", &["swap", "mine", "--clinic", "not-an-id"]),
+            "not a valid id",
+        ),
+    ] {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        e.bad(&refs, Some(STAFF_PW), needle);
+    }
+
+    // Ana withdraws both while they wait.
+    let w = as_user("ana", &["swap", "withdraw", swap_id]);
+    assert_eq!(w["status"], "cancelled");
+    let c = as_user("ana", &["time-off", "cancel", off["id"].as_str().unwrap()]);
+    assert_eq!(c["status"], "cancelled");
+    assert_eq!(
+        as_user("ana", &["time-off", "mine", "--status", "requested"]),
+        serde_json::json!([])
+    );
 }
 
 #[test]

@@ -8,8 +8,8 @@ const session = (roles: [string, Role][]): Session => ({
 const labels = (s: Session, c: string | null) => navFor(s, c).map((n) => n.label);
 
 describe("navigation by role", () => {
-  it("front desk sees the front-desk screens only", () => {
-    expect(labels(session([["c1", "front_desk"]]), "c1")).toEqual(["Schedule", "Today", "Waitlist", "Reminders"]);
+  it("front desk sees the front-desk screens and the roster (for their own requests)", () => {
+    expect(labels(session([["c1", "front_desk"]]), "c1")).toEqual(["Schedule", "Today", "Waitlist", "Reminders", "Roster"]);
   });
   it("managers see the manager screens and the admin sections they may use", () => {
     expect(labels(session([["c1", "manager"]]), "c1")).toEqual(["Schedule", "Today", "Waitlist", "Reminders", "Credentials", "Roster", "Cases", "KPIs", "Capacity", "Admin"]);
@@ -19,7 +19,7 @@ describe("navigation by role", () => {
   });
   it("viewers and clinicians see little", () => {
     expect(labels(session([["c1", "viewer"]]), "c1")).toEqual(["Schedule", "Today"]);
-    expect(labels(session([["c1", "clinician"]]), "c1")).toEqual(["Schedule", "Today", "Cases"]);
+    expect(labels(session([["c1", "clinician"]]), "c1")).toEqual(["Schedule", "Today", "Roster", "Cases"]);
   });
   it("roles are per clinic", () => {
     const s = session([["c1", "manager"], ["c2", "front_desk"]]);

@@ -48,7 +48,9 @@ export const NAV: NavItem[] = [
   { screen: "waitlist", label: "Waitlist", any: ["manage_waitlist"] },
   { screen: "reminders", label: "Reminders", any: ["manage_schedule"] },
   { screen: "credentials", label: "Credentials", any: ["manage_credentials"] },
-  { screen: "roster", label: "Roster", any: ["approve_staffing"] },
+  // Managers run the roster; the staff who work shifts (front desk, clinicians) see it with
+  // their own requests. Viewers only read.
+  { screen: "roster", label: "Roster", any: ["approve_staffing", "manage_schedule", "update_own_cases"] },
   { screen: "cases", label: "Cases", any: ["manage_cases", "update_own_cases"] },
   { screen: "kpis", label: "KPIs", any: ["read_kpis"] },
   { screen: "capacity", label: "Capacity", any: ["read_kpis"] },

@@ -120,6 +120,11 @@ export const api = {
   requestSwap: (f: Fields) => commands.requestSwap(f),
   requestTimeOff: (clinicId: Id, f: Fields) => commands.requestTimeOff(clinicId, f),
   cancelTimeOff: (id: Id) => commands.cancelTimeOff(id),
+  /** The signed-in user's own requests (`status` null: every status); not_found without a staff profile. */
+  mySwaps: (clinicId: Id | null, status: string | null) => commands.mySwaps(clinicId, status),
+  myTimeOff: (clinicId: Id | null, status: string | null) => commands.myTimeOff(clinicId, status),
+  /** Withdraw a swap while it is requested (the requester, or a manager). */
+  cancelSwap: (id: Id) => commands.cancelSwap(id),
 
   // Cases
   listCases: (clinicId: Id, status: string | null) => commands.listCases(clinicId, status),

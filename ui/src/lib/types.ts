@@ -33,6 +33,7 @@ export type {
   CredentialAlertView,
   ShiftTemplate,
   ShiftSwap,
+  MySwap,
   TimeOffRequest,
   CoverageNeed,
   Case,

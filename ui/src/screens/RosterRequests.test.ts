@@ -226,3 +226,89 @@ describe("Roster: coverage needs", () => {
     expect(argsOf(calls, "cancel_coverage_need")).toEqual([{ needId: "n1", reason: " " }, { needId: "n1", reason: "clinic closed" }]);
   });
 });
+
+describe("Roster: my requests (staff without the staffing right)", () => {
+  const mySwap = (over: Record<string, unknown> = {}) => ({
+    swap: { ...swap, id: "sw2", requester_staff_id: "s2", requester_schedule_id: "ss2", target_staff_id: "s1", target_schedule_id: "ss1", reason: "wedding" },
+    requester_name: "Kim Wu",
+    target_name: "Robin Lee",
+    handed_over: shift("ss2", "s2", "2026-03-11"),
+    in_return: shift("ss1", "s1", "2026-03-10"),
+    is_requester: true,
+    ...over,
+  });
+
+  function staffBackend(over: Record<string, (a: Record<string, unknown>) => unknown> = {}) {
+    return backend({
+      my_swaps: () => [mySwap(), mySwap({ swap: { ...mySwap().swap, id: "sw3", status: "approved" } }), mySwap({ swap: { ...mySwap().swap, id: "sw4" }, is_requester: false, requester_name: "Robin Lee", target_name: "Kim Wu" })],
+      my_time_off: () => [timeOff("requested"), { ...timeOff("approved"), id: "to2", start_date: "2026-04-01", end_date: "2026-04-02" }],
+      ...over,
+    });
+  }
+
+  beforeEach(() => signedInAs("clinician"));
+
+  it("lists the user's own swaps and time off and reads none of the managers' queues", async () => {
+    const calls = staffBackend();
+    render(Roster);
+    const swaps = await screen.findByRole("table", { name: "My swap requests" });
+    await within(swaps).findAllByText("Kim Wu");
+    expect(within(swaps).getAllByText("2026-03-11 Day 09:00–17:00")).toHaveLength(3);
+    // Only the pending swap the user asked for can be withdrawn.
+    expect(within(swaps).getAllByRole("button", { name: "Withdraw swap 2026-03-11" })).toHaveLength(1);
+    const off = screen.getByRole("table", { name: "My time off" });
+    expect(within(off).getAllByRole("button", { name: /^Cancel time off/ }).map((b) => b.textContent)).toEqual(["Cancel time off 2026-03-16"]);
+    expect(argsOf(calls, "my_swaps")).toEqual([{ clinicId: CLINIC_ID, status: null }]);
+    expect(argsOf(calls, "my_time_off")).toEqual([{ clinicId: CLINIC_ID, status: null }]);
+    for (const cmd of ["list_swaps", "list_time_off", "list_coverage_needs", "list_shift_templates"]) expect(argsOf(calls, cmd)).toEqual([]);
+    expect(screen.queryByRole("form", { name: "Assign a shift" })).not.toBeInTheDocument();
+    expect(screen.queryByRole("table", { name: "Swap requests" })).not.toBeInTheDocument();
+    expect(screen.getByRole("form", { name: "Request time off" })).toBeInTheDocument();
+  });
+
+  it("withdraws a pending swap and reloads the list", async () => {
+    let withdrawn = false;
+    const calls = staffBackend({
+      my_swaps: () => [withdrawn ? mySwap({ swap: { ...mySwap().swap, status: "cancelled" } }) : mySwap()],
+      cancel_swap: () => {
+        withdrawn = true;
+        return { ...mySwap().swap, status: "cancelled" };
+      },
+    });
+    render(Roster);
+    await fireEvent.click(await screen.findByRole("button", { name: "Withdraw swap 2026-03-11" }));
+    expect(await screen.findByText("Swap request for 2026-03-11 Day 09:00–17:00 withdrawn.")).toBeInTheDocument();
+    expect(argsOf(calls, "cancel_swap")).toEqual([{ swapId: "sw2" }]);
+    const swaps = screen.getByRole("table", { name: "My swap requests" });
+    await waitFor(() => expect(within(swaps).queryByRole("button", { name: /^Withdraw swap/ })).not.toBeInTheDocument());
+    expect(within(swaps).getByText("cancelled")).toBeInTheDocument();
+  });
+
+  it("shows Rust's refusal when cancelling time off", async () => {
+    const calls = staffBackend({ cancel_time_off: () => refuse("invalid_input", "status: cannot change time off request from approved to cancelled") });
+    render(Roster);
+    await fireEvent.click(await screen.findByRole("button", { name: "Cancel time off 2026-03-16" }));
+    const section = screen.getByRole("region", { name: "My requests" });
+    expect(await within(section).findByRole("alert")).toHaveTextContent("cannot change time off request");
+    expect(argsOf(calls, "cancel_time_off")).toEqual([{ requestId: "to1" }]);
+  });
+
+  it("tells a user without a staff profile why there is nothing to list", async () => {
+    const NOT_LINKED = "your user account is not linked to a staff profile, so you have no requests of your own (an administrator links it on the staff record)";
+    staffBackend({ my_swaps: () => refuse("not_found", NOT_LINKED), my_time_off: () => refuse("not_found", NOT_LINKED) });
+    render(Roster);
+    const section = await screen.findByRole("region", { name: "My requests" });
+    expect(await within(section).findByRole("alert")).toHaveTextContent(NOT_LINKED);
+    expect(within(section).queryByRole("table")).not.toBeInTheDocument();
+    expect(screen.getByRole("table", { name: "Shift roster" })).toBeInTheDocument();
+  });
+
+  it("is not shown to managers, who have the queues", async () => {
+    signedInAs("manager");
+    const calls = staffBackend();
+    render(Roster);
+    await screen.findByRole("table", { name: "Swap requests" });
+    expect(screen.queryByRole("region", { name: "My requests" })).not.toBeInTheDocument();
+    expect(argsOf(calls, "my_swaps")).toEqual([]);
+  });
+});

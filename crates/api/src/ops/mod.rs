@@ -39,7 +39,7 @@ pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;
 pub use scheduling::{parse_when, DaySchedule, GridEntry, ScheduleEntry, Slot};
 pub use series::{OccurrenceCheck, SeriesResult, SeriesScope};
-pub use staffing::{BulkAssignment, RosterEntry, TimeOffDecision};
+pub use staffing::{BulkAssignment, MySwap, RosterEntry, TimeOffDecision, NO_STAFF_PROFILE};
 pub use today::{Today, TodayCounts, TodayEntry};
 pub use waitlist::{Housekeeping, WaitlistView, OFFER_HOLD_MINUTES};
 

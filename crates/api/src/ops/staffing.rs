@@ -1,5 +1,6 @@
 //! Shifts and staffing: assigning staff to shift templates on dates (one or in bulk), shift
-//! swaps and time off (request → a manager approves or rejects) and coverage needs (open, fill,
+//! swaps and time off (request → a manager approves or rejects; the staff member who asked may
+//! see their own requests and withdraw them while they wait) and coverage needs (open, fill,
 //! cancel). Every assignment — direct, bulk, by swap or by filling a need — goes through
 //! `check_assignment`: no overlapping shifts, no shift on approved time off (hard), and the
 //! required credentials held on the date (a manager may override with a reason, stored on the
@@ -210,6 +211,45 @@ pub struct RosterEntry {
     pub staff_name: String,
     pub shift_name: String,
 }
+
+/// Assignments with their holder's and template's names; the caller adds `WHERE …`.
+const ROSTER_SELECT: &str =
+    "SELECT s.*, p.first_name || ' ' || p.last_name AS staff_name, t.name AS shift_name
+     FROM ops_staff_schedules s JOIN staff_profiles p ON p.id = s.staff_id JOIN ops_shifts t ON t.id = s.shift_id";
+
+fn roster_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RosterEntry> {
+    Ok(RosterEntry {
+        schedule: table::map_row(r)?,
+        staff_name: r.get("staff_name")?,
+        shift_name: r.get("shift_name")?,
+    })
+}
+
+fn roster_entry(c: &Connection, id: StaffScheduleId) -> ApiResult<RosterEntry> {
+    c.prepare_cached(&format!("{ROSTER_SELECT} WHERE s.id = ?1"))?
+        .query_row([id.to_string()], roster_row)
+        .optional()?
+        .ok_or_else(|| ApiError::NotFound(format!("shift assignment {id} not found")))
+}
+
+/// A swap as one of its two staff members sees it (`my_swaps`).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct MySwap {
+    pub swap: ShiftSwap,
+    pub requester_name: String,
+    pub target_name: String,
+    /// The requester's assignment being handed over (the target's once approved).
+    pub handed_over: RosterEntry,
+    /// The target's assignment taken in return, when the swap is an exchange.
+    pub in_return: Option<RosterEntry>,
+    /// The caller asked for the swap (and may withdraw it while it is requested); false when
+    /// the caller is the staff member asked to take the shift.
+    pub is_requester: bool,
+}
+
+/// What a user without a linked staff profile is told when asking for their own requests.
+pub const NO_STAFF_PROFILE: &str =
+    "your user account is not linked to a staff profile, so you have no requests of your own (an administrator links it on the staff record)";
 
 impl App {
     fn staffing(&self, s: &Session, clinic: ClinicId, what: &str) -> ApiResult<()> {
@@ -436,22 +476,14 @@ impl App {
             return Err(DomainError::invalid("to", "must not be before from").into());
         }
         self.store.read(|c| {
-            let mut q = c.prepare_cached(
-                "SELECT s.*, p.first_name || ' ' || p.last_name AS staff_name, t.name AS shift_name
-                 FROM ops_staff_schedules s JOIN staff_profiles p ON p.id = s.staff_id JOIN ops_shifts t ON t.id = s.shift_id
-                 WHERE s.clinic_id = ?1 AND s.schedule_date BETWEEN ?2 AND ?3 AND s.deleted_at IS NULL
+            let mut q = c.prepare_cached(&format!(
+                "{ROSTER_SELECT} WHERE s.clinic_id = ?1 AND s.schedule_date BETWEEN ?2 AND ?3 AND s.deleted_at IS NULL
                    AND (?4 IS NULL OR s.staff_id = ?4)
-                 ORDER BY s.start_at, staff_name",
-            )?;
+                 ORDER BY s.start_at, staff_name"
+            ))?;
             let rows = q.query_map(
                 params![clinic.to_string(), from.to_string(), to.to_string(), staff.map(|x| x.to_string())],
-                |r| {
-                    Ok(RosterEntry {
-                        schedule: table::map_row(r)?,
-                        staff_name: r.get("staff_name")?,
-                        shift_name: r.get("shift_name")?,
-                    })
-                },
+                roster_row,
             )?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
@@ -740,17 +772,27 @@ impl App {
         })
     }
 
-    /// Withdraw a request (or approved time off). Released assignments are not restored.
+    /// Withdraw a time-off request: the staff member's own while it is requested, or (a
+    /// manager) any request, also approved time off. Released assignments are not restored.
     pub fn cancel_time_off(&self, s: &Session, id: TimeOffRequestId) -> ApiResult<TimeOffRequest> {
         let req = self.fetch::<TimeOffRequest>(&id.to_string())?;
         let staff = self.fetch::<Staff>(&req.staff_id.to_string())?;
         self.staff_request(s, req.clinic_id, &staff, "cancel time off")?;
+        if req.status == TimeOffStatus::Approved {
+            // Its shifts went to coverage needs: withdrawing it is a roster decision.
+            self.staffing(s, req.clinic_id, "withdraw approved time off")?;
+        }
         self.tx(s, |tx| {
-            let mut req = table::get_live::<TimeOffRequest>(tx, &id.to_string())?;
-            req.status = req.status.transition(TimeOffStatus::Cancelled)?;
-            req.updated_at = tx.ctx.now_ms;
-            table::update(tx, &req)?;
-            Ok(req)
+            let mut cur = table::get_live::<TimeOffRequest>(tx, &id.to_string())?;
+            if cur.status == TimeOffStatus::Approved && req.status != TimeOffStatus::Approved {
+                return Err(ApiError::Conflict(
+                    "this time off was approved meanwhile; ask a manager to withdraw it".into(),
+                ));
+            }
+            cur.status = cur.status.transition(TimeOffStatus::Cancelled)?;
+            cur.updated_at = tx.ctx.now_ms;
+            table::update(tx, &cur)?;
+            Ok(cur)
         })
     }
 
@@ -903,17 +945,23 @@ fn staff_kpi(tx: &WriteTx<'_>, tz: Tz, r: &StaffSchedule, kind: KpiEventType) ->
     Ok(())
 }
 
-/// `None`/"requested" → requested only; "all" → every status; otherwise that status.
+/// A request status filter: `None`/"" → `default`; "all" → every status (`None`); otherwise
+/// that status.
 fn request_status<T>(
     status: Option<&str>,
-    requested: T,
+    default: Option<T>,
     parse: fn(&str) -> Result<T, DomainError>,
 ) -> ApiResult<Option<T>> {
     Ok(match status.map(str::trim) {
-        None | Some("") | Some("requested") => Some(requested),
+        None | Some("") => default,
         Some("all") => None,
         Some(v) => Some(parse(v)?),
     })
+}
+
+/// Ids as a JSON array, for `IN (SELECT value FROM json_each(?))`.
+fn json_ids<T: std::fmt::Display>(ids: &[T]) -> String {
+    serde_json::Value::from(ids.iter().map(|i| i.to_string()).collect::<Vec<_>>()).to_string()
 }
 
 impl App {
@@ -926,7 +974,7 @@ impl App {
         status: Option<&str>,
     ) -> ApiResult<Vec<ShiftSwap>> {
         self.staffing(s, clinic, "see swap requests")?;
-        let status = request_status(status, SwapStatus::Requested, SwapStatus::parse)?;
+        let status = request_status(status, Some(SwapStatus::Requested), SwapStatus::parse)?;
         Ok(self.store.read(|c| {
             table::select::<ShiftSwap, _>(
                 c,
@@ -946,7 +994,7 @@ impl App {
         status: Option<&str>,
     ) -> ApiResult<Vec<TimeOffRequest>> {
         self.staffing(s, clinic, "see time-off requests")?;
-        let status = request_status(status, TimeOffStatus::Requested, TimeOffStatus::parse)?;
+        let status = request_status(status, Some(TimeOffStatus::Requested), TimeOffStatus::parse)?;
         Ok(self.store.read(|c| {
             table::select::<TimeOffRequest, _>(
                 c,
@@ -954,5 +1002,133 @@ impl App {
                 params![clinic.to_string(), status.map(|s| s.as_str())],
             )
         })?)
+    }
+
+    /// The caller's own staff profiles and the clinics their own requests are listed from:
+    /// `clinic` (read rights there), or every clinic where they may read clinic data. A user
+    /// without a linked staff profile gets `NO_STAFF_PROFILE` (not_found).
+    fn own_requests_scope(
+        &self,
+        s: &Session,
+        clinic: Option<ClinicId>,
+        what: &str,
+    ) -> ApiResult<(Vec<StaffId>, Vec<ClinicId>)> {
+        let clinics = match clinic {
+            Some(c) => {
+                self.require(s, Capability::ReadClinicData, Scope::Clinic(c), what)?;
+                vec![c]
+            }
+            None => {
+                self.require(s, Capability::ReadClinicData, Scope::AnyClinic, what)?;
+                crate::access::clinics_with(&self.roles(s)?, Capability::ReadClinicData)
+            }
+        };
+        let staff: Vec<StaffId> = self
+            .store
+            .read(|c| {
+                table::select::<Staff, _>(
+                    c,
+                    "WHERE user_id = ?1 AND deleted_at IS NULL ORDER BY id",
+                    [s.user_id.to_string()],
+                )
+            })?
+            .into_iter()
+            .map(|st| st.id)
+            .collect();
+        if staff.is_empty() {
+            return Err(ApiError::NotFound(NO_STAFF_PROFILE.into()));
+        }
+        Ok((staff, clinics))
+    }
+
+    /// The caller's own swaps, newest first: those they asked for and those they were asked
+    /// to take, with names and both assignments. `clinic` narrows to one clinic; `status` =
+    /// requested, approved, rejected or cancelled (default: all).
+    pub fn my_swaps(
+        &self,
+        s: &Session,
+        clinic: Option<ClinicId>,
+        status: Option<&str>,
+    ) -> ApiResult<Vec<MySwap>> {
+        let (staff, clinics) = self.own_requests_scope(s, clinic, "see your swap requests")?;
+        let status = request_status(status, None, SwapStatus::parse)?;
+        self.store.read(|c| {
+            let swaps = table::select::<ShiftSwap, _>(
+                c,
+                "WHERE deleted_at IS NULL AND clinic_id IN (SELECT value FROM json_each(?1))
+                   AND (requester_staff_id IN (SELECT value FROM json_each(?2))
+                        OR target_staff_id IN (SELECT value FROM json_each(?2)))
+                   AND (?3 IS NULL OR status = ?3)
+                 ORDER BY created_at DESC, id DESC",
+                params![
+                    json_ids(&clinics),
+                    json_ids(&staff),
+                    status.map(|s| s.as_str())
+                ],
+            )?;
+            let name = |id: StaffId| -> ApiResult<String> {
+                Ok(staff_name(
+                    &table::get::<Staff>(c, &id.to_string())?.ok_or_else(|| {
+                        ApiError::NotFound(format!("staff member {id} not found"))
+                    })?,
+                ))
+            };
+            swaps
+                .into_iter()
+                .map(|swap| {
+                    Ok(MySwap {
+                        requester_name: name(swap.requester_staff_id)?,
+                        target_name: name(swap.target_staff_id)?,
+                        handed_over: roster_entry(c, swap.requester_schedule_id)?,
+                        in_return: swap
+                            .target_schedule_id
+                            .map(|t| roster_entry(c, t))
+                            .transpose()?,
+                        is_requester: staff.contains(&swap.requester_staff_id),
+                        swap,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The caller's own time-off requests, latest start first. `clinic` narrows to one clinic;
+    /// `status` = requested, approved, rejected or cancelled (default: all).
+    pub fn my_time_off(
+        &self,
+        s: &Session,
+        clinic: Option<ClinicId>,
+        status: Option<&str>,
+    ) -> ApiResult<Vec<TimeOffRequest>> {
+        let (staff, clinics) = self.own_requests_scope(s, clinic, "see your time-off requests")?;
+        let status = request_status(status, None, TimeOffStatus::parse)?;
+        Ok(self.store.read(|c| {
+            table::select::<TimeOffRequest, _>(
+                c,
+                "WHERE deleted_at IS NULL AND clinic_id IN (SELECT value FROM json_each(?1))
+                   AND staff_id IN (SELECT value FROM json_each(?2)) AND (?3 IS NULL OR status = ?3)
+                 ORDER BY start_date DESC, created_at DESC, id",
+                params![
+                    json_ids(&clinics),
+                    json_ids(&staff),
+                    status.map(|s| s.as_str())
+                ],
+            )
+        })?)
+    }
+
+    /// Withdraw a swap while it is requested: the staff member who asked for it, or a manager.
+    /// The staff member asked to take the shift cannot (a manager rejects it).
+    pub fn cancel_swap(&self, s: &Session, id: ShiftSwapId) -> ApiResult<ShiftSwap> {
+        let swap = self.fetch::<ShiftSwap>(&id.to_string())?;
+        let requester = self.fetch::<Staff>(&swap.requester_staff_id.to_string())?;
+        self.staff_request(s, swap.clinic_id, &requester, "withdraw shift swaps")?;
+        self.tx(s, |tx| {
+            let mut swap = table::get_live::<ShiftSwap>(tx, &id.to_string())?;
+            swap.status = swap.status.transition(SwapStatus::Cancelled)?;
+            swap.updated_at = tx.ctx.now_ms;
+            table::update(tx, &swap)?;
+            Ok(swap)
+        })
     }
 }
