@@ -82,17 +82,22 @@ function kb(file, field) {
 /**
  * Where a process's resident memory is, from /proc/<pid>/smaps: anonymous (heaps: JS, DOM,
  * Rust, SQLite's page cache), code and libraries, shared memory and graphics buffers, other
- * mapped files (fonts, ICU data, …). Values in MB: { rss: {…}, pss: {…} }.
+ * mapped files (fonts, ICU data, …). Values in MB: { rss: {…}, pss: {…}, engineRss }, where
+ * engineRss is the resident part of the web engine's own libraries (WebKitGTK, JavaScriptCore,
+ * and Mesa's GL driver with the LLVM it links, which WebKitGTK loads for its EGL display) —
+ * memory no app change can avoid, counted once per process by an RSS sum.
  */
 export function memoryDetail(pid) {
   const rss = {};
   const pss = {};
   let kind = "other";
+  let engine = false;
+  let engineRss = 0;
   let text = "";
   try {
     text = readFileSync(`/proc/${pid}/smaps`, "utf8");
   } catch {
-    return { rss, pss };
+    return { rss, pss, engineRss };
   }
   for (const line of text.split("\n")) {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
@@ -108,15 +113,17 @@ export function memoryDetail(pid) {
               : name.startsWith("[")
                 ? "kernel"
                 : "other files";
+      engine = /\/lib(webkit2gtk|javascriptcoregtk|LLVM|gallium)[^/]*\.so|\/dri\/[^/]+\.so/.test(name);
       continue;
     }
     const m = /^(Rss|Pss):\s+(\d+) kB/.exec(line);
     if (m) {
       const into = m[1] === "Rss" ? rss : pss;
       into[kind] = (into[kind] ?? 0) + Number(m[2]) / 1024;
+      if (engine && m[1] === "Rss") engineRss += Number(m[2]) / 1024;
     }
   }
-  return { rss, pss };
+  return { rss, pss, engineRss };
 }
 
 /** RSS and PSS of the app and every process under it (WebKitWebProcess, WebKitNetworkProcess, …). */

@@ -27,6 +27,7 @@ import { createWriteStream, existsSync, mkdirSync, writeFileSync } from "node:fs
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { screenshotOf } from "../e2e/lib/app.js";
 import { clearPatient, installHelpers, installKeyRecorder, launch, memoryDetail, memoryOf, running, signInForm, sleep, stats, timeNavigations, timeSignIn, typeInto, waitKey } from "./lib.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -136,6 +137,25 @@ async function coldStart(i) {
     domChecked: ok,
     dom: b.dom,
   };
+  // Opening on a day without appointments (a weekend, a closure) says little about a cold start
+  // at the front desk: then also time "Next day" up to the first day with appointments, on the
+  // fresh process (no read-ahead wait: the click comes right after the paint), and come back.
+  if (s.shown === 0) {
+    const hops = [];
+    for (let k = 0; k < 7; k++) {
+      const r = await app.browser.executeAsync(timeNavigations, [1], 0);
+      const one = r.samples[0];
+      if (r.error || !one || one.missed) throw new Error(`launch ${i + 1}: no busy day after ${s.day}: ${r.error ?? "not painted"}`);
+      hops.push(one);
+      if (one.shown > 0) break;
+    }
+    s.busyDay = { date: hops.at(-1).date, shown: hops.at(-1).shown, hops: hops.length, ms: hops.reduce((t, h) => t + h.ms, 0) };
+    s.totalBusyMs = s.totalMs + s.busyDay.ms;
+    const back = await app.browser.executeAsync(timeNavigations, hops.map(() => -1), 0);
+    if (back.error) throw new Error(`launch ${i + 1}: back to ${s.day}: ${back.error}`);
+  } else {
+    s.totalBusyMs = s.totalMs;
+  }
   report.coldStarts.push(s);
   log(
     `launch ${i + 1}: sign-in form ${a.toFixed(0)} ms (app spawned at +${s.sessionRequestToAppSpawnMs.toFixed(0)}, page origin at +${s.sessionRequestToPageOriginMs.toFixed(0)}), Sign in → schedule of ${s.day} (${s.shown} appointments) ${b.ms.toFixed(0)} ms; total ${s.totalMs.toFixed(0)} ms${ok ? "" : " [DOM check failed]"}`,
@@ -160,6 +180,11 @@ async function main() {
   const B = stats(cs.map((c) => c.bMs));
   const T = stats(cs.map((c) => c.totalMs));
   row("cold start → interactive schedule (a+b)", { ...T, unit: "ms" }, `p50 ≤ ${TARGET.coldStartMs} ms`, T.p50 <= TARGET.coldStartMs && domOk.every(Boolean), `each launch: ${cs.map((c) => c.totalMs.toFixed(0)).join(", ")} ms (first is launch 1, nothing dropped from caches); typing excluded${domOk.every(Boolean) ? "" : "; a DOM check failed"}`);
+  const busy = cs.filter((c) => c.busyDay);
+  if (busy.length) {
+    const TB = stats(cs.map((c) => c.totalBusyMs));
+    row("cold start → first day with appointments", { ...TB, unit: "ms" }, `p50 ≤ ${TARGET.coldStartMs} ms`, TB.p50 <= TARGET.coldStartMs, `the app opened on ${cs[0].day}, which has no appointments: a+b, then "Next day" to ${busy[0].busyDay.date} (${busy[0].busyDay.shown} appointments, ${busy[0].busyDay.hops} click${busy[0].busyDay.hops > 1 ? "s" : ""}) on the fresh process; each launch: ${cs.map((c) => c.totalBusyMs.toFixed(0)).join(", ")} ms`);
+  }
   row("  (a) app spawn → sign-in form painted", { ...A, unit: "ms" }, "part of a+b", null, `from the WebDriver session request (WebKitWebDriver spawns the app; app process start at +${stats(cs.map((c) => c.sessionRequestToAppSpawnMs)).p50.toFixed(0)} ms, page load starts at +${stats(cs.map((c) => c.sessionRequestToPageOriginMs)).p50.toFixed(0)} ms, p50)`);
   row("  (b) click Sign in → schedule painted", { ...B, unit: "ms" }, "part of a+b", null, `as ${USER}: login, clinics, then the day's grid (${cs[0]?.shown ?? "?"} appointments on ${cs[0]?.day ?? "?"})`);
 
@@ -177,7 +202,7 @@ async function main() {
   const mem = (after) => {
     const m = memoryOf(appPid);
     // After the last navigation, also where each process's memory is (heaps, libraries, …).
-    if (after === NAVS) for (const p of m.procs) p.detail = memoryDetail(p.pid);
+    if (after === NAVS || after === 0) for (const p of m.procs) p.detail = memoryDetail(p.pid);
     report.navigation.memory.push({ after, ...m, at: new Date().toISOString() });
     return m;
   };
@@ -224,6 +249,8 @@ async function main() {
   const growth = m500.rssMb / m250.rssMb - 1;
   const procs = (x) => x.procs.map((p) => `${p.name} ${(p.rssKb / 1024).toFixed(0)}`).join(", ");
   const memNote = (x) => `sum of VmRSS of ${x.procs.length} processes; median of the samples after ${x.from}…${x.after} navigations (${x.min.toFixed(0)}–${x.max.toFixed(0)} MB); at ${x.after}: ${procs(x)}`;
+  const engine = (x) => x.procs.reduce((t, p) => t + (p.detail?.engineRss ?? 0), 0);
+  row("memory RSS signed in, before navigating", { n: 1, p50: m0.rssMb, p95: NaN, max: NaN, unit: "MB" }, "(info)", null, `${procs(m0)}; of which the web engine's own libraries (WebKitGTK, JavaScriptCore, Mesa GL + LLVM), resident in each process: ${engine(m0).toFixed(0)} MB (${m0.procs.map((p) => `${p.name} ${(p.detail?.engineRss ?? 0).toFixed(0)}`).join(", ")})`);
   row(`memory RSS after ${m250.after} navigations`, { n: m250.n, p50: m250.rssMb, p95: NaN, max: m250.max, unit: "MB" }, `≤ ${TARGET.memoryMb} MB (p50)`, m250.rssMb <= TARGET.memoryMb, `${memNote(m250)}; before navigating ${m0.rssMb.toFixed(0)} MB`);
   row(`memory RSS after ${m500.after} navigations`, { n: m500.n, p50: m500.rssMb, p95: NaN, max: m500.max, unit: "MB" }, `≤ ${TARGET.memoryMb} MB (p50)`, m500.rssMb <= TARGET.memoryMb, memNote(m500));
   row(`memory growth ${m250.after} → ${m500.after}`, { n: 2, p50: growth * 100, p95: NaN, max: growth * 100, unit: "%" }, `≤ ${TARGET.memoryGrowth * 100} % (RSS p50)`, growth <= TARGET.memoryGrowth, `RSS ${m250.rssMb.toFixed(1)} → ${m500.rssMb.toFixed(1)} MB, PSS ${m250.pssMb.toFixed(1)} → ${m500.pssMb.toFixed(1)} MB; RSS every 50 navigations: ${m.filter((x) => x.after % 50 === 0).map((x) => x.rssMb.toFixed(0)).join(" ")} MB`);
@@ -274,7 +301,7 @@ try {
   // What the window showed when the run stopped.
   for (const a of running) {
     try {
-      writeFileSync(path.join(path.dirname(REPORT), "bench-ui-error.png"), Buffer.from(await a.browser.takeScreenshot(), "base64"));
+      writeFileSync(path.join(path.dirname(REPORT), "bench-ui-error.png"), Buffer.from(await screenshotOf(a.browser), "base64"));
       report.errorPage = await a.browser.execute(() => ({ url: location.href, text: document.body.innerText.slice(0, 500) }));
     } catch {
       /* the window is gone */

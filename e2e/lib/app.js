@@ -64,6 +64,37 @@ export function slug(name) {
 }
 
 /**
+ * The window as a base64 PNG. WebKitGTK with accelerated compositing off (the app's default on
+ * Linux, see src-tauri/lib.rs) answers a snapshot at its next display update, and a page at
+ * rest has none: a plain takeScreenshot() on a still screen (Today, Waitlist) waited out the
+ * WebDriver timeout and saved nothing. So while it is taken, a 1 px element in the top-left
+ * corner changes colour every 50 ms, which keeps an update coming.
+ * @param {WebdriverIO.Browser} browser
+ */
+export async function screenshotOf(browser) {
+  await browser.execute(() => {
+    const dot = Object.assign(document.createElement("div"), { id: "e2e-repaint" });
+    dot.setAttribute("aria-hidden", "true");
+    Object.assign(dot.style, { position: "fixed", left: "0", top: "0", width: "1px", height: "1px", pointerEvents: "none", zIndex: "2147483647" });
+    document.body.append(dot);
+    let n = 0;
+    // @ts-ignore: a test-only handle on the page
+    window.__e2eRepaint = setInterval(() => (dot.style.background = n++ % 2 ? "#fefefe" : "#fdfdfd"), 50);
+  });
+  try {
+    return await browser.takeScreenshot();
+  } finally {
+    await browser
+      .execute(() => {
+        // @ts-ignore
+        clearInterval(window.__e2eRepaint);
+        document.getElementById("e2e-repaint")?.remove();
+      })
+      .catch(() => {});
+  }
+}
+
+/**
  * Launch the app on the database in `env` (CLINICDESK_DB, CLINICDESK_DB_KEY_FILE, …).
  * Returns `{ browser, close }`; `close()` saves the screenshot (when `screenshot` is given),
  * ends the session (the app exits with it) and stops tauri-driver and everything it started.
@@ -137,7 +168,7 @@ export async function launchApp({ env, log }) {
       if (screenshot) {
         try {
           mkdirSync(path.dirname(screenshot), { recursive: true });
-          writeFileSync(screenshot, Buffer.from(await browser.takeScreenshot(), "base64"));
+          writeFileSync(screenshot, Buffer.from(await screenshotOf(browser), "base64"));
         } catch (e) {
           out.write(`\n[e2e] screenshot failed: ${e.message}\n`);
         }
