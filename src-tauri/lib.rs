@@ -143,6 +143,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             admin::backup,
             admin::restore,
             admin::generate_demo,
+            admin::import_patients,
             admin::cancel_task,
         ])
         .events(tauri_specta::collect_events![

@@ -517,3 +517,58 @@ fn demo_generation_reports_progress_and_a_cancelled_run_keeps_nothing() {
     // Demo data only goes into an empty database.
     assert_code(state.generate_demo("d3", "small", PW, |_| {}), "conflict");
 }
+
+#[test]
+fn patient_import_reports_progress_and_a_cancelled_import_keeps_nothing() {
+    let d = desk();
+    let mut csv = String::from("legacy_id,first_name,last_name\n");
+    for i in 0..600 {
+        csv.push_str(&format!("L-{i},Ann,Lee{i}\n"));
+    }
+    let before = fingerprint(&d.state);
+    let e = assert_code(
+        d.state.import_patients("i1", d.clinic, &csv, |p| {
+            if p.stage == "importing" {
+                d.state.cancel_task(&p.task);
+            }
+        }),
+        "cancelled",
+    );
+    assert!(e.message.contains("patient import"), "{}", e.message);
+    assert_eq!(before, fingerprint(&d.state));
+
+    let mut seen: Vec<Progress> = Vec::new();
+    let r = d
+        .state
+        .import_patients("i2", d.clinic, &csv, |p| seen.push(p))
+        .unwrap();
+    assert_eq!((r.imported, r.skipped, r.invalid), (600, 0, 0));
+    assert!(seen.iter().all(|p| p.task == "i2" && p.done <= p.total));
+    assert_eq!(
+        seen.last(),
+        Some(&Progress {
+            task: "i2".into(),
+            stage: "importing".into(),
+            done: 600,
+            total: 600
+        })
+    );
+    // Bad rows come back in the result (not as an error) and change nothing.
+    let before = fingerprint(&d.state);
+    let r = d
+        .state
+        .import_patients(
+            "i3",
+            d.clinic,
+            "legacy_id,first_name,last_name\nX-1,Ann,\n",
+            |_| {},
+        )
+        .unwrap();
+    assert_eq!((r.invalid, r.imported, r.errors[0].line), (1, 0, 2));
+    assert_eq!(before, fingerprint(&d.state));
+    assert_code(
+        d.state
+            .import_patients("i4", d.clinic, "nonsense\n1\n", |_| {}),
+        "invalid_input",
+    );
+}

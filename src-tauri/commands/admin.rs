@@ -1,11 +1,14 @@
 //! Administration: users and roles, clinics (with their reminder policy and idle lock), rooms,
 //! credential types, shift templates, appointment types, availability and closures, the audit
-//! log, backup and restore (with progress, cancellable) and demo data.
+//! log, backup and restore (with progress, cancellable), demo data and the patient import
+//! (with progress, cancellable).
 
 use std::path::{Path, PathBuf};
 
 use clinicdesk_api::demo::{DemoReport, DemoSize};
-use clinicdesk_api::{ApiError, AuditQuery, ClosureResult, ErrorBody, ListQuery, UserView};
+use clinicdesk_api::{
+    ApiError, AuditQuery, ClosureResult, ErrorBody, ListQuery, PatientImport, UserView,
+};
 use clinicdesk_domain::{
     AvailabilityBlockId, ClinicId, CredentialTypeId, Role, RoomId, ShiftId, UserId,
 };
@@ -306,7 +309,7 @@ pub fn verify_audit(state: State<'_, AppState>) -> CmdResult<VerifyReport> {
     state.call(|app, s| app.verify_audit(s))
 }
 
-// Long tasks: backup, restore, demo -----------------------------------------------------------
+// Long tasks: backup, restore, demo, patient import --------------------------------------------
 
 /// A failed task that was cancelled is reported as `cancelled`.
 fn finish<T>(r: CmdResult<T>, task: &TaskHandle, what: &str) -> CmdResult<T> {
@@ -400,6 +403,26 @@ impl AppState {
         .map_err(body);
         finish(r, &task, "demo generation was")
     }
+
+    /// Import the clinic's patients from CSV text (`App::import_patients`: all rows or none,
+    /// rows imported before skipped), reporting `progress` (stage validating, checking,
+    /// importing; in rows); cancelled through `cancel_task(task_id)`, keeping nothing.
+    pub fn import_patients(
+        &self,
+        task_id: &str,
+        clinic: ClinicId,
+        csv: &str,
+        mut progress: impl FnMut(Progress),
+    ) -> CmdResult<PatientImport> {
+        let task = self.start_task(task_id)?;
+        let r = self.call(|app, s| {
+            app.import_patients(s, clinic, csv, &mut |stage, done, total| {
+                progress(progress_of(&task, stage, done, total));
+                !task.is_cancelled()
+            })
+        });
+        finish(r, &task, "the patient import was")
+    }
 }
 
 fn pages(n: i32) -> u64 {
@@ -445,6 +468,22 @@ pub fn generate_demo(
     password: String,
 ) -> CmdResult<DemoReport> {
     state.generate_demo(&task_id, &size, &password, |p| emit(&app, p))
+}
+
+/// Import patients into `clinic_id` from the text of a CSV file the user chose (header row:
+/// legacy_id, first_name, last_name required; mrn, date_of_birth, sex, phone, email, … — see
+/// `IMPORT_COLUMNS`). Emits `progress` events for `task_id`. Invalid rows are in the result
+/// (`invalid`, `errors` by line), and then nothing was imported.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn import_patients(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    task_id: String,
+    clinic_id: ClinicId,
+    csv: String,
+) -> CmdResult<PatientImport> {
+    state.import_patients(&task_id, clinic_id, &csv, |p| emit(&app, p))
 }
 
 /// Ask the running task `task_id` to stop; false when there is no such task (any more). The

@@ -36,9 +36,10 @@ pub fn fields(map: FieldMap) -> Fields {
     f
 }
 
-/// Progress of a long task (backup, restore, demo generation), emitted as the `progress`
-/// event. `task` is the id the UI gave when it started the task (and passes to
-/// `cancel_task`); `stage` names the step (`backup`, `restore`, or the demo's table).
+/// Progress of a long task (backup, restore, demo generation, patient import), emitted as the
+/// `progress` event. `task` is the id the UI gave when it started the task (and passes to
+/// `cancel_task`); `stage` names the step (`backup`, `restore`, the demo's table, or the
+/// import's `validating`, `checking`, `importing`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 #[tauri_specta(event_name = "progress")]
 pub struct Progress {

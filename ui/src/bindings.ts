@@ -389,6 +389,13 @@ export const commands = {
 	 */
 	generateDemo: (taskId: string, size: string, password: string) => typedError<DemoReport, ErrorBody>(__TAURI_INVOKE("generate_demo", { taskId, size, password })),
 	/**
+	 *  Import patients into `clinic_id` from the text of a CSV file the user chose (header row:
+	 *  legacy_id, first_name, last_name required; mrn, date_of_birth, sex, phone, email, … — see
+	 *  `IMPORT_COLUMNS`). Emits `progress` events for `task_id`. Invalid rows are in the result
+	 *  (`invalid`, `errors` by line), and then nothing was imported.
+	 */
+	importPatients: (taskId: string, clinicId: ClinicId, csv: string) => typedError<PatientImport, ErrorBody>(__TAURI_INVOKE("import_patients", { taskId, clinicId, csv })),
+	/**
 	 *  Ask the running task `task_id` to stop; false when there is no such task (any more). The
 	 *  task's own command then fails with code `cancelled`.
 	 */
@@ -1075,6 +1082,13 @@ export type GridEntry = {
 	checked_in_at: number | null,
 };
 
+/**  A row that cannot be imported. */
+export type ImportRowError = {
+	/**  The line of the CSV text where the row starts (the header is line 1). */
+	line: number,
+	message: string,
+};
+
 /**  One KPI event (seed 000). Immutable: the table refuses UPDATE and DELETE (trigger). */
 export type KpiEvent = {
 	id: KpiEventId,
@@ -1226,6 +1240,20 @@ export type Patient = {
 
 export type PatientId = string;
 
+/**  What an import did, or why it did nothing. */
+export type PatientImport = {
+	/**  Data rows read (the header not counted). */
+	rows: number,
+	/**  Patients created (0 whenever `invalid` is not 0). */
+	imported: number,
+	/**  Rows whose legacy_id is already in the database, left as they are. */
+	skipped: number,
+	/**  Rows with an error; when not 0, nothing was imported. */
+	invalid: number,
+	/**  The errors of the first `MAX_IMPORT_ERRORS` bad rows, by line. */
+	errors: ImportRowError[],
+};
+
 export type PayerId = string;
 
 /**  A reminder due to be sent, with what the sender needs. */
@@ -1239,9 +1267,10 @@ export type PendingReminder = {
 };
 
 /**
- *  Progress of a long task (backup, restore, demo generation), emitted as the `progress`
- *  event. `task` is the id the UI gave when it started the task (and passes to
- *  `cancel_task`); `stage` names the step (`backup`, `restore`, or the demo's table).
+ *  Progress of a long task (backup, restore, demo generation, patient import), emitted as the
+ *  `progress` event. `task` is the id the UI gave when it started the task (and passes to
+ *  `cancel_task`); `stage` names the step (`backup`, `restore`, the demo's table, or the
+ *  import's `validating`, `checking`, `importing`).
  */
 export type Progress = {
 	task: string,

@@ -258,6 +258,14 @@ fn matrix() -> Vec<(&'static str, &'static [Role], Op)> {
         ("delete patient", MGMT, |a, s, f, _| {
             a.delete_patient(s, f.patient.id)
         }),
+        ("import patients", MGMT, |a, s, _, w| {
+            let csv = format!(
+                "legacy_id,first_name,last_name\nL-{},Bo,Chan\n",
+                rand_suffix()
+            );
+            a.import_patients(s, w.clinic_a, &csv, &mut |_, _, _| true)
+                .map(drop)
+        }),
         ("add insurance", DESK, |a, s, f, _| {
             a.add_patient_insurance(
                 s,

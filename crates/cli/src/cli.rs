@@ -652,6 +652,16 @@ pub enum PatientCmd {
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
+    /// Import patients from a CSV file whose first line names the columns: legacy_id,
+    /// first_name, last_name (required), mrn, middle_name, preferred_name, date_of_birth, sex,
+    /// email, phone, address_line1, city, state, postal_code, preferred_contact_method,
+    /// consent_sms, consent_email, notes. All rows or none; rows whose legacy_id is already
+    /// imported are skipped. Admins and managers.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        clinic: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -514,6 +514,45 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 PatientCmd::Search { query, limit } => {
                     out.rows(&app.search_patients(&s, query, *limit)?)
                 }
+                PatientCmd::Import { file, clinic } => {
+                    let clinic = ClinicId::parse(clinic)?;
+                    let text = std::fs::read_to_string(file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let mut last = std::time::Instant::now();
+                    let r = app.import_patients(&s, clinic, &text, &mut |stage, done, total| {
+                        if !out.json && last.elapsed().as_millis() > 1000 {
+                            eprintln!("  {stage}: {done}/{total}");
+                            last = std::time::Instant::now();
+                        }
+                        true
+                    })?;
+                    if r.invalid > 0 {
+                        let listed: Vec<String> = r
+                            .errors
+                            .iter()
+                            .map(|e| format!("line {}: {}", e.line, e.message))
+                            .collect();
+                        let unlisted = r.invalid - r.errors.len() as u64;
+                        bail!(
+                            "{} of {} rows are invalid, nothing was imported — {}{}",
+                            r.invalid,
+                            r.rows,
+                            listed.join("; "),
+                            if unlisted > 0 {
+                                format!("; and {unlisted} more")
+                            } else {
+                                String::new()
+                            }
+                        );
+                    }
+                    out.value(
+                        &r,
+                        &format!(
+                            "imported {} patients; {} skipped (legacy_id imported before)",
+                            r.imported, r.skipped
+                        ),
+                    )
+                }
             }
         }
         Command::Insurance(c) => {

@@ -1642,6 +1642,94 @@ fn own_requests_through_the_cli() {
 }
 
 #[test]
+fn patient_import_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let clinic = e.clinic_id();
+    let file = |name: &str, text: &str| {
+        let p = e.dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let good = file(
+        "good.csv",
+        "legacy_id,mrn,first_name,last_name,date_of_birth,sex,phone,email\n\
+         OLD-1,CGY-9001,Ann,Lee,1980-02-03,female,403 555 0101,ann@example.com\n\
+         OLD-2,,Ray,Hill,,,,\n",
+    );
+    let r = e.ok(&["patient", "import", &good, "--clinic", &clinic]);
+    assert_eq!(
+        (r["imported"].as_u64(), r["skipped"].as_u64()),
+        (Some(2), Some(0))
+    );
+    let found = e.ok(&["patient", "search", "Lee"]);
+    assert_eq!(found[0]["mrn"], "CGY-9001");
+    assert_eq!(found[0]["legacy_id"], "OLD-1");
+    // Again: nothing new, both skipped; the human output says so.
+    let o = e.cmd(
+        &[
+            "--user", "admin", "patient", "import", &good, "--clinic", &clinic,
+        ],
+        Some(PW),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "imported 0 patients; 2 skipped (legacy_id imported before)"
+    );
+
+    // Bad input: one line naming the bad rows, nothing imported (the good row neither).
+    let bad = file(
+        "bad.csv",
+        "legacy_id,first_name,last_name,date_of_birth\n\
+         NEW-1,Kim,Wu,1990-01-01\n\
+         NEW-2,Bob,Bell,1990-02-30\n\
+         NEW-3,Cy,,\n",
+    );
+    let clash = file(
+        "clash.csv",
+        "legacy_id,mrn,first_name,last_name\nNEW-4,CGY-9001,Dee,Dunn\n",
+    );
+    let columns = file("columns.csv", "first_name,last_name\nAnn,Lee\n");
+    let missing = e.dir.path().join("missing.csv");
+    let admin = |args: &[&str]| -> Vec<String> {
+        ["--user", "admin", "patient", "import"]
+            .iter()
+            .chain(args.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+    for (args, needle) in [
+        (
+            admin(&[&bad, "--clinic", &clinic]),
+            "2 of 3 rows are invalid, nothing was imported — line 3: date_of_birth",
+        ),
+        (
+            admin(&[&bad, "--clinic", &clinic]),
+            "line 4: last_name: is required",
+        ),
+        (
+            admin(&[&clash, "--clinic", &clinic]),
+            "line 2: another patient already has MRN CGY-9001",
+        ),
+        (
+            admin(&[&columns, "--clinic", &clinic]),
+            "missing: legacy_id",
+        ),
+        (
+            admin(&[missing.to_str().unwrap(), "--clinic", &clinic]),
+            "cannot read",
+        ),
+        (admin(&[&good, "--clinic", "not-an-id"]), "not a valid id"),
+        (admin(&[&good]), "--clinic"),
+    ] {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        e.bad(&refs, Some(PW), needle);
+    }
+    assert_eq!(e.ok(&["patient", "search", "Wu"]), serde_json::json!([]));
+}
+
+#[test]
 fn cases_through_the_cli() {
     let e = Env::new();
     e.init();

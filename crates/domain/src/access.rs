@@ -16,6 +16,8 @@ string_enum! {
         ManagePayersAndEmployers => "manage_payers_and_employers",
         RegisterPatients => "register_patients",
         DeletePatients => "delete_patients",
+        /// Import patients in bulk from another system's CSV export.
+        ImportPatients => "import_patients",
         ReadClinicData => "read_clinic_data",
         ReadPatients => "read_patients",
         ReadAudit => "read_audit",
@@ -81,6 +83,7 @@ mod tests {
         (ManagePayersAndEmployers, true, true, false, false, false),
         (RegisterPatients, true, true, true, false, false),
         (DeletePatients, true, true, false, false, false),
+        (ImportPatients, true, true, false, false, false),
         (ReadClinicData, true, true, true, true, true),
         (ReadPatients, true, true, true, true, false),
         (ReadAudit, true, true, false, false, false),
@@ -135,7 +138,7 @@ mod tests {
 
     #[test]
     fn capability_round_trip() {
-        assert_eq!(Capability::ALL.len(), 23);
+        assert_eq!(Capability::ALL.len(), 24);
         for &c in Capability::ALL {
             assert_eq!(Capability::parse(c.as_str()).unwrap(), c);
             assert_eq!(c.to_string(), c.as_str());

@@ -7,7 +7,7 @@ import type { Role, Session } from "../bindings";
 export type Capability =
   | "manage_clinics" | "manage_users" | "manage_roles" | "manage_rooms" | "manage_credential_types"
   | "manage_shift_templates" | "manage_staff" | "manage_credentials" | "manage_payers_and_employers"
-  | "register_patients" | "delete_patients" | "read_clinic_data" | "read_patients" | "read_audit"
+  | "register_patients" | "delete_patients" | "import_patients" | "read_clinic_data" | "read_patients" | "read_audit"
   | "backup_restore" | "manage_schedule" | "manage_waitlist" | "manage_schedule_settings"
   | "override_booking_rules" | "approve_staffing" | "manage_cases" | "update_own_cases" | "read_kpis";
 

@@ -151,6 +151,8 @@ export const api = {
   restore: (taskId: string, path: string) => commands.restore(taskId, path),
   /** `size`: small or large; only into a new, empty database. */
   generateDemo: (taskId: string, size: string, password: string) => commands.generateDemo(taskId, size, password),
+  /** Patients from CSV text (all rows or none; rows imported before are skipped); bad rows come back in the result. */
+  importPatients: (taskId: string, clinicId: Id, csv: string) => commands.importPatients(taskId, clinicId, csv),
   verifyAudit: () => commands.verifyAudit(),
   listAudit: (query: AuditQuery) => commands.listAudit(query),
 };

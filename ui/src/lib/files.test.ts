@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fakeBackend } from "../test/ipc";
-import { BACKUP, chooseOpenPath, chooseSavePath, CSV } from "./files";
+import { BACKUP, chooseOpenPath, chooseSavePath, CSV, readText } from "./files";
 
 describe("file pickers", () => {
   it("ask the dialog plugin with the kind's filter and return the chosen path", async () => {
@@ -21,5 +21,12 @@ describe("file pickers", () => {
     const calls = fakeBackend({ "plugin:dialog|open": () => "/media/usb/b.db" });
     await expect(chooseOpenPath("Restore from", BACKUP)).resolves.toBe("/media/usb/b.db");
     expect(calls[0]!.args.options).toMatchObject({ multiple: false, directory: false });
+  });
+});
+
+describe("reading a picked file", () => {
+  it("returns its text (UTF-8)", async () => {
+    const f = new File(["legacy_id,first_name,last_name\nL-1,Zoë,Lee\n"], "patients.csv", { type: "text/csv" });
+    await expect(readText(f)).resolves.toBe("legacy_id,first_name,last_name\nL-1,Zoë,Lee\n");
   });
 });

@@ -19,3 +19,16 @@ export async function chooseOpenPath(title: string, kind: FileKind): Promise<str
   const p = await open({ title, multiple: false, directory: false, filters: [kind] });
   return typeof p === "string" && p.length > 0 ? p : null;
 }
+
+/**
+ * The text of a file picked in an `<input type="file">`, read in the page (no file-system
+ * permission or plugin needed). FileReader rather than `Blob.text()`, which jsdom lacks.
+ */
+export function readText(file: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(typeof r.result === "string" ? r.result : "");
+    r.onerror = () => reject(r.error ?? new Error("the file cannot be read"));
+    r.readAsText(file);
+  });
+}

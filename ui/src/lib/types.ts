@@ -8,6 +8,8 @@ export type {
   DaySchedule,
   Slot,
   Patient,
+  PatientImport,
+  ImportRowError,
   Staff,
   Clinic,
   AppointmentType,

@@ -251,3 +251,82 @@ describe("Demo data", () => {
     expect(screen.getByRole("button", { name: "Generate demo data" })).toBeEnabled();
   });
 });
+
+describe("Patient import", () => {
+  const CSV_TEXT = "legacy_id,first_name,last_name\nL-1,Ann,Lee\nL-2,Bob,Bell\nL-3,Cy,Cole\n";
+  const done = { rows: 3, imported: 2, skipped: 1, invalid: 0, errors: [] };
+
+  async function pick(role: "admin" | "manager" = "admin") {
+    openTab("import", role);
+    render(Admin);
+    const input = screen.getByLabelText("CSV file");
+    await fireEvent.change(input, { target: { files: [new File([CSV_TEXT], "patients.csv", { type: "text/csv" })] } });
+    await fireEvent.click(screen.getByRole("button", { name: "Import patients" }));
+  }
+
+  it("is offered to managers, who may import", () => {
+    fakeBackend({});
+    openTab("", "manager");
+    render(Admin);
+    const links = within(screen.getByRole("navigation", { name: "Admin sections" })).getAllByRole("link").map((l) => l.textContent);
+    expect(links).toContain("Patient import");
+  });
+
+  it("sends the file's text, shows the task's progress, cancels through cancel_task", async () => {
+    let fail: (e: unknown) => void = () => {};
+    const calls = fakeBackend(
+      { import_patients: () => new Promise((_, reject) => (fail = reject)), cancel_task: () => true },
+      { events: true },
+    );
+    stopListening();
+    await listenProgress();
+    try {
+      await pick("manager");
+      await waitFor(() => expect(calls.some((c) => c.cmd === "import_patients")).toBe(true));
+      const args = calls.find((c) => c.cmd === "import_patients")!.args;
+      expect(args).toEqual({ taskId: expect.stringMatching(/^import-/), clinicId: CLINIC_ID, csv: CSV_TEXT });
+      expect(screen.getByRole("button", { name: "Import patients" })).toBeDisabled();
+      await emit("progress", { task: args.taskId, stage: "importing", done: 250, total: 600 });
+      const bar = await screen.findByRole("progressbar", { name: "Patient import: importing 250 of 600" });
+      expect(bar).toHaveAttribute("value", "250");
+      await fireEvent.click(screen.getByRole("button", { name: "Cancel patient import" }));
+      await waitFor(() => expect(calls.find((c) => c.cmd === "cancel_task")?.args).toEqual({ taskId: args.taskId }));
+      fail({ code: "cancelled", message: "the patient import was cancelled" });
+      expect(await screen.findByRole("alert")).toHaveTextContent("the patient import was cancelled");
+      expect(screen.queryByRole("progressbar")).not.toBeInTheDocument();
+      expect(screen.getByRole("button", { name: "Import patients" })).toBeEnabled();
+    } finally {
+      stopListening();
+    }
+  });
+
+  it("reports what was imported and skipped", async () => {
+    fakeBackend({ import_patients: () => done });
+    await pick();
+    expect(await screen.findByRole("status")).toHaveTextContent("Imported 2 of 3 patients; 1 skipped (their legacy_id was imported before).");
+    expect(screen.queryByRole("table", { name: "Rows with errors" })).not.toBeInTheDocument();
+  });
+
+  it("lists the bad rows by line and says nothing was imported", async () => {
+    fakeBackend({
+      import_patients: () => ({
+        rows: 150, imported: 0, skipped: 0, invalid: 120,
+        errors: [
+          { line: 3, message: "date_of_birth: '1980-02-30' is not a valid date" },
+          { line: 9, message: "another patient already has MRN CGY-1" },
+        ],
+      }),
+    });
+    await pick();
+    expect(await screen.findByRole("alert")).toHaveTextContent("120 of 150 rows have errors, so nothing was imported. The first 2 are listed.");
+    const rows = within(screen.getByRole("table", { name: "Rows with errors" })).getAllByRole("row").slice(1);
+    expect(rows.map((r) => r.textContent)).toEqual(["3date_of_birth: '1980-02-30' is not a valid date", "9another patient already has MRN CGY-1"]);
+    expect(screen.queryByRole("status")).not.toBeInTheDocument();
+  });
+
+  it("shows a refusal of the file as Rust words it", async () => {
+    fakeBackend({ import_patients: () => refuse("invalid_input", "csv: the first line must name the columns; missing: legacy_id") });
+    await pick();
+    expect(await screen.findByRole("alert")).toHaveTextContent("missing: legacy_id");
+  });
+});

@@ -7,6 +7,7 @@ mod catalog;
 mod closures;
 mod credentials;
 mod directory;
+mod import;
 mod kpis;
 mod org;
 mod people;
@@ -31,6 +32,9 @@ pub use credentials::{
     AT_RISK_HORIZON_DAYS,
 };
 pub use directory::{ClinicDirectory, DirectoryProvider, DirectoryRoom, DirectoryType};
+pub use import::{
+    ImportRowError, PatientImport, IMPORT_COLUMNS, MAX_IMPORT_ERRORS, MAX_IMPORT_ROWS,
+};
 pub use kpis::{
     GoalProgress, KpiPeriod, KpiReport, KpiRow, Metric, MANUAL_EVENT_TYPES, MAX_REPORT_PERIODS,
     METRIC_KEYS,

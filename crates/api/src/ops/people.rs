@@ -115,6 +115,48 @@ fn apply_patient(f: &Fields, p: &mut Patient, creating: bool) -> ApiResult<()> {
     }
 }
 
+/// A new patient of `clinic` from create input, validated as every patient is (the import
+/// builds its rows with this too). Without an MRN one is made from the clinic's code and the
+/// new id. The MRN's uniqueness is the caller's check (it needs the database).
+pub(super) fn new_patient(
+    f: &Fields,
+    clinic: ClinicId,
+    clinic_code: &str,
+    now: i64,
+) -> ApiResult<Patient> {
+    let id = PatientId::new();
+    let mut p = Patient {
+        id,
+        clinic_id: clinic,
+        mrn: format!(
+            "{clinic_code}-{}",
+            &id.as_uuid().simple().to_string()[20..32].to_uppercase()
+        ),
+        first_name: String::new(),
+        last_name: String::new(),
+        middle_name: None,
+        preferred_name: None,
+        date_of_birth: None,
+        sex: Sex::Unknown,
+        email: None,
+        phone: None,
+        address_line1: None,
+        city: None,
+        state: None,
+        postal_code: None,
+        preferred_contact_method: ContactMethod::Phone,
+        consent_sms: false,
+        consent_email: false,
+        legacy_id: None,
+        notes: None,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    apply_patient(f, &mut p, true)?;
+    Ok(p)
+}
+
 fn apply_insurance(f: &Fields, i: &mut PatientInsurance, creating: bool) -> ApiResult<()> {
     if let Some(p) = f.parsed("payer_id", PayerId::parse)? {
         i.payer_id = p;
@@ -310,42 +352,12 @@ impl App {
             "register patients",
         )?;
         self.tx(s, |tx| {
-            let now = tx.ctx.now_ms;
             let code: String = tx.query_row(
                 "SELECT code FROM clinics WHERE id = ?1",
                 [clinic.to_string()],
                 |r| r.get(0),
             )?;
-            let id = PatientId::new();
-            let mut p = Patient {
-                id,
-                clinic_id: clinic,
-                mrn: format!(
-                    "{code}-{}",
-                    &id.as_uuid().simple().to_string()[20..32].to_uppercase()
-                ),
-                first_name: String::new(),
-                last_name: String::new(),
-                middle_name: None,
-                preferred_name: None,
-                date_of_birth: None,
-                sex: Sex::Unknown,
-                email: None,
-                phone: None,
-                address_line1: None,
-                city: None,
-                state: None,
-                postal_code: None,
-                preferred_contact_method: ContactMethod::Phone,
-                consent_sms: false,
-                consent_email: false,
-                legacy_id: None,
-                notes: None,
-                created_at: now,
-                updated_at: now,
-                deleted_at: None,
-            };
-            apply_patient(f, &mut p, true)?;
+            let p = new_patient(f, clinic, &code, tx.ctx.now_ms)?;
             if patients::by_mrn(tx, &p.mrn)?.is_some() {
                 return Err(ApiError::Conflict(format!(
                     "another patient already has MRN {}",
