@@ -281,7 +281,7 @@ describe("Roster: my requests (staff without the staffing right)", () => {
     expect(argsOf(calls, "cancel_swap")).toEqual([{ swapId: "sw2" }]);
     const swaps = screen.getByRole("table", { name: "My swap requests" });
     await waitFor(() => expect(within(swaps).queryByRole("button", { name: /^Withdraw swap/ })).not.toBeInTheDocument());
-    expect(within(swaps).getByText("cancelled")).toBeInTheDocument();
+    expect(within(swaps).getByText("Withdrawn")).toBeInTheDocument();
   });
 
   it("shows Rust's refusal when cancelling time off", async () => {
