@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use clinicdesk_domain::{Capability, ClinicId, DomainError};
 use clinicdesk_store::table;
-use clinicdesk_store::tables::{patients, patients::Patient};
+use clinicdesk_store::tables::patients::Patient;
 use rusqlite::OptionalExtension;
 use serde::Serialize;
 
@@ -284,14 +284,14 @@ impl App {
         // 2. Against the database and 3. the writes, in one transaction.
         self.tx(s, |tx| {
             let mut fresh: Vec<&Row> = Vec::with_capacity(rows.len());
+            // Prepared once: up to MAX_IMPORT_ROWS lookups each.
+            let mut holder_of =
+                tx.prepare_cached("SELECT clinic_id FROM patients WHERE legacy_id = ?1")?;
+            let mut mrn_taken = tx.prepare_cached("SELECT 1 FROM patients WHERE mrn = ?1")?;
             for (i, row) in rows.iter().enumerate() {
                 ticker.tick("checking", i as u64 + 1)?;
-                let known: Option<String> = tx
-                    .query_row(
-                        "SELECT clinic_id FROM patients WHERE legacy_id = ?1",
-                        [&row.legacy_id],
-                        |r| r.get(0),
-                    )
+                let known: Option<String> = holder_of
+                    .query_row([&row.legacy_id], |r| r.get(0))
                     .optional()?;
                 match known {
                     Some(c) if c == clinic.to_string() => out.skipped += 1,
@@ -303,7 +303,7 @@ impl App {
                             row.legacy_id
                         ),
                     ),
-                    None if row.mrn_given && patients::by_mrn(tx, &row.patient.mrn)?.is_some() => {
+                    None if row.mrn_given && mrn_taken.exists([&row.patient.mrn])? => {
                         fail(
                             &mut out,
                             row.line,
