@@ -58,7 +58,7 @@ const TARGET = {
 };
 /** The demo schedules shifts for ±4 weeks around the day it was made. */
 const NAV_SPAN_DAYS = 28;
-/** Common last names of the demo (crates/api/src/demo.rs LAST_NAMES), typed in turn. */
+/** Common last names of the demo (crates/demo/src/lib.rs LAST_NAMES), typed in turn. */
 const WORDS = ["smith", "brown", "tremblay", "martin", "wilson", "macdonald", "gagnon", "johnson", "taylor", "campbell", "anderson", "leblanc", "thompson", "williams", "young", "moore", "bouchard", "gauthier", "lavoie", "fortin"];
 
 const log = (...a) => console.log("bench-ui:", ...a);

@@ -5,10 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use clinicdesk_api::demo::{DemoReport, DemoSize};
 use clinicdesk_api::{
     ApiError, AuditQuery, ClosureResult, ErrorBody, ListQuery, PatientImport, UserView,
 };
+use clinicdesk_demo::{DemoReport, DemoSize};
 use clinicdesk_domain::{
     AvailabilityBlockId, ClinicId, CredentialTypeId, Role, RoomId, ShiftId, UserId,
 };
@@ -391,7 +391,7 @@ impl AppState {
         let size = DemoSize::parse(size).map_err(|e| body(ApiError::from(e)))?;
         let task = self.start_task(task_id)?;
         let app = self.app().map_err(body)?;
-        let r = clinicdesk_api::demo::generate_demo(
+        let r = clinicdesk_demo::generate_demo(
             app.store(),
             size,
             password,

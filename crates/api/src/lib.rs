@@ -5,8 +5,6 @@
 
 mod access;
 mod auth;
-pub mod bench;
-pub mod demo;
 pub mod error;
 pub mod fields;
 mod ops;

@@ -274,7 +274,7 @@ fn two_pcs_numbering_offline_never_collide_after_merge() {
             &server.admin,
             server.clinic_a,
             year,
-            pc_a.app.store().device_id(),
+            &pc_a.app.store().device_id().to_string(),
             3,
         )
         .unwrap();
@@ -284,7 +284,7 @@ fn two_pcs_numbering_offline_never_collide_after_merge() {
             &server.admin,
             server.clinic_a,
             year,
-            pc_b.app.store().device_id(),
+            &pc_b.app.store().device_id().to_string(),
             3,
         )
         .unwrap();
@@ -334,7 +334,7 @@ fn two_pcs_numbering_offline_never_collide_after_merge() {
             &server.admin,
             server.clinic_a,
             year,
-            pc_a.app.store().device_id(),
+            &pc_a.app.store().device_id().to_string(),
             10,
         )
         .unwrap();

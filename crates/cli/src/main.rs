@@ -204,7 +204,7 @@ fn run(args: Cli, out: &Out) -> Result<()> {
             }
         }
         Command::Demo { size } => {
-            let size = clinicdesk_api::demo::DemoSize::parse(size)?;
+            let size = clinicdesk_demo::DemoSize::parse(size)?;
             let path = db_path(&args)?;
             let pw = read_password()?;
             validate_password(&pw)?;
@@ -215,18 +215,13 @@ fn run(args: Cli, out: &Out) -> Result<()> {
                 Store::open(&path, &key_source(&args)?)?
             };
             let mut last = std::time::Instant::now();
-            let r = clinicdesk_api::demo::generate_demo(
-                &store,
-                size,
-                &pw,
-                &mut |stage, done, total| {
-                    if !out.json && last.elapsed().as_millis() > 1000 {
-                        eprintln!("  {stage}: {done}/{total}");
-                        last = std::time::Instant::now();
-                    }
-                    true
-                },
-            );
+            let r = clinicdesk_demo::generate_demo(&store, size, &pw, &mut |stage, done, total| {
+                if !out.json && last.elapsed().as_millis() > 1000 {
+                    eprintln!("  {stage}: {done}/{total}");
+                    last = std::time::Instant::now();
+                }
+                true
+            });
             match r {
                 Ok(r) => out.value(
                     &r,
@@ -328,11 +323,11 @@ fn run(args: Cli, out: &Out) -> Result<()> {
             no_postgres,
         } => {
             let path = db_path(&args)?;
-            let options = clinicdesk_api::bench::BenchOptions {
+            let options = clinicdesk_bench::BenchOptions {
                 iterations: *iterations,
                 postgres: !*no_postgres,
             };
-            let r = clinicdesk_api::bench::run_bench_with(&path, &key_source(&args)?, &options)?;
+            let r = clinicdesk_bench::run_bench_with(&path, &key_source(&args)?, &options)?;
             let text = r.render();
             std::fs::write(report, serde_json::to_string_pretty(&r)?)
                 .with_context(|| format!("cannot write {}", report.display()))?;

@@ -67,7 +67,6 @@ define_id!(
     ClinicId,
     UserId,
     UserClinicRoleId,
-    DeviceId,
     StaffId,
     PatientId,
     EmployerId,

@@ -7,6 +7,7 @@
 mod macros;
 
 pub mod access;
+pub mod credential;
 pub mod error;
 pub mod ids;
 pub mod kinds;
@@ -16,6 +17,7 @@ pub mod status;
 pub mod validate;
 
 pub use access::*;
+pub use credential::*;
 pub use error::*;
 pub use ids::*;
 pub use kinds::*;

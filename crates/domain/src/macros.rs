@@ -20,6 +20,18 @@ macro_rules! string_enum {
             /// Every variant, in declaration order.
             pub const ALL: &'static [Self] = &[$(Self::$variant),+];
 
+            /// `('a','b')`: the stored strings of the variants where `pred` holds, for an SQL
+            /// `IN` list. Status groups are predicates on the enum (exhaustive matches), so a
+            /// new variant cannot be left out of a group's SQL by accident.
+            pub fn sql_in(pred: fn(Self) -> bool) -> String {
+                let items: Vec<String> = Self::ALL
+                    .iter()
+                    .filter(|v| pred(**v))
+                    .map(|v| format!("'{}'", v.as_str()))
+                    .collect();
+                format!("({})", items.join(","))
+            }
+
             /// The stored (database) string of this value.
             pub fn as_str(self) -> &'static str {
                 match self {

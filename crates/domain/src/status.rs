@@ -64,6 +64,26 @@ impl AppointmentStatus {
         }
     }
 
+    /// The appointment still needs its provider: booked and not yet started (pending,
+    /// confirmed, reminded, checked in).
+    pub fn awaits_visit(self) -> bool {
+        use AppointmentStatus::*;
+        match self {
+            Pending | Confirmed | Reminded | CheckedIn => true,
+            InProgress | Completed | NoShow | Cancelled | Rescheduled => false,
+        }
+    }
+
+    /// The patient has not arrived yet (pending, confirmed, reminded): the appointment can
+    /// still be moved, reminded or flagged for a closure.
+    pub fn is_upcoming(self) -> bool {
+        use AppointmentStatus::*;
+        match self {
+            Pending | Confirmed | Reminded => true,
+            CheckedIn | InProgress | Completed | NoShow | Cancelled | Rescheduled => false,
+        }
+    }
+
     /// Manager corrections out of a final state (undoing a mistake): no_show → checked_in,
     /// cancelled → confirmed, completed → in_progress. These are not allowed by `transition`.
     pub fn correction_allowed(self, to: Self) -> bool {
@@ -258,6 +278,27 @@ string_enum! {
         Completed => "completed",
         Absent => "absent",
         Cancelled => "cancelled",
+    }
+}
+
+impl ScheduleStatus {
+    /// The assignment still holds its staff member (scheduled or on duty).
+    pub fn is_assigned(self) -> bool {
+        use ScheduleStatus::*;
+        match self {
+            Scheduled | OnDuty => true,
+            Completed | Absent | Cancelled => false,
+        }
+    }
+
+    /// The assignment was or will be worked (scheduled, on duty, completed): what utilisation
+    /// and staffing counts measure.
+    pub fn is_worked(self) -> bool {
+        use ScheduleStatus::*;
+        match self {
+            Scheduled | OnDuty | Completed => true,
+            Absent | Cancelled => false,
+        }
     }
 }
 

@@ -10,8 +10,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::audit;
 use crate::error::{Result, StoreError};
-use crate::hlc::Hlc;
 use crate::key::{DbKey, KeySource};
+use clinicdesk_wire::{DeviceId, Hlc};
 
 mod embedded {
     refinery::embed_migrations!("../../migrations/sqlite");
@@ -67,7 +67,7 @@ pub struct WriteCtx {
 pub struct Store {
     path: PathBuf,
     key: DbKey,
-    device_id: String,
+    device_id: DeviceId,
     hlc: Arc<Mutex<Hlc>>,
     writer: Mutex<Conn>,
     readers: Mutex<Vec<Connection>>,
@@ -347,12 +347,13 @@ impl Store {
             )
             .optional()?
         {
-            Some(d) => d,
+            Some(d) => DeviceId::parse(&d)
+                .map_err(|e| StoreError::Data(format!("this database's device id: {e}")))?,
             None => {
-                let d = uuid::Uuid::now_v7().to_string();
+                let d = DeviceId::new();
                 conn.execute(
                     "INSERT INTO local_meta (key, value) VALUES ('device_id', ?1)",
-                    [&d],
+                    [d.to_string()],
                 )?;
                 d
             }
@@ -363,7 +364,7 @@ impl Store {
             last.as_deref().and_then(Hlc::decode).unwrap_or_default(),
         ));
         let state = Arc::new(Mutex::new(ConnState::default()));
-        register_functions(&conn, state.clone(), device_id.clone(), hlc.clone())?;
+        register_functions(&conn, state.clone(), device_id.to_string(), hlc.clone())?;
         Ok(Store {
             path: path.to_path_buf(),
             key,
@@ -377,8 +378,8 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
-    pub fn device_id(&self) -> &str {
-        &self.device_id
+    pub fn device_id(&self) -> DeviceId {
+        self.device_id
     }
 
     /// Run `f` in one IMMEDIATE transaction on the writer connection, recorded per `mode`.
@@ -434,7 +435,7 @@ impl Store {
                 ctx: WriteCtx {
                     user_id: user_id.map(str::to_string),
                     now_ms: now,
-                    device_id: self.device_id.clone(),
+                    device_id: self.device_id.to_string(),
                 },
             };
             let out = f(&wtx)?;

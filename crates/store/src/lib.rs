@@ -8,11 +8,12 @@
 pub mod audit;
 mod db;
 pub mod error;
-pub mod hlc;
 pub mod key;
 pub mod table;
 pub mod tables;
 
+/// The wire types (HLC, device id, change record) live in `clinicdesk-wire`.
+pub use clinicdesk_wire::{hlc, ChangeRecord, DeviceId, Hlc};
 pub use db::{now_ms, open_raw, Store, WriteCtx, WriteMode, WriteTx, CIPHER_PAGE_SIZE};
 pub use error::{Result, StoreError};
 pub use key::{DbKey, KeySource, KEY_ENV};

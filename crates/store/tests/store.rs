@@ -299,7 +299,7 @@ fn remote_changes_are_audited_but_not_captured_again() -> anyhow::Result<()> {
     })?;
     assert_eq!(rows.len(), 2);
     assert!(rows[0].0 < rows[1].0);
-    assert!(rows.iter().all(|r| r.1 == store.device_id()));
+    assert!(rows.iter().all(|r| r.1 == store.device_id().to_string()));
     assert_eq!(rows[1].2, r#"{"name":"Local again"}"#);
     Ok(())
 }

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { render, screen, fireEvent, waitFor, within } from "@testing-library/svelte";
 import Schedule from "./Schedule.svelte";
 import { app, resetSession } from "../lib/session.svelte";
@@ -7,6 +7,7 @@ import { handleShortcut } from "../lib/shortcuts";
 import { fakeBackend, refuse, shimMissingCommands } from "../test/ipc";
 import { appointment, clinic, CLINIC_ID, drLee, gridEntry, sessionFor } from "../test/fixtures";
 import { addDays } from "../lib/time";
+import { TEST_NOW } from "../test/clock";
 
 const day = (date: string) => ({ clinic_id: CLINIC_ID, date, hours: 24, day_start: 0, day_end: 0, entries: [gridEntry(appointment())] });
 const common = {
@@ -116,5 +117,28 @@ describe("Schedule screen", () => {
     const before = asked().length;
     await fireEvent.click(await screen.findByRole("button", { name: /Check in/ }));
     await waitFor(() => expect(asked().slice(before)).toEqual([next, addDays(next, 1), today]));
+  });
+
+  it("during the clinic's hours: its today, with the now line", async () => {
+    vi.setSystemTime(TEST_NOW); // 10:00 on Monday 9 March 2026 in Edmonton
+    const calls = fakeBackend(common);
+    render(Schedule);
+    await screen.findByRole("button", { name: "09:00 Ann Smith with Robin Lee" });
+    expect(calls.find((c) => c.cmd === "day_schedule")?.args.date).toBe("2026-03-09");
+    expect(screen.getByLabelText("Date")).toHaveValue("2026-03-09");
+    expect(document.querySelector(".ec-now-indicator")).not.toBeNull();
+  });
+
+  it("after the grid's hours: still the clinic's today (not UTC's), no now line; t comes back to it", async () => {
+    vi.setSystemTime(Date.UTC(2026, 2, 10, 5, 30)); // 23:30 on 9 March in Edmonton, 10 March in UTC
+    const calls = fakeBackend(common);
+    render(Schedule);
+    await screen.findByRole("button", { name: "09:00 Ann Smith with Robin Lee" });
+    expect(calls.find((c) => c.cmd === "day_schedule")?.args.date).toBe("2026-03-09");
+    expect(document.querySelector(".ec-now-indicator")).toBeNull();
+    await fireEvent.click(screen.getByRole("button", { name: "Next day" }));
+    expect(screen.getByLabelText("Date")).toHaveValue("2026-03-10");
+    expect(press("t")).toBe(true);
+    await waitFor(() => expect(screen.getByLabelText("Date")).toHaveValue("2026-03-09"));
   });
 });

@@ -29,14 +29,14 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Timelike};
 use clinicdesk_domain::{
     intersect, local_day_bounds, merge, parse_date, subtract, Capability, CapacitySnapshotId,
-    CapacityStatus, ClinicId, DomainError, KpiEventType, TimeRange, UserId,
+    CapacityStatus, ClinicId, DomainError, KpiEventType, ScheduleStatus, TimeRange, UserId,
 };
 use clinicdesk_store::tables::capacity_snapshots::CapacitySnapshot;
 use clinicdesk_store::{table, WriteTx};
 use rusqlite::params;
 
 use super::kpis::{new_event, record};
-use super::scheduling::clinic_tz;
+use super::time::clinic_tz;
 use crate::access::Scope;
 use crate::error::ApiResult;
 use crate::{App, Session};
@@ -102,8 +102,8 @@ pub(crate) fn take(
         |r| r.get(0),
     )?;
     let staff_scheduled: i64 = tx.query_row(
-        "SELECT count(DISTINCT staff_id) FROM ops_staff_schedules WHERE clinic_id = ?1 AND schedule_date = ?2
-           AND deleted_at IS NULL AND status IN ('scheduled','on_duty','completed')",
+        &format!("SELECT count(DISTINCT staff_id) FROM ops_staff_schedules WHERE clinic_id = ?1 AND schedule_date = ?2
+           AND deleted_at IS NULL AND status IN {}", ScheduleStatus::sql_in(ScheduleStatus::is_worked)),
         params![id, day],
         |r| r.get(0),
     )?;
@@ -111,10 +111,10 @@ pub(crate) fn take(
     // clinical).
     let shifts: Vec<(String, i64, i64, String, bool)> = tx
         .prepare_cached(
-            "SELECT s.staff_id, s.start_at, s.end_at, s.status, p.is_clinical FROM ops_staff_schedules s
+            &format!("SELECT s.staff_id, s.start_at, s.end_at, s.status, p.is_clinical FROM ops_staff_schedules s
              JOIN staff_profiles p ON p.id = s.staff_id
              WHERE s.clinic_id = ?1 AND s.start_at < ?3 AND s.start_at > ?2 - 86400000 AND s.end_at > ?2
-               AND s.deleted_at IS NULL AND s.status IN ('scheduled','on_duty','completed')",
+               AND s.deleted_at IS NULL AND s.status IN {}", ScheduleStatus::sql_in(ScheduleStatus::is_worked)),
         )?
         .query_map(params![id, ds, de], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))

@@ -10,8 +10,8 @@
 
 use chrono::{Datelike, NaiveDate};
 use clinicdesk_domain::{
-    AppointmentId, Capability, CaseId, CasePriority, CaseStatus, ClinicId, DomainError, EmployerId,
-    PatientId, PayerId, StaffId,
+    AppointmentId, AppointmentStatus, Capability, CaseId, CasePriority, CaseStatus, ClinicId,
+    DomainError, EmployerId, PatientId, PayerId, StaffId,
 };
 use clinicdesk_store::tables::{
     appointments::Appointment,
@@ -24,7 +24,7 @@ use clinicdesk_store::{table, WriteTx};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::scheduling::clinic_tz;
+use super::time::clinic_tz;
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
@@ -422,8 +422,8 @@ impl App {
                 let (from, _) = clinicdesk_domain::local_day_bounds(tz, exp + chrono::Duration::days(1));
                 let after = table::select::<Appointment, _>(
                     c,
-                    "WHERE case_id = ?1 AND deleted_at IS NULL AND status IN ('pending','confirmed','reminded','checked_in')
-                       AND start_at >= ?2 ORDER BY start_at",
+                    &format!("WHERE case_id = ?1 AND deleted_at IS NULL AND status IN {}
+                       AND start_at >= ?2 ORDER BY start_at", AppointmentStatus::sql_in(AppointmentStatus::awaits_visit)),
                     params![case.id.to_string(), from.timestamp_millis()],
                 )?;
                 let message = if days_left < 0 {

@@ -3,7 +3,8 @@
 
 use chrono::{Datelike, NaiveDate, Weekday};
 use clinicdesk_domain::{
-    local_day_bounds, AvailabilityBlockId, Capability, ClinicId, DomainError, StaffId,
+    local_day_bounds, AppointmentStatus, AvailabilityBlockId, Capability, ClinicId, DomainError,
+    StaffId,
 };
 use clinicdesk_store::table;
 use clinicdesk_store::tables::{
@@ -11,7 +12,7 @@ use clinicdesk_store::tables::{
 };
 use serde::Serialize;
 
-use super::scheduling::clinic_tz;
+use super::time::clinic_tz;
 use crate::access::Scope;
 use crate::error::ApiResult;
 use crate::fields::Fields;
@@ -161,9 +162,9 @@ impl App {
                 }
                 out.affected.extend(table::select::<Appointment, _>(
                     tx,
-                    "WHERE clinic_id = ?1 AND (?2 IS NULL OR provider_id = ?2) AND deleted_at IS NULL
-                       AND status IN ('pending','confirmed','reminded')
-                       AND start_at < ?4 AND end_at > ?3 ORDER BY start_at",
+                    &format!("WHERE clinic_id = ?1 AND (?2 IS NULL OR provider_id = ?2) AND deleted_at IS NULL
+                       AND status IN {}
+                       AND start_at < ?4 AND end_at > ?3 ORDER BY start_at", AppointmentStatus::sql_in(AppointmentStatus::is_upcoming)),
                     rusqlite::params![clinic.to_string(), provider_s, start, end],
                 )?);
                 day = day.succ_opt().expect("date in range");

@@ -23,11 +23,12 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use clinicdesk_domain::{
-    local_date, local_day_bounds, AdverseActionId, AdverseActionType, AppointmentId,
-    AppointmentStatus, Capability, ClinicId, CoverageNeedId, CoverageNeedStatus, CoverageReason,
-    CredentialAlertId, CredentialId, CredentialStatus, CredentialTypeId, CredentialVerificationId,
-    DomainError, KpiEventType, PatientId, ScheduleStatus, ShiftId, StaffId, StaffScheduleId,
-    VerificationMethod, VerificationStatus,
+    credential_valid_on, has_suspensions, local_date, local_day_bounds, revoked_on, suspended_on,
+    AdverseActionId, AdverseActionType, AppointmentId, AppointmentStatus, Capability, ClinicId,
+    CoverageNeedId, CoverageNeedStatus, CoverageReason, CredentialAlertId, CredentialId,
+    CredentialStatus, CredentialTypeId, CredentialVerificationId, DomainError, KpiEventType,
+    PatientId, ScheduleStatus, ShiftId, StaffId, StaffScheduleId, VerificationMethod,
+    VerificationStatus,
 };
 use clinicdesk_store::tables::{
     adverse_actions::AdverseAction, clinics::Clinic, coverage_needs, coverage_needs::CoverageNeed,
@@ -55,10 +56,6 @@ const AT_RISK_ITEMS_PER_STAFF: usize = 10;
 const DASHBOARD_ITEMS_PER_STAFF: usize = 3;
 /// The expiry windows counted on the dashboard.
 const WINDOWS: [i64; 4] = [7, 30, 60, 90];
-/// Appointment statuses that still need their provider.
-const BOOKED: &str = "('pending','confirmed','reminded','checked_in')";
-/// Shift assignment statuses that still need their staff member.
-const ASSIGNED: &str = "('scheduled','on_duty')";
 const DAY_MS: i64 = 86_400_000;
 
 // ---------------------------------------------------------------------------------------------
@@ -517,21 +514,6 @@ impl Snapshot {
     }
 }
 
-fn revoked_on(acts: &[AdverseAction], d: NaiveDate) -> Option<&AdverseAction> {
-    acts.iter()
-        .find(|a| a.action_type == AdverseActionType::Revocation && a.start_date <= d)
-}
-
-fn suspended_on(acts: &[AdverseAction], d: NaiveDate) -> Option<&AdverseAction> {
-    acts.iter()
-        .find(|a| a.action_type == AdverseActionType::Suspension && a.covers(d))
-}
-
-fn has_suspensions(acts: &[AdverseAction]) -> bool {
-    acts.iter()
-        .any(|a| a.action_type == AdverseActionType::Suspension)
-}
-
 /// The status the evaluator settles a credential on for the clinic's `today`: revoked is
 /// final; past expiry → expired; a suspension in force → suspended; a suspended credential
 /// whose suspensions (adverse actions) have all ended → active again. A suspension set by hand
@@ -558,17 +540,9 @@ fn settled_status(
     status
 }
 
+/// The one credential rule (`clinicdesk_domain::credential_valid_on`) for a row of the snapshot.
 fn valid_on(c: &CredRow, acts: &[AdverseAction], d: NaiveDate) -> bool {
-    use CredentialStatus::*;
-    match c.status {
-        Revoked | Expired => false,
-        Suspended if !has_suspensions(acts) => false,
-        Active | PendingRenewal | Suspended => {
-            c.expiry.is_none_or(|e| d <= e)
-                && revoked_on(acts, d).is_none()
-                && suspended_on(acts, d).is_none()
-        }
-    }
+    credential_valid_on(c.status, c.expiry, acts, d)
 }
 
 /// Why no credential of type `t` is valid on `d`, told about the type's latest credential.
@@ -756,8 +730,9 @@ fn work_in_lapses(
          LEFT JOIN ops_shift_coverage_needs n ON n.schedule_id = s.id AND n.reason = 'credential_lapse'
               AND n.status = 'open' AND n.deleted_at IS NULL
          WHERE s.staff_id = ?1 AND s.start_at >= ?2 AND s.start_at < ?3 AND s.deleted_at IS NULL
-           AND s.status IN {ASSIGNED}
-         ORDER BY s.start_at"
+           AND s.status IN {}
+         ORDER BY s.start_at",
+        ScheduleStatus::sql_in(ScheduleStatus::is_assigned)
     ))?;
     let (name, join) = if appointments == Appointments::WithNames {
         (
@@ -771,8 +746,9 @@ fn work_in_lapses(
         "SELECT a.id, a.clinic_id, a.patient_id, {name}, a.start_at, a.end_at, a.status
          FROM appointments a {join}
          WHERE a.provider_id = ?1 AND a.start_at >= ?2 AND a.start_at < ?3 AND a.deleted_at IS NULL
-           AND a.status IN {BOOKED}
-         ORDER BY a.start_at"
+           AND a.status IN {}
+         ORDER BY a.start_at",
+        AppointmentStatus::sql_in(AppointmentStatus::awaits_visit)
     ))?;
     for (from, to) in merged_runs(lapses, last) {
         let start = local_day_bounds(tz, from).0.timestamp_millis();
@@ -1396,7 +1372,7 @@ impl App {
                 ));
             }
             let st = table::get_live::<Staff>(tx, &c.staff_id.to_string())?;
-            let (_, tz) = super::scheduling::clinic_tz(tx, st.primary_clinic_id)?;
+            let (_, tz) = super::time::clinic_tz(tx, st.primary_clinic_id)?;
             let today = local_date(tz, instant(now));
             let old = c.expiry_date;
             if let Some(old) = old.filter(|o| expiry <= *o) {

@@ -1,12 +1,14 @@
 //! The operations of the app API, grouped by area.
 
 mod admin;
+mod booking;
 mod capacity;
 mod cases;
 mod catalog;
 mod closures;
 mod credentials;
 mod directory;
+mod housekeeping;
 mod import;
 mod kpis;
 mod org;
@@ -15,10 +17,12 @@ mod reminders;
 mod scheduling;
 mod series;
 mod staffing;
+mod time;
 mod today;
 mod waitlist;
 
 pub use admin::{AuditQuery, DEFAULT_IDLE_TIMEOUT_MINUTES, MAX_IDLE_TIMEOUT_MINUTES};
+pub use booking::effects::OFFER_HOLD_MINUTES;
 pub use capacity::{
     CRITICAL_UTILIZATION_PERCENT, CRITICAL_WAITING_PATIENTS, HIGH_UTILIZATION_PERCENT,
     HIGH_WAITING_PATIENTS, SLOT_MINUTES,
@@ -32,6 +36,7 @@ pub use credentials::{
     AT_RISK_HORIZON_DAYS,
 };
 pub use directory::{ClinicDirectory, DirectoryProvider, DirectoryRoom, DirectoryType};
+pub use housekeeping::Housekeeping;
 pub use import::{
     ImportRowError, PatientImport, IMPORT_COLUMNS, MAX_IMPORT_ERRORS, MAX_IMPORT_ROWS,
 };
@@ -41,11 +46,12 @@ pub use kpis::{
 };
 pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;
-pub use scheduling::{parse_when, DaySchedule, GridEntry, ScheduleEntry, Slot};
+pub use scheduling::{DaySchedule, GridEntry, ScheduleEntry, Slot};
 pub use series::{OccurrenceCheck, SeriesResult, SeriesScope};
 pub use staffing::{BulkAssignment, MySwap, RosterEntry, TimeOffDecision, NO_STAFF_PROFILE};
+pub use time::parse_when;
 pub use today::{Today, TodayCounts, TodayEntry};
-pub use waitlist::{Housekeeping, WaitlistView, OFFER_HOLD_MINUTES};
+pub use waitlist::WaitlistView;
 
 use serde::{Deserialize, Serialize};
 
@@ -141,4 +147,13 @@ pub(crate) fn clinic_list(ids: &[clinicdesk_domain::ClinicId]) -> String {
             .collect::<Vec<_>>()
             .join(",")
     }
+}
+
+/// Internals that tests outside this crate check against each other (the demo crate's tests
+/// run them on generated data). Not part of the API.
+#[doc(hidden)]
+pub mod internals {
+    pub use super::booking::rules::missing_credentials;
+    pub use super::kpis::compliance;
+    pub use super::scheduling::day_entries;
 }

@@ -4,81 +4,18 @@
 //! There is no sending gateway yet: the queue and its JSON export are the interface.
 
 use clinicdesk_domain::{
-    AppointmentStatus, Capability, ClinicId, ContactMethod, DomainError, ReminderChannel,
-    ReminderId, ReminderStatus,
+    AppointmentStatus, Capability, ClinicId, DomainError, ReminderId, ReminderStatus,
 };
-use clinicdesk_store::tables::{
-    appointments::Appointment, clinics::Clinic, patients::Patient, reminders::Reminder,
-};
-use clinicdesk_store::{table, StoreError, WriteTx};
+use clinicdesk_store::tables::{appointments::Appointment, reminders::Reminder};
+use clinicdesk_store::{table, StoreError};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::scheduling::record_status;
+use super::booking::effects::record_status;
+use super::time::clinic_tz;
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::{App, Session};
-
-/// The channel a reminder may use for this patient, if any.
-pub(crate) fn reminder_channel(p: &Patient) -> Option<ReminderChannel> {
-    match p.preferred_contact_method {
-        ContactMethod::Sms if p.consent_sms && p.phone.is_some() => Some(ReminderChannel::Sms),
-        ContactMethod::Email if p.consent_email && p.email.is_some() => {
-            Some(ReminderChannel::Email)
-        }
-        ContactMethod::Phone if p.phone.is_some() => Some(ReminderChannel::Phone),
-        _ => None,
-    }
-}
-
-/// Create the reminders of a newly booked appointment (in the booking's transaction).
-pub(crate) fn create_for(tx: &WriteTx<'_>, a: &Appointment) -> ApiResult<Vec<Reminder>> {
-    let clinic = table::get_live::<Clinic>(tx, &a.clinic_id.to_string())?;
-    let patient = table::get_live::<Patient>(tx, &a.patient_id.to_string())?;
-    let Some(channel) = reminder_channel(&patient) else {
-        return Ok(Vec::new());
-    };
-    let now = tx.ctx.now_ms;
-    let mut out = Vec::new();
-    for offset in &clinic.reminder_offsets_minutes {
-        let due = a.start_at - offset * 60_000;
-        if due <= now {
-            continue;
-        }
-        let r = Reminder {
-            id: ReminderId::new(),
-            clinic_id: a.clinic_id,
-            appointment_id: a.id,
-            channel,
-            due_at: due,
-            status: ReminderStatus::Pending,
-            sent_at: None,
-            failure_reason: None,
-            attempts: 0,
-            created_at: now,
-            updated_at: now,
-            deleted_at: None,
-        };
-        table::insert(tx, &r)?;
-        out.push(r);
-    }
-    Ok(out)
-}
-
-/// Cancel the pending (or failed) reminders of an appointment that is cancelled, moved or missed.
-pub(crate) fn cancel_for(tx: &WriteTx<'_>, a: &Appointment) -> ApiResult<()> {
-    let pending = table::select::<Reminder, _>(
-        tx,
-        "WHERE appointment_id = ?1 AND status IN ('pending','failed') AND deleted_at IS NULL",
-        [a.id.to_string()],
-    )?;
-    for mut r in pending {
-        r.status = r.status.transition(ReminderStatus::Cancelled)?;
-        r.updated_at = tx.ctx.now_ms;
-        table::update(tx, &r)?;
-    }
-    Ok(())
-}
 
 /// A reminder due to be sent, with what the sender needs.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -108,15 +45,15 @@ impl App {
         let until = until_ms.unwrap_or_else(clinicdesk_store::now_ms);
         self.store.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT r.*, p.first_name || ' ' || p.last_name AS patient_name, p.phone AS phone, p.email AS email,
+                &format!("SELECT r.*, p.first_name || ' ' || p.last_name AS patient_name, p.phone AS phone, p.email AS email,
                         s.first_name || ' ' || s.last_name AS provider_name, a.start_at AS appointment_start_at
                  FROM appointment_reminders r
                  JOIN appointments a ON a.id = r.appointment_id
                  JOIN patients p ON p.id = a.patient_id
                  JOIN staff_profiles s ON s.id = a.provider_id
                  WHERE r.clinic_id = ?1 AND r.status = 'pending' AND r.due_at <= ?2 AND r.deleted_at IS NULL
-                   AND a.status IN ('pending','confirmed','reminded') AND a.deleted_at IS NULL
-                 ORDER BY r.due_at",
+                   AND a.status IN {} AND a.deleted_at IS NULL
+                 ORDER BY r.due_at", AppointmentStatus::sql_in(AppointmentStatus::is_upcoming)),
             )?;
             let rows = stmt.query_map(params![clinic.to_string(), until], |r| {
                 Ok(PendingReminder {
@@ -144,7 +81,7 @@ impl App {
         let rows = self.pending_reminders(s, clinic, until_ms)?;
         let tz = self
             .store
-            .read(|c| Ok::<_, ApiError>(super::scheduling::clinic_tz(c, clinic)?.1))?;
+            .read(|c| Ok::<_, ApiError>(clinic_tz(c, clinic)?.1))?;
         let local = |t: i64| {
             chrono::DateTime::from_timestamp_millis(t)
                 .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())

@@ -4,459 +4,31 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::NaiveDate;
 use chrono_tz::Tz;
 use clinicdesk_domain::{
-    free_slots, is_slot_available, local_day_bounds, local_to_utc, merge, parse_date,
-    parse_instant, AppointmentId, AppointmentSource, AppointmentStatus, AppointmentTypeId,
-    AvailabilityBlockId, Capability, CaseId, ClinicId, CredentialStatus, CredentialTypeId,
-    DomainError, KpiEventType, PatientId, RecurrenceSeriesId, RoomId, SlotConflict, SlotQuery,
-    StaffId, TimeRange,
+    free_slots, local_day_bounds, merge, parse_date, AppointmentId, AppointmentSource,
+    AppointmentStatus, AppointmentTypeId, AvailabilityBlockId, Capability, CaseId, ClinicId,
+    CredentialTypeId, DomainError, KpiEventType, PatientId, RecurrenceSeriesId, RoomId,
+    ScheduleStatus, SlotQuery, StaffId, TimeRange,
 };
+use clinicdesk_store::table;
 use clinicdesk_store::tables::{
     appointment_types::AppointmentType, appointments::Appointment,
-    availability_blocks::AvailabilityBlock, clinics::Clinic, credential_types::CredentialType,
-    patients::Patient, rooms::Room, staff::Staff,
+    availability_blocks::AvailabilityBlock, credential_types::CredentialType, patients::Patient,
+    rooms::Room, staff::Staff,
 };
-use clinicdesk_store::{table, WriteTx};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
+use super::booking::effects::{kpi, offer_freed, record_status, released};
+use super::booking::flows::{insert_checked, move_one, Extra, Moved};
+use super::booking::rules::{check_rules, Candidate, MAX_APPOINTMENT_MS};
+use super::time::{clinic_tz, instant, local_hm, ms, parse_when, range_ms};
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
 use crate::{App, Session};
-
-/// The longest appointment the overlap queries consider (keeps them on the time indexes).
-const MAX_APPOINTMENT_MS: i64 = 12 * 3600 * 1000;
-const ACTIVE: &str = "('pending','confirmed','reminded','checked_in','in_progress','completed')";
-
-pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn instant(v: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(v).unwrap_or_default()
-}
-
-pub(crate) fn clinic_tz(conn: &Connection, clinic: ClinicId) -> ApiResult<(Clinic, Tz)> {
-    let c = table::get_live::<Clinic>(conn, &clinic.to_string())?;
-    let tz: Tz = c.timezone.parse().map_err(|_| {
-        DomainError::invalid(
-            "timezone",
-            format!("'{}' is not an IANA time zone", c.timezone),
-        )
-    })?;
-    Ok((c, tz))
-}
-
-pub(crate) fn local_hm(tz: Tz, v: i64) -> String {
-    instant(v).with_timezone(&tz).format("%H:%M").to_string()
-}
-
-fn local_day(tz: Tz, v: i64) -> String {
-    instant(v)
-        .with_timezone(&tz)
-        .format("%a %Y-%m-%d")
-        .to_string()
-}
-
-/// A start/end given as an RFC 3339 instant, or as the clinic's wall-clock time
-/// ("2026-03-09 09:00" / "2026-03-09T09:00"); a wall-clock time that does not exist (DST gap)
-/// is refused.
-pub fn parse_when(field: &'static str, tz: Tz, s: &str) -> Result<DateTime<Utc>, DomainError> {
-    let t = s.trim();
-    for fmt in [
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%d %H:%M:%S",
-    ] {
-        if let Ok(local) = NaiveDateTime::parse_from_str(t, fmt) {
-            return local_to_utc(tz, local).map_err(|e| match e {
-                DomainError::Invalid { message, .. } => DomainError::Invalid { field, message },
-                other => other,
-            });
-        }
-    }
-    parse_instant(field, t)
-}
-
-fn person(conn: &Connection, table_name: &str, id: &str) -> String {
-    conn.query_row(
-        &format!("SELECT first_name || ' ' || last_name FROM {table_name} WHERE id = ?1"),
-        [id],
-        |r| r.get(0),
-    )
-    .unwrap_or_else(|_| "someone".to_string())
-}
-
-/// What a booking or move must satisfy; the caller may override the working-hours and
-/// credential rules (manager, with a reason).
-pub(crate) struct Candidate<'a> {
-    pub clinic: ClinicId,
-    pub tz: Tz,
-    pub patient: PatientId,
-    pub provider: StaffId,
-    pub room: Option<RoomId>,
-    pub kind: Option<&'a AppointmentType>,
-    pub range: TimeRange,
-    pub exclude: Option<AppointmentId>,
-    /// The waitlist offer being accepted: its own hold does not block it.
-    pub hold_exempt: Option<String>,
-}
-
-/// What a new appointment carries besides its time and people.
-pub(crate) struct Extra {
-    pub case_id: Option<CaseId>,
-    pub reason: Option<String>,
-    pub notes: Option<String>,
-    pub source: AppointmentSource,
-    pub series_id: Option<clinicdesk_domain::RecurrenceSeriesId>,
-    pub rescheduled_from: Option<AppointmentId>,
-}
-
-/// The time range of stored start/end instants (ms).
-pub(crate) fn range_ms(start: i64, end: i64) -> ApiResult<TimeRange> {
-    Ok(TimeRange::new(instant(start), instant(end))?)
-}
-
-/// Check every rule and book: the appointment, its status history row, its KPI event and its
-/// reminders, in the caller's transaction. Overridable problems need `override_reason`.
-pub(crate) fn insert_checked(
-    tx: &WriteTx<'_>,
-    c: &Candidate<'_>,
-    x: Extra,
-    override_reason: Option<&str>,
-) -> ApiResult<Appointment> {
-    let problems = check_rules(tx, c)?;
-    if !problems.is_empty() && override_reason.is_none() {
-        return Err(ApiError::Conflict(format!(
-            "{} (a manager may override with a reason)",
-            problems.join("; ")
-        )));
-    }
-    let now = tx.ctx.now_ms;
-    let a = Appointment {
-        id: AppointmentId::new(),
-        clinic_id: c.clinic,
-        patient_id: c.patient,
-        provider_id: c.provider,
-        room_id: c.room,
-        appointment_type_id: c.kind.map(|k| k.id),
-        start_at: ms(c.range.start()),
-        end_at: ms(c.range.end()),
-        status: AppointmentStatus::Pending,
-        case_id: x.case_id,
-        reason: x.reason,
-        notes: x.notes,
-        source: x.source,
-        rescheduled_from_id: x.rescheduled_from,
-        series_id: x.series_id,
-        cancel_reason: None,
-        override_reason: if problems.is_empty() {
-            None
-        } else {
-            override_reason.map(|r| format!("{r} [overrode: {}]", problems.join("; ")))
-        },
-        checked_in_at: None,
-        started_at: None,
-        completed_at: None,
-        checked_out_at: None,
-        cancelled_at: None,
-        legacy_id: None,
-        created_at: now,
-        updated_at: now,
-        deleted_at: None,
-    };
-    table::insert(tx, &a)?;
-    record_status(tx, &a, None, None, false)?;
-    kpi(
-        tx,
-        c.clinic,
-        c.tz,
-        KpiEventType::AppointmentScheduled,
-        Some(&a),
-        Some(c.range.duration().num_minutes() as f64),
-        Some("minutes"),
-    )?;
-    super::reminders::create_for(tx, &a)?;
-    Ok(a)
-}
-
-/// Where a moved appointment goes.
-pub(crate) struct Moved {
-    pub range: TimeRange,
-    pub provider: StaffId,
-    pub room: Option<RoomId>,
-    pub series_id: Option<RecurrenceSeriesId>,
-}
-
-/// Reschedule `old` (which must be live and active): it becomes `rescheduled`, its reminders are
-/// cancelled, the new appointment is booked through `insert_checked` linked to it, and the freed
-/// time is offered to the waitlist. The one move path, for single moves and series edits.
-pub(crate) fn move_one(
-    tx: &WriteTx<'_>,
-    tz: Tz,
-    old: &mut Appointment,
-    to: Moved,
-    reason: Option<&str>,
-    override_reason: Option<&str>,
-) -> ApiResult<Appointment> {
-    let next = old.status.transition(AppointmentStatus::Rescheduled)?;
-    let kind = match old.appointment_type_id {
-        Some(t) => table::get::<AppointmentType>(tx, &t.to_string())?,
-        None => None,
-    };
-    // The old appointment leaves the schedule first, so the move may overlap its old time.
-    let from = old.status;
-    old.status = next;
-    old.updated_at = tx.ctx.now_ms;
-    table::update(tx, old)?;
-    record_status(tx, old, Some(from), reason, false)?;
-    super::reminders::cancel_for(tx, old)?;
-    let c = Candidate {
-        clinic: old.clinic_id,
-        tz,
-        patient: old.patient_id,
-        provider: to.provider,
-        room: to.room,
-        kind: kind.as_ref(),
-        range: to.range,
-        exclude: Some(old.id),
-        hold_exempt: None,
-    };
-    let x = Extra {
-        case_id: old.case_id,
-        reason: old.reason.clone(),
-        notes: old.notes.clone(),
-        source: old.source,
-        series_id: to.series_id,
-        rescheduled_from: Some(old.id),
-    };
-    let new = insert_checked(tx, &c, x, override_reason)?;
-    super::waitlist::offer_freed(
-        tx,
-        old.clinic_id,
-        old.provider_id,
-        range_ms(old.start_at, old.end_at)?,
-    )?;
-    Ok(new)
-}
-
-/// Every rule of SPEC.md, in the order a receptionist would want to hear them. Returns the
-/// list of overridable problems (outside working hours, missing credential) separately.
-pub(crate) fn check_rules(conn: &Connection, c: &Candidate<'_>) -> ApiResult<Vec<String>> {
-    let (start, end) = (ms(c.range.start()), ms(c.range.end()));
-    let exclude = c.exclude.map(|e| e.to_string()).unwrap_or_default();
-    let tz = c.tz;
-    let overlap = |col: &str, id: &str| -> ApiResult<Option<Appointment>> {
-        let sql = format!(
-            "SELECT * FROM appointments WHERE {col} = ?1 AND deleted_at IS NULL AND status IN {ACTIVE}
-             AND start_at < ?3 AND start_at > ?2 - {MAX_APPOINTMENT_MS} AND end_at > ?2 AND id <> ?4 ORDER BY start_at LIMIT 1"
-        );
-        Ok(conn
-            .prepare_cached(&sql)?
-            .query_row(
-                params![id, start, end, exclude],
-                table::map_row::<Appointment>,
-            )
-            .optional()?)
-    };
-    if let Some(a) = overlap("provider_id", &c.provider.to_string())? {
-        return Err(ApiError::Conflict(format!(
-            "{} already has an appointment from {} to {} on {} (with {}, appointment {})",
-            person(conn, "staff_profiles", &c.provider.to_string()),
-            local_hm(tz, a.start_at),
-            local_hm(tz, a.end_at),
-            local_day(tz, a.start_at),
-            person(conn, "patients", &a.patient_id.to_string()),
-            a.id
-        )));
-    }
-    if let Some(room) = c.room {
-        if let Some(a) = overlap("room_id", &room.to_string())? {
-            let name: String = conn.query_row(
-                "SELECT name FROM ops_treatment_rooms WHERE id = ?1",
-                [room.to_string()],
-                |r| r.get(0),
-            )?;
-            return Err(ApiError::Conflict(format!(
-                "{name} is already booked from {} to {} on {} (appointment {})",
-                local_hm(tz, a.start_at),
-                local_hm(tz, a.end_at),
-                local_day(tz, a.start_at),
-                a.id
-            )));
-        }
-    }
-    if let Some(a) = overlap("patient_id", &c.patient.to_string())? {
-        return Err(ApiError::Conflict(format!(
-            "{} already has an appointment from {} to {} on {} with {} (appointment {})",
-            person(conn, "patients", &c.patient.to_string()),
-            local_hm(tz, a.start_at),
-            local_hm(tz, a.end_at),
-            local_day(tz, a.start_at),
-            person(conn, "staff_profiles", &a.provider_id.to_string()),
-            a.id
-        )));
-    }
-    // A slot held for a waitlist offer cannot be booked by anyone else until the hold ends.
-    let held: Option<(String, i64)> = conn
-        .prepare_cached(
-            "SELECT id, expires_at FROM waitlist_offers WHERE provider_id = ?1 AND outcome = 'pending' AND expires_at > ?2
-             AND start_at < ?4 AND end_at > ?3 AND deleted_at IS NULL AND id <> ?5 LIMIT 1",
-        )?
-        .query_row(
-            params![c.provider.to_string(), clinicdesk_store::now_ms(), start, end, c.hold_exempt.clone().unwrap_or_default()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some((offer, until)) = held {
-        return Err(ApiError::Conflict(format!(
-            "this time is held for a waitlist patient until {} {} (offer {offer})",
-            local_day(tz, until),
-            local_hm(tz, until)
-        )));
-    }
-    // Availability blocks that close the time (clinic-wide or this provider's).
-    let blocks = table::select::<AvailabilityBlock, _>(
-        conn,
-        "WHERE clinic_id = ?1 AND (provider_id IS NULL OR provider_id = ?2) AND deleted_at IS NULL
-         AND start_at < ?4 AND end_at > ?3 ORDER BY start_at",
-        params![c.clinic.to_string(), c.provider.to_string(), start, end],
-    )?;
-    if let Some(b) = blocks.iter().find(|b| !b.is_available) {
-        return Err(ApiError::Conflict(format!(
-            "this time is blocked: {} ({} {} – {} {}, block {})",
-            b.block_reason.as_deref().unwrap_or("closed"),
-            local_day(tz, b.start_at),
-            local_hm(tz, b.start_at),
-            local_day(tz, b.end_at),
-            local_hm(tz, b.end_at),
-            b.id
-        )));
-    }
-    let mut overridable = Vec::new();
-    // Working time: the provider's assigned shifts plus 'available' blocks.
-    let mut working: Vec<TimeRange> = conn
-        .prepare_cached(
-            "SELECT start_at, end_at FROM ops_staff_schedules WHERE staff_id = ?1 AND deleted_at IS NULL
-             AND status IN ('scheduled','on_duty') AND start_at < ?3 AND end_at > ?2",
-        )?
-        .query_map(params![c.provider.to_string(), start, end], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
-        .filter_map(|r| r.ok())
-        .filter_map(|(a, b)| TimeRange::new(instant(a), instant(b)).ok())
-        .collect();
-    working.extend(
-        blocks
-            .iter()
-            .filter(|b| b.is_available)
-            .filter_map(|b| TimeRange::new(instant(b.start_at), instant(b.end_at)).ok()),
-    );
-    if let Err(SlotConflict::OutsideWorkingHours) =
-        is_slot_available(&c.range, &merge(working), &[], &[])
-    {
-        overridable.push(format!(
-            "{} is not scheduled to work {} {}–{}",
-            person(conn, "staff_profiles", &c.provider.to_string()),
-            local_day(tz, start),
-            local_hm(tz, start),
-            local_hm(tz, end)
-        ));
-    }
-    // Credentials the provider must hold on the appointment's (local) date.
-    let date = instant(start).with_timezone(&tz).date_naive();
-    for problem in missing_credentials(conn, c.provider, c.kind, date)? {
-        overridable.push(problem);
-    }
-    Ok(overridable)
-}
-
-/// Required credential types for this provider and appointment type that the provider will
-/// not hold, valid, on `date` — in words.
-pub(crate) fn missing_credentials(
-    conn: &Connection,
-    provider: StaffId,
-    kind: Option<&AppointmentType>,
-    date: NaiveDate,
-) -> ApiResult<Vec<String>> {
-    missing_credentials_for(conn, provider, kind, date, "this appointment")
-}
-
-/// As [`missing_credentials`]; `what` names the work in the message ("this shift").
-pub(crate) fn missing_credentials_for(
-    conn: &Connection,
-    provider: StaffId,
-    kind: Option<&AppointmentType>,
-    date: NaiveDate,
-    what: &str,
-) -> ApiResult<Vec<String>> {
-    let staff = table::get_live::<Staff>(conn, &provider.to_string())?;
-    let mut required: Vec<CredentialTypeId> = kind
-        .map(|k| k.required_credential_type_ids.clone())
-        .unwrap_or_default();
-    if staff.is_clinical {
-        for t in table::select::<CredentialType, _>(
-            conn,
-            "WHERE deleted_at IS NULL AND is_active = 1",
-            [],
-        )? {
-            let by_discipline = staff
-                .discipline
-                .as_ref()
-                .is_some_and(|d| t.required_for_disciplines.iter().any(|x| x == d));
-            if (t.is_required_for_clinical || by_discipline) && !required.contains(&t.id) {
-                required.push(t.id);
-            }
-        }
-    }
-    let name = format!("{} {}", staff.first_name, staff.last_name);
-    let day = date.format("%Y-%m-%d").to_string();
-    let mut problems = Vec::new();
-    for t in required {
-        let ty = table::get::<CredentialType>(conn, &t.to_string())?;
-        let ty_name = ty
-            .map(|t| t.name)
-            .unwrap_or_else(|| "a required credential".into());
-        let creds = conn
-            .prepare_cached(
-                "SELECT id, status, expiry_date FROM ops_credentials WHERE staff_id = ?1 AND credential_type_id = ?2 AND deleted_at IS NULL
-                 ORDER BY coalesce(expiry_date, '9999-12-31') DESC",
-            )?
-            .query_map(params![provider.to_string(), t.to_string()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let valid = creds.iter().any(|(id, status, expiry)| {
-            let status_ok = matches!(CredentialStatus::parse(status), Ok(CredentialStatus::Active | CredentialStatus::PendingRenewal));
-            let expiry_ok = expiry.as_deref().is_none_or(|e| e >= day.as_str());
-            let suspended: bool = conn
-                .query_row(
-                    "SELECT count(*) > 0 FROM ops_adverse_actions WHERE credential_id = ?1 AND deleted_at IS NULL
-                     AND action_type IN ('suspension','revocation') AND start_date <= ?2 AND (end_date IS NULL OR end_date >= ?2)",
-                    params![id, day],
-                    |r| r.get(0),
-                )
-                .unwrap_or(false);
-            status_ok && expiry_ok && !suspended
-        });
-        if !valid {
-            let why = match creds.first() {
-                None => format!("{name} has no {ty_name} on file"),
-                Some((_, _, Some(exp))) if exp.as_str() < day.as_str() => {
-                    format!("{name}'s {ty_name} expires on {exp}, before {what} on {day}")
-                }
-                Some((_, status, _)) if status != "active" && status != "pending_renewal" => {
-                    format!("{name}'s {ty_name} is {status}")
-                }
-                Some(_) => format!("{name}'s {ty_name} is suspended on {day}"),
-            };
-            problems.push(why);
-        }
-    }
-    Ok(problems)
-}
 
 /// The appointment as the front desk sees it.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -507,58 +79,6 @@ pub struct Slot {
     pub end_at: i64,
     /// Local wall-clock start, e.g. "2026-03-09 09:00".
     pub local_start: String,
-}
-
-pub(crate) fn record_status(
-    tx: &WriteTx<'_>,
-    a: &Appointment,
-    from: Option<AppointmentStatus>,
-    reason: Option<&str>,
-    correction: bool,
-) -> ApiResult<()> {
-    let now = tx.ctx.now_ms;
-    tx.execute(
-        "INSERT INTO appointment_status_history (id, clinic_id, appointment_id, from_status, to_status, changed_at, changed_by, reason, is_correction, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?6, ?6)",
-        params![
-            uuid::Uuid::now_v7().to_string(),
-            a.clinic_id.to_string(),
-            a.id.to_string(),
-            from.map(|s| s.as_str()),
-            a.status.as_str(),
-            now,
-            tx.ctx.user_id,
-            reason,
-            correction
-        ],
-    )?;
-    Ok(())
-}
-
-/// Record a KPI event in the caller's transaction (about `a` when given). Every KPI event is
-/// built by `kpis::new_event` and written by the row layer.
-pub(crate) fn kpi(
-    tx: &WriteTx<'_>,
-    clinic: ClinicId,
-    tz: Tz,
-    kind: KpiEventType,
-    a: Option<&Appointment>,
-    value: Option<f64>,
-    unit: Option<&str>,
-) -> ApiResult<()> {
-    let mut e = super::kpis::new_event(tx, tz, kind, clinic);
-    if let Some(a) = a {
-        e.staff_id = Some(a.provider_id);
-        e.patient_id = Some(a.patient_id);
-        e.case_id = a.case_id;
-        e.dimensions = serde_json::json!({ "source": a.source.as_str(), "appointment_type_id": a.appointment_type_id });
-        e.related_entity_type = Some("appointment".into());
-        e.related_entity_id = Some(a.id.to_string());
-    }
-    e.metric_value = value;
-    e.metric_unit = unit.map(str::to_string);
-    table::insert(tx, &e)?;
-    Ok(())
 }
 
 impl App {
@@ -722,7 +242,7 @@ impl App {
                 };
                 let window = range_ms(b.start_at, b.end_at)?;
                 for p in providers {
-                    super::waitlist::offer_freed(tx, b.clinic_id, p, window)?;
+                    offer_freed(tx, b.clinic_id, p, window)?;
                 }
             }
             Ok(())
@@ -828,6 +348,7 @@ impl App {
                     range,
                     exclude: None,
                     hold_exempt: None,
+                    now_ms: tx.ctx.now_ms,
                 },
                 Extra {
                     case_id,
@@ -977,9 +498,8 @@ impl App {
             table::update(tx, &a)?;
             record_status(tx, &a, Some(from), reason, false)?;
             if !a.status.is_active() {
-                super::reminders::cancel_for(tx, &a)?;
-                // The slot is free again: offer it to the waitlist.
-                super::waitlist::offer_freed(tx, a.clinic_id, a.provider_id, range_ms(a.start_at, a.end_at)?)?;
+                // The slot is free again: reminders cancelled, the time offered to the waitlist.
+                released(tx, &a)?;
             }
             if let Some(e) = event {
                 let minutes = (to == AppointmentStatus::Completed).then(|| ((a.end_at - a.start_at) / 60_000) as f64);
@@ -1029,6 +549,7 @@ impl App {
                         range: range_ms(a.start_at, a.end_at)?,
                         exclude: Some(a.id),
                         hold_exempt: None,
+                        now_ms: tx.ctx.now_ms,
                     },
                 );
                 problems?;
@@ -1188,7 +709,7 @@ impl App {
             for p in providers {
                 let pid = p.to_string();
                 let mut working = ranges(
-                    "SELECT start_at, end_at FROM ops_staff_schedules WHERE staff_id = ?1 AND deleted_at IS NULL AND status IN ('scheduled','on_duty') AND start_at < ?3 AND end_at > ?2 AND ?4 = ?4",
+                    &format!("SELECT start_at, end_at FROM ops_staff_schedules WHERE staff_id = ?1 AND deleted_at IS NULL AND status IN {} AND start_at < ?3 AND end_at > ?2 AND ?4 = ?4", ScheduleStatus::sql_in(ScheduleStatus::is_assigned)),
                     &pid,
                 )?;
                 working.extend(ranges(
@@ -1200,7 +721,7 @@ impl App {
                     &pid,
                 )?;
                 let busy = ranges(
-                    &format!("SELECT start_at, end_at FROM appointments WHERE provider_id = ?1 AND deleted_at IS NULL AND status IN {ACTIVE} AND start_at < ?3 AND start_at > ?2 - {MAX_APPOINTMENT_MS} AND end_at > ?2 AND ?4 = ?4"),
+                    &format!("SELECT start_at, end_at FROM appointments WHERE provider_id = ?1 AND deleted_at IS NULL AND status IN {} AND start_at < ?3 AND start_at > ?2 - {MAX_APPOINTMENT_MS} AND end_at > ?2 AND ?4 = ?4", AppointmentStatus::sql_in(AppointmentStatus::is_active)),
                     &pid,
                 )?;
                 for slot in free_slots(&q, &merge(working), &blocked, &busy) {
@@ -1304,11 +825,14 @@ fn appointment_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Appointment> {
 
 impl App {
     /// The SQL `day_schedule` runs (the benchmark times the same text on PostgreSQL).
-    pub(crate) const DAY_SCHEDULE_SQL: &'static str = DAY_SQL;
+    #[doc(hidden)]
+    pub const DAY_SCHEDULE_SQL: &'static str = DAY_SQL;
 
     /// What `book_appointment` would refuse or need an override for, without booking (the
     /// benchmark picks bookable slots with it, outside its timed part). `Err` is a refusal.
-    pub(crate) fn booking_problems(
+    /// No session: tooling only (crates/bench), not a front door's call.
+    #[doc(hidden)]
+    pub fn booking_problems(
         &self,
         clinic: ClinicId,
         patient: PatientId,
@@ -1330,6 +854,7 @@ impl App {
                     range,
                     exclude: None,
                     hold_exempt: None,
+                    now_ms: clinicdesk_store::now_ms(),
                 },
             )
         })
@@ -1408,7 +933,7 @@ fn opt_uuid_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<uuid:
     }
 }
 
-pub(crate) fn day_entries(
+pub fn day_entries(
     c: &Connection,
     clinic: ClinicId,
     from: i64,
@@ -1505,87 +1030,4 @@ pub(crate) fn day_entries(
         (a.appointment.start_at, &a.provider_name).cmp(&(b.appointment.start_at, &b.provider_name))
     });
     Ok(entries)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clinicdesk_store::{KeySource, Store, StoreError};
-
-    /// The day view reads the appointment column by column and looks names up by id: it must
-    /// give exactly what the all-joins query mapped with `table::map_row` gives, in order.
-    #[test]
-    fn day_entries_match_the_joined_query() {
-        let dir = tempfile::tempdir().unwrap();
-        let keys = KeySource::File(dir.path().join("k"));
-        let store = Store::create(&dir.path().join("d.db"), &keys).unwrap();
-        crate::demo::generate_demo(
-            &store,
-            crate::demo::DemoSize::Small,
-            "demo-password-1",
-            &mut |_, _, _| true,
-        )
-        .unwrap();
-        let joined = "SELECT a.*, p.first_name || ' ' || p.last_name AS patient_name,
-                s.first_name || ' ' || s.last_name AS provider_name, r.name AS room_name, t.name AS type_name
-             FROM appointments a
-             JOIN patients p ON p.id = a.patient_id
-             JOIN staff_profiles s ON s.id = a.provider_id
-             LEFT JOIN ops_treatment_rooms r ON r.id = a.room_id
-             LEFT JOIN appointment_types t ON t.id = a.appointment_type_id
-             WHERE a.clinic_id = ?1 AND a.start_at >= ?2 AND a.start_at < ?3 AND a.deleted_at IS NULL
-               AND (?4 IS NULL OR a.provider_id = ?4)
-             ORDER BY a.start_at, provider_name, a.id";
-        store
-            .read(|c| {
-                let clinic: String =
-                    c.query_row("SELECT id FROM clinics LIMIT 1", [], |r| r.get(0))?;
-                let provider: String = c.query_row(
-                    "SELECT provider_id FROM appointments GROUP BY provider_id ORDER BY count(*) DESC LIMIT 1",
-                    [],
-                    |r| r.get(0),
-                )?;
-                let clinic = ClinicId::parse(&clinic).unwrap();
-                let provider = StaffId::parse(&provider).unwrap();
-                for who in [None, Some(provider)] {
-                    let mut ours = day_entries(c, clinic, i64::MIN, i64::MAX, who).unwrap();
-                    assert!(ours.len() > 100, "{}", ours.len());
-                    assert!(ours.windows(2).all(|w| {
-                        (w[0].appointment.start_at, &w[0].provider_name)
-                            <= (w[1].appointment.start_at, &w[1].provider_name)
-                    }));
-                    assert!(ours.iter().any(|e| e.room_name.is_some()));
-                    assert!(ours.iter().any(|e| e.type_name.is_some()));
-                    // Exact ties (same start, same provider: cancelled and rebooked) in id order.
-                    ours.sort_by(|a, b| {
-                        (a.appointment.start_at, &a.provider_name, a.appointment.id).cmp(&(
-                            b.appointment.start_at,
-                            &b.provider_name,
-                            b.appointment.id,
-                        ))
-                    });
-                    let theirs = c
-                        .prepare(joined)?
-                        .query_map(
-                            params![clinic.to_string(), i64::MIN, i64::MAX, who.map(|p| p.to_string())],
-                            |r| {
-                                Ok(ScheduleEntry {
-                                    appointment: table::map_row(r)?,
-                                    patient_name: r.get("patient_name")?,
-                                    provider_name: r.get("provider_name")?,
-                                    room_name: r.get("room_name")?,
-                                    type_name: r.get("type_name")?,
-                                })
-                            },
-                        )?
-                        .collect::<Result<Vec<_>, _>>()?;
-                    assert_eq!(
-                        serde_json::to_value(&ours).unwrap(),
-                        serde_json::to_value(&theirs).unwrap()
-                    );
-                }
-                Ok::<_, StoreError>(())
-            })
-            .unwrap();
-    }
 }

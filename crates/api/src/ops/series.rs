@@ -16,10 +16,10 @@ use clinicdesk_store::tables::{
 use clinicdesk_store::{table, WriteTx};
 use serde::Serialize;
 
-use super::scheduling::{
-    check_rules, clinic_tz, insert_checked, kpi, move_one, range_ms, record_status, Candidate,
-    Extra, Moved,
-};
+use super::booking::effects::{kpi, record_status, released};
+use super::booking::flows::{insert_checked, move_one, Extra, Moved};
+use super::booking::rules::{check_rules, Candidate};
+use super::time::clinic_tz;
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
@@ -144,7 +144,11 @@ fn parse(conn: &rusqlite::Connection, clinic: ClinicId, f: &Fields) -> ApiResult
     })
 }
 
-fn check_all(conn: &rusqlite::Connection, p: &Parsed) -> ApiResult<Vec<OccurrenceCheck>> {
+fn check_all(
+    conn: &rusqlite::Connection,
+    p: &Parsed,
+    now_ms: i64,
+) -> ApiResult<Vec<OccurrenceCheck>> {
     let mut out = Vec::new();
     for o in expand(&p.spec)? {
         let local_start = o.local_start.format("%a %Y-%m-%d %H:%M").to_string();
@@ -171,6 +175,7 @@ fn check_all(conn: &rusqlite::Connection, p: &Parsed) -> ApiResult<Vec<Occurrenc
             range,
             exclude: None,
             hold_exempt: None,
+            now_ms,
         };
         let problem = match check_rules(conn, &c) {
             Ok(v) if v.is_empty() => None,
@@ -208,7 +213,7 @@ impl App {
         )?;
         self.store.read(|c| {
             let p = parse(c, clinic, f)?;
-            check_all(c, &p)
+            check_all(c, &p, clinicdesk_store::now_ms())
         })
     }
 
@@ -223,7 +228,7 @@ impl App {
         self.require_booking(s, clinic, f, "book appointments")?;
         self.tx(s, |tx| {
             let p = parse(tx, clinic, f)?;
-            let checks = check_all(tx, &p)?;
+            let checks = check_all(tx, &p, tx.ctx.now_ms)?;
             let conflicts: Vec<&OccurrenceCheck> =
                 checks.iter().filter(|c| c.problem.is_some()).collect();
             if !conflicts.is_empty() && !p.skip_conflicts {
@@ -276,6 +281,7 @@ impl App {
                             range,
                             exclude: None,
                             hold_exempt: None,
+                            now_ms: now,
                         };
                         let x = Extra {
                             case_id: None,
@@ -387,6 +393,7 @@ impl App {
                     range,
                     exclude: Some(a.id),
                     hold_exempt: None,
+                    now_ms: tx.ctx.now_ms,
                 };
                 match check_rules(tx, &c) {
                     Ok(v) if v.is_empty() || override_reason.is_some() => {}
@@ -551,8 +558,9 @@ fn occurrences(
     let rows = table::select::<Appointment, _>(
         tx,
         &format!(
-            "WHERE series_id = ?1 AND deleted_at IS NULL AND status IN ('pending','confirmed','reminded')
-             AND start_at > ?3 {filter} ORDER BY start_at"
+            "WHERE series_id = ?1 AND deleted_at IS NULL AND status IN {upcoming}
+             AND start_at > ?3 {filter} ORDER BY start_at",
+            upcoming = AppointmentStatus::sql_in(AppointmentStatus::is_upcoming)
         ),
         rusqlite::params![series.to_string(), appointment.to_string(), tx.ctx.now_ms],
     )?;
@@ -582,8 +590,6 @@ fn cancel_one(tx: &WriteTx<'_>, a: &mut Appointment, reason: &str) -> ApiResult<
         None,
         None,
     )?;
-    super::reminders::cancel_for(tx, a)?;
-    let freed = range_ms(a.start_at, a.end_at)?;
-    super::waitlist::offer_freed(tx, a.clinic_id, a.provider_id, freed)?;
+    released(tx, a)?;
     Ok(a.clone())
 }

@@ -9,9 +9,9 @@
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use clinicdesk_domain::{
-    Capability, ClinicId, CoverageNeedId, CoverageNeedStatus, CoverageReason, DomainError,
-    KpiEventType, LocalShift, ScheduleStatus, ShiftId, ShiftSwapId, StaffId, StaffScheduleId,
-    SwapStatus, TimeOffRequestId, TimeOffStatus, TimeRange,
+    AppointmentStatus, Capability, ClinicId, CoverageNeedId, CoverageNeedStatus, CoverageReason,
+    DomainError, KpiEventType, LocalShift, ScheduleStatus, ShiftId, ShiftSwapId, StaffId,
+    StaffScheduleId, SwapStatus, TimeOffRequestId, TimeOffStatus, TimeRange,
 };
 use clinicdesk_store::tables::{
     appointments::Appointment, coverage_needs, coverage_needs::CoverageNeed,
@@ -22,7 +22,8 @@ use clinicdesk_store::{table, WriteTx};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::scheduling::{clinic_tz, missing_credentials_for};
+use super::booking::rules::missing_credentials_for;
+use super::time::clinic_tz;
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
@@ -82,9 +83,9 @@ fn check_assignment(
     );
     let excluded: Vec<String> = exclude.iter().map(|e| e.to_string()).collect();
     let mut q = conn.prepare_cached(
-        "SELECT s.id, s.start_at, s.end_at, t.name FROM ops_staff_schedules s JOIN ops_shifts t ON t.id = s.shift_id
-         WHERE s.staff_id = ?1 AND s.deleted_at IS NULL AND s.status IN ('scheduled','on_duty')
-           AND s.start_at < ?3 AND s.end_at > ?2 ORDER BY s.start_at",
+        &format!("SELECT s.id, s.start_at, s.end_at, t.name FROM ops_staff_schedules s JOIN ops_shifts t ON t.id = s.shift_id
+         WHERE s.staff_id = ?1 AND s.deleted_at IS NULL AND s.status IN {}
+           AND s.start_at < ?3 AND s.end_at > ?2 ORDER BY s.start_at", ScheduleStatus::sql_in(ScheduleStatus::is_assigned)),
     )?;
     let overlapping = q
         .query_map(params![staff.id.to_string(), start, end], |r| {
@@ -734,39 +735,68 @@ impl App {
         self.tx(s, |tx| {
             let (_, tz) = clinic_tz(tx, req.clinic_id)?;
             let mut req = table::get_live::<TimeOffRequest>(tx, &id.to_string())?;
-            let to = if approve { TimeOffStatus::Approved } else { TimeOffStatus::Rejected };
+            let to = if approve {
+                TimeOffStatus::Approved
+            } else {
+                TimeOffStatus::Rejected
+            };
             req.status = req.status.transition(to)?;
             let now = tx.ctx.now_ms;
             req.decided_by = Some(s.user_id);
             req.decided_at = Some(now);
-            req.decision_note = note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+            req.decision_note = note
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string);
             req.updated_at = now;
             table::update(tx, &req)?;
-            let mut out = TimeOffDecision { request: req.clone(), coverage_needs: Vec::new(), affected_appointments: Vec::new() };
+            let mut out = TimeOffDecision {
+                request: req.clone(),
+                coverage_needs: Vec::new(),
+                affected_appointments: Vec::new(),
+            };
             if !approve {
                 return Ok(out);
             }
             let released = table::select::<StaffSchedule, _>(
                 tx,
-                "WHERE staff_id = ?1 AND status IN ('scheduled','on_duty') AND deleted_at IS NULL
+                &format!(
+                    "WHERE staff_id = ?1 AND status IN {} AND deleted_at IS NULL
                    AND schedule_date BETWEEN ?2 AND ?3 ORDER BY start_at",
-                params![req.staff_id.to_string(), req.start_date.to_string(), req.end_date.to_string()],
+                    ScheduleStatus::sql_in(ScheduleStatus::is_assigned)
+                ),
+                params![
+                    req.staff_id.to_string(),
+                    req.start_date.to_string(),
+                    req.end_date.to_string()
+                ],
             )?;
             for mut r in released {
                 r.status = r.status.transition(ScheduleStatus::Cancelled)?;
-                r.notes = Some(format!("released: time off {} – {}", req.start_date, req.end_date));
+                r.notes = Some(format!(
+                    "released: time off {} – {}",
+                    req.start_date, req.end_date
+                ));
                 r.updated_at = now;
                 table::update(tx, &r)?;
-                let (need, _) = coverage_needs::raise_for_schedule(tx, &r, CoverageReason::TimeOff, None, now)?;
+                let (need, _) =
+                    coverage_needs::raise_for_schedule(tx, &r, CoverageReason::TimeOff, None, now)?;
                 out.coverage_needs.push(need);
             }
             let (from, _) = clinicdesk_domain::local_day_bounds(tz, req.start_date);
             let (_, until) = clinicdesk_domain::local_day_bounds(tz, req.end_date);
             out.affected_appointments = table::select::<Appointment, _>(
                 tx,
-                "WHERE provider_id = ?1 AND deleted_at IS NULL AND status IN ('pending','confirmed','reminded')
+                &format!(
+                    "WHERE provider_id = ?1 AND deleted_at IS NULL AND status IN {}
                    AND start_at < ?3 AND end_at > ?2 ORDER BY start_at",
-                params![req.staff_id.to_string(), from.timestamp_millis(), until.timestamp_millis()],
+                    AppointmentStatus::sql_in(AppointmentStatus::is_upcoming)
+                ),
+                params![
+                    req.staff_id.to_string(),
+                    from.timestamp_millis(),
+                    until.timestamp_millis()
+                ],
             )?;
             Ok(out)
         })

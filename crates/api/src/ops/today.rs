@@ -7,7 +7,8 @@ use clinicdesk_domain::{
 };
 use serde::Serialize;
 
-use super::scheduling::{clinic_tz, day_entries, ms, ScheduleEntry};
+use super::scheduling::{day_entries, ScheduleEntry};
+use super::time::{clinic_tz, ms};
 use crate::access::Scope;
 use crate::error::ApiResult;
 use crate::{App, Session};

@@ -4,11 +4,10 @@
 //! declining or expiry passes it to the next. The same slot is never offered twice to the same
 //! entry (unique index), and a held slot cannot be booked by anyone else (booking rules).
 
-use chrono::{Datelike, NaiveTime, Timelike};
-use chrono_tz::Tz;
+use chrono::NaiveTime;
 use clinicdesk_domain::{
     AppointmentSource, AppointmentTypeId, Capability, ClinicId, DomainError, PatientId, StaffId,
-    TimeRange, WaitlistEntryId, WaitlistStatus,
+    WaitlistEntryId, WaitlistStatus,
 };
 use clinicdesk_store::tables::{
     appointment_types::AppointmentType, appointments::Appointment, patients::Patient, waitlist::*,
@@ -16,15 +15,14 @@ use clinicdesk_store::tables::{
 use clinicdesk_store::{table, WriteTx};
 use serde::Serialize;
 
-use super::scheduling::{check_rules, clinic_tz, insert_checked, range_ms, Candidate, Extra};
+use super::booking::effects::offer_freed;
+use super::booking::flows::{insert_checked, Extra};
+use super::booking::rules::Candidate;
+use super::time::{clinic_tz, range_ms};
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
 use crate::{App, Session};
-
-/// How long an offer holds its slot (never past the slot's start).
-pub const OFFER_HOLD_MINUTES: i64 = 120;
-const STEP_MS: i64 = 15 * 60_000;
 
 fn weekday_number(s: &str) -> Result<u32, DomainError> {
     s.trim()
@@ -42,125 +40,6 @@ fn hhmm(field: &'static str, v: &str) -> Result<String, DomainError> {
     NaiveTime::parse_from_str(v.trim(), "%H:%M")
         .map(|t| t.format("%H:%M").to_string())
         .map_err(|_| DomainError::invalid(field, format!("'{v}' is not a time like 08:30")))
-}
-
-fn fits_preferences(e: &WaitlistEntry, tz: Tz, range: &TimeRange) -> bool {
-    let (s, end) = (
-        range.start().with_timezone(&tz),
-        range.end().with_timezone(&tz),
-    );
-    let date = s.date_naive();
-    if date < e.earliest_date || date > e.latest_date {
-        return false;
-    }
-    if !e.preferred_days.is_empty() && !e.preferred_days.contains(&s.weekday().number_from_monday())
-    {
-        return false;
-    }
-    let hm = |t: chrono::DateTime<Tz>| format!("{:02}:{:02}", t.hour(), t.minute());
-    if let Some(from) = &e.preferred_time_start {
-        if hm(s) < *from {
-            return false;
-        }
-    }
-    if let Some(to) = &e.preferred_time_end {
-        if end.date_naive() != date || hm(end) > *to {
-            return false;
-        }
-    }
-    true
-}
-
-/// Offer (part of) the freed `window` of `provider` to the best waiting entry that fits.
-/// Returns the offer made, if any. Runs in the caller's transaction.
-pub(crate) fn offer_freed(
-    tx: &WriteTx<'_>,
-    clinic: ClinicId,
-    provider: StaffId,
-    window: TimeRange,
-) -> ApiResult<Option<WaitlistOffer>> {
-    let now = tx.ctx.now_ms;
-    let (w_start, w_end) = (
-        window.start().timestamp_millis(),
-        window.end().timestamp_millis(),
-    );
-    if w_end <= now {
-        return Ok(None);
-    }
-    let (_, tz) = clinic_tz(tx, clinic)?;
-    let entries = table::select::<WaitlistEntry, _>(
-        tx,
-        "WHERE clinic_id = ?1 AND status = 'waiting' AND deleted_at IS NULL ORDER BY priority, created_at",
-        [clinic.to_string()],
-    )?;
-    for e in entries {
-        if !e.provider_ids.is_empty() && !e.provider_ids.contains(&provider) {
-            continue;
-        }
-        let dur = e.duration_minutes * 60_000;
-        let kind = match e.appointment_type_id {
-            Some(t) => table::get::<AppointmentType>(tx, &t.to_string())?,
-            None => None,
-        };
-        // First candidate start: the window start, or the next quarter hour after now.
-        let mut t = if w_start >= now {
-            w_start
-        } else {
-            now + (STEP_MS - now.rem_euclid(STEP_MS))
-        };
-        while t + dur <= w_end {
-            let Ok(range) = TimeRange::new(
-                chrono::DateTime::from_timestamp_millis(t).unwrap_or_default(),
-                chrono::DateTime::from_timestamp_millis(t + dur).unwrap_or_default(),
-            ) else {
-                break;
-            };
-            let offered_before: bool = tx.query_row(
-                "SELECT count(*) > 0 FROM waitlist_offers WHERE waitlist_id = ?1 AND provider_id = ?2 AND start_at = ?3",
-                rusqlite::params![e.id.to_string(), provider.to_string(), t],
-                |r| r.get(0),
-            )?;
-            if !offered_before && fits_preferences(&e, tz, &range) {
-                let c = Candidate {
-                    clinic,
-                    tz,
-                    patient: e.patient_id,
-                    provider,
-                    room: None,
-                    kind: kind.as_ref(),
-                    range,
-                    exclude: None,
-                    hold_exempt: None,
-                };
-                if matches!(check_rules(tx, &c), Ok(ref v) if v.is_empty()) {
-                    let offer = WaitlistOffer {
-                        id: uuid::Uuid::now_v7().to_string(),
-                        clinic_id: clinic,
-                        waitlist_id: e.id,
-                        provider_id: provider,
-                        room_id: None,
-                        start_at: t,
-                        end_at: t + dur,
-                        expires_at: (now + OFFER_HOLD_MINUTES * 60_000).min(t),
-                        outcome: "pending".into(),
-                        decided_at: None,
-                        appointment_id: None,
-                        created_at: now,
-                        updated_at: now,
-                        deleted_at: None,
-                    };
-                    table::insert(tx, &offer)?;
-                    let mut entry = e.clone();
-                    entry.status = entry.status.transition(WaitlistStatus::Offered)?;
-                    entry.updated_at = now;
-                    table::update(tx, &entry)?;
-                    return Ok(Some(offer));
-                }
-            }
-            t += STEP_MS;
-        }
-    }
-    Ok(None)
 }
 
 /// Close lapsed offers (entry back to waiting, slot offered to the next) and expire entries
@@ -202,17 +81,6 @@ pub(crate) fn sweep(tx: &WriteTx<'_>, clinic: ClinicId) -> ApiResult<usize> {
         table::update(tx, &e)?;
     }
     Ok(n)
-}
-
-/// What one housekeeping run did.
-#[derive(Debug, Clone, Default, Serialize, specta::Type)]
-pub struct Housekeeping {
-    pub clinics: usize,
-    pub offers_expired: usize,
-    /// The credential evaluator's run (expiries, suspensions, alerts, coverage needs).
-    pub credentials: super::credentials::CredentialEvaluation,
-    /// Capacity snapshots taken (at most one per clinic and local clock hour).
-    pub capacity_snapshots: usize,
 }
 
 /// A waitlist entry with its live offer, if any.
@@ -416,30 +284,6 @@ impl App {
         self.tx(s, |tx| sweep(tx, clinic))
     }
 
-    /// The system's periodic job (the desktop app runs it at start-up and every minute; the
-    /// CLI's `housekeeping` runs it once): lapsed waitlist offers close and their slots pass to
-    /// the next entry, at every clinic, and each clinic gets its capacity snapshot once per
-    /// local clock hour. Recorded as the system (no user). Idempotent.
-    pub fn run_housekeeping(&self) -> ApiResult<Housekeeping> {
-        let clinics: Vec<String> = self.store.read(|c| {
-            let mut q =
-                c.prepare_cached("SELECT id FROM clinics WHERE deleted_at IS NULL ORDER BY id")?;
-            let ids = q
-                .query_map([], |r| r.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok::<_, ApiError>(ids)
-        })?;
-        let mut report = Housekeeping::default();
-        for id in clinics {
-            let clinic = ClinicId::parse(&id)?;
-            report.offers_expired += self.store.write(None, |tx| sweep(tx, clinic))?;
-            report.capacity_snapshots += usize::from(self.hourly_capacity_snapshot(clinic)?);
-            report.clinics += 1;
-        }
-        report.credentials = self.evaluate_credentials()?;
-        Ok(report)
-    }
-
     fn live_offer(tx: &WriteTx<'_>, offer: &str) -> ApiResult<(WaitlistOffer, WaitlistEntry)> {
         let o = table::get_live::<WaitlistOffer>(tx, offer)?;
         if o.outcome != "pending" {
@@ -486,6 +330,7 @@ impl App {
                 range,
                 exclude: None,
                 hold_exempt: Some(o.id.clone()),
+                now_ms: tx.ctx.now_ms,
             };
             let x = Extra {
                 case_id: None,

@@ -36,3 +36,15 @@ impl AdverseAction {
         self.start_date <= date && self.end_date.is_none_or(|e| date <= e)
     }
 }
+
+impl clinicdesk_domain::AdverseFacts for AdverseAction {
+    fn action_type(&self) -> AdverseActionType {
+        self.action_type
+    }
+    fn start_date(&self) -> NaiveDate {
+        self.start_date
+    }
+    fn end_date(&self) -> Option<NaiveDate> {
+        self.end_date
+    }
+}

@@ -25,9 +25,7 @@ use rand::{Rng, SeedableRng};
 use rusqlite::types::ValueRef;
 use serde::Serialize;
 
-use crate::error::ApiError;
-use crate::fields::Fields;
-use crate::{App, ClinicRole, Session};
+use clinicdesk_api::{ApiError, App, ClinicRole, Fields, Session};
 
 /// One measured operation.
 #[derive(Debug, Clone, Serialize)]
@@ -536,7 +534,7 @@ fn bench_credentials(
         ),
         None,
     );
-    let filter = crate::CredentialFilter::default();
+    let filter = clinicdesk_api::CredentialFilter::default();
     let mut samples = Vec::with_capacity(iterations);
     let mut last = None;
     for i in 0..iterations + WARM_UP {
@@ -549,7 +547,7 @@ fn bench_credentials(
         last = Some(d);
     }
     let note = last.map(|d| {
-        let listed = |f: fn(&crate::AtRiskStaff) -> usize| d.at_risk.iter().map(f).sum::<usize>();
+        let listed = |f: fn(&clinicdesk_api::AtRiskStaff) -> usize| d.at_risk.iter().map(f).sum::<usize>();
         format!(
             "{} expired, {} expiring within 90 days, {} staff at risk ({} shifts and {} appointments listed: the first 3 of each per staff member)",
             d.expiries.expired.len(),
@@ -1568,9 +1566,9 @@ mod tests {
         let path = dir.path().join("b.db");
         let keys = KeySource::File(dir.path().join("k"));
         let store = Store::create(&path, &keys).unwrap();
-        crate::demo::generate_demo(
+        clinicdesk_demo::generate_demo(
             &store,
-            crate::demo::DemoSize::Small,
+            clinicdesk_demo::DemoSize::Small,
             "demo-password-1",
             &mut |_, _, _| true,
         )

@@ -25,7 +25,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use clinicdesk_api::ApiError;
 
 const MIN: i64 = 60_000;
 const HOUR: i64 = 60 * MIN;
@@ -273,7 +273,7 @@ pub(crate) fn generate_with(
     let started = Instant::now();
     store.read(refuse_if_not_empty)?;
     // Hashed once; every demo user shares the PHC string.
-    let hash = crate::hash_password(password)?;
+    let hash = clinicdesk_api::hash_password(password)?;
     let plan = size.plan();
     let counts = store.write_as(WriteMode::Bulk, None, |tx| {
         refuse_if_not_empty(tx)?;
@@ -3265,7 +3265,7 @@ mod tests {
     use clinicdesk_store::KeySource;
 
     use super::*;
-    use crate::App;
+    use clinicdesk_api::App;
 
     const PW: &str = "demo-password-1";
 
@@ -3704,11 +3704,8 @@ mod tests {
                 "foreign_key_check (again, untimed): {:.1} s",
                 t.elapsed().as_secs_f64()
             );
+            // `clinicdesk bench` (crates/bench) measures this database further.
             drop(store);
-            let keys = KeySource::File(dir.join("k"));
-            let mut bench = crate::bench::run_bench(&dir.join("demo.db"), &keys, 200).unwrap();
-            bench.demo_rows_per_second = Some(report.rows_per_second);
-            println!("{}", bench.render());
         }
     }
 }

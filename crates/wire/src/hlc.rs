@@ -1,7 +1,19 @@
 //! Hybrid logical clock: (wall-clock milliseconds, counter), monotonic on this device even when
 //! the wall clock steps backwards. Encoded as fixed-width text so that text order = clock order.
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct Hlc {
     pub millis: i64,
     pub counter: u32,
@@ -43,12 +55,33 @@ impl Hlc {
         format!("{:015}-{:08}", self.millis, self.counter)
     }
 
+    /// The fixed-width text form only (15 digits, '-', 8 digits), so that a decoded value
+    /// sorts as its text does.
     pub fn decode(s: &str) -> Option<Hlc> {
         let (m, c) = s.split_once('-')?;
+        let digits = |t: &str, n: usize| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
+        if !digits(m, 15) || !digits(c, 8) {
+            return None;
+        }
         Some(Hlc {
             millis: m.parse().ok()?,
             counter: c.parse().ok()?,
         })
+    }
+}
+
+impl TryFrom<String> for Hlc {
+    type Error = crate::WireError;
+    fn try_from(s: String) -> Result<Self, crate::WireError> {
+        Hlc::decode(&s).ok_or_else(|| {
+            crate::WireError::invalid("hlc", format!("'{s}' is not an HLC timestamp"))
+        })
+    }
+}
+
+impl From<Hlc> for String {
+    fn from(h: Hlc) -> String {
+        h.encode()
     }
 }
 
@@ -65,6 +98,14 @@ mod tests {
         assert!(a < b && b < c && c < d);
         assert!(a.encode() < b.encode() && b.encode() < c.encode() && c.encode() < d.encode());
         assert_eq!(Hlc::decode(&c.encode()), Some(c));
+        for bad in [
+            "",
+            "1-2",
+            "-00000000000001-00000000",
+            "000000000000001-0000000x",
+        ] {
+            assert_eq!(Hlc::decode(bad), None, "{bad}");
+        }
     }
 
     #[test]
