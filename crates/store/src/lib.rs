@@ -10,6 +10,7 @@ mod db;
 pub mod error;
 pub mod hlc;
 pub mod key;
+pub mod registry;
 pub mod table;
 pub mod tables;
 
