@@ -17,7 +17,7 @@
 mod triggers;
 
 pub use triggers::{
-    audit_triggers, generated_migration, immutable_triggers, migration_columns, schema_columns,
+    audit_triggers, generated_migration, immutable_triggers, schema_columns, trigger_columns,
     triggers_sql, Trigger, HEADER, LEGACY_HEADER,
 };
 

@@ -56,7 +56,7 @@ pub fn schema_columns(version: Option<i32>) -> Result<BTreeMap<String, Vec<Strin
 
 /// The columns of `spec`'s table that its triggers list: `columns` (the table's columns in
 /// order) without the spec's local ones.
-pub fn migration_columns<'a, C: AsRef<str>>(spec: &TableSpec, columns: &'a [C]) -> Vec<&'a str> {
+pub fn trigger_columns<'a, C: AsRef<str>>(spec: &TableSpec, columns: &'a [C]) -> Vec<&'a str> {
     columns
         .iter()
         .map(AsRef::as_ref)
@@ -106,7 +106,7 @@ pub fn audit_triggers<C: AsRef<str>>(spec: &TableSpec, columns: &[C]) -> Vec<Tri
         return Vec::new();
     }
     let t = spec.name;
-    let cols = migration_columns(spec, columns);
+    let cols = trigger_columns(spec, columns);
     let new_a = row_json(spec, &cols, "NEW", true);
     let old_a = row_json(spec, &cols, "OLD", true);
     let new_c = row_json(spec, &cols, "NEW", false);
