@@ -104,19 +104,33 @@ fn migrated() -> Result<(tempfile::TempDir, Connection)> {
 }
 
 fn assert_same(what: &str, committed: &str, generated: &str) {
-    if committed != generated {
-        let line = committed
-            .lines()
-            .zip(generated.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(committed.lines().count().min(generated.lines().count()));
-        panic!(
-            "{what} differs from the generator's output, first at line {}:\n committed: {:?}\n generated: {:?}",
-            line + 1,
-            committed.lines().nth(line),
-            generated.lines().nth(line)
-        );
+    if committed == generated {
+        return;
     }
+    let (c, g): (Vec<&str>, Vec<&str>) = (committed.lines().collect(), generated.lines().collect());
+    let line = (0..c.len().max(g.len()))
+        .find(|&i| c.get(i) != g.get(i))
+        .unwrap_or(c.len());
+    // The lines are long: show them from a little before their first difference.
+    let excerpt = |l: Option<&&str>, other: Option<&&str>| -> String {
+        let (l, other) = (l.copied().unwrap_or(""), other.copied().unwrap_or(""));
+        let at = l
+            .char_indices()
+            .zip(other.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(l.len().min(other.len()), |((i, _), _)| i);
+        let from = l.floor_char_boundary(at.saturating_sub(60));
+        format!(
+            "…{}",
+            &l[from..l.ceil_char_boundary((at + 60).min(l.len()))]
+        )
+    };
+    panic!(
+        "{what} differs from the generator's output, first at line {}:\n found:     {}\n generated: {}",
+        line + 1,
+        excerpt(c.get(line), g.get(line)),
+        excerpt(g.get(line), c.get(line)),
+    );
 }
 
 /// (a) V2 is the generator's output for every replicated table of V1, with V1's columns.
@@ -280,7 +294,12 @@ fn every_table_is_registered() -> Result<()> {
         .map(|t| t.name.to_string())
         .chain(registry::INTERNAL_TABLES.iter().map(|t| t.to_string()))
         .collect();
-    assert_eq!(tables, registered);
+    let unregistered: Vec<_> = tables.difference(&registered).collect();
+    let missing: Vec<_> = registered.difference(&tables).collect();
+    assert!(
+        unregistered.is_empty() && missing.is_empty(),
+        "tables without a registry entry: {unregistered:?}; registry entries without a table: {missing:?}"
+    );
     Ok(())
 }
 
