@@ -168,6 +168,41 @@ fn open_keyed(path: &Path, key: &DbKey, flags: OpenFlags) -> Result<Connection> 
     Ok(conn)
 }
 
+/// Apply the embedded migrations up to `version` (all when None). A migration that updates a
+/// table compiles that table's triggers, which call the cd_* functions; while migrating they
+/// exist but neither audit nor capture (a migration's own data changes, such as a backfill of a
+/// derived column, are not user changes). `Store` registers the real ones afterwards.
+fn migrate(conn: &mut Connection, version: Option<i32>) -> Result<()> {
+    register_functions(
+        conn,
+        Arc::new(Mutex::new(ConnState {
+            capture: false,
+            audit: false,
+            ..ConnState::default()
+        })),
+        String::new(),
+        Arc::new(Mutex::new(Hlc::default())),
+    )?;
+    let runner = embedded::migrations::runner();
+    let runner = match version {
+        Some(v) => runner.set_target(refinery::Target::Version(v)),
+        None => runner,
+    };
+    runner
+        .run(conn)
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(())
+}
+
+/// A plain in-memory database with the embedded migrations applied up to `version` (all when
+/// None): the schema as the trigger generator reads it (`registry::schema_columns`).
+pub(crate) fn schema_in_memory(version: Option<i32>) -> Result<Connection> {
+    sqlite_ready()?;
+    let mut conn = Connection::open_in_memory()?;
+    migrate(&mut conn, version)?;
+    Ok(conn)
+}
+
 fn register_functions(
     conn: &Connection,
     state: Arc<Mutex<ConnState>>,
@@ -322,23 +357,7 @@ impl Store {
                 OpenFlags::empty()
             };
         let mut conn = open_keyed(path, &key, flags)?;
-        // A migration that updates a table compiles that table's triggers, which call the
-        // cd_* functions; while migrating they exist but neither audit nor capture (a
-        // migration's own data changes, such as a backfill of a derived column, are not user
-        // changes). The real ones replace them below.
-        register_functions(
-            &conn,
-            Arc::new(Mutex::new(ConnState {
-                capture: false,
-                audit: false,
-                ..ConnState::default()
-            })),
-            String::new(),
-            Arc::new(Mutex::new(Hlc::default())),
-        )?;
-        embedded::migrations::runner()
-            .run(&mut conn)
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        migrate(&mut conn, None)?;
         let device_id = match conn
             .query_row(
                 "SELECT value FROM local_meta WHERE key = 'device_id'",

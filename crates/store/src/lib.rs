@@ -9,6 +9,7 @@ pub mod audit;
 mod db;
 pub mod error;
 pub mod key;
+pub mod registry;
 pub mod table;
 pub mod tables;
 

@@ -9,12 +9,17 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Map;
 
 use crate::error::{Result, StoreError};
+use crate::registry::{self, TableSpec};
 
 pub trait Table: Serialize + DeserializeOwned {
-    /// SQL table name.
+    /// SQL table name: an entry of `registry::TABLES` (the build fails when `SPEC` or `ENTITY`
+    /// is used for a name that is not).
     const NAME: &'static str;
-    /// What the user calls one row ("patient", "credential type").
-    const ENTITY: &'static str;
+    /// The table's registry entry. Implementations never override it (`tests/generated.rs`).
+    const SPEC: &'static TableSpec = registry::spec_of(Self::NAME);
+    /// What the user calls one row ("patient", "credential type"): the registry's `entity`.
+    /// Implementations never override it (`tests/generated.rs`).
+    const ENTITY: &'static str = Self::SPEC.entity;
     fn id(&self) -> String;
 }
 

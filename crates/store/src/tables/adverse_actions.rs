@@ -24,7 +24,6 @@ pub struct AdverseAction {
 
 impl Table for AdverseAction {
     const NAME: &'static str = "ops_adverse_actions";
-    const ENTITY: &'static str = "adverse action";
     fn id(&self) -> String {
         self.id.to_string()
     }

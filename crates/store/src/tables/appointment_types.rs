@@ -24,7 +24,6 @@ pub struct AppointmentType {
 
 impl Table for AppointmentType {
     const NAME: &'static str = "appointment_types";
-    const ENTITY: &'static str = "appointment type";
     fn id(&self) -> String {
         self.id.to_string()
     }

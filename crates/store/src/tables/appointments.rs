@@ -38,7 +38,6 @@ pub struct Appointment {
 
 impl Table for Appointment {
     const NAME: &'static str = "appointments";
-    const ENTITY: &'static str = "appointment";
     fn id(&self) -> String {
         self.id.to_string()
     }

@@ -24,7 +24,6 @@ pub struct AvailabilityBlock {
 
 impl Table for AvailabilityBlock {
     const NAME: &'static str = "availability_blocks";
-    const ENTITY: &'static str = "availability block";
     fn id(&self) -> String {
         self.id.to_string()
     }

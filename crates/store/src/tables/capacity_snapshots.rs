@@ -51,7 +51,6 @@ pub struct CapacitySnapshot {
 
 impl Table for CapacitySnapshot {
     const NAME: &'static str = "ops_capacity_snapshots";
-    const ENTITY: &'static str = "capacity snapshot";
     fn id(&self) -> String {
         self.id.to_string()
     }

@@ -51,7 +51,6 @@ pub struct Case {
 
 impl Table for Case {
     const NAME: &'static str = "ops_cases";
-    const ENTITY: &'static str = "case";
     fn id(&self) -> String {
         self.id.to_string()
     }
@@ -75,7 +74,6 @@ pub struct CaseNumberBlock {
 
 impl Table for CaseNumberBlock {
     const NAME: &'static str = "case_number_blocks";
-    const ENTITY: &'static str = "case number block";
     fn id(&self) -> String {
         self.id.clone()
     }

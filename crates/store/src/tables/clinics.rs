@@ -27,7 +27,6 @@ pub struct Clinic {
 
 impl Table for Clinic {
     const NAME: &'static str = "clinics";
-    const ENTITY: &'static str = "clinic";
     fn id(&self) -> String {
         self.id.to_string()
     }

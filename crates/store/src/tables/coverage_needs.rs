@@ -30,7 +30,6 @@ pub struct CoverageNeed {
 
 impl Table for CoverageNeed {
     const NAME: &'static str = "ops_shift_coverage_needs";
-    const ENTITY: &'static str = "coverage need";
     fn id(&self) -> String {
         self.id.to_string()
     }

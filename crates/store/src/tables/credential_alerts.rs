@@ -24,7 +24,6 @@ pub struct CredentialAlert {
 
 impl Table for CredentialAlert {
     const NAME: &'static str = "ops_credential_alerts";
-    const ENTITY: &'static str = "credential alert";
     fn id(&self) -> String {
         self.id.to_string()
     }

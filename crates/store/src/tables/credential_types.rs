@@ -30,7 +30,6 @@ pub struct CredentialType {
 
 impl Table for CredentialType {
     const NAME: &'static str = "ops_credential_types";
-    const ENTITY: &'static str = "credential type";
     fn id(&self) -> String {
         self.id.to_string()
     }

@@ -30,7 +30,6 @@ pub struct Credential {
 
 impl Table for Credential {
     const NAME: &'static str = "ops_credentials";
-    const ENTITY: &'static str = "credential";
     fn id(&self) -> String {
         self.id.to_string()
     }

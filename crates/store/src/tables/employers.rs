@@ -30,7 +30,6 @@ pub struct Employer {
 
 impl Table for Employer {
     const NAME: &'static str = "employer_accounts";
-    const ENTITY: &'static str = "employer";
     fn id(&self) -> String {
         self.id.to_string()
     }

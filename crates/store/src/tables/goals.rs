@@ -29,7 +29,6 @@ pub struct GoalTemplate {
 
 impl Table for GoalTemplate {
     const NAME: &'static str = "goal_templates";
-    const ENTITY: &'static str = "goal";
     fn id(&self) -> String {
         self.id.to_string()
     }

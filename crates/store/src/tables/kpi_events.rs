@@ -36,7 +36,6 @@ pub struct KpiEvent {
 
 impl Table for KpiEvent {
     const NAME: &'static str = "ops_kpi_events";
-    const ENTITY: &'static str = "KPI event";
     fn id(&self) -> String {
         self.id.to_string()
     }

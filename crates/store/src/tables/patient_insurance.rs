@@ -29,7 +29,6 @@ pub struct PatientInsurance {
 
 impl Table for PatientInsurance {
     const NAME: &'static str = "patient_insurance";
-    const ENTITY: &'static str = "insurance policy";
     fn id(&self) -> String {
         self.id.to_string()
     }

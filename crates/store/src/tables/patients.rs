@@ -39,7 +39,6 @@ pub struct Patient {
 
 impl Table for Patient {
     const NAME: &'static str = "patients";
-    const ENTITY: &'static str = "patient";
     fn id(&self) -> String {
         self.id.to_string()
     }

@@ -42,7 +42,6 @@ pub struct Payer {
 
 impl Table for Payer {
     const NAME: &'static str = "insurance_payers";
-    const ENTITY: &'static str = "payer";
     fn id(&self) -> String {
         self.id.to_string()
     }

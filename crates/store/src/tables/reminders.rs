@@ -21,7 +21,6 @@ pub struct Reminder {
 
 impl Table for Reminder {
     const NAME: &'static str = "appointment_reminders";
-    const ENTITY: &'static str = "reminder";
     fn id(&self) -> String {
         self.id.to_string()
     }

@@ -21,7 +21,6 @@ pub struct Room {
 
 impl Table for Room {
     const NAME: &'static str = "ops_treatment_rooms";
-    const ENTITY: &'static str = "room";
     fn id(&self) -> String {
         self.id.to_string()
     }

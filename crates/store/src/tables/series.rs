@@ -26,7 +26,6 @@ pub struct Series {
 
 impl Table for Series {
     const NAME: &'static str = "appointment_series";
-    const ENTITY: &'static str = "appointment series";
     fn id(&self) -> String {
         self.id.to_string()
     }

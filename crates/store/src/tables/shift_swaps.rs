@@ -25,7 +25,6 @@ pub struct ShiftSwap {
 
 impl Table for ShiftSwap {
     const NAME: &'static str = "ops_shift_swaps";
-    const ENTITY: &'static str = "shift swap";
     fn id(&self) -> String {
         self.id.to_string()
     }

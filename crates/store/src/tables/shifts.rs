@@ -24,7 +24,6 @@ pub struct ShiftTemplate {
 
 impl Table for ShiftTemplate {
     const NAME: &'static str = "ops_shifts";
-    const ENTITY: &'static str = "shift template";
     fn id(&self) -> String {
         self.id.to_string()
     }

@@ -38,7 +38,6 @@ pub struct Staff {
 
 impl Table for Staff {
     const NAME: &'static str = "staff_profiles";
-    const ENTITY: &'static str = "staff member";
     fn id(&self) -> String {
         self.id.to_string()
     }

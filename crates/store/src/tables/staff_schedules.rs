@@ -24,7 +24,6 @@ pub struct StaffSchedule {
 
 impl Table for StaffSchedule {
     const NAME: &'static str = "ops_staff_schedules";
-    const ENTITY: &'static str = "shift assignment";
     fn id(&self) -> String {
         self.id.to_string()
     }

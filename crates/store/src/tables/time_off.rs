@@ -25,7 +25,6 @@ pub struct TimeOffRequest {
 
 impl Table for TimeOffRequest {
     const NAME: &'static str = "ops_time_off_requests";
-    const ENTITY: &'static str = "time off request";
     fn id(&self) -> String {
         self.id.to_string()
     }

@@ -21,7 +21,6 @@ pub struct UserClinicRole {
 
 impl Table for UserClinicRole {
     const NAME: &'static str = "user_clinic_roles";
-    const ENTITY: &'static str = "role assignment";
     fn id(&self) -> String {
         self.id.to_string()
     }

@@ -26,7 +26,6 @@ pub struct User {
 
 impl Table for User {
     const NAME: &'static str = "users";
-    const ENTITY: &'static str = "user";
     fn id(&self) -> String {
         self.id.to_string()
     }

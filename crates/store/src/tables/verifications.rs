@@ -24,7 +24,6 @@ pub struct CredentialVerification {
 
 impl Table for CredentialVerification {
     const NAME: &'static str = "ops_credential_verifications";
-    const ENTITY: &'static str = "credential verification";
     fn id(&self) -> String {
         self.id.to_string()
     }

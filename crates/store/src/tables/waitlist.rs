@@ -38,7 +38,6 @@ pub struct WaitlistEntry {
 
 impl Table for WaitlistEntry {
     const NAME: &'static str = "waitlist";
-    const ENTITY: &'static str = "waitlist entry";
     fn id(&self) -> String {
         self.id.to_string()
     }
@@ -65,7 +64,6 @@ pub struct WaitlistOffer {
 
 impl Table for WaitlistOffer {
     const NAME: &'static str = "waitlist_offers";
-    const ENTITY: &'static str = "waitlist offer";
     fn id(&self) -> String {
         self.id.clone()
     }
