@@ -117,3 +117,51 @@ impl World {
             .id
     }
 }
+
+/// A sign-in is one audit event and nothing else: `users.last_login_at` is local (this PC's
+/// last sign-in), so signing in — which every CLI command does — neither audits nor captures
+/// an update of the user row (it used to add an audited, replicated update each time).
+#[test]
+fn a_sign_in_is_one_audit_event_and_no_replicated_change() {
+    let w = world();
+    w.user_with("desk", Role::FrontDesk, w.clinic_a);
+    let counts = || {
+        w.app
+            .store()
+            .read(|c| -> clinicdesk_store::Result<(i64, i64)> {
+                Ok((
+                    c.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))?,
+                    c.query_row("SELECT count(*) FROM change_log", [], |r| r.get(0))?,
+                ))
+            })
+            .unwrap()
+    };
+    let (audit0, changes0) = counts();
+    for _ in 0..3 {
+        w.app.login("desk", PW).unwrap();
+    }
+    let (audit1, changes1) = counts();
+    assert_eq!(audit1 - audit0, 3, "one audit entry per sign-in");
+    assert_eq!(changes1, changes0, "a sign-in replicates nothing");
+    let last = w.audit_actions();
+    assert_eq!(&last[last.len() - 3..], ["login", "login", "login"]);
+    // The time is still kept, on this PC.
+    let id = w.user_id_unchecked("desk");
+    let user = w
+        .app
+        .list_users(&w.admin, &clinicdesk_api::ListQuery::default())
+        .unwrap()
+        .into_iter()
+        .find(|u| u.id == id)
+        .unwrap();
+    assert!(user.last_login_at.is_some());
+    // A failed sign-in still counts towards the lock-out, audited and captured as before.
+    let _ = w.app.login("desk", "wrong password!");
+    let (audit2, changes2) = counts();
+    assert_eq!(
+        audit2 - audit1,
+        2,
+        "the failed-count update and the login_failed event"
+    );
+    assert_eq!(changes2 - changes1, 1);
+}

@@ -116,8 +116,6 @@ const WARM_UP: usize = 5;
 /// Free-slot searches: a 30-minute visit over 7 days.
 const SLOT_MINUTES: i64 = 30;
 const WEEK_DAYS: i64 = 7;
-/// Shift statuses that make working time (as `available_slots` reads them).
-const WORKING: &str = "('scheduled','on_duty')";
 /// The tables the day view's SQL reads: loaded into PostgreSQL for the comparison.
 const PG_TABLES: [&str; 5] = [
     "appointments",
@@ -664,17 +662,20 @@ struct ClinicWeeks {
 }
 
 fn week_material(store: &Store) -> Result<Vec<ClinicWeeks>, ApiError> {
+    // Shift statuses that make working time (as `available_slots` reads them).
+    let working =
+        clinicdesk_domain::ScheduleStatus::sql_in(clinicdesk_domain::ScheduleStatus::is_assigned);
     store.read(|c| {
         let spans: Vec<(String, String, String)> = c
             .prepare(&format!(
                 "SELECT clinic_id, min(schedule_date), max(schedule_date) FROM ops_staff_schedules
-                 WHERE deleted_at IS NULL AND status IN {WORKING} GROUP BY clinic_id ORDER BY clinic_id"
+                 WHERE deleted_at IS NULL AND status IN {working} GROUP BY clinic_id ORDER BY clinic_id"
             ))?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut providers_q = c.prepare(&format!(
             "SELECT DISTINCT s.staff_id FROM ops_staff_schedules s JOIN staff_profiles p ON p.id = s.staff_id
-             WHERE s.clinic_id = ?1 AND s.schedule_date BETWEEN ?2 AND ?3 AND s.deleted_at IS NULL AND s.status IN {WORKING}
+             WHERE s.clinic_id = ?1 AND s.schedule_date BETWEEN ?2 AND ?3 AND s.deleted_at IS NULL AND s.status IN {working}
                AND p.primary_clinic_id = ?1 AND p.is_clinical = 1 AND p.is_active = 1 AND p.deleted_at IS NULL
              ORDER BY 1"
         ))?;
@@ -1533,6 +1534,16 @@ fn bench_kpis(app: &App, store: &Store, iterations: usize) -> Result<BenchRow, A
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tables copied to PostgreSQL are replicated tables of the store's registry (the
+    /// future server schema mirrors exactly those).
+    #[test]
+    fn postgres_tables_are_replicated_tables_of_the_registry() {
+        for t in PG_TABLES {
+            let spec = clinicdesk_store::registry::spec(t).unwrap_or_else(|| panic!("{t}"));
+            assert!(spec.replicated, "{t}");
+        }
+    }
 
     #[test]
     fn percentiles_are_nearest_rank() {

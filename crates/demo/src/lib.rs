@@ -17,7 +17,7 @@ use std::time::Instant;
 use chrono::{Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use clinicdesk_domain::{local_to_utc, DomainError};
-use clinicdesk_store::{Store, WriteMode, WriteTx};
+use clinicdesk_store::{registry, Store, WriteMode, WriteTx};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rusqlite::OptionalExtension;
@@ -196,7 +196,8 @@ fn refuse_if_not_empty(conn: &rusqlite::Connection) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The tables this generator fills.
+/// The tables this generator fills (each a replicated table of the store's registry: checked
+/// when their triggers are suspended, and by a test).
 const TABLES: [&str; 16] = [
     "clinics",
     "users",
@@ -216,27 +217,31 @@ const TABLES: [&str; 16] = [
     "appointments",
 ];
 
-/// Drop the audit/change-capture AFTER INSERT triggers (recognised by their calls to
-/// `cd_audit()` and `cd_capture()`, which are both false in Bulk mode) of the tables in
-/// `TABLES`; returns their SQL for recreating them. Other triggers (the patient search index)
-/// stay. Everything happens inside the caller's transaction, so a rollback restores them.
+/// Drop the audit/change-capture AFTER INSERT triggers of the tables in `TABLES` (named by
+/// the table registry, `TableSpec::insert_trigger_name`; both are no-ops in Bulk mode anyway)
+/// and return their SQL for recreating them. Other triggers (the patient search index) stay.
+/// Everything happens inside the caller's transaction, so a rollback restores them.
 fn suspend_bulk_triggers(tx: &WriteTx<'_>) -> Result<Vec<String>, ApiError> {
-    let mut q = tx.prepare(
-        "SELECT name, sql FROM sqlite_master
-         WHERE type = 'trigger' AND sql LIKE '%AFTER INSERT ON%'
-           AND sql LIKE '%cd_audit()%' AND sql LIKE '%cd_capture()%'
-           AND tbl_name IN (SELECT value FROM json_each(?1))",
-    )?;
-    let tables = serde_json::to_string(&TABLES).unwrap_or_default();
-    let found = q
-        .query_map([tables], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for (name, _) in &found {
-        tx.execute_batch(&format!("DROP TRIGGER \"{}\";", name.replace('"', "\"\"")))?;
+    let mut found = Vec::new();
+    for table in TABLES {
+        let Some(name) = registry::spec(table).and_then(|t| t.insert_trigger_name()) else {
+            return Err(ApiError::Store(clinicdesk_store::StoreError::Data(
+                format!("the demo fills {table}, which is not a replicated table of the registry"),
+            )));
+        };
+        let sql: Option<String> = tx
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                [&name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(sql) = sql {
+            tx.execute_batch(&format!("DROP TRIGGER \"{name}\";"))?;
+            found.push(sql);
+        }
     }
-    Ok(found.into_iter().map(|(_, sql)| sql).collect())
+    Ok(found)
 }
 
 /// Drop the indexes `names` of `table` (those that exist and were created by SQL); returns

@@ -46,6 +46,13 @@ pub struct TableSpec {
     /// to one row (columns a multi-column CHECK ties together, such as a start and an end).
     /// The sync declares them; empty until it does.
     pub merge_groups: &'static [&'static [&'static str]],
+    /// Columns that were audited and replicated at first and became local in a later
+    /// migration: (column, the migration version from which it is local). Migrations are
+    /// append-only, so the generator must still reproduce the earlier migrations with the
+    /// column (see [`TableSpec::as_of`]).
+    pub local_since: &'static [(&'static str, i32)],
+    /// The migration version the spec is read at (`None`: now, with every later change).
+    pub as_of: Option<i32>,
 }
 
 impl TableSpec {
@@ -59,6 +66,8 @@ impl TableSpec {
             redacted: &[],
             local: &[],
             merge_groups: &[],
+            local_since: &[],
+            as_of: None,
         }
     }
 
@@ -85,6 +94,24 @@ impl TableSpec {
         TableSpec { local, ..self }
     }
 
+    /// Columns made local by a later migration (`version`): see [`TableSpec::local_since`].
+    const fn local_since(self, local_since: &'static [(&'static str, i32)]) -> TableSpec {
+        TableSpec {
+            local_since,
+            ..self
+        }
+    }
+
+    /// This spec as it was when migration `version` was written: a column made local by a
+    /// later migration is still audited and replicated there. For reproducing landed
+    /// generated migrations.
+    pub fn as_of(&self, version: i32) -> TableSpec {
+        TableSpec {
+            as_of: Some(version),
+            ..*self
+        }
+    }
+
     /// Whether the audit log shows a fingerprint of `column` instead of its value.
     pub fn is_redacted(&self, column: &str) -> bool {
         self.redacted.contains(&column)
@@ -93,6 +120,10 @@ impl TableSpec {
     /// Whether `column` is derived on each device (not audited, not replicated).
     pub fn is_local(&self, column: &str) -> bool {
         self.local.contains(&column)
+            || self
+                .local_since
+                .iter()
+                .any(|(c, v)| *c == column && self.as_of.is_none_or(|at| *v <= at))
     }
 
     /// The generated audit/change-capture triggers of this table, by name: `<table>_ai`
@@ -159,7 +190,10 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec::replicated("staff_profiles", "staff member"),
     TableSpec::replicated("user_clinic_roles", "role assignment"),
     // password_hash replicates (a user signs in on every PC) but is never shown in the audit.
-    TableSpec::replicated("users", "user").redacted(&["password_hash"]),
+    TableSpec::replicated("users", "user")
+        .redacted(&["password_hash"])
+        // This PC's last sign-in: a sign-in is audited as its own event (V7).
+        .local_since(&[("last_login_at", 7)]),
     TableSpec::replicated("waitlist", "waitlist entry"),
     TableSpec::replicated("waitlist_offers", "waitlist offer"),
 ];
@@ -259,6 +293,10 @@ mod tests {
         assert!(spec("appointments").unwrap().is_local("patient_name"));
         assert!(!spec("appointments").unwrap().is_local("patient_id"));
         assert!(spec("users").unwrap().is_redacted("password_hash"));
+        // Local from V7 on; V2's triggers (written before) still list it.
+        assert!(spec("users").unwrap().is_local("last_login_at"));
+        assert!(!spec("users").unwrap().as_of(2).is_local("last_login_at"));
+        assert!(spec("users").unwrap().as_of(7).is_local("last_login_at"));
         assert!(!spec("users").unwrap().is_redacted("username"));
         assert!(replicated().all(|t| t.replicated));
         assert!(!replicated().any(|t| t.name == "audit_log" || t.name == "patients_fts"));

@@ -74,8 +74,10 @@ fn generate_with_immutable(
         let cols = columns
             .get(*t)
             .ok_or_else(|| anyhow!("{t} does not exist after V{version}"))?;
-        parts.push((spec(t)?, cols.as_slice()));
+        parts.push((spec(t)?.as_of(version), cols.as_slice()));
     }
+    let parts: Vec<(&registry::TableSpec, &[String])> =
+        parts.iter().map(|(s, c)| (s, *c)).collect();
     let immutable = immutable
         .iter()
         .map(|t| spec(t))
