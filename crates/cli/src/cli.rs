@@ -27,16 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new database with its first clinic and admin.
-    Init {
-        #[arg(long)]
-        clinic_name: String,
-        #[arg(long)]
-        clinic_code: String,
-        #[arg(long)]
-        timezone: String,
-        #[arg(long)]
-        admin: String,
-    },
+    Init(InitArgs),
     /// Fill a new database with realistic demo data (users admin, manager, frontdesk, clinician,
     /// viewer, all with the given password).
     Demo {
@@ -58,15 +49,7 @@ pub enum Command {
     /// cron when the desktop app is not running.
     Housekeeping,
     /// Benchmarks on a (demo) database; prints p50/p99 and writes a report file.
-    Bench {
-        #[arg(long, default_value_t = 1000)]
-        iterations: usize,
-        #[arg(long, default_value = "bench-report.json")]
-        report: PathBuf,
-        /// Skip the comparison with a throwaway PostgreSQL server on 127.0.0.1.
-        #[arg(long)]
-        no_postgres: bool,
-    },
+    Bench(BenchArgs),
     #[command(subcommand)]
     Clinic(Crud),
     #[command(subcommand)]
@@ -134,6 +117,31 @@ pub enum Command {
     /// Capacity snapshots: staff, rooms, slots and patients at one instant.
     #[command(subcommand)]
     Capacity(CapacityCmd),
+}
+
+// `init`: the first clinic and its admin.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[arg(long)]
+    pub clinic_name: String,
+    #[arg(long)]
+    pub clinic_code: String,
+    #[arg(long)]
+    pub timezone: String,
+    #[arg(long)]
+    pub admin: String,
+}
+
+// `bench`: iterations, the report file and whether PostgreSQL is compared.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[arg(long, default_value_t = 1000)]
+    pub iterations: usize,
+    #[arg(long, default_value = "bench-report.json")]
+    pub report: PathBuf,
+    /// Skip the comparison with a throwaway PostgreSQL server on 127.0.0.1.
+    #[arg(long)]
+    pub no_postgres: bool,
 }
 
 #[derive(Debug, Subcommand)]
