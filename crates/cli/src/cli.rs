@@ -38,6 +38,9 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Replace the database with a backup of it.
     Restore { file: PathBuf },
+    /// The database file itself.
+    #[command(subcommand)]
+    Db(DbCmd),
     /// Audit log operations.
     Audit {
         #[command(subcommand)]
@@ -442,6 +445,27 @@ pub enum AppointmentCmd {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// A clinic's appointments in start order, by provider, patient, the clinic's local dates
+    /// (--from/--to, YYYY-MM-DD, both included) and status (--status booked... comma-separated).
+    List {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        patient: Option<String>,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// pending, confirmed, reminded, checked_in, in_progress, completed, no_show, cancelled,
+        /// rescheduled (any of them, comma-separated)
+        #[arg(long, value_delimiter = ',')]
+        status: Vec<String>,
+        /// At most this many (1–1000, default 100).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
     /// Free slots from shifts and availability minus appointments and blocks.
     Slots {
         #[arg(long)]
@@ -654,6 +678,16 @@ pub enum PatientCmd {
     Delete {
         id: String,
     },
+    /// A clinic's patients (not deleted) by last and first name, a page at a time.
+    List {
+        #[arg(long)]
+        clinic: String,
+        /// At most this many (1–1000, default 100).
+        #[arg(long)]
+        limit: Option<u32>,
+        #[arg(long)]
+        offset: Option<u32>,
+    },
     /// Search by name, MRN, phone or date of birth.
     Search {
         query: String,
@@ -743,4 +777,11 @@ pub enum CapacityCmd {
         #[arg(long)]
         limit: Option<u32>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCmd {
+    /// SQLite's integrity check, SQLCipher's page check and the audit chain (admins); exit code 1
+    /// when any fails.
+    Check,
 }

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
-use clinicdesk_api::{App, Session};
-use clinicdesk_store::{DbKey, KeySource, Store, KEY_ENV};
+use clinicdesk_api::keys::{KeySource, KEY_ENV};
+use clinicdesk_api::{App, Session, Store};
 
 use crate::cli::Cli;
 use crate::output::Out;
@@ -40,16 +40,11 @@ impl Ctx {
             .ok_or_else(|| anyhow!("no database given: pass --db PATH or set CLINICDESK_DB"))
     }
 
+    /// The key source of --key-file / CLINICDESK_DB_KEY_FILE, CLINICDESK_DB_KEY or the keyring
+    /// (the desktop reads the same settings with the same parser).
     pub fn key_source(&self) -> Result<KeySource> {
-        if let Some(f) = &self.key_file {
-            return Ok(KeySource::File(f.clone()));
-        }
-        if let Ok(hex) = std::env::var(KEY_ENV) {
-            return Ok(KeySource::Literal(
-                DbKey::from_hex(&hex).with_context(|| format!("{KEY_ENV} is malformed"))?,
-            ));
-        }
-        Ok(KeySource::Keyring)
+        let literal = std::env::var_os(KEY_ENV).map(|v| v.to_string_lossy().into_owned());
+        Ok(KeySource::from_settings(self.key_file.clone(), literal)?)
     }
 
     /// The app on the existing database, opened on first use.

@@ -84,6 +84,7 @@ fn run(command: &Command, ctx: &Ctx) -> Result<()> {
         Command::Restore { file } => admin::restore(ctx, file),
         Command::Housekeeping => admin::housekeeping(ctx),
         Command::Audit { action } => admin::audit(ctx, action),
+        Command::Db(c) => admin::db(ctx, c),
         Command::IdleTimeout { minutes } => admin::idle_timeout(ctx, *minutes),
         Command::Bench(a) => admin::bench(ctx, a),
         Command::Clinic(c) => org::clinic(ctx, c),

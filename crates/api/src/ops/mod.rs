@@ -6,9 +6,11 @@ mod cases;
 mod catalog;
 mod closures;
 mod credentials;
+mod dbcheck;
 mod directory;
 mod import;
 mod kpis;
+mod listing;
 mod org;
 mod people;
 mod reminders;
@@ -31,6 +33,7 @@ pub use credentials::{
     CredentialFilter, CredentialHistory, ExpiryCounts, Lapse, LapseKind, VerificationRecorded,
     AT_RISK_HORIZON_DAYS,
 };
+pub use dbcheck::{CheckResult, DatabaseCheck};
 pub use directory::{ClinicDirectory, DirectoryProvider, DirectoryRoom, DirectoryType};
 pub use import::{
     ImportRowError, PatientImport, IMPORT_COLUMNS, MAX_IMPORT_ERRORS, MAX_IMPORT_ROWS,
@@ -39,6 +42,7 @@ pub use kpis::{
     GoalProgress, KpiPeriod, KpiReport, KpiRow, Metric, MANUAL_EVENT_TYPES, MAX_REPORT_PERIODS,
     METRIC_KEYS,
 };
+pub use listing::{AppointmentListEntry, AppointmentQuery, DEFAULT_LIST_ROWS, MAX_LIST_ROWS};
 pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;
 pub use scheduling::{parse_when, DaySchedule, GridEntry, ScheduleEntry, Slot};

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use clinicdesk_api::{bench, AuditQuery};
 
-use crate::cli::{AuditCmd, BenchArgs};
+use crate::cli::{AuditCmd, BenchArgs, DbCmd};
 use crate::ctx::Ctx;
 
 pub fn backup(ctx: &Ctx, file: &Path) -> Result<()> {
@@ -99,4 +99,52 @@ pub fn bench(ctx: &Ctx, a: &BenchArgs) -> Result<()> {
         &r,
         &format!("{text}\nreport written to {}", a.report.display()),
     )
+}
+
+/// `db check`: each check's result; exit code 1 when any fails.
+pub fn db(ctx: &Ctx, c: &DbCmd) -> Result<()> {
+    let (app, s) = ctx.signed_in()?;
+    match c {
+        DbCmd::Check => {
+            let r = app.check_database(s)?;
+            let mut failed = Vec::new();
+            for (name, check) in [
+                ("integrity_check", &r.integrity),
+                ("cipher_integrity_check", &r.cipher_integrity),
+                ("audit verify", &r.audit),
+            ] {
+                // SQLite may report a line per damaged page: the first few say enough.
+                let mut what = check.messages.iter().take(3).cloned().collect::<Vec<_>>();
+                if check.messages.len() > 3 {
+                    what.push(format!("and {} more", check.messages.len() - 3));
+                }
+                let what = if what.is_empty() {
+                    "ok".to_string()
+                } else {
+                    what.join("; ").replace('\n', " ")
+                };
+                if !ctx.out.json {
+                    crate::output::line(&format!(
+                        "{name}: {}{}",
+                        if check.ok { "passed" } else { "FAILED" },
+                        if check.ok && what == "ok" {
+                            String::new()
+                        } else {
+                            format!(" ({what})")
+                        }
+                    ));
+                }
+                if !check.ok {
+                    failed.push(name);
+                }
+            }
+            if !failed.is_empty() {
+                if ctx.out.json {
+                    ctx.out.value(&r, "")?;
+                }
+                bail!("the database check failed: {}", failed.join(", "));
+            }
+            ctx.out.value(&r, "database check passed")
+        }
+    }
 }

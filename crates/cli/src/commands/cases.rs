@@ -1,9 +1,9 @@
 //! Cases, their links to appointments and case numbers.
 
 use anyhow::{bail, Result};
-use clinicdesk_domain::*;
+use clinicdesk_api::domain::*;
 
-use super::{fields, need};
+use super::{fields, flag_id, need};
 use crate::cli::CaseCmd;
 use crate::ctx::Ctx;
 use crate::output;
@@ -15,12 +15,16 @@ pub fn case(ctx: &Ctx, c: &CaseCmd) -> Result<()> {
     match c {
         CaseCmd::Create(a) => out.row(&app.create_case(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         CaseCmd::Get { id } => out.row(&app.get_case(s, CaseId::parse(id)?)?),
         CaseCmd::List { clinic, status } => {
-            let l = app.list_cases(s, ClinicId::parse(clinic)?, status.as_deref())?;
+            let l = app.list_cases(
+                s,
+                flag_id::<ClinicId>("--clinic", clinic)?,
+                status.as_deref(),
+            )?;
             if !out.json {
                 for c in &l {
                     output::line(&format!(
@@ -48,14 +52,14 @@ pub fn case(ctx: &Ctx, c: &CaseCmd) -> Result<()> {
             unlink,
         } => {
             let case = match (case, unlink) {
-                (Some(c), false) => Some(CaseId::parse(c)?),
+                (Some(c), false) => Some(flag_id::<CaseId>("--case", c)?),
                 (None, true) => None,
                 _ => bail!("give --case CASE_ID or --unlink"),
             };
             out.row(&app.link_appointment_to_case(s, AppointmentId::parse(appointment)?, case)?)
         }
         CaseCmd::Warnings { clinic, days } => {
-            let l = app.case_warnings(s, ClinicId::parse(clinic)?, *days)?;
+            let l = app.case_warnings(s, flag_id::<ClinicId>("--clinic", clinic)?, *days)?;
             if !out.json {
                 for w in &l {
                     output::line(&w.message);
@@ -68,7 +72,13 @@ pub fn case(ctx: &Ctx, c: &CaseCmd) -> Result<()> {
             year,
             device,
             size,
-        } => out.row(&app.grant_case_numbers(s, ClinicId::parse(clinic)?, *year, device, *size)?),
+        } => out.row(&app.grant_case_numbers(
+            s,
+            flag_id::<ClinicId>("--clinic", clinic)?,
+            *year,
+            device,
+            *size,
+        )?),
         CaseCmd::Numbering { mode } => out.done(
             app.set_case_numbering(s, mode)?,
             &format!("case numbering: {mode}"),

@@ -1,9 +1,9 @@
 //! Credential types, employers, payers, rooms and shift templates.
 
 use anyhow::Result;
-use clinicdesk_domain::*;
+use clinicdesk_api::domain::*;
 
-use super::{fields, list_query, need};
+use super::{fields, flag_id, list_query, need};
 use crate::cli::Crud;
 use crate::ctx::Ctx;
 
@@ -71,7 +71,7 @@ pub fn room(ctx: &Ctx, c: &Crud) -> Result<()> {
     match c {
         Crud::Create(a) => out.row(&app.create_room(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         Crud::Get { id } => out.row(&app.get_room(s, RoomId::parse(id)?)?),
@@ -92,7 +92,7 @@ pub fn shift_template(ctx: &Ctx, c: &Crud) -> Result<()> {
     match c {
         Crud::Create(a) => out.row(&app.create_shift_template(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         Crud::Get { id } => out.row(&app.get_shift_template(s, ShiftId::parse(id)?)?),

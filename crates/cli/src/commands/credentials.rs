@@ -1,22 +1,21 @@
 //! Credentials: records, the lifecycle, the evaluator, alerts and the manager's view.
 
 use anyhow::Result;
-use clinicdesk_domain::*;
+use clinicdesk_api::domain::*;
 
-use super::{fields, list_query, need};
+use super::{fields, flag_id, list_query, need, opt_flag_id};
 use crate::cli::{CredentialCmd, CredentialFilterArgs, Crud, WriteArgs};
 use crate::ctx::Ctx;
 use crate::output;
 
 fn credential_filter(f: &CredentialFilterArgs) -> Result<clinicdesk_api::CredentialFilter> {
     Ok(clinicdesk_api::CredentialFilter {
-        clinic_id: f.clinic.as_deref().map(ClinicId::parse).transpose()?,
-        staff_id: f.staff.as_deref().map(StaffId::parse).transpose()?,
-        credential_type_id: f
-            .credential_type
-            .as_deref()
-            .map(CredentialTypeId::parse)
-            .transpose()?,
+        clinic_id: opt_flag_id::<ClinicId>("--clinic", f.clinic.as_deref())?,
+        staff_id: opt_flag_id::<StaffId>("--staff", f.staff.as_deref())?,
+        credential_type_id: opt_flag_id::<CredentialTypeId>(
+            "--type",
+            f.credential_type.as_deref(),
+        )?,
         within_days: f.within,
         horizon_days: f.horizon,
         limit: f.limit,
@@ -169,7 +168,7 @@ fn credential_crud(ctx: &Ctx, c: &Crud) -> Result<()> {
     match c {
         Crud::Create(a) => out.row(&app.create_credential(
             s,
-            StaffId::parse(need(&a.staff, "--staff")?)?,
+            flag_id::<StaffId>("--staff", need(&a.staff, "--staff")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         Crud::Get { id } => out.row(&app.get_credential(s, CredentialId::parse(id)?)?),
@@ -184,7 +183,7 @@ fn credential_crud(ctx: &Ctx, c: &Crud) -> Result<()> {
         ),
         Crud::List(l) => out.rows(&app.list_credentials(
             s,
-            l.staff.as_deref().map(StaffId::parse).transpose()?,
+            opt_flag_id::<StaffId>("--staff", l.staff.as_deref())?,
             &list_query(l)?,
         )?),
     }

@@ -1,9 +1,9 @@
 //! KPI reports and events, goals and capacity snapshots.
 
 use anyhow::Result;
-use clinicdesk_domain::*;
+use clinicdesk_api::domain::*;
 
-use super::{fields, need};
+use super::{fields, flag_id, need};
 use crate::cli::{CapacityCmd, GoalCmd, KpiCmd};
 use crate::ctx::Ctx;
 use crate::output;
@@ -18,7 +18,13 @@ pub fn kpi(ctx: &Ctx, c: &KpiCmd) -> Result<()> {
             from,
             to,
         } => {
-            let r = app.kpi_report(s, ClinicId::parse(clinic)?, period, from, to)?;
+            let r = app.kpi_report(
+                s,
+                flag_id::<ClinicId>("--clinic", clinic)?,
+                period,
+                from,
+                to,
+            )?;
             if !out.json {
                 let pct = |m: &clinicdesk_api::Metric| {
                     m.value
@@ -54,7 +60,7 @@ pub fn kpi(ctx: &Ctx, c: &KpiCmd) -> Result<()> {
         }
         KpiCmd::Record(a) => out.row(&app.record_kpi_event(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
     }
@@ -64,14 +70,17 @@ pub fn goal(ctx: &Ctx, c: &GoalCmd) -> Result<()> {
     let (app, s) = ctx.signed_in()?;
     let out = &ctx.out;
     match c {
-        GoalCmd::List { clinic } => out.rows(&app.list_goals(s, ClinicId::parse(clinic)?)?),
+        GoalCmd::List { clinic } => {
+            out.rows(&app.list_goals(s, flag_id::<ClinicId>("--clinic", clinic)?)?)
+        }
         GoalCmd::Create(a) => out.row(&app.create_goal(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         GoalCmd::Progress { clinic, date } => {
-            let p = app.goal_progress(s, ClinicId::parse(clinic)?, date.as_deref())?;
+            let p =
+                app.goal_progress(s, flag_id::<ClinicId>("--clinic", clinic)?, date.as_deref())?;
             if !out.json {
                 for g in &p {
                     output::line(&format!(
@@ -97,7 +106,7 @@ pub fn capacity(ctx: &Ctx, c: &CapacityCmd) -> Result<()> {
     let out = &ctx.out;
     match c {
         CapacityCmd::Snapshot { clinic } => {
-            let snap = app.take_capacity_snapshot(s, ClinicId::parse(clinic)?)?;
+            let snap = app.take_capacity_snapshot(s, flag_id::<ClinicId>("--clinic", clinic)?)?;
             out.value(
                 &snap,
                 &format!(
@@ -119,7 +128,7 @@ pub fn capacity(ctx: &Ctx, c: &CapacityCmd) -> Result<()> {
             limit,
         } => out.rows(&app.list_capacity_snapshots(
             s,
-            ClinicId::parse(clinic)?,
+            flag_id::<ClinicId>("--clinic", clinic)?,
             from.as_deref(),
             to.as_deref(),
             *limit,

@@ -1,9 +1,9 @@
 //! Clinics, users and roles.
 
 use anyhow::{anyhow, Result};
-use clinicdesk_domain::*;
+use clinicdesk_api::domain::*;
 
-use super::{fields, list_query, need};
+use super::{fields, flag_id, list_query, need};
 use crate::cli::{Crud, RoleCmd, UserCmd};
 use crate::ctx::Ctx;
 
@@ -67,8 +67,8 @@ pub fn role(ctx: &Ctx, c: &RoleCmd) -> Result<()> {
             role,
         } => out.row(&app.grant_role(
             s,
-            UserId::parse(user)?,
-            ClinicId::parse(clinic)?,
+            flag_id::<UserId>("--user-id", user)?,
+            flag_id::<ClinicId>("--clinic", clinic)?,
             Role::parse(role)?,
         )?),
         RoleCmd::Revoke {
@@ -78,12 +78,14 @@ pub fn role(ctx: &Ctx, c: &RoleCmd) -> Result<()> {
         } => out.done(
             app.revoke_role(
                 s,
-                UserId::parse(user)?,
-                ClinicId::parse(clinic)?,
+                flag_id::<UserId>("--user-id", user)?,
+                flag_id::<ClinicId>("--clinic", clinic)?,
                 Role::parse(role)?,
             )?,
             "role removed",
         ),
-        RoleCmd::List { clinic } => out.rows(&app.list_roles(s, ClinicId::parse(clinic)?)?),
+        RoleCmd::List { clinic } => {
+            out.rows(&app.list_roles(s, flag_id::<ClinicId>("--clinic", clinic)?)?)
+        }
     }
 }

@@ -1,9 +1,9 @@
 //! Staff, patients and their insurance.
 
 use anyhow::{bail, Context, Result};
-use clinicdesk_domain::*;
+use clinicdesk_api::domain::*;
 
-use super::{fields, list_query, need};
+use super::{fields, flag_id, list_query, need};
 use crate::cli::{Crud, InsuranceCmd, PatientCmd};
 use crate::ctx::Ctx;
 
@@ -14,7 +14,7 @@ pub fn staff(ctx: &Ctx, c: &Crud) -> Result<()> {
     match c {
         Crud::Create(a) => out.row(&app.create_staff(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         Crud::Get { id } => out.row(&app.get_staff(s, StaffId::parse(id)?)?),
@@ -38,7 +38,7 @@ pub fn patient(ctx: &Ctx, c: &PatientCmd) -> Result<()> {
     match c {
         PatientCmd::Create(a) => out.row(&app.create_patient(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         PatientCmd::Get { id } => out.row(&app.get_patient(s, PatientId::parse(id)?)?),
@@ -51,9 +51,14 @@ pub fn patient(ctx: &Ctx, c: &PatientCmd) -> Result<()> {
             app.delete_patient(s, PatientId::parse(id)?)?,
             "patient record deleted",
         ),
+        PatientCmd::List {
+            clinic,
+            limit,
+            offset,
+        } => out.rows(&app.list_patients(s, flag_id("--clinic", clinic)?, *limit, *offset)?),
         PatientCmd::Search { query, limit } => out.rows(&app.search_patients(s, query, *limit)?),
         PatientCmd::Import { file, clinic } => {
-            let clinic = ClinicId::parse(clinic)?;
+            let clinic = flag_id::<ClinicId>("--clinic", clinic)?;
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let mut last = std::time::Instant::now();
@@ -101,7 +106,7 @@ pub fn insurance(ctx: &Ctx, c: &InsuranceCmd) -> Result<()> {
     match c {
         InsuranceCmd::Add(a) => out.row(&app.add_patient_insurance(
             s,
-            PatientId::parse(need(&a.patient, "--patient")?)?,
+            flag_id::<PatientId>("--patient", need(&a.patient, "--patient")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         InsuranceCmd::Update(a) => out.row(&app.update_patient_insurance(
@@ -114,7 +119,7 @@ pub fn insurance(ctx: &Ctx, c: &InsuranceCmd) -> Result<()> {
             "policy removed",
         ),
         InsuranceCmd::List { patient } => {
-            out.rows(&app.list_patient_insurance(s, PatientId::parse(patient)?)?)
+            out.rows(&app.list_patient_insurance(s, flag_id::<PatientId>("--patient", patient)?)?)
         }
     }
 }

@@ -1,9 +1,10 @@
 //! Appointments, appointment types, availability, reminders and recurring series.
 
 use anyhow::{Context, Result};
-use clinicdesk_domain::*;
+use clinicdesk_api::domain::*;
+use clinicdesk_api::AppointmentQuery;
 
-use super::{fields, need};
+use super::{fields, flag_id, need, opt_flag_id, until_ms};
 use crate::cli::{AppointmentCmd, AppointmentTypeCmd, AvailabilityCmd, ReminderCmd, SeriesCmd};
 use crate::ctx::Ctx;
 use crate::output;
@@ -15,7 +16,7 @@ pub fn appointment(ctx: &Ctx, c: &AppointmentCmd) -> Result<()> {
     match c {
         AppointmentCmd::Book(a) => out.row(&app.book_appointment(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         AppointmentCmd::Get { id } => out.row(&app.get_appointment(s, AppointmentId::parse(id)?)?),
@@ -33,8 +34,8 @@ pub fn appointment(ctx: &Ctx, c: &AppointmentCmd) -> Result<()> {
         AppointmentCmd::Today { clinic, provider } => {
             let t = app.todays_appointments(
                 s,
-                ClinicId::parse(clinic)?,
-                provider.as_deref().map(StaffId::parse).transpose()?,
+                flag_id::<ClinicId>("--clinic", clinic)?,
+                opt_flag_id::<StaffId>("--provider", provider.as_deref())?,
             )?;
             if !out.json {
                 for e in &t.entries {
@@ -68,9 +69,9 @@ pub fn appointment(ctx: &Ctx, c: &AppointmentCmd) -> Result<()> {
         } => {
             let day = app.day_schedule(
                 s,
-                ClinicId::parse(clinic)?,
+                flag_id::<ClinicId>("--clinic", clinic)?,
                 date,
-                provider.as_deref().map(StaffId::parse).transpose()?,
+                opt_flag_id::<StaffId>("--provider", provider.as_deref())?,
             )?;
             if out.json {
                 out.value(&day, "")
@@ -111,9 +112,9 @@ pub fn appointment(ctx: &Ctx, c: &AppointmentCmd) -> Result<()> {
         } => {
             let days = app.week_schedule(
                 s,
-                ClinicId::parse(clinic)?,
+                flag_id::<ClinicId>("--clinic", clinic)?,
                 start,
-                provider.as_deref().map(StaffId::parse).transpose()?,
+                opt_flag_id::<StaffId>("--provider", provider.as_deref())?,
             )?;
             let text = days
                 .iter()
@@ -121,6 +122,38 @@ pub fn appointment(ctx: &Ctx, c: &AppointmentCmd) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join("\n");
             out.value(&days, &text)
+        }
+        AppointmentCmd::List {
+            clinic,
+            provider,
+            patient,
+            from,
+            to,
+            status,
+            limit,
+        } => {
+            let q = AppointmentQuery {
+                provider_id: opt_flag_id("--provider", provider.as_deref())?,
+                patient_id: opt_flag_id("--patient", patient.as_deref())?,
+                from: from.clone(),
+                to: to.clone(),
+                statuses: status.clone(),
+                limit: *limit,
+            };
+            let l = app.list_appointments(s, flag_id("--clinic", clinic)?, &q)?;
+            if !out.json {
+                for e in &l {
+                    output::line(&format!(
+                        "{}  {}  {}  {}  {}",
+                        e.local_start,
+                        e.appointment.status,
+                        e.provider_name,
+                        e.patient_name.as_deref().unwrap_or("-"),
+                        e.appointment.id
+                    ));
+                }
+            }
+            out.value(&l, &format!("{} appointments", l.len()))
         }
         AppointmentCmd::Slots {
             clinic,
@@ -131,8 +164,8 @@ pub fn appointment(ctx: &Ctx, c: &AppointmentCmd) -> Result<()> {
         } => {
             let slots = app.available_slots(
                 s,
-                ClinicId::parse(clinic)?,
-                provider.as_deref().map(StaffId::parse).transpose()?,
+                flag_id::<ClinicId>("--clinic", clinic)?,
+                opt_flag_id::<StaffId>("--provider", provider.as_deref())?,
                 *duration,
                 from,
                 to,
@@ -154,11 +187,11 @@ pub fn appointment_type(ctx: &Ctx, c: &AppointmentTypeCmd) -> Result<()> {
     match c {
         AppointmentTypeCmd::Create(a) => out.row(&app.create_appointment_type(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         AppointmentTypeCmd::List { clinic } => {
-            out.rows(&app.list_appointment_types(s, ClinicId::parse(clinic)?)?)
+            out.rows(&app.list_appointment_types(s, flag_id::<ClinicId>("--clinic", clinic)?)?)
         }
     }
 }
@@ -170,7 +203,7 @@ pub fn availability(ctx: &Ctx, c: &AvailabilityCmd) -> Result<()> {
     match c {
         AvailabilityCmd::Create(a) => out.row(&app.create_availability_block(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         AvailabilityCmd::Delete { id } => out.done(
@@ -180,7 +213,7 @@ pub fn availability(ctx: &Ctx, c: &AvailabilityCmd) -> Result<()> {
         AvailabilityCmd::Closures(a) => {
             let r = app.generate_closures(
                 s,
-                ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
                 &fields(&a.set, &a.data)?,
             )?;
             if !out.json {
@@ -213,12 +246,8 @@ pub fn reminder(ctx: &Ctx, c: &ReminderCmd) -> Result<()> {
     let out = &ctx.out;
     match c {
         ReminderCmd::Queue { clinic, until } => {
-            let until = until
-                .as_deref()
-                .map(|u| parse_instant("until", u))
-                .transpose()?
-                .map(|t| t.timestamp_millis());
-            let q = app.pending_reminders(s, ClinicId::parse(clinic)?, until)?;
+            let until = until_ms(until)?;
+            let q = app.pending_reminders(s, flag_id::<ClinicId>("--clinic", clinic)?, until)?;
             if !out.json {
                 for r in &q {
                     output::line(&format!(
@@ -237,12 +266,12 @@ pub fn reminder(ctx: &Ctx, c: &ReminderCmd) -> Result<()> {
             until,
             output: file,
         } => {
-            let until = until
-                .as_deref()
-                .map(|u| parse_instant("until", u))
-                .transpose()?
-                .map(|t| t.timestamp_millis());
-            let csv = app.export_pending_reminders_csv(s, ClinicId::parse(clinic)?, until)?;
+            let until = until_ms(until)?;
+            let csv = app.export_pending_reminders_csv(
+                s,
+                flag_id::<ClinicId>("--clinic", clinic)?,
+                until,
+            )?;
             let rows = csv.lines().count().saturating_sub(1);
             match file {
                 Some(path) => {
@@ -272,7 +301,7 @@ pub fn series(ctx: &Ctx, c: &SeriesCmd) -> Result<()> {
         SeriesCmd::Preview(a) => {
             let checks = app.preview_series(
                 s,
-                ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
                 &fields(&a.set, &a.data)?,
             )?;
             if !out.json {
@@ -293,7 +322,7 @@ pub fn series(ctx: &Ctx, c: &SeriesCmd) -> Result<()> {
         SeriesCmd::Book(a) => {
             let r = app.book_series(
                 s,
-                ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
                 &fields(&a.set, &a.data)?,
             )?;
             out.value(

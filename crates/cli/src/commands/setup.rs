@@ -4,9 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Result;
-use clinicdesk_api::{demo, App, Fields};
-use clinicdesk_domain::*;
-use clinicdesk_store::Store;
+use clinicdesk_api::domain::*;
+use clinicdesk_api::{demo, App, Fields, Store};
 
 use crate::cli::InitArgs;
 use crate::ctx::{read_password, Ctx};

@@ -1,9 +1,9 @@
 //! The roster, shift swaps, time off and coverage needs.
 
 use anyhow::Result;
-use clinicdesk_domain::*;
+use clinicdesk_api::domain::*;
 
-use super::{fields, need};
+use super::{fields, flag_id, need, opt_flag_id};
 use crate::cli::{CoverageCmd, RosterCmd, SwapCmd, TimeOffCmd};
 use crate::ctx::Ctx;
 use crate::output;
@@ -15,13 +15,13 @@ pub fn roster(ctx: &Ctx, c: &RosterCmd) -> Result<()> {
     match c {
         RosterCmd::Assign(a) => out.row(&app.assign_shift(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         RosterCmd::Bulk(a) => {
             let r = app.assign_shifts_bulk(
                 s,
-                ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+                flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
                 &fields(&a.set, &a.data)?,
             )?;
             out.value(
@@ -40,10 +40,10 @@ pub fn roster(ctx: &Ctx, c: &RosterCmd) -> Result<()> {
         } => {
             let l = app.list_roster(
                 s,
-                ClinicId::parse(clinic)?,
+                flag_id::<ClinicId>("--clinic", clinic)?,
                 from,
                 to,
-                staff.as_deref().map(StaffId::parse).transpose()?,
+                opt_flag_id::<StaffId>("--staff", staff.as_deref())?,
             )?;
             if !out.json {
                 for e in &l {
@@ -68,9 +68,11 @@ pub fn swap(ctx: &Ctx, c: &SwapCmd) -> Result<()> {
     let out = &ctx.out;
     match c {
         SwapCmd::Request(a) => out.row(&app.request_swap(s, &fields(&a.set, &a.data)?)?),
-        SwapCmd::List { clinic, status } => {
-            out.rows(&app.list_swaps(s, ClinicId::parse(clinic)?, status.as_deref())?)
-        }
+        SwapCmd::List { clinic, status } => out.rows(&app.list_swaps(
+            s,
+            flag_id::<ClinicId>("--clinic", clinic)?,
+            status.as_deref(),
+        )?),
         SwapCmd::Approve {
             id,
             note,
@@ -86,7 +88,7 @@ pub fn swap(ctx: &Ctx, c: &SwapCmd) -> Result<()> {
             out.row(&app.decide_swap(s, ShiftSwapId::parse(id)?, false, note.as_deref(), None)?)
         }
         SwapCmd::Mine { clinic, status } => {
-            let clinic = clinic.as_deref().map(ClinicId::parse).transpose()?;
+            let clinic = opt_flag_id::<ClinicId>("--clinic", clinic.as_deref())?;
             let mine = app.my_swaps(s, clinic, status.as_deref())?;
             let text = mine
                 .iter()
@@ -129,12 +131,14 @@ pub fn time_off(ctx: &Ctx, c: &TimeOffCmd) -> Result<()> {
     match c {
         TimeOffCmd::Request(a) => out.row(&app.request_time_off(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
-        TimeOffCmd::List { clinic, status } => {
-            out.rows(&app.list_time_off(s, ClinicId::parse(clinic)?, status.as_deref())?)
-        }
+        TimeOffCmd::List { clinic, status } => out.rows(&app.list_time_off(
+            s,
+            flag_id::<ClinicId>("--clinic", clinic)?,
+            status.as_deref(),
+        )?),
         TimeOffCmd::Approve { id, note } => {
             let d = app.decide_time_off(s, TimeOffRequestId::parse(id)?, true, note.as_deref())?;
             out.value(
@@ -154,7 +158,7 @@ pub fn time_off(ctx: &Ctx, c: &TimeOffCmd) -> Result<()> {
             out.row(&app.cancel_time_off(s, TimeOffRequestId::parse(id)?)?)
         }
         TimeOffCmd::Mine { clinic, status } => {
-            let clinic = clinic.as_deref().map(ClinicId::parse).transpose()?;
+            let clinic = opt_flag_id::<ClinicId>("--clinic", clinic.as_deref())?;
             out.rows(&app.my_time_off(s, clinic, status.as_deref())?)
         }
     }
@@ -166,7 +170,11 @@ pub fn coverage(ctx: &Ctx, c: &CoverageCmd) -> Result<()> {
     let out = &ctx.out;
     match c {
         CoverageCmd::List { clinic, status } => {
-            let l = app.list_coverage_needs(s, ClinicId::parse(clinic)?, status.as_deref())?;
+            let l = app.list_coverage_needs(
+                s,
+                flag_id::<ClinicId>("--clinic", clinic)?,
+                status.as_deref(),
+            )?;
             if !out.json {
                 for n in &l {
                     output::line(&format!(
@@ -179,7 +187,7 @@ pub fn coverage(ctx: &Ctx, c: &CoverageCmd) -> Result<()> {
         }
         CoverageCmd::Create(a) => out.row(&app.create_coverage_need(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         CoverageCmd::Fill {
@@ -190,7 +198,7 @@ pub fn coverage(ctx: &Ctx, c: &CoverageCmd) -> Result<()> {
             let (n, row) = app.fill_coverage_need(
                 s,
                 CoverageNeedId::parse(id)?,
-                StaffId::parse(staff)?,
+                flag_id::<StaffId>("--staff", staff)?,
                 override_reason.as_deref(),
             )?;
             out.value(

@@ -1,9 +1,9 @@
 //! The waitlist and its offers.
 
 use anyhow::Result;
-use clinicdesk_domain::*;
+use clinicdesk_api::domain::*;
 
-use super::{fields, need};
+use super::{fields, flag_id, need};
 use crate::cli::WaitlistCmd;
 use crate::ctx::Ctx;
 use crate::output;
@@ -15,11 +15,11 @@ pub fn waitlist(ctx: &Ctx, c: &WaitlistCmd) -> Result<()> {
     match c {
         WaitlistCmd::Add(a) => out.row(&app.add_to_waitlist(
             s,
-            ClinicId::parse(need(&a.clinic, "--clinic")?)?,
+            flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
             &fields(&a.set, &a.data)?,
         )?),
         WaitlistCmd::List { clinic } => {
-            let l = app.list_waitlist(s, ClinicId::parse(clinic)?)?;
+            let l = app.list_waitlist(s, flag_id::<ClinicId>("--clinic", clinic)?)?;
             if !out.json {
                 for v in &l {
                     let offer = v
@@ -50,7 +50,7 @@ pub fn waitlist(ctx: &Ctx, c: &WaitlistCmd) -> Result<()> {
             )
         }
         WaitlistCmd::Expire { clinic } => {
-            let n = app.expire_waitlist_offers(s, ClinicId::parse(clinic)?)?;
+            let n = app.expire_waitlist_offers(s, flag_id::<ClinicId>("--clinic", clinic)?)?;
             out.value(
                 &serde_json::json!({ "expired": n }),
                 &format!("{n} offers expired"),
