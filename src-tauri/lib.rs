@@ -294,9 +294,18 @@ pub fn run() {
         .setup(move |app| {
             use tauri::Manager;
             ipc.mount_events(app);
-            let loc = DbLocation::from_env_or_default(app.path().app_data_dir().ok());
-            log::info!("database: {}", loc.path.display());
-            let state = AppState::new(loc);
+            let data_dir = app.path().app_data_dir().ok();
+            let state = match DbLocation::from_env_or_default(data_dir.clone()) {
+                Ok(loc) => {
+                    log::info!("database: {}", loc.path.display());
+                    AppState::new(loc)
+                }
+                // Shown by the UI as an error opening the database; nothing is opened.
+                Err(e) => {
+                    log::error!("{e}");
+                    AppState::refusing(DbLocation::path_from_env_or_default(data_dir), e)
+                }
+            };
             app.manage(state.clone());
             spawn_housekeeping(state, app.handle().clone());
             Ok(())

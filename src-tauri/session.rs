@@ -166,8 +166,8 @@ fn not_signed_in() -> ErrorBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clinicdesk_api::domain::{ClinicId, Role, UserId};
     use clinicdesk_api::ClinicRole;
-    use clinicdesk_domain::{ClinicId, Role, UserId};
 
     fn session(name: &str) -> Session {
         Session {

@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use clinicdesk_api::keys::{KeySource, KEY_ENV, KEY_FILE_ENV};
 use clinicdesk_api::{ApiError, ApiResult, App, ErrorBody, Session};
-use clinicdesk_store::{DbKey, KeySource, Store, KEY_ENV};
+use clinicdesk_api::{Store, StoreError};
 
 use crate::session::{SessionGuard, SessionStatus};
 
@@ -22,25 +23,44 @@ pub struct DbLocation {
 }
 
 impl DbLocation {
-    pub fn from_env_or_default(data_dir: Option<PathBuf>) -> Self {
-        let path = std::env::var_os("CLINICDESK_DB")
+    /// The location from the environment (CLINICDESK_DB, CLINICDESK_DB_KEY_FILE,
+    /// CLINICDESK_DB_KEY), else the default. A malformed CLINICDESK_DB_KEY is refused (with
+    /// the message the CLI gives), never passed over for the keyring.
+    pub fn from_env_or_default(data_dir: Option<PathBuf>) -> Result<Self, ApiError> {
+        Self::from_settings(
+            Some(Self::path_from_env_or_default(data_dir)),
+            std::env::var_os(KEY_FILE_ENV).map(PathBuf::from),
+            std::env::var_os(KEY_ENV).map(|v| v.to_string_lossy().into_owned()),
+            None,
+        )
+    }
+
+    /// `from_env_or_default` with the settings' values passed in.
+    pub fn from_settings(
+        db: Option<PathBuf>,
+        key_file: Option<PathBuf>,
+        key_hex: Option<String>,
+        data_dir: Option<PathBuf>,
+    ) -> Result<Self, ApiError> {
+        Ok(DbLocation {
+            keys: KeySource::from_settings(key_file, key_hex)?,
+            path: db.unwrap_or_else(|| {
+                data_dir
+                    .unwrap_or_else(|| PathBuf::from("."))
+                    .join("clinicdesk.db")
+            }),
+        })
+    }
+
+    /// CLINICDESK_DB, else `clinicdesk.db` in the app's data folder.
+    pub fn path_from_env_or_default(data_dir: Option<PathBuf>) -> PathBuf {
+        std::env::var_os("CLINICDESK_DB")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
                 data_dir
                     .unwrap_or_else(|| PathBuf::from("."))
                     .join("clinicdesk.db")
-            });
-        let keys = if let Some(f) = std::env::var_os("CLINICDESK_DB_KEY_FILE") {
-            KeySource::File(PathBuf::from(f))
-        } else if let Some(k) = std::env::var(KEY_ENV)
-            .ok()
-            .and_then(|h| DbKey::from_hex(&h).ok())
-        {
-            KeySource::Literal(k)
-        } else {
-            KeySource::Keyring
-        };
-        DbLocation { path, keys }
+            })
     }
 }
 
@@ -65,6 +85,8 @@ pub fn body(e: ApiError) -> ErrorBody {
 #[derive(Clone)]
 pub struct AppState {
     pub location: DbLocation,
+    /// Why no database may be opened: key settings that cannot be used.
+    refused: Option<String>,
     app: Arc<Mutex<Option<App>>>,
     session: Arc<Mutex<SessionGuard>>,
     tasks: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
@@ -78,6 +100,7 @@ impl AppState {
     pub fn new(location: DbLocation) -> Self {
         AppState {
             location,
+            refused: None,
             app: Arc::new(Mutex::new(None)),
             session: Arc::new(Mutex::new(SessionGuard::new(
                 clinicdesk_api::DEFAULT_IDLE_TIMEOUT_MINUTES as u32,
@@ -87,8 +110,25 @@ impl AppState {
         }
     }
 
+    /// The state of a desktop whose key settings cannot be used (a malformed
+    /// CLINICDESK_DB_KEY, `DbLocation::from_env_or_default`'s error): every command returns
+    /// that error as it would an error opening the database (`malformed_key`), and no
+    /// database is opened or created.
+    pub fn refusing(path: PathBuf, error: ApiError) -> Self {
+        AppState {
+            refused: Some(error.to_string()),
+            ..AppState::new(DbLocation {
+                path,
+                keys: KeySource::Keyring,
+            })
+        }
+    }
+
     /// The app API, opening the database on first use (and reading this device's idle lock).
     pub fn app(&self) -> Result<App, ApiError> {
+        if let Some(e) = &self.refused {
+            return Err(StoreError::KeySetting(e.clone()).into());
+        }
         let mut guard = lock(&self.app);
         if let Some(a) = guard.as_ref() {
             return Ok(a.clone());

@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use clinicdesk_api::domain::{ClinicId, Role, StaffId};
+use clinicdesk_api::keys::KeySource;
 use clinicdesk_api::{AuditQuery, ErrorBody, ListQuery};
 use clinicdesk_app_lib::{fields, AppState, DbLocation, Progress, LOCKED, NOT_SIGNED_IN};
-use clinicdesk_domain::{ClinicId, Role, StaffId};
-use clinicdesk_store::KeySource;
 
 const PW: &str = "correct horse battery";
 
@@ -571,4 +571,44 @@ fn patient_import_reports_progress_and_a_cancelled_import_keeps_nothing() {
             .import_patients("i4", d.clinic, "nonsense\n1\n", |_| {}),
         "invalid_input",
     );
+}
+
+/// A malformed CLINICDESK_DB_KEY is refused with the CLI's message instead of being passed over
+/// for the keyring: the desktop reports it as it would an error opening the database, and no
+/// database is created.
+#[test]
+fn a_malformed_key_is_refused_and_no_database_is_created() {
+    const MALFORMED: &str = "CLINICDESK_DB_KEY is malformed: expected 64 hex digits";
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("clinicdesk.db");
+    for bad in ["xyz".to_string(), String::new(), "ab".repeat(31)] {
+        let err = DbLocation::from_settings(Some(db.clone()), None, Some(bad), None)
+            .err()
+            .unwrap();
+        assert_eq!(err.to_string(), MALFORMED);
+        let state = AppState::refusing(db.clone(), err);
+        let e = state.app_info().err().unwrap();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("malformed_key", MALFORMED)
+        );
+        let e = state.login("admin", PW).err().unwrap();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("malformed_key", MALFORMED)
+        );
+        assert!(state.app().is_err());
+    }
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing may be created"
+    );
+    // A well-formed key is the key; a key file comes first; nothing set: the keyring.
+    let literal = DbLocation::from_settings(Some(db.clone()), None, Some("ab".repeat(32)), None);
+    assert!(matches!(literal.unwrap().keys, KeySource::Literal(_)));
+    let key_file = dir.path().join("k");
+    let file = DbLocation::from_settings(None, Some(key_file.clone()), Some("xyz".into()), None);
+    assert_eq!(file.unwrap().keys, KeySource::File(key_file));
+    let default = DbLocation::from_settings(None, None, None, Some(dir.path().into())).unwrap();
+    assert_eq!((default.path, default.keys), (db, KeySource::Keyring));
 }

@@ -5,19 +5,19 @@
 
 use std::path::{Path, PathBuf};
 
-use clinicdesk_api::{
-    ApiError, AuditQuery, ClosureResult, ErrorBody, ListQuery, PatientImport, UserView,
-};
-use clinicdesk_demo::{DemoReport, DemoSize};
-use clinicdesk_domain::{
+use clinicdesk_api::domain::{
     AvailabilityBlockId, ClinicId, CredentialTypeId, Role, RoomId, ShiftId, UserId,
 };
-use clinicdesk_store::audit::{AuditEntry, VerifyReport};
-use clinicdesk_store::tables::{
+use clinicdesk_api::rows::{
     appointment_types::AppointmentType, availability_blocks::AvailabilityBlock, clinics::Clinic,
     credential_types::CredentialType, rooms::Room, shifts::ShiftTemplate,
     user_clinic_roles::UserClinicRole,
 };
+use clinicdesk_api::{
+    ApiError, AuditQuery, ClosureResult, ErrorBody, ListQuery, PatientImport, UserView,
+};
+use clinicdesk_api::{AuditEntry, VerifyReport};
+use clinicdesk_demo::{DemoReport, DemoSize};
 use tauri::{AppHandle, State};
 use tauri_specta::Event;
 

@@ -4,14 +4,14 @@
 
 use std::path::PathBuf;
 
+use clinicdesk_api::domain::{AppointmentId, AppointmentStatus, ClinicId, ReminderId, StaffId};
+use clinicdesk_api::rows::{
+    appointment_types::AppointmentType, appointments::Appointment,
+    availability_blocks::AvailabilityBlock, clinics::Clinic, reminders::Reminder, rooms::Room,
+};
 use clinicdesk_api::{
     ClinicDirectory, DaySchedule, ListQuery, OccurrenceCheck, PendingReminder, RosterEntry,
     SeriesResult, Slot, Today,
-};
-use clinicdesk_domain::{AppointmentId, AppointmentStatus, ClinicId, ReminderId, StaffId};
-use clinicdesk_store::tables::{
-    appointment_types::AppointmentType, appointments::Appointment,
-    availability_blocks::AvailabilityBlock, clinics::Clinic, reminders::Reminder, rooms::Room,
 };
 use tauri::State;
 

@@ -1,21 +1,21 @@
 //! Managers: credentials (dashboard, expiring, at risk, alerts, the lifecycle), the roster
 //! (assignments, swaps, time off, coverage needs), cases, KPIs and goals, capacity.
 
+use clinicdesk_api::domain::{
+    AppointmentId, CaseId, ClinicId, CoverageNeedId, CredentialAlertId, CredentialId, ShiftSwapId,
+    StaffId, StaffScheduleId, TimeOffRequestId,
+};
+use clinicdesk_api::rows::{
+    appointments::Appointment, capacity_snapshots::CapacitySnapshot, cases::Case,
+    coverage_needs::CoverageNeed, credential_alerts::CredentialAlert, credentials::Credential,
+    goals::GoalTemplate, kpi_events::KpiEvent, shift_swaps::ShiftSwap,
+    staff_schedules::StaffSchedule, time_off::TimeOffRequest,
+};
 use clinicdesk_api::{
     AdverseActionRecorded, AtRiskStaff, BulkAssignment, CaseDetail, CaseWarning,
     CredentialAlertView, CredentialDashboard, CredentialExpiries, CredentialFilter,
     CredentialHistory, GoalProgress, KpiReport, ListQuery, MySwap, TimeOffDecision,
     VerificationRecorded,
-};
-use clinicdesk_domain::{
-    AppointmentId, CaseId, ClinicId, CoverageNeedId, CredentialAlertId, CredentialId, ShiftSwapId,
-    StaffId, StaffScheduleId, TimeOffRequestId,
-};
-use clinicdesk_store::tables::{
-    appointments::Appointment, capacity_snapshots::CapacitySnapshot, cases::Case,
-    coverage_needs::CoverageNeed, credential_alerts::CredentialAlert, credentials::Credential,
-    goals::GoalTemplate, kpi_events::KpiEvent, shift_swaps::ShiftSwap,
-    staff_schedules::StaffSchedule, time_off::TimeOffRequest,
 };
 use tauri::State;
 

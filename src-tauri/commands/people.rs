@@ -1,8 +1,8 @@
 //! Patients and staff.
 
+use clinicdesk_api::domain::{ClinicId, PatientId, StaffId};
+use clinicdesk_api::rows::{patients::Patient, staff::Staff};
 use clinicdesk_api::ListQuery;
-use clinicdesk_domain::{ClinicId, PatientId, StaffId};
-use clinicdesk_store::tables::{patients::Patient, staff::Staff};
 use tauri::State;
 
 use super::{CmdResult, FieldMap};

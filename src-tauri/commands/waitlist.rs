@@ -1,11 +1,11 @@
 //! The waitlist: entries, and the offers of freed slots (made by the API when a slot frees).
 
-use clinicdesk_api::WaitlistView;
-use clinicdesk_domain::{ClinicId, WaitlistEntryId};
-use clinicdesk_store::tables::{
+use clinicdesk_api::domain::{ClinicId, WaitlistEntryId};
+use clinicdesk_api::rows::{
     appointments::Appointment,
     waitlist::{WaitlistEntry, WaitlistOffer},
 };
+use clinicdesk_api::WaitlistView;
 use tauri::State;
 
 use super::{CmdResult, FieldMap};

@@ -53,6 +53,7 @@ impl ApiError {
             ApiError::Store(StoreError::WrongKey { .. }) => "wrong_key",
             ApiError::Store(StoreError::MissingKey { .. }) => "missing_key",
             ApiError::Store(StoreError::Constraint(_)) => "invalid_input",
+            ApiError::Store(StoreError::KeySetting(_)) => "malformed_key",
             ApiError::Store(_) => "storage_error",
         }
     }

@@ -12,7 +12,6 @@ mod ops;
 use std::sync::Arc;
 
 use clinicdesk_domain::{ClinicId, Role, UserId};
-use clinicdesk_store::Store;
 use serde::Serialize;
 
 pub use access::Scope;
@@ -20,6 +19,16 @@ pub use auth::{hash_password, LOCKOUT_MINUTES, MAX_FAILED_LOGINS};
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use fields::Fields;
 pub use ops::*;
+
+// What the front doors need from the layers below: they depend on the API only.
+pub use clinicdesk_domain as domain;
+pub use clinicdesk_store::audit::{AuditEntry, VerifyReport};
+pub use clinicdesk_store::tables as rows;
+pub use clinicdesk_store::{Store, StoreError};
+/// Where a database key is kept (`KeySource::from_settings` parses the front doors' settings).
+pub mod keys {
+    pub use clinicdesk_store::{DbKey, KeySource, KEY_ENV, KEY_FILE_ENV};
+}
 
 /// The application: a handle on the local store. Cheap to clone.
 #[derive(Clone)]

@@ -27,16 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new database with its first clinic and admin.
-    Init {
-        #[arg(long)]
-        clinic_name: String,
-        #[arg(long)]
-        clinic_code: String,
-        #[arg(long)]
-        timezone: String,
-        #[arg(long)]
-        admin: String,
-    },
+    Init(InitArgs),
     /// Fill a new database with realistic demo data (users admin, manager, frontdesk, clinician,
     /// viewer, all with the given password).
     Demo {
@@ -47,6 +38,9 @@ pub enum Command {
     Backup { file: PathBuf },
     /// Replace the database with a backup of it.
     Restore { file: PathBuf },
+    /// The database file itself.
+    #[command(subcommand)]
+    Db(DbCmd),
     /// Audit log operations.
     Audit {
         #[command(subcommand)]
@@ -58,15 +52,7 @@ pub enum Command {
     /// cron when the desktop app is not running.
     Housekeeping,
     /// Benchmarks on a (demo) database; prints p50/p99 and writes a report file.
-    Bench {
-        #[arg(long, default_value_t = 1000)]
-        iterations: usize,
-        #[arg(long, default_value = "bench-report.json")]
-        report: PathBuf,
-        /// Skip the comparison with a throwaway PostgreSQL server on 127.0.0.1.
-        #[arg(long)]
-        no_postgres: bool,
-    },
+    Bench(BenchArgs),
     #[command(subcommand)]
     Clinic(Crud),
     #[command(subcommand)]
@@ -134,6 +120,31 @@ pub enum Command {
     /// Capacity snapshots: staff, rooms, slots and patients at one instant.
     #[command(subcommand)]
     Capacity(CapacityCmd),
+}
+
+// `init`: the first clinic and its admin.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[arg(long)]
+    pub clinic_name: String,
+    #[arg(long)]
+    pub clinic_code: String,
+    #[arg(long)]
+    pub timezone: String,
+    #[arg(long)]
+    pub admin: String,
+}
+
+// `bench`: iterations, the report file and whether PostgreSQL is compared.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[arg(long, default_value_t = 1000)]
+    pub iterations: usize,
+    #[arg(long, default_value = "bench-report.json")]
+    pub report: PathBuf,
+    /// Skip the comparison with a throwaway PostgreSQL server on 127.0.0.1.
+    #[arg(long)]
+    pub no_postgres: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -434,6 +445,27 @@ pub enum AppointmentCmd {
         #[arg(long)]
         provider: Option<String>,
     },
+    /// A clinic's appointments in start order, by provider, patient, the clinic's local dates
+    /// (--from/--to, YYYY-MM-DD, both included) and status (--status booked... comma-separated).
+    List {
+        #[arg(long)]
+        clinic: String,
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        patient: Option<String>,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        /// pending, confirmed, reminded, checked_in, in_progress, completed, no_show, cancelled,
+        /// rescheduled (any of them, comma-separated)
+        #[arg(long, value_delimiter = ',')]
+        status: Vec<String>,
+        /// At most this many (1–1000, default 100).
+        #[arg(long)]
+        limit: Option<u32>,
+    },
     /// Free slots from shifts and availability minus appointments and blocks.
     Slots {
         #[arg(long)]
@@ -646,6 +678,16 @@ pub enum PatientCmd {
     Delete {
         id: String,
     },
+    /// A clinic's patients (not deleted) by last and first name, a page at a time.
+    List {
+        #[arg(long)]
+        clinic: String,
+        /// At most this many (1–1000, default 100).
+        #[arg(long)]
+        limit: Option<u32>,
+        #[arg(long)]
+        offset: Option<u32>,
+    },
     /// Search by name, MRN, phone or date of birth.
     Search {
         query: String,
@@ -735,4 +777,11 @@ pub enum CapacityCmd {
         #[arg(long)]
         limit: Option<u32>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCmd {
+    /// SQLite's integrity check, SQLCipher's page check and the audit chain (admins); exit code 1
+    /// when any fails.
+    Check,
 }

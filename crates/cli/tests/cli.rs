@@ -2444,3 +2444,477 @@ fn audit_list_idle_timeout_and_week_through_the_cli() {
         e.bad(&args, Some(PW), needle);
     }
 }
+
+/// `clinicdesk` without --key-file, with `envs` set on top of a clean key environment.
+fn without_key_file(db: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_clinicdesk"));
+    c.arg("--db").arg(db).args(args);
+    for v in [
+        "CLINICDESK_DB_KEY",
+        "CLINICDESK_DB_KEY_FILE",
+        "CLINICDESK_USER",
+        "CLINICDESK_PASSWORD",
+    ] {
+        c.env_remove(v);
+    }
+    c.env("CLINICDESK_PASSWORD", PW).envs(envs.iter().copied());
+    c.stdin(Stdio::null()).output().unwrap()
+}
+
+/// A malformed CLINICDESK_DB_KEY is refused (the desktop gives the same message, see
+/// tests/desktop.rs), never passed over for the keyring; without a keyring service the message
+/// says what to do first. Nothing is created or changed.
+#[test]
+fn key_settings_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let before = fingerprint(&e.db(), &e.key());
+    let fresh = e.dir.path().join("fresh.db");
+    let init = [
+        "init",
+        "--clinic-name",
+        "Calgary Downtown",
+        "--clinic-code",
+        "cgy",
+        "--timezone",
+        "America/Edmonton",
+        "--admin",
+        "admin",
+    ];
+    for bad in ["xyz", "", &"ab".repeat(31)] {
+        for (db, args) in [
+            (e.db(), &["--user", "admin", "clinic", "list"][..]),
+            (fresh.clone(), &init[..]),
+        ] {
+            let o = without_key_file(&db, args, &[("CLINICDESK_DB_KEY", bad)]);
+            assert_eq!(o.status.code(), Some(1));
+            assert_eq!(
+                String::from_utf8_lossy(&o.stderr),
+                "error: CLINICDESK_DB_KEY is malformed: expected 64 hex digits\n"
+            );
+        }
+    }
+    // The key itself, well-formed, opens the database.
+    let key = std::fs::read_to_string(e.key()).unwrap();
+    let o = without_key_file(
+        &e.db(),
+        &["--user", "admin", "--json", "clinic", "list"],
+        &[("CLINICDESK_DB_KEY", key.trim())],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    #[cfg(target_os = "linux")]
+    {
+        // No Secret Service to reach: what to do first, the D-Bus text after it.
+        let o = without_key_file(
+            &fresh,
+            &init,
+            &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.starts_with(
+                "error: the OS keyring is not available: pass --key-file PATH or set CLINICDESK_DB_KEY_FILE"
+            ),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    assert!(!fresh.exists(), "no database may be created");
+    assert_eq!(before, fingerprint(&e.db(), &e.key()));
+}
+
+/// `appointment list` (filters, patient names only for those who may read patients),
+/// `patient list` (pages, live patients only), bad input for both changing nothing.
+#[test]
+fn appointment_and_patient_lists_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let clinic = e.clinic_id();
+    let sid = e.nurse(&clinic, "Maya");
+    let mut patients = Vec::new();
+    for (first, last) in [("Ann", "Lee"), ("Bo", "Adams"), ("Cy", "Zhu")] {
+        let p = e.ok(&[
+            "patient",
+            "create",
+            "--clinic",
+            &clinic,
+            "--set",
+            &format!("first_name={first}"),
+            "--set",
+            &format!("last_name={last}"),
+        ]);
+        patients.push(p["id"].as_str().unwrap().to_string());
+    }
+    e.ok(&["patient", "delete", &patients[2]]);
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["last_name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = e.ok(&["patient", "list", "--clinic", &clinic]);
+    assert_eq!(names(&all), ["Adams", "Lee"]);
+    let page = e.ok(&[
+        "patient", "list", "--clinic", &clinic, "--limit", "1", "--offset", "1",
+    ]);
+    assert_eq!(names(&page), ["Lee"]);
+    e.ok(&[
+        "availability",
+        "create",
+        "--clinic",
+        &clinic,
+        "--set",
+        &format!("provider_id={sid}"),
+        "--set",
+        "start=2027-03-01 08:00",
+        "--set",
+        "end=2027-03-02 12:00",
+        "--set",
+        "is_available=yes",
+    ]);
+    let book = |pid: &str, start: &str| {
+        e.ok(&[
+            "appointment",
+            "book",
+            "--clinic",
+            &clinic,
+            "--set",
+            &format!("patient_id={pid}"),
+            "--set",
+            &format!("provider_id={sid}"),
+            "--set",
+            &format!("start={start}"),
+            "--set",
+            "duration_minutes=30",
+        ])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let a1 = book(&patients[0], "2027-03-01 09:00");
+    let a2 = book(&patients[1], "2027-03-01 10:00");
+    // 23:30 in Edmonton is the next day in UTC: still 1 March, the clinic's date.
+    let a3 = book(&patients[0], "2027-03-01 11:00");
+    e.ok(&["appointment", "status", &a2, "confirm"]);
+    let list = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["appointment", "list", "--clinic", clinic.as_str()];
+        args.extend_from_slice(extra);
+        e.ok(&args)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["appointment"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(list(&[]), [a1.clone(), a2.clone(), a3.clone()]);
+    assert_eq!(list(&["--patient", &patients[0]]), [a1.clone(), a3.clone()]);
+    assert_eq!(list(&["--status", "confirmed"]), [a2.as_str()]);
+    assert_eq!(
+        list(&["--status", "pending,confirmed", "--limit", "2"]),
+        [a1.clone(), a2.clone()]
+    );
+    assert_eq!(
+        list(&[
+            "--provider",
+            &sid,
+            "--from",
+            "2027-03-01",
+            "--to",
+            "2027-03-01"
+        ])
+        .len(),
+        3
+    );
+    assert!(list(&["--from", "2027-03-02"]).is_empty());
+    assert!(list(&["--to", "2027-02-28"]).is_empty());
+    let first = &e.ok(&["appointment", "list", "--clinic", &clinic])[0];
+    assert_eq!(first["local_start"], "2027-03-01 09:00");
+    assert_eq!(first["patient_name"], "Ann Lee");
+    assert_eq!(first["provider_name"], "Maya Nurse");
+    let text = e.cmd(
+        &[
+            "--user",
+            "admin",
+            "appointment",
+            "list",
+            "--clinic",
+            &clinic,
+        ],
+        Some(PW),
+    );
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("2027-03-01 09:00  pending  Maya Nurse  Ann Lee"),
+        "{text}"
+    );
+    // A viewer sees the schedule, not who the patients are; and may not list patients.
+    let u = e.ok(&[
+        "user",
+        "create",
+        "--set",
+        "username=viewer1",
+        "--set",
+        "display_name=V",
+    ]);
+    let uid = u["id"].as_str().unwrap();
+    e.ok(&[
+        "role",
+        "grant",
+        "--user-id",
+        uid,
+        "--clinic",
+        &clinic,
+        "--role",
+        "viewer",
+    ]);
+    let seen = e.ok_as(
+        "viewer1",
+        "another good password",
+        &["appointment", "list", "--clinic", &clinic],
+    );
+    assert_eq!(seen.as_array().unwrap().len(), 3);
+    assert!(seen[0]["patient_name"].is_null());
+    fn admin<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        let mut v = vec!["--user", "admin"];
+        v.extend_from_slice(args);
+        v
+    }
+    let c = clinic.as_str();
+    for (args, needle) in [
+        (
+            admin(&["appointment", "list", "--clinic", "abc"]),
+            "--clinic: 'abc' is not a valid id",
+        ),
+        (
+            admin(&["appointment", "list", "--clinic", c, "--provider", "x"]),
+            "--provider: 'x' is not a valid id",
+        ),
+        (
+            admin(&["appointment", "list", "--clinic", c, "--patient", "x"]),
+            "--patient: 'x' is not a valid id",
+        ),
+        (
+            admin(&["appointment", "list", "--clinic", c, "--from", "1.3.2027"]),
+            "from: '1.3.2027' is not a valid date (use YYYY-MM-DD",
+        ),
+        (
+            admin(&[
+                "appointment",
+                "list",
+                "--clinic",
+                c,
+                "--from",
+                "2027-03-02",
+                "--to",
+                "2027-03-01",
+            ]),
+            "to: 2027-03-01 is before from 2027-03-02",
+        ),
+        (
+            admin(&[
+                "appointment",
+                "list",
+                "--clinic",
+                c,
+                "--status",
+                "pending,late",
+            ]),
+            "'late' is not a valid appointment status",
+        ),
+        (
+            admin(&["appointment", "list", "--clinic", c, "--limit", "0"]),
+            "limit: 0 is not between 1 and 1000",
+        ),
+        (admin(&["appointment", "list"]), "--clinic"),
+        (
+            admin(&["patient", "list", "--clinic", "abc"]),
+            "--clinic: 'abc' is not a valid id",
+        ),
+        (
+            admin(&["patient", "list", "--clinic", c, "--limit", "5000"]),
+            "limit: 5000 is not between 1 and 1000",
+        ),
+        (
+            admin(&[
+                "patient",
+                "list",
+                "--clinic",
+                "0190ffff-0000-7000-8000-000000000000",
+            ]),
+            "not allowed",
+        ),
+        (
+            vec!["--user", "viewer1", "patient", "list", "--clinic", c],
+            "not allowed to list patients",
+        ),
+        // Every id flag names itself, and date-times say the form the README teaches.
+        (
+            admin(&["role", "list", "--clinic", "nope"]),
+            "--clinic: 'nope' is not a valid id",
+        ),
+        (
+            admin(&[
+                "appointment",
+                "day",
+                "--clinic",
+                c,
+                "--date",
+                "2027-03-01",
+                "--provider",
+                "p",
+            ]),
+            "--provider: 'p' is not a valid id",
+        ),
+        (
+            admin(&["insurance", "list", "--patient", "q"]),
+            "--patient: 'q' is not a valid id",
+        ),
+        (
+            admin(&[
+                "roster",
+                "list",
+                "--clinic",
+                c,
+                "--from",
+                "2027-03-01",
+                "--to",
+                "2027-03-02",
+                "--staff",
+                "s",
+            ]),
+            "--staff: 's' is not a valid id",
+        ),
+        (
+            admin(&[
+                "role",
+                "grant",
+                "--user-id",
+                "u",
+                "--clinic",
+                c,
+                "--role",
+                "viewer",
+            ]),
+            "--user-id: 'u' is not a valid id",
+        ),
+        (
+            admin(&["credential", "expiring", "--type", "t"]),
+            "--type: 't' is not a valid id",
+        ),
+        (
+            admin(&[
+                "appointment",
+                "book",
+                "--clinic",
+                c,
+                "--set",
+                &format!("patient_id={}", patients[0]),
+                "--set",
+                &format!("provider_id={sid}"),
+                "--set",
+                "start=March 1st",
+            ]),
+            "'March 1st' is not a valid date and time (use a form like 2027-03-01 09:00",
+        ),
+        (
+            admin(&["reminder", "queue", "--clinic", c, "--until", "tomorrow"]),
+            "--until: 'tomorrow' is not a valid date and time",
+        ),
+    ] {
+        let pw = if args[1] == "viewer1" {
+            "another good password"
+        } else {
+            PW
+        };
+        e.bad(&args, Some(pw), needle);
+    }
+}
+
+/// `db check` passes on a healthy database and reports a damaged file (exit code 1, no panic).
+#[test]
+fn db_check_through_the_cli() {
+    let e = Env::new();
+    e.init();
+    let clinic = e.clinic_id();
+    for i in 0..40 {
+        e.ok(&[
+            "patient",
+            "create",
+            "--clinic",
+            &clinic,
+            "--set",
+            &format!("first_name=P{i}"),
+            "--set",
+            "last_name=Checked",
+        ]);
+    }
+    let r = e.ok(&["db", "check"]);
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(r["integrity"]["messages"][0], "ok");
+    assert_eq!(r["cipher_integrity"]["ok"], true);
+    assert_eq!(r["audit"]["ok"], true);
+    let o = e.cmd(&["--user", "admin", "db", "check"], Some(PW));
+    assert!(o.status.success());
+    // (Each sign-in adds an audit entry: the count is the one of this run.)
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(
+        lines[..2],
+        ["integrity_check: passed", "cipher_integrity_check: passed"]
+    );
+    assert!(lines[2].starts_with("audit verify: passed ("), "{text}");
+    assert!(lines[2].ends_with(" entries verified)"), "{text}");
+    assert_eq!(lines[3], "database check passed");
+    // Only admins.
+    let u = e.ok(&[
+        "user",
+        "create",
+        "--set",
+        "username=mgr",
+        "--set",
+        "display_name=M",
+    ]);
+    let uid = u["id"].as_str().unwrap();
+    e.ok(&[
+        "role",
+        "grant",
+        "--user-id",
+        uid,
+        "--clinic",
+        &clinic,
+        "--role",
+        "manager",
+    ]);
+    e.bad(
+        &["--user", "mgr", "db", "check"],
+        Some("another good password"),
+        "not allowed to check the database",
+    );
+    // Checkpoint the WAL into the file, then damage pages in its middle.
+    let key = std::fs::read_to_string(e.key()).unwrap();
+    let c = clinicdesk_store::open_raw(&e.db(), &clinicdesk_store::DbKey::from_hex(&key).unwrap())
+        .unwrap();
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    drop(c);
+    let mut bytes = std::fs::read(e.db()).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid..mid + 256].fill(0xa5);
+    std::fs::write(e.db(), &bytes).unwrap();
+    let o = e.cmd(&["--user", "admin", "db", "check"], Some(PW));
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(1), "{out}{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.contains("cipher_integrity_check: FAILED"), "{out}");
+    assert!(
+        err.starts_with("error: the database check failed: "),
+        "{err}"
+    );
+    assert!(err.contains("cipher_integrity_check"), "{err}");
+}

@@ -552,7 +552,7 @@ pub fn parse_instant(field: &'static str, s: &str) -> Result<DateTime<Utc>, Doma
             DomainError::invalid(
                 field,
                 format!(
-                    "'{t}' is not a valid date and time (use a form like 2026-03-08T09:00:00-07:00)"
+                    "'{t}' is not a valid date and time (use a form like 2027-03-01 09:00, the clinic's time, or 2027-03-01T09:00:00-07:00)"
                 ),
             )
         })

@@ -9,8 +9,12 @@ pub enum StoreError {
     MissingKey { path: PathBuf, hint: String },
     #[error("the database key is malformed: {0}")]
     MalformedKey(String),
-    #[error("the OS keyring is not available: {0} (use --key-file or CLINICDESK_DB_KEY_FILE for headless use)")]
+    // What to do first; the keyring's own (D-Bus) text last.
+    #[error("the OS keyring is not available: pass --key-file PATH or set CLINICDESK_DB_KEY_FILE (or CLINICDESK_DB_KEY) instead: {0}")]
     Keyring(String),
+    /// A key setting that cannot be used (e.g. CLINICDESK_DB_KEY that is not 64 hex digits).
+    #[error("{0}")]
+    KeySetting(String),
     #[error("this build of SQLite has no encryption (SQLCipher missing); refusing to store data in plain text")]
     NotEncrypted,
     #[error("database file {0} does not exist (run `clinicdesk init` first)")]

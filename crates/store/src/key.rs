@@ -14,6 +14,8 @@ use crate::error::{Result, StoreError};
 pub const KEYRING_SERVICE: &str = "ClinicDesk";
 /// Environment variable holding the key as 64 hex digits (automation only).
 pub const KEY_ENV: &str = "CLINICDESK_DB_KEY";
+/// Environment variable naming a key file.
+pub const KEY_FILE_ENV: &str = "CLINICDESK_DB_KEY_FILE";
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct DbKey([u8; 32]);
@@ -59,6 +61,21 @@ pub enum KeySource {
 }
 
 impl KeySource {
+    /// The key source the front doors' settings name: a key file (`--key-file` /
+    /// CLINICDESK_DB_KEY_FILE) first, else the key itself (CLINICDESK_DB_KEY, 64 hex digits),
+    /// else the OS keyring. A malformed key is refused, never passed over for the keyring.
+    pub fn from_settings(key_file: Option<PathBuf>, literal_hex: Option<String>) -> Result<Self> {
+        if let Some(f) = key_file {
+            return Ok(KeySource::File(f));
+        }
+        match literal_hex {
+            Some(hex) => DbKey::from_hex(&hex).map(KeySource::Literal).map_err(|_| {
+                StoreError::KeySetting(format!("{KEY_ENV} is malformed: expected 64 hex digits"))
+            }),
+            None => Ok(KeySource::Keyring),
+        }
+    }
+
     /// Load the key of an existing database.
     pub fn load(&self, db_path: &Path) -> Result<DbKey> {
         match self {

@@ -17,5 +17,5 @@ pub mod tables;
 pub use clinicdesk_wire::{hlc, ChangeRecord, DeviceId, Hlc};
 pub use db::{now_ms, open_raw, Store, WriteCtx, WriteMode, WriteTx, CIPHER_PAGE_SIZE};
 pub use error::{Result, StoreError};
-pub use key::{DbKey, KeySource, KEY_ENV};
+pub use key::{DbKey, KeySource, KEY_ENV, KEY_FILE_ENV};
 pub use table::Table;

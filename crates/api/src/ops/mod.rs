@@ -7,10 +7,12 @@ mod cases;
 mod catalog;
 mod closures;
 mod credentials;
+mod dbcheck;
 mod directory;
 mod housekeeping;
 mod import;
 mod kpis;
+mod listing;
 mod org;
 mod people;
 mod reminders;
@@ -35,6 +37,7 @@ pub use credentials::{
     CredentialFilter, CredentialHistory, ExpiryCounts, Lapse, LapseKind, VerificationRecorded,
     AT_RISK_HORIZON_DAYS,
 };
+pub use dbcheck::{CheckResult, DatabaseCheck};
 pub use directory::{ClinicDirectory, DirectoryProvider, DirectoryRoom, DirectoryType};
 pub use housekeeping::Housekeeping;
 pub use import::{
@@ -44,6 +47,7 @@ pub use kpis::{
     GoalProgress, KpiPeriod, KpiReport, KpiRow, Metric, MANUAL_EVENT_TYPES, MAX_REPORT_PERIODS,
     METRIC_KEYS,
 };
+pub use listing::{AppointmentListEntry, AppointmentQuery, DEFAULT_LIST_ROWS, MAX_LIST_ROWS};
 pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;
 pub use scheduling::{DaySchedule, GridEntry, ScheduleEntry, Slot};

@@ -1,0 +1,151 @@
+//! Backup, restore, the audit log, the idle lock, housekeeping and the benchmarks.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use clinicdesk_api::AuditQuery;
+use clinicdesk_bench as bench;
+
+use crate::cli::{AuditCmd, BenchArgs, DbCmd};
+use crate::ctx::Ctx;
+
+pub fn backup(ctx: &Ctx, file: &Path) -> Result<()> {
+    let (app, s) = ctx.signed_in()?;
+    app.backup(s, file, |_, _| true)?;
+    ctx.out.ok(&format!("backup written to {}", file.display()))
+}
+
+pub fn restore(ctx: &Ctx, file: &Path) -> Result<()> {
+    let (app, s) = ctx.signed_in()?;
+    app.restore(s, file, |_, _| true)?;
+    ctx.out.ok(&format!("restored from {}", file.display()))
+}
+
+pub fn housekeeping(ctx: &Ctx) -> Result<()> {
+    let (app, _) = ctx.signed_in()?;
+    let r = app.run_housekeeping()?;
+    let c = &r.credentials;
+    ctx.out.value(
+        &r,
+        &format!(
+            "{} clinics: {} lapsed offers passed on; credentials: {} expired, {} alerts, {} coverage needs raised; {} capacity snapshots",
+            r.clinics, r.offers_expired, c.expired, c.alerts_raised, c.coverage_needs_raised, r.capacity_snapshots
+        ),
+    )
+}
+
+pub fn audit(ctx: &Ctx, c: &AuditCmd) -> Result<()> {
+    let (app, s) = ctx.signed_in()?;
+    let out = &ctx.out;
+    match c {
+        AuditCmd::Verify => {
+            let r = app.verify_audit(s)?;
+            if !r.ok {
+                out.value(&r, &format!("{} entries checked", r.entries))?;
+                bail!(
+                    "the audit chain is broken at entry {}: {}",
+                    r.first_broken_seq.unwrap_or_default(),
+                    r.reason.clone().unwrap_or_default()
+                );
+            }
+            out.value(
+                &r,
+                &format!("audit chain intact: {} entries verified", r.entries),
+            )
+        }
+        AuditCmd::List {
+            table,
+            row,
+            action,
+            limit,
+        } => {
+            let q = AuditQuery {
+                table_name: table.clone(),
+                row_id: row.clone(),
+                action: action.clone(),
+                limit: *limit,
+                ..Default::default()
+            };
+            out.rows(&app.list_audit(s, &q)?)
+        }
+    }
+}
+
+/// Read the idle lock (no sign-in), or set it (admins).
+pub fn idle_timeout(ctx: &Ctx, minutes: Option<i64>) -> Result<()> {
+    let m = match minutes {
+        Some(m) => {
+            let (app, s) = ctx.signed_in()?;
+            app.set_idle_timeout(s, m)?
+        }
+        None => ctx.app()?.get_idle_timeout()?,
+    };
+    ctx.out.value(
+        &serde_json::json!({ "idle_timeout_minutes": m }),
+        &format!("idle lock after {m} minutes"),
+    )
+}
+
+pub fn bench(ctx: &Ctx, a: &BenchArgs) -> Result<()> {
+    let path = ctx.db_path()?;
+    let options = bench::BenchOptions {
+        iterations: a.iterations,
+        postgres: !a.no_postgres,
+    };
+    let r = bench::run_bench_with(&path, &ctx.key_source()?, &options)?;
+    let text = r.render();
+    std::fs::write(&a.report, serde_json::to_string_pretty(&r)?)
+        .with_context(|| format!("cannot write {}", a.report.display()))?;
+    ctx.out.value(
+        &r,
+        &format!("{text}\nreport written to {}", a.report.display()),
+    )
+}
+
+/// `db check`: each check's result; exit code 1 when any fails.
+pub fn db(ctx: &Ctx, c: &DbCmd) -> Result<()> {
+    let (app, s) = ctx.signed_in()?;
+    match c {
+        DbCmd::Check => {
+            let r = app.check_database(s)?;
+            let mut failed = Vec::new();
+            for (name, check) in [
+                ("integrity_check", &r.integrity),
+                ("cipher_integrity_check", &r.cipher_integrity),
+                ("audit verify", &r.audit),
+            ] {
+                // SQLite may report a line per damaged page: the first few say enough.
+                let mut what = check.messages.iter().take(3).cloned().collect::<Vec<_>>();
+                if check.messages.len() > 3 {
+                    what.push(format!("and {} more", check.messages.len() - 3));
+                }
+                let what = if what.is_empty() {
+                    "ok".to_string()
+                } else {
+                    what.join("; ").replace('\n', " ")
+                };
+                if !ctx.out.json {
+                    crate::output::line(&format!(
+                        "{name}: {}{}",
+                        if check.ok { "passed" } else { "FAILED" },
+                        if check.ok && what == "ok" {
+                            String::new()
+                        } else {
+                            format!(" ({what})")
+                        }
+                    ));
+                }
+                if !check.ok {
+                    failed.push(name);
+                }
+            }
+            if !failed.is_empty() {
+                if ctx.out.json {
+                    ctx.out.value(&r, "")?;
+                }
+                bail!("the database check failed: {}", failed.join(", "));
+            }
+            ctx.out.value(&r, "database check passed")
+        }
+    }
+}

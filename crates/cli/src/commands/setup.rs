@@ -1,0 +1,95 @@
+//! `init` and `demo`: the commands that create a database.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+use clinicdesk_api::domain::*;
+use clinicdesk_api::{App, Fields, Store};
+use clinicdesk_demo as demo;
+
+use crate::cli::InitArgs;
+use crate::ctx::{read_password, Ctx};
+
+/// A new database with its first clinic and admin; nothing is left behind when it fails.
+pub fn init(ctx: &Ctx, a: &InitArgs) -> Result<()> {
+    let out = &ctx.out;
+    let path = ctx.db_path()?;
+    // Validate everything before creating any file.
+    let f = Fields::new()
+        .with("name", &a.clinic_name)
+        .with("code", &a.clinic_code)
+        .with("timezone", &a.timezone);
+    ClinicCode::parse(&a.clinic_code)?;
+    TimeZoneName::parse(&a.timezone)?;
+    Name::parse("clinic name", &a.clinic_name)?;
+    Username::parse(&a.admin)?;
+    let pw = read_password()?;
+    validate_password(&pw)?;
+    let store = Store::create(&path, &ctx.key_source()?)?;
+    let app = App::new(Arc::new(store));
+    match app.initialise(&f, &a.admin, &pw) {
+        Ok(r) => out.value(
+            &r,
+            &format!(
+                "created {} with clinic {} ({}) and admin {}",
+                path.display(),
+                r.clinic.name,
+                r.clinic.code,
+                r.admin.username
+            ),
+        ),
+        Err(e) => {
+            drop(app);
+            remove_db(&path);
+            Err(e.into())
+        }
+    }
+}
+
+/// Demo data into a new (or existing) database.
+pub fn demo(ctx: &Ctx, size: &str) -> Result<()> {
+    let out = &ctx.out;
+    let size = demo::DemoSize::parse(size)?;
+    let path = ctx.db_path()?;
+    let pw = read_password()?;
+    validate_password(&pw)?;
+    let created = !path.exists();
+    let store = if created {
+        Store::create(&path, &ctx.key_source()?)?
+    } else {
+        Store::open(&path, &ctx.key_source()?)?
+    };
+    let mut last = std::time::Instant::now();
+    let r = demo::generate_demo(&store, size, &pw, &mut |stage, done, total| {
+        if !out.json && last.elapsed().as_millis() > 1000 {
+            eprintln!("  {stage}: {done}/{total}");
+            last = std::time::Instant::now();
+        }
+        true
+    });
+    match r {
+        Ok(r) => out.value(
+            &r,
+            &format!(
+                "generated {} rows in {:.1} s ({:.0} rows/s); sign in as {}",
+                r.rows_total, r.seconds, r.rows_per_second, r.admin_username
+            ),
+        ),
+        Err(e) => {
+            drop(store);
+            if created {
+                remove_db(&path);
+            }
+            Err(e.into())
+        }
+    }
+}
+
+fn remove_db(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(p));
+    }
+}
