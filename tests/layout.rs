@@ -247,3 +247,42 @@ fn the_api_holds_no_demo_or_benchmark_code() {
         );
     }
 }
+
+/// The `clinicdesk-*` crates a manifest's `[dependencies]` names (not its dev-dependencies).
+fn our_dependencies(manifest: &Path) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let mut section = String::new();
+    let mut out = BTreeSet::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            section = line.to_string();
+            continue;
+        }
+        if section == "[dependencies]" && line.starts_with("clinicdesk-") {
+            let name: String = line
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            out.insert(name);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_front_doors_depend_on_the_api_only() {
+    let set =
+        |names: &[&str]| -> BTreeSet<String> { names.iter().map(|s| s.to_string()).collect() };
+    assert_eq!(
+        our_dependencies(&root().join("Cargo.toml")),
+        set(&["clinicdesk-api", "clinicdesk-demo"]),
+        "the desktop shell"
+    );
+    assert_eq!(
+        our_dependencies(&root().join("crates/cli/Cargo.toml")),
+        set(&["clinicdesk-api", "clinicdesk-bench", "clinicdesk-demo"]),
+        "the CLI"
+    );
+    // The check reads the right section: the workspace's own table lists every crate.
+    assert!(our_dependencies(&root().join("crates/bench/Cargo.toml")).contains("clinicdesk-store"));
+}

@@ -307,7 +307,7 @@ pub fn run_bench_with(
                 }),
         }
     })?;
-    let ids: Vec<String> = store.read(|c| {
+    let ids: Vec<PatientId> = store.read(|c| {
         let n = patients_n.max(1) as i64;
         let mut out = Vec::new();
         for k in 0..5i64 {
@@ -316,7 +316,7 @@ pub fn run_bench_with(
                 [(k * 7919) % n],
                 |r| r.get(0),
             )?;
-            out.push(id);
+            out.push(PatientId::parse(&id).map_err(|e| StoreError::Data(e.to_string()))?);
         }
         Ok::<_, StoreError>(out)
     })?;

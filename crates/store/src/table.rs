@@ -20,7 +20,10 @@ pub trait Table: Serialize + DeserializeOwned {
     /// What the user calls one row ("patient", "credential type"): the registry's `entity`.
     /// Implementations never override it (`tests/generated.rs`).
     const ENTITY: &'static str = Self::SPEC.entity;
-    fn id(&self) -> String;
+    /// The row's id: the entity's newtype (`ClinicId` for a clinic), so an id of another
+    /// entity cannot be passed by mistake.
+    type Id: std::fmt::Display;
+    fn id(&self) -> Self::Id;
 }
 
 fn to_columns<T: Serialize>(row: &T) -> Result<Map<String, serde_json::Value>> {
@@ -88,7 +91,7 @@ pub fn insert<T: Table>(conn: &Connection, row: &T) -> Result<()> {
 /// Write every column of `row` (except id and created_at) back; the triggers record only the
 /// columns that actually changed.
 pub fn update<T: Table>(conn: &Connection, row: &T) -> Result<()> {
-    let id = row.id();
+    let id = row.id().to_string();
     let cols = to_columns(row)?;
     let mut sets = Vec::new();
     let mut values = Vec::new();
@@ -119,7 +122,8 @@ pub fn update<T: Table>(conn: &Connection, row: &T) -> Result<()> {
 }
 
 /// Soft delete: sets deleted_at (the tombstone replicates like any other change).
-pub fn soft_delete<T: Table>(conn: &Connection, id: &str, now_ms: i64) -> Result<()> {
+pub fn soft_delete<T: Table>(conn: &Connection, id: &T::Id, now_ms: i64) -> Result<()> {
+    let id = id.to_string();
     let sql = format!(
         "UPDATE {} SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2 AND deleted_at IS NULL",
         T::NAME
@@ -137,10 +141,11 @@ pub fn soft_delete<T: Table>(conn: &Connection, id: &str, now_ms: i64) -> Result
 }
 
 /// A row by id, including soft-deleted rows (check `deleted_at` where it matters).
-pub fn get<T: Table>(conn: &Connection, id: &str) -> Result<Option<T>> {
+pub fn get<T: Table>(conn: &Connection, id: &T::Id) -> Result<Option<T>> {
+    let id = id.to_string();
     let sql = format!("SELECT * FROM {} WHERE id = ?1", T::NAME);
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query([id])?;
+    let mut rows = stmt.query([&id])?;
     match rows.next()? {
         Some(r) => Ok(Some(map_row(r)?)),
         None => Ok(None),
@@ -148,13 +153,14 @@ pub fn get<T: Table>(conn: &Connection, id: &str) -> Result<Option<T>> {
 }
 
 /// A live (not soft-deleted) row by id, or NotFound.
-pub fn get_live<T: Table>(conn: &Connection, id: &str) -> Result<T> {
+pub fn get_live<T: Table>(conn: &Connection, id: &T::Id) -> Result<T> {
+    let id = id.to_string();
     let sql = format!(
         "SELECT * FROM {} WHERE id = ?1 AND deleted_at IS NULL",
         T::NAME
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query([id])?;
+    let mut rows = stmt.query([&id])?;
     match rows.next()? {
         Some(r) => Ok(map_row(r)?),
         None => Err(StoreError::NotFound {

@@ -82,7 +82,7 @@ fn writes_are_audited_captured_and_encrypted_on_disk() -> anyhow::Result<()> {
     p2.phone = Some("403-555-9999".into());
     store.write(Some("u1"), |tx| table::update(tx, &p2))?;
     store.write(Some("u1"), |tx| {
-        table::soft_delete::<Patient>(tx, &p.id.to_string(), now_ms())
+        table::soft_delete::<Patient>(tx, &p.id, now_ms())
     })?;
 
     let (audit, changes): (Vec<(String, String, Option<String>)>, i64) =

@@ -207,7 +207,7 @@ impl App {
             let patient = f
                 .parsed("patient_id", PatientId::parse)?
                 .ok_or_else(|| DomainError::invalid("patient_id", "is required"))?;
-            let p = table::get_live::<Patient>(tx, &patient.to_string())?;
+            let p = table::get_live::<Patient>(tx, &patient)?;
             if p.clinic_id != clinic {
                 return Err(DomainError::invalid(
                     "patient_id",
@@ -265,10 +265,10 @@ impl App {
     /// Change a case's details (not its number, status or priority). Managers, or the case's
     /// primary clinician (their own cases).
     pub fn update_case(&self, s: &Session, id: CaseId, f: &Fields) -> ApiResult<Case> {
-        let case = self.fetch::<Case>(&id.to_string())?;
+        let case = self.fetch::<Case>(&id)?;
         self.require_case_write(s, &case, "update cases")?;
         self.tx(s, |tx| {
-            let mut case = table::get_live::<Case>(tx, &id.to_string())?;
+            let mut case = table::get_live::<Case>(tx, &id)?;
             apply_fields(tx, &mut case, f)?;
             f.finish()?;
             case.updated_at = tx.ctx.now_ms;
@@ -280,11 +280,11 @@ impl App {
     /// Move a case along its workflow (new → active → on hold / completed …). Completing or
     /// cancelling sets closed_at; reopening clears it.
     pub fn set_case_status(&self, s: &Session, id: CaseId, status: &str) -> ApiResult<Case> {
-        let case = self.fetch::<Case>(&id.to_string())?;
+        let case = self.fetch::<Case>(&id)?;
         self.require_case_write(s, &case, "change case status")?;
         let to = CaseStatus::parse(status)?;
         self.tx(s, |tx| {
-            let mut case = table::get_live::<Case>(tx, &id.to_string())?;
+            let mut case = table::get_live::<Case>(tx, &id)?;
             case.status = case.status.transition(to)?;
             let now = tx.ctx.now_ms;
             match to {
@@ -302,11 +302,11 @@ impl App {
     }
 
     pub fn set_case_priority(&self, s: &Session, id: CaseId, priority: &str) -> ApiResult<Case> {
-        let case = self.fetch::<Case>(&id.to_string())?;
+        let case = self.fetch::<Case>(&id)?;
         self.require_case_write(s, &case, "change case priority")?;
         let to = CasePriority::parse(priority)?;
         self.tx(s, |tx| {
-            let mut case = table::get_live::<Case>(tx, &id.to_string())?;
+            let mut case = table::get_live::<Case>(tx, &id)?;
             case.priority = case.priority.transition(to)?;
             case.updated_at = tx.ctx.now_ms;
             table::update(tx, &case)?;
@@ -315,7 +315,7 @@ impl App {
     }
 
     pub fn get_case(&self, s: &Session, id: CaseId) -> ApiResult<Case> {
-        let case = self.fetch::<Case>(&id.to_string())?;
+        let case = self.fetch::<Case>(&id)?;
         self.require(
             s,
             Capability::ReadPatients,
@@ -376,7 +376,7 @@ impl App {
             "change appointments",
         )?;
         self.tx(s, |tx| {
-            let mut a = table::get_live::<Appointment>(tx, &appointment.to_string())?;
+            let mut a = table::get_live::<Appointment>(tx, &appointment)?;
             if let Some(cid) = case {
                 check_case_for(tx, cid, a.clinic_id, a.patient_id)?;
             }
@@ -531,7 +531,7 @@ impl App {
 
     fn require_case_write(&self, s: &Session, case: &Case, what: &str) -> ApiResult<()> {
         let own = match case.primary_clinician_id {
-            Some(p) => self.fetch::<Staff>(&p.to_string())?.user_id == Some(s.user_id),
+            Some(p) => self.fetch::<Staff>(&p)?.user_id == Some(s.user_id),
             None => false,
         };
         if own {
@@ -559,7 +559,7 @@ pub(crate) fn check_case_for(
     clinic: ClinicId,
     patient: PatientId,
 ) -> ApiResult<Case> {
-    let c = table::get_live::<Case>(conn, &case.to_string())?;
+    let c = table::get_live::<Case>(conn, &case)?;
     if c.clinic_id != clinic || c.patient_id != patient {
         return Err(DomainError::invalid(
             "case_id",
@@ -604,7 +604,7 @@ fn apply_fields(tx: &WriteTx<'_>, case: &mut Case, f: &Fields) -> ApiResult<()> 
         case.primary_clinician_id = match v {
             None => None,
             Some(id) => {
-                let st = table::get_live::<Staff>(tx, &StaffId::parse(&id)?.to_string())?;
+                let st = table::get_live::<Staff>(tx, &StaffId::parse(&id)?)?;
                 Some(st.id)
             }
         };

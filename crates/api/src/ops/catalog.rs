@@ -290,7 +290,7 @@ impl App {
         })?)
     }
 
-    fn get_global<T: Table>(&self, s: &Session, id: &str, what: &str) -> ApiResult<T> {
+    fn get_global<T: Table>(&self, s: &Session, id: &T::Id, what: &str) -> ApiResult<T> {
         self.require(s, Capability::ReadClinicData, Scope::AnyClinic, what)?;
         Ok(self.store.read(|c| table::get_live::<T>(c, id))?)
     }
@@ -299,7 +299,7 @@ impl App {
         &self,
         s: &Session,
         cap: Capability,
-        id: &str,
+        id: &T::Id,
         what: &str,
     ) -> ApiResult<()> {
         self.require(s, cap, Scope::AnyClinic, what)?;
@@ -350,7 +350,7 @@ impl App {
             "manage credential types",
         )?;
         self.tx(s, |tx| {
-            let mut t = table::get_live::<CredentialType>(tx, &id.to_string())?;
+            let mut t = table::get_live::<CredentialType>(tx, &id)?;
             apply_credential_type(f, &mut t, false)?;
             t.updated_at = tx.ctx.now_ms;
             table::update(tx, &t)?;
@@ -363,14 +363,14 @@ impl App {
         s: &Session,
         id: CredentialTypeId,
     ) -> ApiResult<CredentialType> {
-        self.get_global(s, &id.to_string(), "see credential types")
+        self.get_global(s, &id, "see credential types")
     }
 
     pub fn delete_credential_type(&self, s: &Session, id: CredentialTypeId) -> ApiResult<()> {
         self.delete_global::<CredentialType>(
             s,
             Capability::ManageCredentialTypes,
-            &id.to_string(),
+            &id,
             "manage credential types",
         )
     }
@@ -386,15 +386,11 @@ impl App {
     // Credentials ---------------------------------------------------------------------------
 
     fn staff_of(&self, id: StaffId) -> ApiResult<Staff> {
-        Ok(self
-            .store
-            .read(|c| table::get_live::<Staff>(c, &id.to_string()))?)
+        Ok(self.store.read(|c| table::get_live::<Staff>(c, &id))?)
     }
 
     fn credential_clinic(&self, id: CredentialId) -> ApiResult<ClinicId> {
-        let c = self
-            .store
-            .read(|c| table::get_live::<Credential>(c, &id.to_string()))?;
+        let c = self.store.read(|c| table::get_live::<Credential>(c, &id))?;
         Ok(self.staff_of(c.staff_id)?.primary_clinic_id)
     }
 
@@ -416,7 +412,7 @@ impl App {
             let ty = f
                 .parsed("credential_type_id", CredentialTypeId::parse)?
                 .ok_or_else(|| DomainError::invalid("credential_type_id", "is required"))?;
-            table::get_live::<CredentialType>(tx, &ty.to_string())?;
+            table::get_live::<CredentialType>(tx, &ty)?;
             let mut c = Credential {
                 id: CredentialId::new(),
                 staff_id: staff,
@@ -451,9 +447,7 @@ impl App {
             Scope::Clinic(clinic),
             "see credentials",
         )?;
-        Ok(self
-            .store
-            .read(|c| table::get_live::<Credential>(c, &id.to_string()))?)
+        Ok(self.store.read(|c| table::get_live::<Credential>(c, &id))?)
     }
 
     /// Update fields; status and verification status move only through their transitions.
@@ -471,7 +465,7 @@ impl App {
             "change credentials",
         )?;
         self.tx(s, |tx| {
-            let mut c = table::get_live::<Credential>(tx, &id.to_string())?;
+            let mut c = table::get_live::<Credential>(tx, &id)?;
             apply_credential(f, &mut c)?;
             c.updated_at = tx.ctx.now_ms;
             table::update(tx, &c)?;
@@ -487,7 +481,7 @@ impl App {
             Scope::Clinic(clinic),
             "remove credentials",
         )?;
-        self.remove::<Credential>(s, &id.to_string())
+        self.remove::<Credential>(s, &id)
     }
 
     /// Credentials of one staff member, or of every staff member of the clinics the caller reads.
@@ -577,7 +571,7 @@ impl App {
             "manage employers",
         )?;
         self.tx(s, |tx| {
-            let mut e = table::get_live::<Employer>(tx, &id.to_string())?;
+            let mut e = table::get_live::<Employer>(tx, &id)?;
             apply_employer(f, &mut e, false)?;
             e.updated_at = tx.ctx.now_ms;
             table::update(tx, &e)?;
@@ -586,14 +580,14 @@ impl App {
     }
 
     pub fn get_employer(&self, s: &Session, id: EmployerId) -> ApiResult<Employer> {
-        self.get_global(s, &id.to_string(), "see employers")
+        self.get_global(s, &id, "see employers")
     }
 
     pub fn delete_employer(&self, s: &Session, id: EmployerId) -> ApiResult<()> {
         self.delete_global::<Employer>(
             s,
             Capability::ManagePayersAndEmployers,
-            &id.to_string(),
+            &id,
             "manage employers",
         )
     }
@@ -649,7 +643,7 @@ impl App {
             "manage payers",
         )?;
         self.tx(s, |tx| {
-            let mut p = table::get_live::<Payer>(tx, &id.to_string())?;
+            let mut p = table::get_live::<Payer>(tx, &id)?;
             apply_payer(f, &mut p, false)?;
             p.updated_at = tx.ctx.now_ms;
             table::update(tx, &p)?;
@@ -658,14 +652,14 @@ impl App {
     }
 
     pub fn get_payer(&self, s: &Session, id: PayerId) -> ApiResult<Payer> {
-        self.get_global(s, &id.to_string(), "see payers")
+        self.get_global(s, &id, "see payers")
     }
 
     pub fn delete_payer(&self, s: &Session, id: PayerId) -> ApiResult<()> {
         self.delete_global::<Payer>(
             s,
             Capability::ManagePayersAndEmployers,
-            &id.to_string(),
+            &id,
             "manage payers",
         )
     }
@@ -706,7 +700,7 @@ impl App {
     fn room_clinic(&self, id: RoomId) -> ApiResult<ClinicId> {
         Ok(self
             .store
-            .read(|c| table::get_live::<Room>(c, &id.to_string()))?
+            .read(|c| table::get_live::<Room>(c, &id))?
             .clinic_id)
     }
 
@@ -718,7 +712,7 @@ impl App {
             "manage rooms",
         )?;
         self.tx(s, |tx| {
-            let mut r = table::get_live::<Room>(tx, &id.to_string())?;
+            let mut r = table::get_live::<Room>(tx, &id)?;
             apply_room(f, &mut r, false)?;
             r.updated_at = tx.ctx.now_ms;
             table::update(tx, &r)?;
@@ -727,7 +721,7 @@ impl App {
     }
 
     pub fn get_room(&self, s: &Session, id: RoomId) -> ApiResult<Room> {
-        let row = self.fetch::<Room>(&id.to_string())?;
+        let row = self.fetch::<Room>(&id)?;
         self.require(
             s,
             Capability::ReadClinicData,
@@ -744,7 +738,7 @@ impl App {
             Scope::Clinic(self.room_clinic(id)?),
             "manage rooms",
         )?;
-        self.remove::<Room>(s, &id.to_string())
+        self.remove::<Room>(s, &id)
     }
 
     pub fn list_rooms(&self, s: &Session, q: &ListQuery) -> ApiResult<Vec<Room>> {
@@ -790,7 +784,7 @@ impl App {
     fn shift_clinic(&self, id: ShiftId) -> ApiResult<ClinicId> {
         Ok(self
             .store
-            .read(|c| table::get_live::<ShiftTemplate>(c, &id.to_string()))?
+            .read(|c| table::get_live::<ShiftTemplate>(c, &id))?
             .clinic_id)
     }
 
@@ -807,7 +801,7 @@ impl App {
             "manage shift templates",
         )?;
         self.tx(s, |tx| {
-            let mut t = table::get_live::<ShiftTemplate>(tx, &id.to_string())?;
+            let mut t = table::get_live::<ShiftTemplate>(tx, &id)?;
             apply_shift(f, &mut t, false)?;
             t.updated_at = tx.ctx.now_ms;
             table::update(tx, &t)?;
@@ -816,7 +810,7 @@ impl App {
     }
 
     pub fn get_shift_template(&self, s: &Session, id: ShiftId) -> ApiResult<ShiftTemplate> {
-        let row = self.fetch::<ShiftTemplate>(&id.to_string())?;
+        let row = self.fetch::<ShiftTemplate>(&id)?;
         self.require(
             s,
             Capability::ReadClinicData,
@@ -833,7 +827,7 @@ impl App {
             Scope::Clinic(self.shift_clinic(id)?),
             "manage shift templates",
         )?;
-        self.remove::<ShiftTemplate>(s, &id.to_string())
+        self.remove::<ShiftTemplate>(s, &id)
     }
 
     pub fn list_shift_templates(

@@ -94,7 +94,7 @@ impl App {
             };
             let provider = f.parsed("provider_id", StaffId::parse)?;
             if let Some(p) = provider {
-                table::get_live::<Staff>(tx, &p.to_string())?;
+                table::get_live::<Staff>(tx, &p)?;
             }
             f.finish()?;
             if !weekends && holidays.is_empty() {

@@ -901,7 +901,7 @@ pub(crate) fn evaluate(
         if to == status {
             continue;
         }
-        let mut row = table::get_live::<Credential>(tx, &id.to_string())?;
+        let mut row = table::get_live::<Credential>(tx, &id)?;
         row.status = row.status.transition(to)?;
         row.updated_at = now;
         table::update(tx, &row)?;
@@ -1033,7 +1033,7 @@ pub(crate) fn evaluate(
             if has_need.contains(sh.schedule_id.to_string().as_str()) {
                 continue;
             }
-            let row = table::get_live::<StaffSchedule>(tx, &sh.schedule_id.to_string())?;
+            let row = table::get_live::<StaffSchedule>(tx, &sh.schedule_id)?;
             let (_, created) = coverage_needs::raise_for_schedule(
                 tx,
                 &row,
@@ -1053,7 +1053,8 @@ pub(crate) fn evaluate(
         }
         // Only while the same person is still assigned (a cancelled or reassigned shift still
         // needs someone) and the shift is within the horizon the evaluator looked at.
-        let Some(row) = table::get::<StaffSchedule>(tx, &n.schedule)? else {
+        let Some(row) = table::get::<StaffSchedule>(tx, &StaffScheduleId::parse(&n.schedule)?)?
+        else {
             continue;
         };
         let Some(day) = snap
@@ -1078,7 +1079,7 @@ pub(crate) fn evaluate(
         {
             continue;
         }
-        let mut need = table::get_live::<CoverageNeed>(tx, &n.id)?;
+        let mut need = table::get_live::<CoverageNeed>(tx, &CoverageNeedId::parse(&n.id)?)?;
         need.status = need.status.transition(CoverageNeedStatus::Cancelled)?;
         let note = "cancelled: the credential is valid for this shift again";
         need.notes = Some(match need.notes.take() {
@@ -1131,8 +1132,8 @@ fn bounded(
 
 impl App {
     fn credential_and_staff(&self, id: CredentialId) -> ApiResult<(Credential, Staff)> {
-        let c = self.fetch::<Credential>(&id.to_string())?;
-        let st = self.fetch::<Staff>(&c.staff_id.to_string())?;
+        let c = self.fetch::<Credential>(&id)?;
+        let st = self.fetch::<Staff>(&c.staff_id)?;
         Ok((c, st))
     }
 
@@ -1153,11 +1154,11 @@ impl App {
             }
         };
         if let Some(t) = f.credential_type_id {
-            self.fetch::<CredentialType>(&t.to_string())?;
+            self.fetch::<CredentialType>(&t)?;
         }
         let what = "review credentials";
         let clinics = if let Some(st) = f.staff_id {
-            let staff = self.fetch::<Staff>(&st.to_string())?;
+            let staff = self.fetch::<Staff>(&st)?;
             if f.clinic_id.is_some_and(|c| c != staff.primary_clinic_id) {
                 return Err(DomainError::invalid(
                     "staff_id",
@@ -1173,7 +1174,7 @@ impl App {
             )?;
             vec![staff.primary_clinic_id]
         } else if let Some(c) = f.clinic_id {
-            self.fetch::<Clinic>(&c.to_string())?;
+            self.fetch::<Clinic>(&c)?;
             self.require(s, Capability::ManageCredentials, Scope::Clinic(c), what)?;
             vec![c]
         } else {
@@ -1231,7 +1232,7 @@ impl App {
             let reference = f.text("reference").flatten();
             let notes = f.text("notes").flatten();
             f.finish()?;
-            let mut c = table::get_live::<Credential>(tx, &id.to_string())?;
+            let mut c = table::get_live::<Credential>(tx, &id)?;
             if c.verification_status != result {
                 c.verification_status = c.verification_status.transition(result)?;
             }
@@ -1307,7 +1308,7 @@ impl App {
                 )
                 .into());
             }
-            let c = table::get_live::<Credential>(tx, &id.to_string())?;
+            let c = table::get_live::<Credential>(tx, &id)?;
             if c.status == CredentialStatus::Revoked {
                 return Err(ApiError::Conflict(
                     "this credential is revoked; nothing more can be recorded against it".into(),
@@ -1329,7 +1330,7 @@ impl App {
             };
             table::insert(tx, &action)?;
             evaluate(tx, Some(c.staff_id))?;
-            let credential = table::get_live::<Credential>(tx, &id.to_string())?;
+            let credential = table::get_live::<Credential>(tx, &id)?;
             Ok(AdverseActionRecorded { action, credential })
         })
     }
@@ -1364,14 +1365,14 @@ impl App {
             let document = f.text("document_ref").flatten();
             let notes = f.text("notes").flatten();
             f.finish()?;
-            let mut c = table::get_live::<Credential>(tx, &id.to_string())?;
+            let mut c = table::get_live::<Credential>(tx, &id)?;
             if c.status == CredentialStatus::Revoked {
                 return Err(ApiError::Conflict(
                     "this credential is revoked and cannot be renewed; record a new credential"
                         .into(),
                 ));
             }
-            let st = table::get_live::<Staff>(tx, &c.staff_id.to_string())?;
+            let st = table::get_live::<Staff>(tx, &c.staff_id)?;
             let (_, tz) = super::time::clinic_tz(tx, st.primary_clinic_id)?;
             let today = local_date(tz, instant(now));
             let old = c.expiry_date;
@@ -1451,7 +1452,7 @@ impl App {
                 }),
             )?;
             evaluate(tx, Some(c.staff_id))?;
-            Ok(table::get_live::<Credential>(tx, &id.to_string())?)
+            Ok(table::get_live::<Credential>(tx, &id)?)
         })
     }
 
@@ -1472,7 +1473,7 @@ impl App {
         self.store.read(|c| {
             let tx = c.unchecked_transaction()?;
             Ok(CredentialHistory {
-                credential: table::get_live::<Credential>(&tx, &id)?,
+                credential: table::get_live::<Credential>(&tx, &CredentialId::parse(&id)?)?,
                 verifications: table::select(
                     &tx,
                     "WHERE credential_id = ?1 AND deleted_at IS NULL ORDER BY verified_at, id",
@@ -1547,8 +1548,8 @@ impl App {
         s: &Session,
         id: CredentialAlertId,
     ) -> ApiResult<CredentialAlert> {
-        let a = self.fetch::<CredentialAlert>(&id.to_string())?;
-        let staff = self.fetch::<Staff>(&a.staff_id.to_string())?;
+        let a = self.fetch::<CredentialAlert>(&id)?;
+        let staff = self.fetch::<Staff>(&a.staff_id)?;
         self.require(
             s,
             Capability::ManageCredentials,
@@ -1556,7 +1557,7 @@ impl App {
             "acknowledge credential alerts",
         )?;
         self.tx(s, |tx| {
-            let mut a = table::get_live::<CredentialAlert>(tx, &id.to_string())?;
+            let mut a = table::get_live::<CredentialAlert>(tx, &id)?;
             if let Some(at) = a.acknowledged_at {
                 let when = instant(at).format("%Y-%m-%d %H:%M UTC");
                 return Err(ApiError::Conflict(format!(

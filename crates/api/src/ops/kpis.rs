@@ -981,11 +981,11 @@ impl App {
             }
             let staff = f.parsed("staff_id", StaffId::parse)?;
             if let Some(st) = staff {
-                table::get_live::<Staff>(tx, &st.to_string())?;
+                table::get_live::<Staff>(tx, &st)?;
             }
             let patient = f.parsed("patient_id", PatientId::parse)?;
             if let Some(p) = patient {
-                table::get_live::<Patient>(tx, &p.to_string())?;
+                table::get_live::<Patient>(tx, &p)?;
             }
             let at = match f.text("occurred_at").flatten() {
                 None => now,

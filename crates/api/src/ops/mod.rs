@@ -107,12 +107,12 @@ impl App {
     }
 
     /// A live row by id (the caller checks rights with what the row says).
-    pub(crate) fn fetch<T: Table>(&self, id: &str) -> ApiResult<T> {
+    pub(crate) fn fetch<T: Table>(&self, id: &T::Id) -> ApiResult<T> {
         Ok(self.store.read(|c| table::get_live::<T>(c, id))?)
     }
 
     /// Soft-delete a row on behalf of the caller (rights already checked).
-    pub(crate) fn remove<T: Table>(&self, s: &Session, id: &str) -> ApiResult<()> {
+    pub(crate) fn remove<T: Table>(&self, s: &Session, id: &T::Id) -> ApiResult<()> {
         self.tx(s, |tx| Ok(table::soft_delete::<T>(tx, id, tx.ctx.now_ms)?))
     }
 

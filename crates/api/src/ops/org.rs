@@ -238,7 +238,7 @@ impl App {
 
     fn clinic_must_exist(&self, id: ClinicId) -> ApiResult<()> {
         self.store
-            .read(|c| table::get_live::<Clinic>(c, &id.to_string()))
+            .read(|c| table::get_live::<Clinic>(c, &id))
             .map(drop)
             .map_err(Into::into)
     }
@@ -251,9 +251,7 @@ impl App {
             Scope::Clinic(id),
             "see this clinic",
         )?;
-        Ok(self
-            .store
-            .read(|c| table::get_live::<Clinic>(c, &id.to_string()))?)
+        Ok(self.store.read(|c| table::get_live::<Clinic>(c, &id))?)
     }
 
     pub fn update_clinic(&self, s: &Session, id: ClinicId, f: &Fields) -> ApiResult<Clinic> {
@@ -265,7 +263,7 @@ impl App {
             "change clinic settings",
         )?;
         self.tx(s, |tx| {
-            let mut c = table::get_live::<Clinic>(tx, &id.to_string())?;
+            let mut c = table::get_live::<Clinic>(tx, &id)?;
             apply_clinic(f, &mut c, false)?;
             c.updated_at = tx.ctx.now_ms;
             table::update(tx, &c)?;
@@ -281,7 +279,7 @@ impl App {
             Scope::Clinic(id),
             "delete clinics",
         )?;
-        self.remove::<Clinic>(s, &id.to_string())
+        self.remove::<Clinic>(s, &id)
     }
 
     /// Clinics where the caller holds any role.
@@ -330,17 +328,14 @@ impl App {
                 "see other users",
             )?;
         }
-        Ok(self
-            .store
-            .read(|c| table::get_live::<User>(c, &id.to_string()))?
-            .into())
+        Ok(self.store.read(|c| table::get_live::<User>(c, &id))?.into())
     }
 
     /// Change display name, email, active flag, or unlock (`unlock=yes`).
     pub fn update_user(&self, s: &Session, id: UserId, f: &Fields) -> ApiResult<UserView> {
         self.require(s, Capability::ManageUsers, Scope::AnyClinic, "change users")?;
         self.tx(s, |tx| {
-            let mut u = table::get_live::<User>(tx, &id.to_string())?;
+            let mut u = table::get_live::<User>(tx, &id)?;
             u.display_name = f.required_name("display_name", false, &u.display_name)?;
             put(&mut u.email, f.email("email")?);
             put(&mut u.is_active, f.bool("is_active")?);
@@ -374,7 +369,7 @@ impl App {
         }
         let hash = hash_password(password)?;
         self.tx(s, |tx| {
-            let mut u = table::get_live::<User>(tx, &id.to_string())?;
+            let mut u = table::get_live::<User>(tx, &id)?;
             u.password_hash = hash;
             u.updated_at = tx.ctx.now_ms;
             table::update(tx, &u)?;
@@ -387,7 +382,7 @@ impl App {
         if id == s.user_id {
             return Err(DomainError::invalid("user", "you cannot delete your own account").into());
         }
-        self.remove::<User>(s, &id.to_string())
+        self.remove::<User>(s, &id)
     }
 
     pub fn list_users(&self, s: &Session, q: &ListQuery) -> ApiResult<Vec<UserView>> {
@@ -423,8 +418,8 @@ impl App {
             "assign roles",
         )?;
         self.tx(s, |tx| {
-            table::get_live::<User>(tx, &user.to_string())?;
-            table::get_live::<Clinic>(tx, &clinic.to_string())?;
+            table::get_live::<User>(tx, &user)?;
+            table::get_live::<Clinic>(tx, &clinic)?;
             insert_role(tx, user, clinic, role)
         })
     }
@@ -459,7 +454,7 @@ impl App {
                     return Err(DomainError::invalid("role", "a clinic must keep at least one admin").into());
                 }
             }
-            table::soft_delete::<UserClinicRole>(tx, &r.id.to_string(), tx.ctx.now_ms)?;
+            table::soft_delete::<UserClinicRole>(tx, &r.id, tx.ctx.now_ms)?;
             Ok(())
         })
     }

@@ -248,12 +248,12 @@ impl App {
     fn staff_clinic(&self, id: StaffId) -> ApiResult<ClinicId> {
         Ok(self
             .store
-            .read(|c| table::get_live::<Staff>(c, &id.to_string()))?
+            .read(|c| table::get_live::<Staff>(c, &id))?
             .primary_clinic_id)
     }
 
     pub fn get_staff(&self, s: &Session, id: StaffId) -> ApiResult<Staff> {
-        let row = self.fetch::<Staff>(&id.to_string())?;
+        let row = self.fetch::<Staff>(&id)?;
         self.require(
             s,
             Capability::ReadClinicData,
@@ -282,7 +282,7 @@ impl App {
             )?;
         }
         self.tx(s, |tx| {
-            let mut st = table::get_live::<Staff>(tx, &id.to_string())?;
+            let mut st = table::get_live::<Staff>(tx, &id)?;
             apply_staff(f, &mut st, false)?;
             f.finish()?;
             if let Some(to) = move_to {
@@ -302,7 +302,7 @@ impl App {
             Scope::Clinic(clinic),
             "remove staff",
         )?;
-        self.remove::<Staff>(s, &id.to_string())
+        self.remove::<Staff>(s, &id)
     }
 
     pub fn list_staff(&self, s: &Session, q: &ListQuery) -> ApiResult<Vec<Staff>> {
@@ -372,12 +372,12 @@ impl App {
     fn patient_clinic(&self, id: PatientId) -> ApiResult<ClinicId> {
         Ok(self
             .store
-            .read(|c| table::get_live::<Patient>(c, &id.to_string()))?
+            .read(|c| table::get_live::<Patient>(c, &id))?
             .clinic_id)
     }
 
     pub fn get_patient(&self, s: &Session, id: PatientId) -> ApiResult<Patient> {
-        let row = self.fetch::<Patient>(&id.to_string())?;
+        let row = self.fetch::<Patient>(&id)?;
         self.require(
             s,
             Capability::ReadPatients,
@@ -396,7 +396,7 @@ impl App {
             "change patient records",
         )?;
         self.tx(s, |tx| {
-            let mut p = table::get_live::<Patient>(tx, &id.to_string())?;
+            let mut p = table::get_live::<Patient>(tx, &id)?;
             let old_mrn = p.mrn.clone();
             apply_patient(f, &mut p, false)?;
             if p.mrn != old_mrn && patients::by_mrn(tx, &p.mrn)?.is_some() {
@@ -419,7 +419,7 @@ impl App {
             Scope::Clinic(clinic),
             "delete patient records",
         )?;
-        self.remove::<Patient>(s, &id.to_string())
+        self.remove::<Patient>(s, &id)
     }
 
     /// Search by name, MRN, phone or date of birth across the clinics whose patients the caller
@@ -481,7 +481,7 @@ impl App {
             let payer = f
                 .parsed("payer_id", PayerId::parse)?
                 .ok_or_else(|| DomainError::invalid("payer_id", "is required"))?;
-            table::get_live::<Payer>(tx, &payer.to_string())?;
+            table::get_live::<Payer>(tx, &payer)?;
             let mut i = PatientInsurance {
                 id: PatientInsuranceId::new(),
                 patient_id: patient,
@@ -510,7 +510,7 @@ impl App {
     fn insurance_clinic(&self, id: PatientInsuranceId) -> ApiResult<ClinicId> {
         let i = self
             .store
-            .read(|c| table::get_live::<PatientInsurance>(c, &id.to_string()))?;
+            .read(|c| table::get_live::<PatientInsurance>(c, &id))?;
         self.patient_clinic(i.patient_id)
     }
 
@@ -528,9 +528,9 @@ impl App {
             "change patient insurance",
         )?;
         self.tx(s, |tx| {
-            let mut i = table::get_live::<PatientInsurance>(tx, &id.to_string())?;
+            let mut i = table::get_live::<PatientInsurance>(tx, &id)?;
             apply_insurance(f, &mut i, false)?;
-            table::get_live::<Payer>(tx, &i.payer_id.to_string())?;
+            table::get_live::<Payer>(tx, &i.payer_id)?;
             i.updated_at = tx.ctx.now_ms;
             table::update(tx, &i)?;
             Ok(i)
@@ -545,7 +545,7 @@ impl App {
             Scope::Clinic(clinic),
             "change patient insurance",
         )?;
-        self.remove::<PatientInsurance>(s, &id.to_string())
+        self.remove::<PatientInsurance>(s, &id)
     }
 
     pub fn list_patient_insurance(

@@ -138,9 +138,7 @@ impl App {
         outcome: &str,
         failure_reason: Option<&str>,
     ) -> ApiResult<Reminder> {
-        let r = self
-            .store
-            .read(|c| table::get_live::<Reminder>(c, &id.to_string()))?;
+        let r = self.store.read(|c| table::get_live::<Reminder>(c, &id))?;
         self.require(
             s,
             Capability::ManageSchedule,
@@ -148,13 +146,13 @@ impl App {
             "update reminders",
         )?;
         self.tx(s, |tx| {
-            let mut r = table::get_live::<Reminder>(tx, &id.to_string())?;
+            let mut r = table::get_live::<Reminder>(tx, &id)?;
             let now = tx.ctx.now_ms;
             match outcome {
                 "sent" => {
                     r.status = r.status.transition(ReminderStatus::Sent)?;
                     r.sent_at = Some(now);
-                    let mut a = table::get_live::<Appointment>(tx, &r.appointment_id.to_string())?;
+                    let mut a = table::get_live::<Appointment>(tx, &r.appointment_id)?;
                     if matches!(
                         a.status,
                         AppointmentStatus::Pending | AppointmentStatus::Confirmed

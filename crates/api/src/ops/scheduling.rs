@@ -113,7 +113,7 @@ impl App {
                     .filter(|x| !x.is_empty())
                 {
                     let id = CredentialTypeId::parse(id)?;
-                    table::get_live::<CredentialType>(tx, &id.to_string())?;
+                    table::get_live::<CredentialType>(tx, &id)?;
                     req.push(id);
                 }
             }
@@ -184,7 +184,7 @@ impl App {
             let range = TimeRange::new(start, end)?;
             let provider = f.parsed("provider_id", StaffId::parse)?;
             if let Some(p) = provider {
-                table::get_live::<Staff>(tx, &p.to_string())?;
+                table::get_live::<Staff>(tx, &p)?;
             }
             let is_available = f.bool("is_available")?.unwrap_or(false);
             let reason = f.text("reason").flatten();
@@ -218,7 +218,7 @@ impl App {
     pub fn delete_availability_block(&self, s: &Session, id: AvailabilityBlockId) -> ApiResult<()> {
         let b = self
             .store
-            .read(|c| table::get_live::<AvailabilityBlock>(c, &id.to_string()))?;
+            .read(|c| table::get_live::<AvailabilityBlock>(c, &id))?;
         self.require(
             s,
             Capability::ManageScheduleSettings,
@@ -226,7 +226,7 @@ impl App {
             "manage availability",
         )?;
         self.tx(s, |tx| {
-            table::soft_delete::<AvailabilityBlock>(tx, &id.to_string(), tx.ctx.now_ms)?;
+            table::soft_delete::<AvailabilityBlock>(tx, &id, tx.ctx.now_ms)?;
             if !b.is_available {
                 // A closed time reopened: offer it to the waitlist, provider by provider.
                 let providers: Vec<StaffId> = match b.provider_id {
@@ -270,20 +270,20 @@ impl App {
             let provider = f
                 .parsed("provider_id", StaffId::parse)?
                 .ok_or_else(|| DomainError::invalid("provider_id", "is required"))?;
-            table::get_live::<Patient>(tx, &patient.to_string())?;
-            let staff = table::get_live::<Staff>(tx, &provider.to_string())?;
+            table::get_live::<Patient>(tx, &patient)?;
+            let staff = table::get_live::<Staff>(tx, &provider)?;
             if !staff.is_active {
                 return Err(
                     DomainError::invalid("provider_id", "this staff member is not active").into(),
                 );
             }
             let kind = match f.parsed("appointment_type_id", AppointmentTypeId::parse)? {
-                Some(t) => Some(table::get_live::<AppointmentType>(tx, &t.to_string())?),
+                Some(t) => Some(table::get_live::<AppointmentType>(tx, &t)?),
                 None => None,
             };
             let room = f.parsed("room_id", RoomId::parse)?;
             if let Some(r) = room {
-                let r = table::get_live::<Room>(tx, &r.to_string())?;
+                let r = table::get_live::<Room>(tx, &r)?;
                 if r.clinic_id != clinic {
                     return Err(DomainError::invalid(
                         "room_id",
@@ -366,12 +366,12 @@ impl App {
     pub(crate) fn appointment_clinic(&self, id: AppointmentId) -> ApiResult<ClinicId> {
         Ok(self
             .store
-            .read(|c| table::get_live::<Appointment>(c, &id.to_string()))?
+            .read(|c| table::get_live::<Appointment>(c, &id))?
             .clinic_id)
     }
 
     pub fn get_appointment(&self, s: &Session, id: AppointmentId) -> ApiResult<Appointment> {
-        let row = self.fetch::<Appointment>(&id.to_string())?;
+        let row = self.fetch::<Appointment>(&id)?;
         self.require(
             s,
             Capability::ReadClinicData,
@@ -393,7 +393,7 @@ impl App {
         let override_reason = self.require_booking(s, clinic, f, "move appointments")?;
         self.tx(s, |tx| {
             let (_, tz) = clinic_tz(tx, clinic)?;
-            let mut old = table::get_live::<Appointment>(tx, &id.to_string())?;
+            let mut old = table::get_live::<Appointment>(tx, &id)?;
             let start = f
                 .parsed("start", |v| parse_when("start", tz, v))?
                 .ok_or_else(|| DomainError::invalid("start", "is required"))?;
@@ -450,7 +450,7 @@ impl App {
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         self.tx(s, |tx| {
             let (_, tz) = clinic_tz(tx, clinic)?;
-            let mut a = table::get_live::<Appointment>(tx, &id.to_string())?;
+            let mut a = table::get_live::<Appointment>(tx, &id)?;
             let now = tx.ctx.now_ms;
             let from = a.status;
             let (to, event) = match action {
@@ -530,7 +530,7 @@ impl App {
             return Err(DomainError::invalid("reason", "a correction needs a reason").into());
         }
         self.tx(s, |tx| {
-            let mut a = table::get_live::<Appointment>(tx, &id.to_string())?;
+            let mut a = table::get_live::<Appointment>(tx, &id)?;
             let from = a.status;
             a.status = a.status.correct(to)?;
             if from == AppointmentStatus::Cancelled {

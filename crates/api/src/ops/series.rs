@@ -69,11 +69,11 @@ fn parse(conn: &rusqlite::Connection, clinic: ClinicId, f: &Fields) -> ApiResult
     let provider = f
         .parsed("provider_id", StaffId::parse)?
         .ok_or_else(|| DomainError::invalid("provider_id", "is required"))?;
-    table::get_live::<Patient>(conn, &patient.to_string())?;
-    table::get_live::<Staff>(conn, &provider.to_string())?;
+    table::get_live::<Patient>(conn, &patient)?;
+    table::get_live::<Staff>(conn, &provider)?;
     let room = f.parsed("room_id", RoomId::parse)?;
     let kind = match f.parsed("appointment_type_id", AppointmentTypeId::parse)? {
-        Some(t) => Some(table::get_live::<AppointmentType>(conn, &t.to_string())?),
+        Some(t) => Some(table::get_live::<AppointmentType>(conn, &t)?),
         None => None,
     };
     let first = f
@@ -324,7 +324,7 @@ impl App {
         let scope = SeriesScope::parse(scope)?;
         self.tx(s, |tx| {
             let (_, tz) = clinic_tz(tx, clinic)?;
-            let chosen = table::get_live::<Appointment>(tx, &appointment.to_string())?;
+            let chosen = table::get_live::<Appointment>(tx, &appointment)?;
             let series_id = chosen.series_id.ok_or_else(|| {
                 DomainError::invalid("appointment", "this appointment is not part of a series")
             })?;
@@ -351,10 +351,10 @@ impl App {
                 .into());
             }
             if let Some(p) = provider {
-                table::get_live::<Staff>(tx, &p.to_string())?;
+                table::get_live::<Staff>(tx, &p)?;
             }
             let rows = occurrences(tx, series_id, appointment, scope, "moved")?;
-            let mut series = table::get_live::<Series>(tx, &series_id.to_string())?;
+            let mut series = table::get_live::<Series>(tx, &series_id)?;
             // Where each occurrence goes, on the clinic's wall clock.
             let mut plan = Vec::with_capacity(rows.len());
             let mut problems = Vec::new();
@@ -380,7 +380,7 @@ impl App {
                 let to_provider = provider.unwrap_or(a.provider_id);
                 let to_room = room.unwrap_or(a.room_id);
                 let kind = match a.appointment_type_id {
-                    Some(t) => table::get::<AppointmentType>(tx, &t.to_string())?,
+                    Some(t) => table::get::<AppointmentType>(tx, &t)?,
                     None => None,
                 };
                 let c = Candidate {
@@ -482,7 +482,7 @@ impl App {
     ) -> ApiResult<Vec<Appointment>> {
         let a = self
             .store
-            .read(|c| table::get_live::<Appointment>(c, &appointment.to_string()))?;
+            .read(|c| table::get_live::<Appointment>(c, &appointment))?;
         self.require(
             s,
             Capability::ManageSchedule,
@@ -504,7 +504,7 @@ impl App {
                 out.push(cancel_one(tx, &mut r, reason)?);
             }
             if scope == SeriesScope::All {
-                let mut ser = table::get_live::<Series>(tx, &series.to_string())?;
+                let mut ser = table::get_live::<Series>(tx, &series)?;
                 ser.status = "cancelled".into();
                 ser.updated_at = tx.ctx.now_ms;
                 table::update(tx, &ser)?;

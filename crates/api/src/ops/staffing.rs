@@ -166,7 +166,7 @@ fn insert_assignment(
 }
 
 fn live_shift(conn: &Connection, clinic: ClinicId, id: ShiftId) -> ApiResult<ShiftTemplate> {
-    let shift = table::get_live::<ShiftTemplate>(conn, &id.to_string())?;
+    let shift = table::get_live::<ShiftTemplate>(conn, &id)?;
     if shift.clinic_id != clinic {
         return Err(DomainError::invalid(
             "shift_id",
@@ -309,7 +309,7 @@ impl App {
             let notes = f.text("notes").flatten();
             let override_reason = f.text("override_reason").flatten();
             f.finish()?;
-            let staff = table::get_live::<Staff>(tx, &staff.to_string())?;
+            let staff = table::get_live::<Staff>(tx, &staff)?;
             let shift = live_shift(tx, clinic, shift)?;
             insert_assignment(
                 tx,
@@ -354,7 +354,7 @@ impl App {
             if (to - from).num_days() >= MAX_BULK_DAYS {
                 return Err(DomainError::invalid("to", "assign at most a year at a time").into());
             }
-            let staff = table::get_live::<Staff>(tx, &staff.to_string())?;
+            let staff = table::get_live::<Staff>(tx, &staff)?;
             let shift = live_shift(tx, clinic, shift)?;
             let mut out = BulkAssignment {
                 assigned: Vec::new(),
@@ -411,7 +411,7 @@ impl App {
         id: StaffScheduleId,
         action: &str,
     ) -> ApiResult<StaffSchedule> {
-        let row = self.fetch::<StaffSchedule>(&id.to_string())?;
+        let row = self.fetch::<StaffSchedule>(&id)?;
         self.staffing(s, row.clinic_id, "change shift assignments")?;
         let (to, event) = match action.trim() {
             "start" => (
@@ -434,7 +434,7 @@ impl App {
         };
         self.tx(s, |tx| {
             let (_, tz) = clinic_tz(tx, row.clinic_id)?;
-            let mut r = table::get_live::<StaffSchedule>(tx, &id.to_string())?;
+            let mut r = table::get_live::<StaffSchedule>(tx, &id)?;
             r.status = r.status.transition(to)?;
             r.updated_at = tx.ctx.now_ms;
             table::update(tx, &r)?;
@@ -497,8 +497,8 @@ impl App {
             f.parsed("requester_schedule_id", StaffScheduleId::parse)?,
             "requester_schedule_id",
         )?;
-        let mine = self.fetch::<StaffSchedule>(&mine.to_string())?;
-        let requester = self.fetch::<Staff>(&mine.staff_id.to_string())?;
+        let mine = self.fetch::<StaffSchedule>(&mine)?;
+        let requester = self.fetch::<Staff>(&mine.staff_id)?;
         self.staff_request(s, mine.clinic_id, &requester, "request shift swaps")?;
         self.tx(s, |tx| {
             let target = required(
@@ -521,9 +521,9 @@ impl App {
                     mine.status
                 )));
             }
-            table::get_live::<Staff>(tx, &target.to_string())?;
+            table::get_live::<Staff>(tx, &target)?;
             if let Some(t) = theirs {
-                let t = table::get_live::<StaffSchedule>(tx, &t.to_string())?;
+                let t = table::get_live::<StaffSchedule>(tx, &t)?;
                 if t.staff_id != target {
                     return Err(DomainError::invalid(
                         "target_schedule_id",
@@ -571,11 +571,11 @@ impl App {
         note: Option<&str>,
         override_reason: Option<&str>,
     ) -> ApiResult<ShiftSwap> {
-        let swap = self.fetch::<ShiftSwap>(&id.to_string())?;
+        let swap = self.fetch::<ShiftSwap>(&id)?;
         self.staffing_with(s, swap.clinic_id, "approve shift swaps", override_reason)?;
         self.tx(s, |tx| {
             let (_, tz) = clinic_tz(tx, swap.clinic_id)?;
-            let mut swap = table::get_live::<ShiftSwap>(tx, &id.to_string())?;
+            let mut swap = table::get_live::<ShiftSwap>(tx, &id)?;
             let to = if approve {
                 SwapStatus::Approved
             } else {
@@ -584,14 +584,13 @@ impl App {
             swap.status = swap.status.transition(to)?;
             let now = tx.ctx.now_ms;
             if approve {
-                let mut mine =
-                    table::get_live::<StaffSchedule>(tx, &swap.requester_schedule_id.to_string())?;
+                let mut mine = table::get_live::<StaffSchedule>(tx, &swap.requester_schedule_id)?;
                 let mut theirs = match swap.target_schedule_id {
-                    Some(t) => Some(table::get_live::<StaffSchedule>(tx, &t.to_string())?),
+                    Some(t) => Some(table::get_live::<StaffSchedule>(tx, &t)?),
                     None => None,
                 };
-                let requester = table::get_live::<Staff>(tx, &swap.requester_staff_id.to_string())?;
-                let target = table::get_live::<Staff>(tx, &swap.target_staff_id.to_string())?;
+                let requester = table::get_live::<Staff>(tx, &swap.requester_staff_id)?;
+                let target = table::get_live::<Staff>(tx, &swap.target_staff_id)?;
                 let mut exclude = vec![mine.id];
                 exclude.extend(theirs.as_ref().map(|t| t.id));
                 let mut problems = Vec::new();
@@ -670,7 +669,7 @@ impl App {
         f: &Fields,
     ) -> ApiResult<TimeOffRequest> {
         let staff = required(f.parsed("staff_id", StaffId::parse)?, "staff_id")?;
-        let staff = self.fetch::<Staff>(&staff.to_string())?;
+        let staff = self.fetch::<Staff>(&staff)?;
         self.staff_request(s, clinic, &staff, "request time off")?;
         self.tx(s, |tx| {
             let start = required(f.date("start_date")?.flatten(), "start_date")?;
@@ -730,11 +729,11 @@ impl App {
         approve: bool,
         note: Option<&str>,
     ) -> ApiResult<TimeOffDecision> {
-        let req = self.fetch::<TimeOffRequest>(&id.to_string())?;
+        let req = self.fetch::<TimeOffRequest>(&id)?;
         self.staffing(s, req.clinic_id, "approve time off")?;
         self.tx(s, |tx| {
             let (_, tz) = clinic_tz(tx, req.clinic_id)?;
-            let mut req = table::get_live::<TimeOffRequest>(tx, &id.to_string())?;
+            let mut req = table::get_live::<TimeOffRequest>(tx, &id)?;
             let to = if approve {
                 TimeOffStatus::Approved
             } else {
@@ -805,15 +804,15 @@ impl App {
     /// Withdraw a time-off request: the staff member's own while it is requested, or (a
     /// manager) any request, also approved time off. Released assignments are not restored.
     pub fn cancel_time_off(&self, s: &Session, id: TimeOffRequestId) -> ApiResult<TimeOffRequest> {
-        let req = self.fetch::<TimeOffRequest>(&id.to_string())?;
-        let staff = self.fetch::<Staff>(&req.staff_id.to_string())?;
+        let req = self.fetch::<TimeOffRequest>(&id)?;
+        let staff = self.fetch::<Staff>(&req.staff_id)?;
         self.staff_request(s, req.clinic_id, &staff, "cancel time off")?;
         if req.status == TimeOffStatus::Approved {
             // Its shifts went to coverage needs: withdrawing it is a roster decision.
             self.staffing(s, req.clinic_id, "withdraw approved time off")?;
         }
         self.tx(s, |tx| {
-            let mut cur = table::get_live::<TimeOffRequest>(tx, &id.to_string())?;
+            let mut cur = table::get_live::<TimeOffRequest>(tx, &id)?;
             if cur.status == TimeOffStatus::Approved && req.status != TimeOffStatus::Approved {
                 return Err(ApiError::Conflict(
                     "this time off was approved meanwhile; ask a manager to withdraw it".into(),
@@ -902,17 +901,17 @@ impl App {
         staff: StaffId,
         override_reason: Option<&str>,
     ) -> ApiResult<(CoverageNeed, StaffSchedule)> {
-        let need = self.fetch::<CoverageNeed>(&id.to_string())?;
+        let need = self.fetch::<CoverageNeed>(&id)?;
         self.staffing_with(s, need.clinic_id, "fill coverage needs", override_reason)?;
         self.tx(s, |tx| {
             let (_, tz) = clinic_tz(tx, need.clinic_id)?;
-            let mut need = table::get_live::<CoverageNeed>(tx, &id.to_string())?;
+            let mut need = table::get_live::<CoverageNeed>(tx, &id)?;
             need.status = need.status.transition(CoverageNeedStatus::Filled)?;
             let shift_id = need
                 .shift_id
                 .ok_or_else(|| ApiError::Conflict("this need has no shift to assign".into()))?;
-            let shift = table::get_live::<ShiftTemplate>(tx, &shift_id.to_string())?;
-            let person = table::get_live::<Staff>(tx, &staff.to_string())?;
+            let shift = table::get_live::<ShiftTemplate>(tx, &shift_id)?;
+            let person = table::get_live::<Staff>(tx, &staff)?;
             if need.original_staff_id == Some(person.id) {
                 return Err(ApiError::Conflict(format!(
                     "{} is the person this need replaces",
@@ -944,14 +943,14 @@ impl App {
         id: CoverageNeedId,
         reason: &str,
     ) -> ApiResult<CoverageNeed> {
-        let need = self.fetch::<CoverageNeed>(&id.to_string())?;
+        let need = self.fetch::<CoverageNeed>(&id)?;
         self.staffing(s, need.clinic_id, "manage coverage")?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(DomainError::invalid("reason", "say why the need is cancelled").into());
         }
         self.tx(s, |tx| {
-            let mut need = table::get_live::<CoverageNeed>(tx, &id.to_string())?;
+            let mut need = table::get_live::<CoverageNeed>(tx, &id)?;
             need.status = need.status.transition(CoverageNeedStatus::Cancelled)?;
             need.notes = Some(match need.notes.take() {
                 Some(n) => format!("{n}; cancelled: {reason}"),
@@ -1097,11 +1096,9 @@ impl App {
                 ],
             )?;
             let name = |id: StaffId| -> ApiResult<String> {
-                Ok(staff_name(
-                    &table::get::<Staff>(c, &id.to_string())?.ok_or_else(|| {
-                        ApiError::NotFound(format!("staff member {id} not found"))
-                    })?,
-                ))
+                Ok(staff_name(&table::get::<Staff>(c, &id)?.ok_or_else(
+                    || ApiError::NotFound(format!("staff member {id} not found")),
+                )?))
             };
             swaps
                 .into_iter()
@@ -1150,11 +1147,11 @@ impl App {
     /// Withdraw a swap while it is requested: the staff member who asked for it, or a manager.
     /// The staff member asked to take the shift cannot (a manager rejects it).
     pub fn cancel_swap(&self, s: &Session, id: ShiftSwapId) -> ApiResult<ShiftSwap> {
-        let swap = self.fetch::<ShiftSwap>(&id.to_string())?;
-        let requester = self.fetch::<Staff>(&swap.requester_staff_id.to_string())?;
+        let swap = self.fetch::<ShiftSwap>(&id)?;
+        let requester = self.fetch::<Staff>(&swap.requester_staff_id)?;
         self.staff_request(s, swap.clinic_id, &requester, "withdraw shift swaps")?;
         self.tx(s, |tx| {
-            let mut swap = table::get_live::<ShiftSwap>(tx, &id.to_string())?;
+            let mut swap = table::get_live::<ShiftSwap>(tx, &id)?;
             swap.status = swap.status.transition(SwapStatus::Cancelled)?;
             swap.updated_at = tx.ctx.now_ms;
             table::update(tx, &swap)?;

@@ -20,7 +20,7 @@ pub(crate) fn instant(v: i64) -> DateTime<Utc> {
 }
 
 pub(crate) fn clinic_tz(conn: &Connection, clinic: ClinicId) -> ApiResult<(Clinic, Tz)> {
-    let c = table::get_live::<Clinic>(conn, &clinic.to_string())?;
+    let c = table::get_live::<Clinic>(conn, &clinic)?;
     let tz: Tz = c.timezone.parse().map_err(|_| {
         DomainError::invalid(
             "timezone",

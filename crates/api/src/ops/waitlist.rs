@@ -58,7 +58,7 @@ pub(crate) fn sweep(tx: &WriteTx<'_>, clinic: ClinicId) -> ApiResult<usize> {
         o.decided_at = Some(now);
         o.updated_at = now;
         table::update(tx, &o)?;
-        let mut e = table::get_live::<WaitlistEntry>(tx, &o.waitlist_id.to_string())?;
+        let mut e = table::get_live::<WaitlistEntry>(tx, &o.waitlist_id)?;
         if e.status == WaitlistStatus::Offered {
             e.status = e.status.transition(WaitlistStatus::Waiting)?;
             e.updated_at = now;
@@ -112,9 +112,9 @@ impl App {
             let patient = f
                 .parsed("patient_id", PatientId::parse)?
                 .ok_or_else(|| DomainError::invalid("patient_id", "is required"))?;
-            table::get_live::<Patient>(tx, &patient.to_string())?;
+            table::get_live::<Patient>(tx, &patient)?;
             let kind = match f.parsed("appointment_type_id", AppointmentTypeId::parse)? {
-                Some(t) => Some(table::get_live::<AppointmentType>(tx, &t.to_string())?),
+                Some(t) => Some(table::get_live::<AppointmentType>(tx, &t)?),
                 None => None,
             };
             let duration = match (f.int("duration_minutes", 5, 720)?.flatten(), &kind) {
@@ -153,7 +153,7 @@ impl App {
                 .filter(|p| !p.is_empty())
             {
                 let p = StaffId::parse(p)?;
-                table::get_live::<clinicdesk_store::tables::staff::Staff>(tx, &p.to_string())?;
+                table::get_live::<clinicdesk_store::tables::staff::Staff>(tx, &p)?;
                 providers.push(p);
             }
             let days = f
@@ -219,7 +219,7 @@ impl App {
     ) -> ApiResult<WaitlistEntry> {
         let e = self
             .store
-            .read(|c| table::get_live::<WaitlistEntry>(c, &id.to_string()))?;
+            .read(|c| table::get_live::<WaitlistEntry>(c, &id))?;
         self.require(
             s,
             Capability::ManageWaitlist,
@@ -227,7 +227,7 @@ impl App {
             "manage the waitlist",
         )?;
         self.tx(s, |tx| {
-            let mut e = table::get_live::<WaitlistEntry>(tx, &id.to_string())?;
+            let mut e = table::get_live::<WaitlistEntry>(tx, &id)?;
             e.status = e.status.transition(WaitlistStatus::Removed)?;
             e.updated_at = tx.ctx.now_ms;
             table::update(tx, &e)?;
@@ -285,7 +285,7 @@ impl App {
     }
 
     fn live_offer(tx: &WriteTx<'_>, offer: &str) -> ApiResult<(WaitlistOffer, WaitlistEntry)> {
-        let o = table::get_live::<WaitlistOffer>(tx, offer)?;
+        let o = table::get_live::<WaitlistOffer>(tx, &offer.to_string())?;
         if o.outcome != "pending" {
             return Err(ApiError::Conflict(format!(
                 "this offer is no longer open (it was {})",
@@ -297,7 +297,7 @@ impl App {
                 "this offer has expired; the slot has been passed on".into(),
             ));
         }
-        let e = table::get_live::<WaitlistEntry>(tx, &o.waitlist_id.to_string())?;
+        let e = table::get_live::<WaitlistEntry>(tx, &o.waitlist_id)?;
         Ok((o, e))
     }
 
@@ -305,7 +305,7 @@ impl App {
     pub fn accept_offer(&self, s: &Session, offer: &str) -> ApiResult<Appointment> {
         let o = self
             .store
-            .read(|c| table::get_live::<WaitlistOffer>(c, offer))?;
+            .read(|c| table::get_live::<WaitlistOffer>(c, &offer.to_string()))?;
         self.require(
             s,
             Capability::ManageWaitlist,
@@ -316,7 +316,7 @@ impl App {
             let (mut o, mut e) = Self::live_offer(tx, offer)?;
             let (_, tz) = clinic_tz(tx, o.clinic_id)?;
             let kind = match e.appointment_type_id {
-                Some(t) => table::get::<AppointmentType>(tx, &t.to_string())?,
+                Some(t) => table::get::<AppointmentType>(tx, &t)?,
                 None => None,
             };
             let range = range_ms(o.start_at, o.end_at)?;
@@ -360,7 +360,7 @@ impl App {
     pub fn decline_offer(&self, s: &Session, offer: &str) -> ApiResult<Option<WaitlistOffer>> {
         let o = self
             .store
-            .read(|c| table::get_live::<WaitlistOffer>(c, offer))?;
+            .read(|c| table::get_live::<WaitlistOffer>(c, &offer.to_string()))?;
         self.require(
             s,
             Capability::ManageWaitlist,

@@ -24,8 +24,9 @@ pub struct AdverseAction {
 
 impl Table for AdverseAction {
     const NAME: &'static str = "ops_adverse_actions";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = AdverseActionId;
+    fn id(&self) -> AdverseActionId {
+        self.id
     }
 }
 

@@ -24,7 +24,8 @@ pub struct AppointmentType {
 
 impl Table for AppointmentType {
     const NAME: &'static str = "appointment_types";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = AppointmentTypeId;
+    fn id(&self) -> AppointmentTypeId {
+        self.id
     }
 }

@@ -38,7 +38,8 @@ pub struct Appointment {
 
 impl Table for Appointment {
     const NAME: &'static str = "appointments";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = AppointmentId;
+    fn id(&self) -> AppointmentId {
+        self.id
     }
 }

@@ -24,7 +24,8 @@ pub struct AvailabilityBlock {
 
 impl Table for AvailabilityBlock {
     const NAME: &'static str = "availability_blocks";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = AvailabilityBlockId;
+    fn id(&self) -> AvailabilityBlockId {
+        self.id
     }
 }

@@ -51,7 +51,8 @@ pub struct CapacitySnapshot {
 
 impl Table for CapacitySnapshot {
     const NAME: &'static str = "ops_capacity_snapshots";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = CapacitySnapshotId;
+    fn id(&self) -> CapacitySnapshotId {
+        self.id
     }
 }

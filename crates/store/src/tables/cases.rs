@@ -51,8 +51,9 @@ pub struct Case {
 
 impl Table for Case {
     const NAME: &'static str = "ops_cases";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = CaseId;
+    fn id(&self) -> CaseId {
+        self.id
     }
 }
 
@@ -74,6 +75,7 @@ pub struct CaseNumberBlock {
 
 impl Table for CaseNumberBlock {
     const NAME: &'static str = "case_number_blocks";
+    type Id = String;
     fn id(&self) -> String {
         self.id.clone()
     }

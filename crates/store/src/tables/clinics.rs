@@ -27,7 +27,8 @@ pub struct Clinic {
 
 impl Table for Clinic {
     const NAME: &'static str = "clinics";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = ClinicId;
+    fn id(&self) -> ClinicId {
+        self.id
     }
 }

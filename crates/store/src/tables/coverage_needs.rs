@@ -30,8 +30,9 @@ pub struct CoverageNeed {
 
 impl Table for CoverageNeed {
     const NAME: &'static str = "ops_shift_coverage_needs";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = CoverageNeedId;
+    fn id(&self) -> CoverageNeedId {
+        self.id
     }
 }
 

@@ -24,7 +24,8 @@ pub struct CredentialAlert {
 
 impl Table for CredentialAlert {
     const NAME: &'static str = "ops_credential_alerts";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = CredentialAlertId;
+    fn id(&self) -> CredentialAlertId {
+        self.id
     }
 }

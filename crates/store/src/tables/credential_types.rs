@@ -30,7 +30,8 @@ pub struct CredentialType {
 
 impl Table for CredentialType {
     const NAME: &'static str = "ops_credential_types";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = CredentialTypeId;
+    fn id(&self) -> CredentialTypeId {
+        self.id
     }
 }

@@ -30,7 +30,8 @@ pub struct Credential {
 
 impl Table for Credential {
     const NAME: &'static str = "ops_credentials";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = CredentialId;
+    fn id(&self) -> CredentialId {
+        self.id
     }
 }

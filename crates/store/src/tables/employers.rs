@@ -30,7 +30,8 @@ pub struct Employer {
 
 impl Table for Employer {
     const NAME: &'static str = "employer_accounts";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = EmployerId;
+    fn id(&self) -> EmployerId {
+        self.id
     }
 }

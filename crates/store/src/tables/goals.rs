@@ -29,7 +29,8 @@ pub struct GoalTemplate {
 
 impl Table for GoalTemplate {
     const NAME: &'static str = "goal_templates";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = GoalTemplateId;
+    fn id(&self) -> GoalTemplateId {
+        self.id
     }
 }

@@ -36,7 +36,8 @@ pub struct KpiEvent {
 
 impl Table for KpiEvent {
     const NAME: &'static str = "ops_kpi_events";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = KpiEventId;
+    fn id(&self) -> KpiEventId {
+        self.id
     }
 }

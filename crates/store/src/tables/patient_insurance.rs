@@ -29,7 +29,8 @@ pub struct PatientInsurance {
 
 impl Table for PatientInsurance {
     const NAME: &'static str = "patient_insurance";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = PatientInsuranceId;
+    fn id(&self) -> PatientInsuranceId {
+        self.id
     }
 }

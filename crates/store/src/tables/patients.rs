@@ -39,8 +39,9 @@ pub struct Patient {
 
 impl Table for Patient {
     const NAME: &'static str = "patients";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = PatientId;
+    fn id(&self) -> PatientId {
+        self.id
     }
 }
 

@@ -42,7 +42,8 @@ pub struct Payer {
 
 impl Table for Payer {
     const NAME: &'static str = "insurance_payers";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = PayerId;
+    fn id(&self) -> PayerId {
+        self.id
     }
 }

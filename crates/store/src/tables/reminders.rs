@@ -21,7 +21,8 @@ pub struct Reminder {
 
 impl Table for Reminder {
     const NAME: &'static str = "appointment_reminders";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = ReminderId;
+    fn id(&self) -> ReminderId {
+        self.id
     }
 }

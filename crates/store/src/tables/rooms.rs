@@ -21,7 +21,8 @@ pub struct Room {
 
 impl Table for Room {
     const NAME: &'static str = "ops_treatment_rooms";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = RoomId;
+    fn id(&self) -> RoomId {
+        self.id
     }
 }

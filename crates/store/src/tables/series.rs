@@ -26,7 +26,8 @@ pub struct Series {
 
 impl Table for Series {
     const NAME: &'static str = "appointment_series";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = RecurrenceSeriesId;
+    fn id(&self) -> RecurrenceSeriesId {
+        self.id
     }
 }

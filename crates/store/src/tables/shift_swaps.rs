@@ -25,7 +25,8 @@ pub struct ShiftSwap {
 
 impl Table for ShiftSwap {
     const NAME: &'static str = "ops_shift_swaps";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = ShiftSwapId;
+    fn id(&self) -> ShiftSwapId {
+        self.id
     }
 }

@@ -24,7 +24,8 @@ pub struct ShiftTemplate {
 
 impl Table for ShiftTemplate {
     const NAME: &'static str = "ops_shifts";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = ShiftId;
+    fn id(&self) -> ShiftId {
+        self.id
     }
 }

@@ -38,7 +38,8 @@ pub struct Staff {
 
 impl Table for Staff {
     const NAME: &'static str = "staff_profiles";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = StaffId;
+    fn id(&self) -> StaffId {
+        self.id
     }
 }

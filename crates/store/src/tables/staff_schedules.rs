@@ -24,7 +24,8 @@ pub struct StaffSchedule {
 
 impl Table for StaffSchedule {
     const NAME: &'static str = "ops_staff_schedules";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = StaffScheduleId;
+    fn id(&self) -> StaffScheduleId {
+        self.id
     }
 }

@@ -25,7 +25,8 @@ pub struct TimeOffRequest {
 
 impl Table for TimeOffRequest {
     const NAME: &'static str = "ops_time_off_requests";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = TimeOffRequestId;
+    fn id(&self) -> TimeOffRequestId {
+        self.id
     }
 }

@@ -21,8 +21,9 @@ pub struct UserClinicRole {
 
 impl Table for UserClinicRole {
     const NAME: &'static str = "user_clinic_roles";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = UserClinicRoleId;
+    fn id(&self) -> UserClinicRoleId {
+        self.id
     }
 }
 

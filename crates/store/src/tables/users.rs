@@ -26,8 +26,9 @@ pub struct User {
 
 impl Table for User {
     const NAME: &'static str = "users";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = UserId;
+    fn id(&self) -> UserId {
+        self.id
     }
 }
 

@@ -24,7 +24,8 @@ pub struct CredentialVerification {
 
 impl Table for CredentialVerification {
     const NAME: &'static str = "ops_credential_verifications";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = CredentialVerificationId;
+    fn id(&self) -> CredentialVerificationId {
+        self.id
     }
 }

@@ -38,8 +38,9 @@ pub struct WaitlistEntry {
 
 impl Table for WaitlistEntry {
     const NAME: &'static str = "waitlist";
-    fn id(&self) -> String {
-        self.id.to_string()
+    type Id = WaitlistEntryId;
+    fn id(&self) -> WaitlistEntryId {
+        self.id
     }
 }
 
@@ -64,6 +65,7 @@ pub struct WaitlistOffer {
 
 impl Table for WaitlistOffer {
     const NAME: &'static str = "waitlist_offers";
+    type Id = String;
     fn id(&self) -> String {
         self.id.clone()
     }

@@ -89,8 +89,8 @@ pub(crate) fn reminder_channel(p: &Patient) -> Option<ReminderChannel> {
 
 /// Create the reminders of a newly booked appointment (in the booking's transaction).
 pub(crate) fn create_for(tx: &WriteTx<'_>, a: &Appointment) -> ApiResult<Vec<Reminder>> {
-    let clinic = table::get_live::<Clinic>(tx, &a.clinic_id.to_string())?;
-    let patient = table::get_live::<Patient>(tx, &a.patient_id.to_string())?;
+    let clinic = table::get_live::<Clinic>(tx, &a.clinic_id)?;
+    let patient = table::get_live::<Patient>(tx, &a.patient_id)?;
     let Some(channel) = reminder_channel(&patient) else {
         return Ok(Vec::new());
     };
@@ -197,7 +197,7 @@ pub(crate) fn offer_freed(
         }
         let dur = e.duration_minutes * 60_000;
         let kind = match e.appointment_type_id {
-            Some(t) => table::get::<AppointmentType>(tx, &t.to_string())?,
+            Some(t) => table::get::<AppointmentType>(tx, &t)?,
             None => None,
         };
         // First candidate start: the window start, or the next quarter hour after now.

@@ -109,7 +109,7 @@ pub(crate) fn move_one(
 ) -> ApiResult<Appointment> {
     let next = old.status.transition(AppointmentStatus::Rescheduled)?;
     let kind = match old.appointment_type_id {
-        Some(t) => table::get::<AppointmentType>(tx, &t.to_string())?,
+        Some(t) => table::get::<AppointmentType>(tx, &t)?,
         None => None,
     };
     // The old appointment leaves the schedule first, so the move may overlap its old time.

@@ -216,7 +216,7 @@ pub(crate) fn missing_credentials_for(
     date: NaiveDate,
     what: &str,
 ) -> ApiResult<Vec<String>> {
-    let staff = table::get_live::<Staff>(conn, &provider.to_string())?;
+    let staff = table::get_live::<Staff>(conn, &provider)?;
     let mut required: Vec<CredentialTypeId> = kind
         .map(|k| k.required_credential_type_ids.clone())
         .unwrap_or_default();
@@ -239,7 +239,7 @@ pub(crate) fn missing_credentials_for(
     let day = date.format("%Y-%m-%d").to_string();
     let mut problems = Vec::new();
     for t in required {
-        let ty = table::get::<CredentialType>(conn, &t.to_string())?;
+        let ty = table::get::<CredentialType>(conn, &t)?;
         let ty_name = ty
             .map(|t| t.name)
             .unwrap_or_else(|| "a required credential".into());
