@@ -8,17 +8,11 @@ use clinicdesk_domain::{ClinicId, StaffId};
 use clinicdesk_store::{table, KeySource, Store, StoreError};
 use rusqlite::params;
 
-/// The batched compliance rule agrees with `missing_credentials` (the booking rule) for
-/// every clinical staff member of the small demo (expired, expiring, missing credentials)
-/// on dates around today.
-#[test]
-fn compliance_agrees_with_missing_credentials_on_the_demo() {
+/// A new encrypted database with the small demo in it (and the folder that holds it).
+fn small_demo() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::create(
-        &dir.path().join("k.db"),
-        &KeySource::File(dir.path().join("k")),
-    )
-    .unwrap();
+    let keys = KeySource::File(dir.path().join("k"));
+    let store = Store::create(&dir.path().join("d.db"), &keys).unwrap();
     clinicdesk_demo::generate_demo(
         &store,
         clinicdesk_demo::DemoSize::Small,
@@ -26,6 +20,15 @@ fn compliance_agrees_with_missing_credentials_on_the_demo() {
         &mut |_, _, _| true,
     )
     .unwrap();
+    (dir, store)
+}
+
+/// The batched compliance rule agrees with `missing_credentials` (the booking rule) for
+/// every clinical staff member of the small demo (expired, expiring, missing credentials)
+/// on dates around today.
+#[test]
+fn compliance_agrees_with_missing_credentials_on_the_demo() {
+    let (_dir, store) = small_demo();
     store
         .read(|c| -> ApiResult<()> {
             let clinic: String = c.query_row("SELECT id FROM clinics LIMIT 1", [], |r| r.get(0))?;
@@ -69,16 +72,7 @@ fn compliance_agrees_with_missing_credentials_on_the_demo() {
 /// give exactly what the all-joins query mapped with `table::map_row` gives, in order.
 #[test]
 fn day_entries_match_the_joined_query() {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = KeySource::File(dir.path().join("k"));
-    let store = Store::create(&dir.path().join("d.db"), &keys).unwrap();
-    clinicdesk_demo::generate_demo(
-        &store,
-        clinicdesk_demo::DemoSize::Small,
-        "demo-password-1",
-        &mut |_, _, _| true,
-    )
-    .unwrap();
+    let (_dir, store) = small_demo();
     let joined = "SELECT a.*, p.first_name || ' ' || p.last_name AS patient_name,
             s.first_name || ' ' || s.last_name AS provider_name, r.name AS room_name, t.name AS type_name
          FROM appointments a

@@ -129,6 +129,18 @@ string_enum! {
 }
 
 impl CaseStatus {
+    /// The case is still open (new, active, on hold, pending approval): it counts for
+    /// authorization warnings and can take appointments.
+    pub fn is_open(self) -> bool {
+        use CaseStatus::*;
+        match self {
+            New | Active | OnHold | PendingApproval => true,
+            Completed | Cancelled | Archived => false,
+        }
+    }
+}
+
+impl CaseStatus {
     /// Whether the workflow allows moving from `self` to `to`.
     pub fn can_transition_to(self, to: Self) -> bool {
         use CaseStatus::*;
@@ -448,6 +460,17 @@ string_enum! {
 }
 
 impl WaitlistStatus {
+    /// The entry is still on the list (waiting, or holding an offer).
+    pub fn is_listed(self) -> bool {
+        use WaitlistStatus::*;
+        match self {
+            Waiting | Offered => true,
+            Booked | Expired | Removed => false,
+        }
+    }
+}
+
+impl WaitlistStatus {
     /// Whether moving from `self` to `to` is allowed.
     pub fn can_transition_to(self, to: Self) -> bool {
         use WaitlistStatus::*;
@@ -478,6 +501,17 @@ string_enum! {
         Sent => "sent",
         Failed => "failed",
         Cancelled => "cancelled",
+    }
+}
+
+impl ReminderStatus {
+    /// Not sent yet (pending, or failed and to be retried): cancelled with its appointment.
+    pub fn is_unsent(self) -> bool {
+        use ReminderStatus::*;
+        match self {
+            Pending | Failed => true,
+            Sent | Cancelled => false,
+        }
     }
 }
 

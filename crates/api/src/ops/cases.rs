@@ -411,8 +411,8 @@ impl App {
             let horizon = today + chrono::Duration::days(within_days);
             let cases = table::select::<Case, _>(
                 c,
-                "WHERE clinic_id = ?1 AND deleted_at IS NULL AND status IN ('new','active','on_hold','pending_approval')
-                   AND authorization_expiry IS NOT NULL AND authorization_expiry <= ?2 ORDER BY authorization_expiry",
+                &format!("WHERE clinic_id = ?1 AND deleted_at IS NULL AND status IN {}
+                   AND authorization_expiry IS NOT NULL AND authorization_expiry <= ?2 ORDER BY authorization_expiry", CaseStatus::sql_in(CaseStatus::is_open)),
                 params![clinic.to_string(), horizon.to_string()],
             )?;
             let mut out = Vec::new();

@@ -260,7 +260,7 @@ impl App {
             sweep(tx, clinic)?;
             let entries = table::select::<WaitlistEntry, _>(
                 tx,
-                "WHERE clinic_id = ?1 AND status IN ('waiting','offered') AND deleted_at IS NULL ORDER BY priority, created_at",
+                &format!("WHERE clinic_id = ?1 AND status IN {} AND deleted_at IS NULL ORDER BY priority, created_at", WaitlistStatus::sql_in(WaitlistStatus::is_listed)),
                 [clinic.to_string()],
             )?;
             let mut out = Vec::new();

@@ -125,7 +125,10 @@ pub(crate) fn create_for(tx: &WriteTx<'_>, a: &Appointment) -> ApiResult<Vec<Rem
 pub(crate) fn cancel_for(tx: &WriteTx<'_>, a: &Appointment) -> ApiResult<()> {
     let pending = table::select::<Reminder, _>(
         tx,
-        "WHERE appointment_id = ?1 AND status IN ('pending','failed') AND deleted_at IS NULL",
+        &format!(
+            "WHERE appointment_id = ?1 AND status IN {} AND deleted_at IS NULL",
+            ReminderStatus::sql_in(ReminderStatus::is_unsent)
+        ),
         [a.id.to_string()],
     )?;
     for mut r in pending {
