@@ -298,6 +298,14 @@ fn normalise(rule: &str) -> Result<String, DomainError> {
             format!("must be at most {MAX_RULE_CHARS} characters"),
         ));
     }
+    // An RRULE is ASCII; the `rrule` crate slices bytes of some values (BYDAY) and would panic
+    // on other text.
+    if !t.is_ascii() {
+        return Err(DomainError::invalid(
+            FIELD,
+            "may only contain ASCII letters, digits and = ; , + - (for example FREQ=WEEKLY;COUNT=12)",
+        ));
+    }
     if t.chars().any(|c| c.is_control() || c == ':') {
         return Err(DomainError::invalid(
             FIELD,

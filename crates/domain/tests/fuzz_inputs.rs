@@ -58,7 +58,7 @@ fn rule(r: &str) -> Result<SeriesSpec, DomainError> {
 }
 
 #[test]
-fn until_with_non_ascii_text_is_refused_not_a_panic() {
+fn non_ascii_rules_are_refused_not_a_panic() {
     for r in [
         "FREQ=WEEKLY;UNTIL=2027é0331",
         // 15 bytes with 'é' across byte 8: the old parser sliced [..8] inside the character.
@@ -69,6 +69,9 @@ fn until_with_non_ascii_text_is_refused_not_a_panic() {
         "FREQ=WEEKLY;UNTIL=٢٠٢٧٠٣٣١",
         "FREQ=WEEKLY;UNTIL=20270331T２35959Z",
         "RRULÉ:FREQ=WEEKLY;COUNT=2",
+        // The `rrule` crate slices BYDAY values by bytes (found by the property below).
+        "FREQ=DAILY;BYDAY=Ა",
+        "FREQ=WEEKLY;WKST=é;COUNT=2",
     ] {
         let e = std::panic::catch_unwind(|| rule(r))
             .unwrap_or_else(|_| panic!("{r:?} panicked"))
