@@ -255,7 +255,7 @@ const KEYS: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(config(256, 20_000))]
+    #![proptest_config(config(256, 100_000))]
 
     #[test]
     fn every_fields_accessor_parses_or_refuses_by_name(
@@ -360,7 +360,7 @@ fn csv_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config(48, 1_500))]
+    #![proptest_config(config(48, 22_000))]
 
     #[test]
     fn any_csv_imports_or_is_refused_and_a_refusal_changes_nothing(csv in csv_text()) {
