@@ -9,6 +9,65 @@ use chrono::NaiveDate;
 use clinicdesk_domain::{parse_date, DomainError, Email, Name, Phone};
 use serde::{Deserialize, Serialize};
 
+/// The most characters any field's value may have (free text such as notes, and lists).
+pub const MAX_TEXT_CHARS: usize = 10_000;
+/// The most characters of a one-line text field (an address line, a code, an id, …); names
+/// are [`Name`]s, at most [`Name::MAX_CHARS`].
+pub const MAX_LINE_CHARS: usize = 1_000;
+/// Free-text fields: several lines (line breaks and tabs allowed), up to [`MAX_TEXT_CHARS`].
+pub const MULTI_LINE_FIELDS: &[&str] = &[
+    "notes",
+    "description",
+    "reason",
+    "override_reason",
+    "chief_complaint",
+    "diagnosis_description",
+    "treatment_plan",
+    "clinical_notes",
+];
+/// Comma-separated lists: one line of up to [`MAX_TEXT_CHARS`].
+pub const LIST_FIELDS: &[&str] = &[
+    "holidays",
+    "provider_ids",
+    "required_credential_type_ids",
+    "tags",
+    "weekdays",
+    "weekend_days",
+    "preferred_days",
+    "reminder_offsets_minutes",
+    "required_for_disciplines",
+    "alert_thresholds_days",
+];
+
+/// Refuses `v` as the value of `k` when it is longer than `max` characters or holds a control
+/// character (line breaks and tabs are allowed when `multi_line`).
+fn check_text(k: &'static str, v: &str, max: usize, multi_line: bool) -> Result<(), DomainError> {
+    // A character is at most 4 bytes: a long value is refused without counting it.
+    let chars = if v.len() > 4 * max {
+        v.len() / 4
+    } else {
+        v.chars().count()
+    };
+    if chars > max {
+        return Err(DomainError::invalid(
+            k,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    let allowed = |c: char| multi_line && matches!(c, '\n' | '\r' | '\t');
+    if v.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(DomainError::invalid(
+            k,
+            if multi_line {
+                "must not contain control characters (line breaks and tabs are fine)"
+            } else {
+                "must be one line, without tabs or other control characters"
+            },
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
 pub struct Fields {
@@ -73,23 +132,39 @@ impl Fields {
         self.map.is_empty()
     }
 
-    fn raw(&self, k: &'static str) -> Option<&str> {
-        let v = self.map.get(k)?;
+    /// The value of `k` as given, marked as used. Every value is at most [`MAX_TEXT_CHARS`]
+    /// characters and holds no control characters but line breaks and tabs, whatever the field.
+    fn raw(&self, k: &'static str) -> Result<Option<&str>, DomainError> {
+        let Some(v) = self.map.get(k) else {
+            return Ok(None);
+        };
         self.used.borrow_mut().insert(k.to_string());
-        Some(v.as_str())
+        check_text(k, v, MAX_TEXT_CHARS, true)?;
+        Ok(Some(v.as_str()))
     }
 
     /// Optional text: None = not given; Some(None) = given empty (clears); Some(Some) trimmed.
-    pub fn text(&self, k: &'static str) -> Option<Option<String>> {
-        self.raw(k).map(|v| {
-            let t = v.trim();
-            (!t.is_empty()).then(|| t.to_string())
-        })
+    /// Free text ([`MULTI_LINE_FIELDS`]) may have line breaks and tabs and up to
+    /// [`MAX_TEXT_CHARS`] characters, a list ([`LIST_FIELDS`]) up to [`MAX_TEXT_CHARS`] on one
+    /// line, any other field one line of at most [`MAX_LINE_CHARS`].
+    pub fn text(&self, k: &'static str) -> Result<Option<Option<String>>, DomainError> {
+        let Some(v) = self.raw(k)? else {
+            return Ok(None);
+        };
+        let t = v.trim();
+        if MULTI_LINE_FIELDS.contains(&k) {
+            // Checked by `raw`.
+        } else if LIST_FIELDS.contains(&k) {
+            check_text(k, t, MAX_TEXT_CHARS, false)?;
+        } else {
+            check_text(k, t, MAX_LINE_CHARS, false)?;
+        }
+        Ok(Some((!t.is_empty()).then(|| t.to_string())))
     }
 
     /// A name-like required value when given (cannot be cleared).
     pub fn name(&self, k: &'static str) -> Result<Option<String>, DomainError> {
-        self.raw(k)
+        self.raw(k)?
             .map(|v| Name::parse(k, v).map(|n| n.as_str().to_string()))
             .transpose()
     }
@@ -108,7 +183,7 @@ impl Fields {
     }
 
     pub fn date(&self, k: &'static str) -> Result<Option<Option<NaiveDate>>, DomainError> {
-        match self.raw(k).map(str::trim) {
+        match self.raw(k)?.map(str::trim) {
             None => Ok(None),
             Some("") => Ok(Some(None)),
             Some(v) => Ok(Some(Some(parse_date(k, v)?))),
@@ -116,7 +191,7 @@ impl Fields {
     }
 
     pub fn bool(&self, k: &'static str) -> Result<Option<bool>, DomainError> {
-        match self.raw(k).map(|v| v.trim().to_ascii_lowercase()) {
+        match self.raw(k)?.map(|v| v.trim().to_ascii_lowercase()) {
             None => Ok(None),
             Some(v) => match v.as_str() {
                 "true" | "yes" | "1" | "y" => Ok(Some(true)),
@@ -132,7 +207,7 @@ impl Fields {
         min: i64,
         max: i64,
     ) -> Result<Option<Option<i64>>, DomainError> {
-        match self.raw(k).map(str::trim) {
+        match self.raw(k)?.map(str::trim) {
             None => Ok(None),
             Some("") => Ok(Some(None)),
             Some(v) => {
@@ -151,7 +226,7 @@ impl Fields {
     }
 
     pub fn email(&self, k: &'static str) -> Result<Option<Option<String>>, DomainError> {
-        match self.text(k) {
+        match self.text(k)? {
             None => Ok(None),
             Some(None) => Ok(Some(None)),
             Some(Some(v)) => Ok(Some(Some(
@@ -164,7 +239,7 @@ impl Fields {
     }
 
     pub fn phone(&self, k: &'static str) -> Result<Option<Option<String>>, DomainError> {
-        match self.text(k) {
+        match self.text(k)? {
             None => Ok(None),
             Some(None) => Ok(Some(None)),
             Some(Some(v)) => Ok(Some(Some(
@@ -182,7 +257,7 @@ impl Fields {
         k: &'static str,
         parse: impl Fn(&str) -> Result<T, DomainError>,
     ) -> Result<Option<T>, DomainError> {
-        self.raw(k)
+        self.raw(k)?
             .map(|v| parse(v.trim()).map_err(|e| rename(e, k)))
             .transpose()
     }

@@ -28,6 +28,9 @@ pub const MAX_OCCURRENCE_MINUTES: u32 = 24 * 60;
 /// The largest `every_n_weeks` accepted by [`weekly_rule`].
 pub const MAX_EVERY_N_WEEKS: u32 = 52;
 
+/// The longest rule accepted, in characters (a real one is well under 100).
+pub const MAX_RULE_CHARS: usize = 500;
+
 const FIELD: &str = "rule";
 
 /// A validated recurring series: where, from when, how long each occurrence lasts, and the
@@ -280,7 +283,7 @@ pub fn weekly_rule(
 fn normalise(rule: &str) -> Result<String, DomainError> {
     let t = rule.trim();
     let t = match t.get(..6) {
-        Some(p) if p.eq_ignore_ascii_case("RRULE:") => &t[6..],
+        Some(p) if p.eq_ignore_ascii_case("RRULE:") => t.get(6..).unwrap_or_default(),
         _ => t,
     };
     if t.is_empty() {
@@ -289,7 +292,21 @@ fn normalise(rule: &str) -> Result<String, DomainError> {
             "must not be empty (for example FREQ=WEEKLY;BYDAY=TU,TH;COUNT=12)",
         ));
     }
-    if t.chars().any(char::is_control) {
+    if t.chars().count() > MAX_RULE_CHARS {
+        return Err(DomainError::invalid(
+            FIELD,
+            format!("must be at most {MAX_RULE_CHARS} characters"),
+        ));
+    }
+    // An RRULE is ASCII; the `rrule` crate slices bytes of some values (BYDAY) and would panic
+    // on other text.
+    if !t.is_ascii() {
+        return Err(DomainError::invalid(
+            FIELD,
+            "may only contain ASCII letters, digits and = ; , + - (for example FREQ=WEEKLY;COUNT=12)",
+        ));
+    }
+    if t.chars().any(|c| c.is_control() || c == ':') {
         return Err(DomainError::invalid(
             FIELD,
             "must be a single RRULE line (DTSTART, EXDATE and the like are not accepted)",
@@ -309,9 +326,14 @@ fn parse_until(tz: Tz, v: &str) -> Result<NaiveDateTime, DomainError> {
             ),
         )
     };
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    // Every valid form is ASCII, so from here on a byte index is a character boundary; `get`
+    // keeps a wrong guess an error rather than a panic.
+    if !v.is_ascii() {
+        return Err(bad());
+    }
+    let digits = |s: Option<&str>| s.is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()));
     match v.len() {
-        8 if digits(v) => {
+        8 if digits(Some(v)) => {
             let date = NaiveDate::parse_from_str(v, "%Y%m%d").map_err(|_| bad())?;
             Ok(date.and_time(NaiveTime::from_hms_opt(23, 59, 59).expect("valid time")))
         }
@@ -320,7 +342,7 @@ fn parse_until(tz: Tz, v: &str) -> Result<NaiveDateTime, DomainError> {
                 Some(b) => (b, true),
                 None => (v, false),
             };
-            if body.len() != 15 || !digits(&body[..8]) || !digits(&body[9..]) {
+            if body.len() != 15 || !digits(body.get(..8)) || !digits(body.get(9..)) {
                 return Err(bad());
             }
             let n = NaiveDateTime::parse_from_str(body, "%Y%m%dT%H%M%S").map_err(|_| bad())?;

@@ -215,7 +215,7 @@ impl App {
                 )
                 .into());
             }
-            let case_type = f.text("case_type").flatten().ok_or_else(|| {
+            let case_type = f.text("case_type")?.flatten().ok_or_else(|| {
                 DomainError::invalid("case_type", "is required (e.g. workers_comp, physio)")
             })?;
             let mut case = Case {
@@ -577,30 +577,31 @@ pub(crate) fn check_case_for(
 }
 
 fn apply_fields(tx: &WriteTx<'_>, case: &mut Case, f: &Fields) -> ApiResult<()> {
-    let text = |k: &'static str, slot: &mut Option<String>| {
-        if let Some(v) = f.text(k) {
+    let text = |k: &'static str, slot: &mut Option<String>| -> ApiResult<()> {
+        if let Some(v) = f.text(k)? {
             *slot = v;
         }
+        Ok(())
     };
-    if let Some(Some(t)) = f.text("case_type") {
+    if let Some(Some(t)) = f.text("case_type")? {
         case.case_type = t;
     }
-    text("diagnosis_code", &mut case.diagnosis_code);
-    text("diagnosis_description", &mut case.diagnosis_description);
-    text("chief_complaint", &mut case.chief_complaint);
-    text("treatment_plan", &mut case.treatment_plan);
-    text("clinical_notes", &mut case.clinical_notes);
-    text("authorization_number", &mut case.authorization_number);
-    text("referral_source", &mut case.referral_source);
-    text("outcome_status", &mut case.outcome_status);
-    text("discharge_disposition", &mut case.discharge_disposition);
+    text("diagnosis_code", &mut case.diagnosis_code)?;
+    text("diagnosis_description", &mut case.diagnosis_description)?;
+    text("chief_complaint", &mut case.chief_complaint)?;
+    text("treatment_plan", &mut case.treatment_plan)?;
+    text("clinical_notes", &mut case.clinical_notes)?;
+    text("authorization_number", &mut case.authorization_number)?;
+    text("referral_source", &mut case.referral_source)?;
+    text("outcome_status", &mut case.outcome_status)?;
+    text("discharge_disposition", &mut case.discharge_disposition)?;
     if let Some(d) = f.date("target_completion_date")? {
         case.target_completion_date = d;
     }
     if let Some(d) = f.date("authorization_expiry")? {
         case.authorization_expiry = d;
     }
-    if let Some(v) = f.text("primary_clinician_id") {
+    if let Some(v) = f.text("primary_clinician_id")? {
         case.primary_clinician_id = match v {
             None => None,
             Some(id) => {
@@ -609,13 +610,13 @@ fn apply_fields(tx: &WriteTx<'_>, case: &mut Case, f: &Fields) -> ApiResult<()> 
             }
         };
     }
-    if let Some(v) = f.text("employer_id") {
+    if let Some(v) = f.text("employer_id")? {
         case.employer_id = v.map(|x| EmployerId::parse(&x)).transpose()?;
     }
-    if let Some(v) = f.text("payer_id") {
+    if let Some(v) = f.text("payer_id")? {
         case.payer_id = v.map(|x| PayerId::parse(&x)).transpose()?;
     }
-    if let Some(v) = f.text("tags") {
+    if let Some(v) = f.text("tags")? {
         case.tags = v
             .unwrap_or_default()
             .split(',')
@@ -624,7 +625,7 @@ fn apply_fields(tx: &WriteTx<'_>, case: &mut Case, f: &Fields) -> ApiResult<()> 
             .map(str::to_string)
             .collect();
     }
-    if let Some(v) = f.text("readmission_risk_score") {
+    if let Some(v) = f.text("readmission_risk_score")? {
         case.readmission_risk_score = match v {
             None => None,
             Some(x) => {

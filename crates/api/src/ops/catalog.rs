@@ -18,7 +18,7 @@ use crate::fields::{put, Fields};
 use crate::{App, Session};
 
 fn int_list(f: &Fields, k: &'static str, min: i64, max: i64) -> ApiResult<Option<Vec<i64>>> {
-    let Some(v) = f.text(k) else { return Ok(None) };
+    let Some(v) = f.text(k)? else { return Ok(None) };
     let v = v.unwrap_or_default();
     let v = v.trim_start_matches('[').trim_end_matches(']');
     let mut out = Vec::new();
@@ -38,15 +38,15 @@ fn int_list(f: &Fields, k: &'static str, min: i64, max: i64) -> ApiResult<Option
     Ok(Some(out))
 }
 
-fn text_list(f: &Fields, k: &'static str) -> Option<Vec<String>> {
-    f.text(k).map(|v| {
+fn text_list(f: &Fields, k: &'static str) -> ApiResult<Option<Vec<String>>> {
+    Ok(f.text(k)?.map(|v| {
         let v = v.unwrap_or_default();
         let v = v.trim_start_matches('[').trim_end_matches(']');
         v.split(',')
             .map(|x| x.trim().trim_matches('"').to_lowercase())
             .filter(|x| !x.is_empty())
             .collect()
-    })
+    }))
 }
 
 fn hhmm(k: &'static str, v: &str) -> Result<String, DomainError> {
@@ -58,10 +58,10 @@ fn hhmm(k: &'static str, v: &str) -> Result<String, DomainError> {
 fn apply_credential_type(f: &Fields, t: &mut CredentialType, creating: bool) -> ApiResult<()> {
     t.name = f.required_name("name", creating, &t.name)?;
     t.code = f.required_name("code", creating, &t.code)?.to_uppercase();
-    put(&mut t.description, f.text("description"));
+    put(&mut t.description, f.text("description")?);
     put(
         &mut t.required_for_disciplines,
-        text_list(f, "required_for_disciplines"),
+        text_list(f, "required_for_disciplines")?,
     );
     put(
         &mut t.is_required_for_clinical,
@@ -81,13 +81,13 @@ fn apply_credential_type(f: &Fields, t: &mut CredentialType, creating: bool) -> 
 }
 
 fn apply_credential(f: &Fields, c: &mut Credential) -> ApiResult<()> {
-    put(&mut c.credential_number, f.text("credential_number"));
-    put(&mut c.issuing_authority, f.text("issuing_authority"));
-    put(&mut c.issuing_state, f.text("issuing_state"));
+    put(&mut c.credential_number, f.text("credential_number")?);
+    put(&mut c.issuing_authority, f.text("issuing_authority")?);
+    put(&mut c.issuing_state, f.text("issuing_state")?);
     put(&mut c.issue_date, f.date("issue_date")?);
     put(&mut c.expiry_date, f.date("expiry_date")?);
-    put(&mut c.document_ref, f.text("document_ref"));
-    put(&mut c.notes, f.text("notes"));
+    put(&mut c.document_ref, f.text("document_ref")?);
+    put(&mut c.notes, f.text("notes")?);
     if let Some(to) = f.parsed("status", CredentialStatus::parse)? {
         if to != c.status {
             c.status = c.status.transition(to)?;
@@ -111,12 +111,12 @@ fn apply_credential(f: &Fields, c: &mut Credential) -> ApiResult<()> {
 
 fn apply_employer(f: &Fields, e: &mut Employer, creating: bool) -> ApiResult<()> {
     e.employer_name = f.required_name("employer_name", creating, &e.employer_name)?;
-    put(&mut e.industry, f.text("industry"));
+    put(&mut e.industry, f.text("industry")?);
     put(
         &mut e.employee_count,
         f.int("employee_count", 0, 10_000_000)?,
     );
-    put(&mut e.primary_contact_name, f.text("primary_contact_name"));
+    put(&mut e.primary_contact_name, f.text("primary_contact_name")?);
     put(
         &mut e.primary_contact_email,
         f.email("primary_contact_email")?,
@@ -125,14 +125,14 @@ fn apply_employer(f: &Fields, e: &mut Employer, creating: bool) -> ApiResult<()>
         &mut e.primary_contact_phone,
         f.phone("primary_contact_phone")?,
     );
-    put(&mut e.address_line1, f.text("address_line1"));
-    put(&mut e.city, f.text("city"));
-    put(&mut e.state, f.text("state"));
-    put(&mut e.postal_code, f.text("postal_code"));
+    put(&mut e.address_line1, f.text("address_line1")?);
+    put(&mut e.city, f.text("city")?);
+    put(&mut e.state, f.text("state")?);
+    put(&mut e.postal_code, f.text("postal_code")?);
     put(&mut e.contract_start_date, f.date("contract_start_date")?);
     put(&mut e.contract_end_date, f.date("contract_end_date")?);
     put(&mut e.is_active, f.bool("is_active")?);
-    put(&mut e.notes, f.text("notes"));
+    put(&mut e.notes, f.text("notes")?);
     f.finish()?;
     if let (Some(a), Some(b)) = (e.contract_start_date, e.contract_end_date) {
         if b < a {
@@ -150,9 +150,9 @@ fn apply_payer(f: &Fields, p: &mut Payer, creating: bool) -> ApiResult<()> {
     p.payer_name = f.required_name("payer_name", creating, &p.payer_name)?;
     put(
         &mut p.payer_code,
-        f.text("payer_code").map(|c| c.map(|c| c.to_uppercase())),
+        f.text("payer_code")?.map(|c| c.map(|c| c.to_uppercase())),
     );
-    if let Some(t) = f.text("payer_type") {
+    if let Some(t) = f.text("payer_type")? {
         let t = t.unwrap_or_default().to_lowercase();
         if !PAYER_TYPES.contains(&t.as_str()) {
             return Err(DomainError::invalid(
@@ -163,33 +163,33 @@ fn apply_payer(f: &Fields, p: &mut Payer, creating: bool) -> ApiResult<()> {
         }
         p.payer_type = t;
     }
-    put(&mut p.address_line1, f.text("address_line1"));
-    put(&mut p.city, f.text("city"));
-    put(&mut p.state, f.text("state"));
-    put(&mut p.postal_code, f.text("postal_code"));
+    put(&mut p.address_line1, f.text("address_line1")?);
+    put(&mut p.city, f.text("city")?);
+    put(&mut p.state, f.text("state")?);
+    put(&mut p.postal_code, f.text("postal_code")?);
     put(&mut p.phone, f.phone("phone")?);
     put(&mut p.fax, f.phone("fax")?);
     put(&mut p.email, f.email("email")?);
-    put(&mut p.website, f.text("website"));
+    put(&mut p.website, f.text("website")?);
     put(
         &mut p.claims_submission_url,
-        f.text("claims_submission_url"),
+        f.text("claims_submission_url")?,
     );
     put(&mut p.eligibility_phone, f.phone("eligibility_phone")?);
     put(&mut p.authorization_phone, f.phone("authorization_phone")?);
     put(&mut p.is_active, f.bool("is_active")?);
-    put(&mut p.notes, f.text("notes"));
+    put(&mut p.notes, f.text("notes")?);
     f.finish()?;
     Ok(())
 }
 
 fn apply_room(f: &Fields, r: &mut Room, creating: bool) -> ApiResult<()> {
     r.name = f.required_name("name", creating, &r.name)?;
-    put(&mut r.room_type, f.text("room_type"));
+    put(&mut r.room_type, f.text("room_type")?);
     if let Some(c) = f.int("capacity", 1, 100)? {
         r.capacity = c.unwrap_or(1);
     }
-    if let Some(st) = f.text("status") {
+    if let Some(st) = f.text("status")? {
         let st = st.unwrap_or_default().to_lowercase();
         if !["available", "maintenance", "closed"].contains(&st.as_str()) {
             return Err(DomainError::invalid(
@@ -221,7 +221,7 @@ fn apply_shift(f: &Fields, t: &mut ShiftTemplate, creating: bool) -> ApiResult<(
     if let Some(c) = f.int("default_capacity", 1, 500)? {
         t.default_capacity = c.unwrap_or(1);
     }
-    if let Some(c) = f.text("color") {
+    if let Some(c) = f.text("color")? {
         if let Some(c) = &c {
             let ok =
                 c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|x| x.is_ascii_hexdigit());

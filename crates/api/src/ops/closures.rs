@@ -84,11 +84,11 @@ impl App {
                 return Err(DomainError::invalid("to", "close at most two years at a time").into());
             }
             let weekends = f.bool("weekends")?.unwrap_or(true);
-            let weekend_days = match f.text("weekend_days").flatten() {
+            let weekend_days = match f.text("weekend_days")?.flatten() {
                 Some(v) => clinicdesk_domain::parse_weekdays("weekend_days", &v)?,
                 None => vec![Weekday::Sat, Weekday::Sun],
             };
-            let holidays = match f.text("holidays").flatten() {
+            let holidays = match f.text("holidays")?.flatten() {
                 Some(v) => holidays(&v)?,
                 None => Vec::new(),
             };

@@ -1229,8 +1229,8 @@ impl App {
                 )
                 .into());
             }
-            let reference = f.text("reference").flatten();
-            let notes = f.text("notes").flatten();
+            let reference = f.text("reference")?.flatten();
+            let notes = f.text("notes")?.flatten();
             f.finish()?;
             let mut c = table::get_live::<Credential>(tx, &id)?;
             if c.verification_status != result {
@@ -1287,8 +1287,8 @@ impl App {
                 "action_type",
                 "suspension, revocation, probation or restriction",
             )?;
-            let reason = required(f.text("reason").flatten(), "reason", "say why")?;
-            let authority = f.text("authority").flatten();
+            let reason = required(f.text("reason")?.flatten(), "reason", "say why")?;
+            let authority = f.text("authority")?.flatten();
             let start = required(
                 f.date("start_date")?.flatten(),
                 "start_date",
@@ -1361,9 +1361,9 @@ impl App {
                 "the new expiry date",
             )?;
             let issue = f.date("issue_date")?.flatten();
-            let number = f.text("credential_number").flatten();
-            let document = f.text("document_ref").flatten();
-            let notes = f.text("notes").flatten();
+            let number = f.text("credential_number")?.flatten();
+            let document = f.text("document_ref")?.flatten();
+            let notes = f.text("notes")?.flatten();
             f.finish()?;
             let mut c = table::get_live::<Credential>(tx, &id)?;
             if c.status == CredentialStatus::Revoked {

@@ -11,6 +11,7 @@
 //! plus one audit event for the import — so a cancel (or any failure) leaves nothing behind.
 
 use std::collections::HashMap;
+use std::io::Read;
 
 use clinicdesk_domain::{Capability, ClinicId, DomainError};
 use clinicdesk_store::table;
@@ -50,6 +51,8 @@ const REQUIRED_COLUMNS: &[&str] = &["legacy_id", "first_name", "last_name"];
 pub const MAX_IMPORT_ERRORS: usize = 100;
 /// Rows one import may hold: it is one transaction, during which other writes wait.
 pub const MAX_IMPORT_ROWS: usize = 100_000;
+/// The largest file one import may read, in bytes (64 MiB: 100,000 rows of about 670 bytes).
+pub const MAX_IMPORT_BYTES: u64 = 64 * 1024 * 1024;
 /// Progress is reported every this many rows.
 const REPORT_EVERY: u64 = 250;
 
@@ -102,6 +105,45 @@ impl Ticker<'_> {
             ));
         }
         Ok(())
+    }
+}
+
+/// A reader that fails once more than [`MAX_IMPORT_BYTES`] have been read from it.
+struct Capped<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Capped<R> {
+    fn over(&self) -> bool {
+        self.read > MAX_IMPORT_BYTES
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.over() {
+            return Err(std::io::Error::other("the file is too large"));
+        }
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+fn too_large() -> ApiError {
+    invalid(format!(
+        "the file is larger than {} MiB; split it",
+        MAX_IMPORT_BYTES / (1024 * 1024)
+    ))
+}
+
+/// A refusal for a read that failed (the size cap or the reader itself).
+fn read_error<R: Read>(reader: &csv::Reader<Capped<R>>, e: &csv::Error) -> ApiError {
+    if reader.get_ref().over() {
+        too_large()
+    } else {
+        invalid(format!("the file cannot be read: {e}"))
     }
 }
 
@@ -173,6 +215,32 @@ impl App {
         csv_text: &str,
         progress: &mut dyn FnMut(&str, u64, u64) -> bool,
     ) -> ApiResult<PatientImport> {
+        let size = csv_text.len() as u64;
+        self.import_from(s, clinic, csv_text.as_bytes(), Some(size), progress)
+    }
+
+    /// [`App::import_patients`] reading the CSV from `input` as it goes: a file over
+    /// [`MAX_IMPORT_BYTES`] or [`MAX_IMPORT_ROWS`] is refused as soon as the cap is passed,
+    /// without reading the rest.
+    pub fn import_patients_from(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        input: impl Read,
+        progress: &mut dyn FnMut(&str, u64, u64) -> bool,
+    ) -> ApiResult<PatientImport> {
+        self.import_from(s, clinic, input, None, progress)
+    }
+
+    /// The import; a known `size` over the cap is refused before anything is read.
+    fn import_from(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        input: impl Read,
+        size: Option<u64>,
+        progress: &mut dyn FnMut(&str, u64, u64) -> bool,
+    ) -> ApiResult<PatientImport> {
         self.require(
             s,
             Capability::ImportPatients,
@@ -188,26 +256,48 @@ impl App {
             .optional()?
             .ok_or_else(|| ApiError::NotFound(format!("clinic {clinic} not found")))
         })?;
+        if size.is_some_and(|n| n > MAX_IMPORT_BYTES) {
+            return Err(too_large());
+        }
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .trim(csv::Trim::All)
-            .from_reader(csv_text.as_bytes());
-        let header = reader
-            .headers()
-            .map_err(|e| invalid(format!("the header cannot be read: {}", csv_error(&e))))?
-            .clone();
+            .from_reader(Capped {
+                inner: input,
+                read: 0,
+            });
+        let header = match reader.headers() {
+            Ok(h) => h.clone(),
+            Err(e) if e.is_io_error() => return Err(read_error(&reader, &e)),
+            Err(e) => {
+                return Err(invalid(format!(
+                    "the header cannot be read: {}",
+                    csv_error(&e)
+                )))
+            }
+        };
         if header.iter().all(|h| h.trim().is_empty()) {
             return Err(invalid(
                 "the file is empty; its first line must name the columns",
             ));
         }
         let cols = columns(&header)?;
-        let records: Vec<Result<csv::StringRecord, csv::Error>> = reader.records().collect();
-        if records.len() > MAX_IMPORT_ROWS {
-            return Err(invalid(format!(
-                "{} rows: at most {MAX_IMPORT_ROWS} can be imported at a time; split the file",
-                records.len()
-            )));
+        // Streamed: the file is refused as soon as it passes a cap, the rest unread.
+        let mut records: Vec<Result<csv::StringRecord, csv::Error>> = Vec::new();
+        loop {
+            let mut rec = csv::StringRecord::new();
+            match reader.read_record(&mut rec) {
+                Ok(true) => records.push(Ok(rec)),
+                Ok(false) => break,
+                Err(e) if e.is_io_error() => return Err(read_error(&reader, &e)),
+                Err(e) => records.push(Err(e)),
+            }
+            if records.len() > MAX_IMPORT_ROWS {
+                return Err(invalid(format!(
+                    "more than {MAX_IMPORT_ROWS} rows: at most {MAX_IMPORT_ROWS} can be imported \
+                     at a time; split the file"
+                )));
+            }
         }
         let mut out = PatientImport {
             rows: records.len() as u64,
@@ -240,13 +330,21 @@ impl App {
             };
             let line = rec.position().map_or(0, |p| p.line());
             let f = row_fields(&cols, rec);
-            let Some(legacy_id) = f.text("legacy_id").flatten() else {
-                fail(
-                    &mut out,
-                    line,
-                    "legacy_id: is required (a re-import skips the rows it has seen by it)".into(),
-                );
-                continue;
+            let legacy_id = match f.text("legacy_id") {
+                Ok(Some(Some(id))) => id,
+                Ok(_) => {
+                    fail(
+                        &mut out,
+                        line,
+                        "legacy_id: is required (a re-import skips the rows it has seen by it)"
+                            .into(),
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    fail(&mut out, line, e.to_string());
+                    continue;
+                }
             };
             let patient = match new_patient(&f, clinic, &code, 0) {
                 Ok(p) => p,
@@ -263,7 +361,7 @@ impl App {
                 );
                 continue;
             }
-            let mrn_given = f.text("mrn").flatten().is_some();
+            let mrn_given = f.text("mrn")?.flatten().is_some();
             if mrn_given {
                 if let Some(first) = mrn_lines.insert(patient.mrn.clone(), line) {
                     fail(

@@ -759,12 +759,12 @@ impl App {
         self.tx(s, |tx| {
             clinic_tz(tx, clinic)?;
             let name = f.required_name("name", true, "")?;
-            let description = f.text("description").flatten();
+            let description = f.text("description")?.flatten();
             if description.as_ref().is_some_and(|d| d.chars().count() > 1000) {
                 return Err(DomainError::invalid("description", "must be at most 1000 characters").into());
             }
             let metric = f
-                .text("metric_key")
+                .text("metric_key")?
                 .flatten()
                 .ok_or_else(|| DomainError::invalid("metric_key", "is required"))?
                 .to_ascii_lowercase();
@@ -776,7 +776,7 @@ impl App {
                 .into());
             }
             let comparator = match f
-                .text("comparator")
+                .text("comparator")?
                 .flatten()
                 .ok_or_else(|| DomainError::invalid("comparator", "is required"))?
                 .to_ascii_lowercase()
@@ -796,7 +796,7 @@ impl App {
             };
             let target = parse_target(
                 &metric,
-                &f.text("target_value")
+                &f.text("target_value")?
                     .flatten()
                     .ok_or_else(|| DomainError::invalid("target_value", "is required"))?,
             )?;
@@ -948,7 +948,7 @@ impl App {
                 )
                 .into());
             }
-            let severity = match f.text("severity").flatten().map(|v| v.to_ascii_lowercase()) {
+            let severity = match f.text("severity")?.flatten().map(|v| v.to_ascii_lowercase()) {
                 None => None,
                 Some(v) if !matches!(kind, KpiEventType::QualityIncident | KpiEventType::SafetyAlert | KpiEventType::Custom) => {
                     return Err(DomainError::invalid("severity", format!("a severity ('{v}') applies to incidents, alerts and custom events only")).into())
@@ -958,7 +958,7 @@ impl App {
                     return Err(DomainError::invalid("severity", format!("'{v}' is not a severity (low, medium, high or critical)")).into())
                 }
             };
-            let value = match f.text("metric_value").flatten() {
+            let value = match f.text("metric_value")?.flatten() {
                 None => None,
                 Some(v) => {
                     let n: f64 = v.parse().ok().filter(|n: &f64| n.is_finite()).ok_or_else(|| {
@@ -970,7 +970,7 @@ impl App {
                     Some(n)
                 }
             };
-            let unit = f.text("metric_unit").flatten();
+            let unit = f.text("metric_unit")?.flatten();
             if let Some(u) = &unit {
                 if value.is_none() {
                     return Err(DomainError::invalid("metric_unit", "give a metric_value with a unit").into());
@@ -987,7 +987,7 @@ impl App {
             if let Some(p) = patient {
                 table::get_live::<Patient>(tx, &p)?;
             }
-            let at = match f.text("occurred_at").flatten() {
+            let at = match f.text("occurred_at")?.flatten() {
                 None => now,
                 Some(v) => parse_when("occurred_at", tz, &v)?.timestamp_millis(),
             };
@@ -997,12 +997,12 @@ impl App {
             if at < now - MAX_BACKDATE_DAYS * 86_400_000 {
                 return Err(DomainError::invalid("occurred_at", format!("must be within the last {MAX_BACKDATE_DAYS} days")).into());
             }
-            let notes = f.text("notes").flatten();
+            let notes = f.text("notes")?.flatten();
             if notes.as_ref().is_some_and(|n| n.chars().count() > 2000) {
                 return Err(DomainError::invalid("notes", "must be at most 2000 characters").into());
             }
             let mut tags: Vec<String> = Vec::new();
-            for t in f.text("tags").flatten().unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            for t in f.text("tags")?.flatten().unwrap_or_default().split(',').map(str::trim).filter(|t| !t.is_empty()) {
                 if t.chars().count() > 50 {
                     return Err(DomainError::invalid("tags", format!("'{t}' is longer than 50 characters")).into());
                 }

@@ -41,7 +41,8 @@ pub use dbcheck::{CheckResult, DatabaseCheck};
 pub use directory::{ClinicDirectory, DirectoryProvider, DirectoryRoom, DirectoryType};
 pub use housekeeping::Housekeeping;
 pub use import::{
-    ImportRowError, PatientImport, IMPORT_COLUMNS, MAX_IMPORT_ERRORS, MAX_IMPORT_ROWS,
+    ImportRowError, PatientImport, IMPORT_COLUMNS, MAX_IMPORT_BYTES, MAX_IMPORT_ERRORS,
+    MAX_IMPORT_ROWS,
 };
 pub use kpis::{
     GoalProgress, KpiPeriod, KpiReport, KpiRow, Metric, MANUAL_EVENT_TYPES, MAX_REPORT_PERIODS,
@@ -128,7 +129,7 @@ impl App {
         use crate::access::Scope;
         use clinicdesk_domain::Capability;
         self.require(s, Capability::ManageSchedule, Scope::Clinic(clinic), what)?;
-        let reason = f.text("override_reason").flatten();
+        let reason = f.text("override_reason")?.flatten();
         if reason.is_some() {
             self.require(
                 s,

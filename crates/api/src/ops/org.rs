@@ -61,18 +61,18 @@ fn apply_clinic(f: &Fields, c: &mut Clinic, creating: bool) -> ApiResult<()> {
         None if creating => return Err(DomainError::invalid("timezone", "is required").into()),
         None => {}
     }
-    put(&mut c.address_line1, f.text("address_line1"));
-    put(&mut c.city, f.text("city"));
-    put(&mut c.state, f.text("state"));
-    put(&mut c.postal_code, f.text("postal_code"));
-    put(&mut c.country, f.text("country"));
+    put(&mut c.address_line1, f.text("address_line1")?);
+    put(&mut c.city, f.text("city")?);
+    put(&mut c.state, f.text("state")?);
+    put(&mut c.postal_code, f.text("postal_code")?);
+    put(&mut c.country, f.text("country")?);
     put(&mut c.phone, f.phone("phone")?);
     put(&mut c.email, f.email("email")?);
     if let Some(v) = f.int("idle_lock_minutes", 1, 480)? {
         c.idle_lock_minutes =
             v.ok_or_else(|| DomainError::invalid("idle_lock_minutes", "is required"))?;
     }
-    if let Some(v) = f.text("reminder_offsets_minutes") {
+    if let Some(v) = f.text("reminder_offsets_minutes")? {
         let v = v.unwrap_or_default();
         let offsets: Result<Vec<i64>, _> = v
             .split(',')
@@ -305,11 +305,11 @@ impl App {
     pub fn create_user(&self, s: &Session, f: &Fields, password: &str) -> ApiResult<UserView> {
         self.require(s, Capability::ManageUsers, Scope::AnyClinic, "create users")?;
         let username = f
-            .text("username")
+            .text("username")?
             .flatten()
             .ok_or_else(|| DomainError::invalid("username", "is required"))?;
         let display = f
-            .text("display_name")
+            .text("display_name")?
             .flatten()
             .unwrap_or_else(|| username.clone());
         let email = f.email("email")?.flatten();

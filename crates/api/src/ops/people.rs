@@ -18,15 +18,15 @@ use crate::{App, Session};
 fn apply_staff(f: &Fields, st: &mut Staff, creating: bool) -> ApiResult<()> {
     st.first_name = f.required_name("first_name", creating, &st.first_name)?;
     st.last_name = f.required_name("last_name", creating, &st.last_name)?;
-    put(&mut st.middle_name, f.text("middle_name"));
-    put(&mut st.preferred_name, f.text("preferred_name"));
-    put(&mut st.employee_id, f.text("employee_id"));
-    put(&mut st.title, f.text("title"));
+    put(&mut st.middle_name, f.text("middle_name")?);
+    put(&mut st.preferred_name, f.text("preferred_name")?);
+    put(&mut st.employee_id, f.text("employee_id")?);
+    put(&mut st.title, f.text("title")?);
     put(
         &mut st.discipline,
-        f.text("discipline").map(|d| d.map(|d| d.to_lowercase())),
+        f.text("discipline")?.map(|d| d.map(|d| d.to_lowercase())),
     );
-    put(&mut st.department, f.text("department"));
+    put(&mut st.department, f.text("department")?);
     put(&mut st.email, f.email("email")?);
     put(&mut st.phone, f.phone("phone")?);
     put(
@@ -39,13 +39,13 @@ fn apply_staff(f: &Fields, st: &mut Staff, creating: bool) -> ApiResult<()> {
     put(&mut st.is_clinical, f.bool("is_clinical")?);
     put(
         &mut st.emergency_contact_name,
-        f.text("emergency_contact_name"),
+        f.text("emergency_contact_name")?,
     );
     put(
         &mut st.emergency_contact_phone,
         f.phone("emergency_contact_phone")?,
     );
-    put(&mut st.notes, f.text("notes"));
+    put(&mut st.notes, f.text("notes")?);
     if let Some(u) = f.parsed("user_id", |v| {
         if v.is_empty() {
             Ok(None)
@@ -73,8 +73,8 @@ fn apply_patient(f: &Fields, p: &mut Patient, creating: bool) -> ApiResult<()> {
     if let Some(m) = f.parsed("mrn", Mrn::parse)? {
         p.mrn = m.as_str().to_string();
     }
-    put(&mut p.middle_name, f.text("middle_name"));
-    put(&mut p.preferred_name, f.text("preferred_name"));
+    put(&mut p.middle_name, f.text("middle_name")?);
+    put(&mut p.preferred_name, f.text("preferred_name")?);
     put(&mut p.date_of_birth, f.date("date_of_birth")?);
     if let Some(dob) = p.date_of_birth {
         if dob > chrono::Utc::now().date_naive() {
@@ -84,18 +84,18 @@ fn apply_patient(f: &Fields, p: &mut Patient, creating: bool) -> ApiResult<()> {
     put(&mut p.sex, f.parsed("sex", Sex::parse)?);
     put(&mut p.email, f.email("email")?);
     put(&mut p.phone, f.phone("phone")?);
-    put(&mut p.address_line1, f.text("address_line1"));
-    put(&mut p.city, f.text("city"));
-    put(&mut p.state, f.text("state"));
-    put(&mut p.postal_code, f.text("postal_code"));
+    put(&mut p.address_line1, f.text("address_line1")?);
+    put(&mut p.city, f.text("city")?);
+    put(&mut p.state, f.text("state")?);
+    put(&mut p.postal_code, f.text("postal_code")?);
     put(
         &mut p.preferred_contact_method,
         f.parsed("preferred_contact_method", ContactMethod::parse)?,
     );
     put(&mut p.consent_sms, f.bool("consent_sms")?);
     put(&mut p.consent_email, f.bool("consent_email")?);
-    put(&mut p.legacy_id, f.text("legacy_id"));
-    put(&mut p.notes, f.text("notes"));
+    put(&mut p.legacy_id, f.text("legacy_id")?);
+    put(&mut p.notes, f.text("notes")?);
     f.finish()?;
     match p.preferred_contact_method {
         ContactMethod::Sms if p.phone.is_none() => {
@@ -165,9 +165,9 @@ fn apply_insurance(f: &Fields, i: &mut PatientInsurance, creating: bool) -> ApiR
     if let Some(v) = f.int("coverage_priority", 1, 3)? {
         i.coverage_priority = v.unwrap_or(1);
     }
-    put(&mut i.group_number, f.text("group_number"));
-    put(&mut i.subscriber_name, f.text("subscriber_name"));
-    if let Some(r) = f.text("subscriber_relationship") {
+    put(&mut i.group_number, f.text("group_number")?);
+    put(&mut i.subscriber_name, f.text("subscriber_name")?);
+    if let Some(r) = f.text("subscriber_relationship")? {
         let r = r.unwrap_or_else(|| "self".into()).to_lowercase();
         if !["self", "spouse", "child", "other"].contains(&r.as_str()) {
             return Err(DomainError::invalid(
@@ -186,7 +186,7 @@ fn apply_insurance(f: &Fields, i: &mut PatientInsurance, creating: bool) -> ApiR
     put(&mut i.termination_date, f.date("termination_date")?);
     put(&mut i.copay_cents, f.int("copay_cents", 0, 10_000_000)?);
     put(&mut i.is_active, f.bool("is_active")?);
-    put(&mut i.notes, f.text("notes"));
+    put(&mut i.notes, f.text("notes")?);
     f.finish()?;
     if let (Some(a), Some(b)) = (i.effective_date, i.termination_date) {
         if b < a {

@@ -105,7 +105,7 @@ impl App {
                 .flatten()
                 .ok_or_else(|| DomainError::invalid("duration_minutes", "is required"))?;
             let mut req = Vec::new();
-            if let Some(list) = f.text("required_credential_type_ids").flatten() {
+            if let Some(list) = f.text("required_credential_type_ids")?.flatten() {
                 for id in list
                     .trim_matches(|c| c == '[' || c == ']')
                     .split(',')
@@ -117,7 +117,7 @@ impl App {
                     req.push(id);
                 }
             }
-            let color = f.text("color").flatten();
+            let color = f.text("color")?.flatten();
             f.finish()?;
             let t = AppointmentType {
                 id: AppointmentTypeId::new(),
@@ -187,7 +187,7 @@ impl App {
                 table::get_live::<Staff>(tx, &p)?;
             }
             let is_available = f.bool("is_available")?.unwrap_or(false);
-            let reason = f.text("reason").flatten();
+            let reason = f.text("reason")?.flatten();
             f.finish()?;
             if !is_available && reason.is_none() {
                 return Err(DomainError::invalid(
@@ -333,8 +333,8 @@ impl App {
             let source = f
                 .parsed("source", AppointmentSource::parse)?
                 .unwrap_or(AppointmentSource::FrontDesk);
-            let reason = f.text("reason").flatten();
-            let notes = f.text("notes").flatten();
+            let reason = f.text("reason")?.flatten();
+            let notes = f.text("notes")?.flatten();
             f.finish()?;
             insert_checked(
                 tx,
@@ -405,12 +405,12 @@ impl App {
             let provider = f
                 .parsed("provider_id", StaffId::parse)?
                 .unwrap_or(old.provider_id);
-            let room = match f.text("room_id") {
+            let room = match f.text("room_id")? {
                 None => old.room_id,
                 Some(None) => None,
                 Some(Some(r)) => Some(RoomId::parse(&r)?),
             };
-            let reason = f.text("reason").flatten();
+            let reason = f.text("reason")?.flatten();
             f.finish()?;
             let range = TimeRange::new(start, start + duration)?;
             let to = Moved {

@@ -100,8 +100,8 @@ fn parse(conn: &rusqlite::Connection, clinic: ClinicId, f: &Fields) -> ApiResult
             .into())
         }
     };
-    let given_rule = f.text("rule").flatten();
-    let days = f.text("weekdays").flatten();
+    let given_rule = f.text("rule")?.flatten();
+    let days = f.text("weekdays")?.flatten();
     let every = f.int("every_n_weeks", 1, 52)?.flatten().unwrap_or(1) as u32;
     let count = f.int("count", 1, 500)?.flatten().map(|c| c as u32);
     let until = f.date("until")?.flatten();
@@ -125,7 +125,7 @@ fn parse(conn: &rusqlite::Connection, clinic: ClinicId, f: &Fields) -> ApiResult
         }
     };
     let skip_conflicts = f.bool("skip_conflicts")?.unwrap_or(false);
-    let override_reason = f.text("override_reason").flatten();
+    let override_reason = f.text("override_reason")?.flatten();
     f.finish()?;
     let spec = SeriesSpec::parse(tz, first, duration, &rule)?;
     Ok(Parsed {
@@ -336,12 +336,12 @@ impl App {
             let shift = f.int("shift_days", -6, 6)?.flatten().unwrap_or(0);
             let duration = f.int("duration_minutes", 5, 720)?.flatten();
             let provider = f.parsed("provider_id", StaffId::parse)?;
-            let room = match f.text("room_id") {
+            let room = match f.text("room_id")? {
                 None => None,
                 Some(None) => Some(None),
                 Some(Some(r)) => Some(Some(RoomId::parse(&r)?)),
             };
-            let reason = f.text("reason").flatten();
+            let reason = f.text("reason")?.flatten();
             f.finish()?;
             if time.is_none() && shift == 0 && duration.is_none() && provider.is_none() && room.is_none() {
                 return Err(DomainError::invalid(

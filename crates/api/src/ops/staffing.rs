@@ -306,8 +306,8 @@ impl App {
             let staff = required(f.parsed("staff_id", StaffId::parse)?, "staff_id")?;
             let shift = required(f.parsed("shift_id", ShiftId::parse)?, "shift_id")?;
             let date = required(f.date("date")?.flatten(), "date")?;
-            let notes = f.text("notes").flatten();
-            let override_reason = f.text("override_reason").flatten();
+            let notes = f.text("notes")?.flatten();
+            let override_reason = f.text("override_reason")?.flatten();
             f.finish()?;
             let staff = table::get_live::<Staff>(tx, &staff)?;
             let shift = live_shift(tx, clinic, shift)?;
@@ -341,11 +341,11 @@ impl App {
             let shift = required(f.parsed("shift_id", ShiftId::parse)?, "shift_id")?;
             let from = required(f.date("from")?.flatten(), "from")?;
             let to = required(f.date("to")?.flatten(), "to")?;
-            let days = match f.text("weekdays").flatten() {
+            let days = match f.text("weekdays")?.flatten() {
                 Some(v) => clinicdesk_domain::parse_weekdays("weekdays", &v)?,
                 None => Vec::new(),
             };
-            let override_reason = f.text("override_reason").flatten();
+            let override_reason = f.text("override_reason")?.flatten();
             let skip = f.bool("skip_conflicts")?.unwrap_or(false);
             f.finish()?;
             if to < from {
@@ -506,7 +506,7 @@ impl App {
                 "target_staff_id",
             )?;
             let theirs = f.parsed("target_schedule_id", StaffScheduleId::parse)?;
-            let reason = f.text("reason").flatten();
+            let reason = f.text("reason")?.flatten();
             f.finish()?;
             if target == mine.staff_id {
                 return Err(DomainError::invalid(
@@ -675,10 +675,10 @@ impl App {
             let start = required(f.date("start_date")?.flatten(), "start_date")?;
             let end = required(f.date("end_date")?.flatten(), "end_date")?;
             let kind = f
-                .text("kind")
+                .text("kind")?
                 .flatten()
                 .unwrap_or_else(|| "vacation".into());
-            let reason = f.text("reason").flatten();
+            let reason = f.text("reason")?.flatten();
             f.finish()?;
             if end < start {
                 return Err(
@@ -837,7 +837,7 @@ impl App {
             let (_, tz) = clinic_tz(tx, clinic)?;
             let shift = required(f.parsed("shift_id", ShiftId::parse)?, "shift_id")?;
             let date = required(f.date("date")?.flatten(), "date")?;
-            let notes = f.text("notes").flatten();
+            let notes = f.text("notes")?.flatten();
             f.finish()?;
             let shift = live_shift(tx, clinic, shift)?;
             let range = shift_range(tz, &shift, date)?;

@@ -145,7 +145,7 @@ impl App {
             }
             let mut providers = Vec::new();
             for p in f
-                .text("provider_ids")
+                .text("provider_ids")?
                 .flatten()
                 .unwrap_or_default()
                 .split(',')
@@ -157,7 +157,7 @@ impl App {
                 providers.push(p);
             }
             let days = f
-                .text("preferred_days")
+                .text("preferred_days")?
                 .flatten()
                 .unwrap_or_default()
                 .split(',')
@@ -165,12 +165,12 @@ impl App {
                 .map(weekday_number)
                 .collect::<Result<Vec<_>, _>>()?;
             let from = f
-                .text("preferred_time_start")
+                .text("preferred_time_start")?
                 .flatten()
                 .map(|v| hhmm("preferred_time_start", &v))
                 .transpose()?;
             let to = f
-                .text("preferred_time_end")
+                .text("preferred_time_end")?
                 .flatten()
                 .map(|v| hhmm("preferred_time_end", &v))
                 .transpose()?;
@@ -184,7 +184,7 @@ impl App {
                 }
             }
             let priority = f.int("priority", 1, 5)?.flatten().unwrap_or(3);
-            let notes = f.text("notes").flatten();
+            let notes = f.text("notes")?.flatten();
             f.finish()?;
             let now = tx.ctx.now_ms;
             let e = WaitlistEntry {
