@@ -198,6 +198,29 @@ pub fn run_bench(
     run_bench_with(db_path, keys, &options)
 }
 
+/// The benchmark writes real rows (patients' phone numbers, bookings, credential alerts): it
+/// runs only on a database the demo generator filled — one whose audit log holds the demo's
+/// summary event — never on a clinic's data.
+pub fn refuse_unless_demo(store: &Store, db_path: &Path) -> Result<(), ApiError> {
+    let demo: bool = store.read(|c| {
+        c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM audit_log WHERE table_name = 'database' AND action = 'event'
+                            AND json_extract(new_values, '$.demo') IS NOT NULL)",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::from)
+    })?;
+    if !demo {
+        return Err(ApiError::Denied(format!(
+            "the benchmark writes to the database it measures, so it runs only on demo data \
+             (clinicdesk demo); {} holds no demo data",
+            db_path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Run the benchmark on the database at `db_path`. The writes are real: they change a few
 /// patients' phone numbers (audited as the "admin" user, or the first user) and book
 /// `iterations` appointments into free slots of the coming weeks (as the "frontdesk" user).
@@ -218,6 +241,7 @@ pub fn run_bench_with(
         drop(store);
     }
     let store = Arc::new(Store::open(db_path, keys)?);
+    refuse_unless_demo(&store, db_path)?;
 
     // Query material from the data itself.
     let (patients_n, appointments_n, last_names, phones) = store.read(|c| {
@@ -1534,6 +1558,38 @@ fn bench_kpis(app: &App, store: &Store, iterations: usize) -> Result<BenchRow, A
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database without demo data (a clinic's) is refused before anything is written.
+    #[test]
+    fn the_bench_refuses_a_database_without_demo_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = KeySource::File(dir.path().join("k"));
+        let path = dir.path().join("clinic.db");
+        drop(Store::create(&path, &keys).unwrap());
+        let before = std::fs::read(&path).unwrap();
+        let e = run_bench_with(
+            &path,
+            &keys,
+            &BenchOptions {
+                iterations: 5,
+                postgres: false,
+            },
+        )
+        .err()
+        .expect("refused");
+        assert_eq!(e.code(), "permission_denied");
+        assert!(e.to_string().contains("runs only on demo data"), "{e}");
+        let store = Store::open(&path, &keys).unwrap();
+        let entries: i64 = store
+            .read(|c| {
+                c.query_row("SELECT count(*) FROM audit_log", [], |r| r.get(0))
+                    .map_err(StoreError::from)
+            })
+            .unwrap();
+        assert_eq!(entries, 0, "nothing written");
+        drop(store);
+        assert!(!before.is_empty());
+    }
 
     /// The tables copied to PostgreSQL are replicated tables of the store's registry (the
     /// future server schema mirrors exactly those).

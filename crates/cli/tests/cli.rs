@@ -2918,3 +2918,37 @@ fn db_check_through_the_cli() {
     );
     assert!(err.contains("cipher_integrity_check"), "{err}");
 }
+
+/// Every command needs its role: `housekeeping` is an admin's job (a front desk user is
+/// refused, and nothing runs); `bench` writes to what it measures, so it refuses a database
+/// without demo data and changes nothing.
+#[test]
+fn housekeeping_needs_an_admin_and_bench_needs_demo_data() {
+    const STAFF_PW: &str = "another good password";
+    let e = Env::new();
+    e.init();
+    let clinic = e.clinic_id();
+    let u = e.ok(&["user", "create", "--set", "username=desk"]);
+    e.ok(&[
+        "role",
+        "grant",
+        "--user-id",
+        u["id"].as_str().unwrap(),
+        "--clinic",
+        &clinic,
+        "--role",
+        "front_desk",
+    ]);
+    e.bad(
+        &["--user", "desk", "housekeeping"],
+        Some(STAFF_PW),
+        "run housekeeping",
+    );
+    let hk = e.ok(&["housekeeping"]);
+    assert_eq!(hk["clinics"], 1);
+    e.bad(
+        &["bench", "--iterations", "3", "--no-postgres"],
+        None,
+        "runs only on demo data",
+    );
+}

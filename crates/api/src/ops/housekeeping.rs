@@ -2,12 +2,13 @@
 //! slots on, the hourly capacity snapshot, and the credential evaluator. It depends on those
 //! areas; none of them depends on it.
 
-use clinicdesk_domain::ClinicId;
+use clinicdesk_domain::{Capability, ClinicId};
 use serde::Serialize;
 
 use super::waitlist::sweep;
+use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
-use crate::App;
+use crate::{App, Session};
 
 /// What one housekeeping run did.
 #[derive(Debug, Clone, Default, Serialize, specta::Type)]
@@ -26,6 +27,23 @@ impl App {
     /// the next entry, at every clinic, and each clinic gets its capacity snapshot once per
     /// local clock hour. Recorded as the system (no user). Idempotent.
     pub fn run_housekeeping(&self) -> ApiResult<Housekeeping> {
+        self.housekeeping()
+    }
+
+    /// `run_housekeeping` on behalf of a signed-in user (the CLI's `housekeeping`, e.g. from
+    /// cron): admins only; a refusal is audited and runs nothing. The desktop's periodic
+    /// thread runs it as the system.
+    pub fn run_housekeeping_as(&self, s: &Session) -> ApiResult<Housekeeping> {
+        self.require(
+            s,
+            Capability::ManageClinics,
+            Scope::AnyClinic,
+            "run housekeeping",
+        )?;
+        self.housekeeping()
+    }
+
+    fn housekeeping(&self) -> ApiResult<Housekeeping> {
         let clinics: Vec<String> = self.store.read(|c| {
             let mut q =
                 c.prepare_cached("SELECT id FROM clinics WHERE deleted_at IS NULL ORDER BY id")?;

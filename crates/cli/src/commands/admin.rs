@@ -22,8 +22,8 @@ pub fn restore(ctx: &Ctx, file: &Path) -> Result<()> {
 }
 
 pub fn housekeeping(ctx: &Ctx) -> Result<()> {
-    let (app, _) = ctx.signed_in()?;
-    let r = app.run_housekeeping()?;
+    let (app, s) = ctx.signed_in()?;
+    let r = app.run_housekeeping_as(s)?;
     let c = &r.credentials;
     ctx.out.value(
         &r,
