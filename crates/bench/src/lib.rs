@@ -1575,8 +1575,7 @@ mod tests {
                 postgres: false,
             },
         )
-        .err()
-        .expect("refused");
+        .expect_err("refused");
         assert_eq!(e.code(), "permission_denied");
         assert!(e.to_string().contains("runs only on demo data"), "{e}");
         let store = Store::open(&path, &keys).unwrap();
