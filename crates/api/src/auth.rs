@@ -55,7 +55,7 @@ impl App {
             .unwrap_or_else(|_| username.trim().to_lowercase());
         let user = self.store.read(|c| users::by_username(c, &uname))?;
         let now = now_ms();
-        let Some(mut user) = user.filter(|u| u.deleted_at.is_none() && u.is_active) else {
+        let Some(user) = user.filter(|u| u.deleted_at.is_none() && u.is_active) else {
             let _ = verify_password(password, dummy_hash());
             let details =
                 serde_json::json!({ "username": uname, "reason": "unknown or inactive user" });
@@ -77,7 +77,16 @@ impl App {
             return Err(ApiError::Locked(fmt_time(until)));
         }
         let ok = verify_password(password, &user.password_hash);
-        let outcome = self.store.write(Some(&user.id.to_string()), |tx| -> ApiResult<Outcome> {
+        let id = user.id;
+        let outcome = self.store.write(Some(&id.to_string()), |tx| -> ApiResult<Outcome> {
+            // Counted on the row as it is inside this write: sign-ins racing each other (two
+            // windows, a script) each add their failure instead of overwriting one another's.
+            let mut user = table::get_live::<users::User>(tx, &id)?;
+            if let Some(until) = user.locked_until.filter(|u| *u > tx.ctx.now_ms) {
+                let details = serde_json::json!({ "username": uname, "reason": "locked" });
+                tx.audit_event("users", Some(&id.to_string()), "login_failed", &details)?;
+                return Ok(Outcome::Locked(until));
+            }
             user.updated_at = tx.ctx.now_ms;
             if ok {
                 user.failed_login_count = 0;

@@ -165,3 +165,42 @@ fn a_sign_in_is_one_audit_event_and_no_replicated_change() {
     );
     assert_eq!(changes2 - changes1, 1);
 }
+
+/// Wrong passwords typed at the same time (two windows, a script) each count: the failure
+/// count is read and written inside the sign-in's write transaction, so none is lost.
+#[test]
+fn parallel_wrong_passwords_each_count_towards_the_lock_out() {
+    let w = world();
+    w.user_with("desk", Role::FrontDesk, w.clinic_a);
+    let tries = (MAX_FAILED_LOGINS - 1) as usize;
+    let barrier = std::sync::Barrier::new(tries);
+    std::thread::scope(|scope| {
+        for _ in 0..tries {
+            scope.spawn(|| {
+                barrier.wait();
+                assert!(matches!(
+                    w.app.login("desk", "wrong password!"),
+                    Err(ApiError::BadCredentials)
+                ));
+            });
+        }
+    });
+    let count: i64 = w
+        .app
+        .store()
+        .read(|c| {
+            c.query_row(
+                "SELECT failed_login_count FROM users WHERE username = 'desk'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(clinicdesk_store::StoreError::from)
+        })
+        .unwrap();
+    assert_eq!(count, tries as i64);
+    // One more locks the account.
+    assert!(matches!(
+        w.app.login("desk", "wrong password!"),
+        Err(ApiError::Locked(_))
+    ));
+}
