@@ -1478,3 +1478,70 @@ fn waitlist_offer_decline_expiry_accept_and_hold() {
     // Nothing was lost: every entry is still there with a status.
     assert_eq!(count(&d.w, "SELECT count(*) FROM waitlist"), 3);
 }
+
+/// Viewers get no patient data (the permission matrix): the grid, the week, today's list and
+/// an opened appointment show them the slot as booked, without the patient's name, reason or
+/// notes — while the front desk sees everything. A booking may not use a patient of a clinic
+/// whose patients the booking user may not see.
+#[test]
+fn viewers_see_booked_slots_without_patient_data_and_bookings_stay_in_reach() {
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let a = app
+        .book_appointment(
+            &d.desk,
+            c,
+            &Fields::new()
+                .with("patient_id", d.patient.id.to_string())
+                .with("provider_id", d.provider.to_string())
+                .with("start", "2027-03-01 09:00")
+                .with("duration_minutes", "30")
+                .with("reason", "knee pain")
+                .with("notes", "prefers mornings"),
+        )
+        .unwrap();
+    let viewer = d.w.user_with("eye", Role::Viewer, c);
+    let day = app.day_schedule(&viewer, c, "2027-03-01", None).unwrap();
+    assert_eq!(day.entries.len(), 1);
+    assert_eq!(day.entries[0].patient_name, clinicdesk_api::UNNAMED_PATIENT);
+    let week = app.week_schedule(&viewer, c, "2027-03-01", None).unwrap();
+    assert_eq!(
+        week[0].entries[0].patient_name,
+        clinicdesk_api::UNNAMED_PATIENT
+    );
+    let seen = app.get_appointment(&viewer, a.id).unwrap();
+    assert_eq!((seen.reason, seen.notes), (None, None));
+    assert_eq!(seen.start_at, a.start_at);
+    // The front desk sees the patient.
+    let day = app.day_schedule(&d.desk, c, "2027-03-01", None).unwrap();
+    assert_eq!(day.entries[0].patient_name, "Ann Lee");
+    let full = app.get_appointment(&d.desk, a.id).unwrap();
+    assert_eq!(full.reason.as_deref(), Some("knee pain"));
+
+    // A patient of clinic B, booked at clinic A by a desk that may not see B's patients.
+    let theirs = app
+        .create_patient(
+            &d.w.admin,
+            d.w.clinic_b,
+            &Fields::new()
+                .with("first_name", "Zed")
+                .with("last_name", "Far"),
+        )
+        .unwrap();
+    let before = d.w.fingerprint();
+    let e = book(app, &d.desk, c, &theirs, d.provider, "2027-03-01 11:00", 30).unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(e.to_string().contains("another clinic"), "{e}");
+    assert_eq!(before, d.w.fingerprint());
+    // An admin of both clinics may.
+    book(
+        app,
+        &d.w.admin,
+        c,
+        &theirs,
+        d.provider,
+        "2027-03-01 11:00",
+        30,
+    )
+    .unwrap();
+}

@@ -51,7 +51,7 @@ pub use kpis::{
 pub use listing::{AppointmentListEntry, AppointmentQuery, DEFAULT_LIST_ROWS, MAX_LIST_ROWS};
 pub use org::{InitResult, UserView};
 pub use reminders::PendingReminder;
-pub use scheduling::{DaySchedule, GridEntry, ScheduleEntry, Slot};
+pub use scheduling::{DaySchedule, GridEntry, ScheduleEntry, Slot, UNNAMED_PATIENT};
 pub use series::{OccurrenceCheck, SeriesResult, SeriesScope};
 pub use staffing::{BulkAssignment, MySwap, RosterEntry, TimeOffDecision, NO_STAFF_PROFILE};
 pub use time::parse_when;

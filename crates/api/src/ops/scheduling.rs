@@ -25,7 +25,7 @@ use super::booking::effects::{kpi, offer_freed, record_status, released};
 use super::booking::flows::{insert_checked, move_one, Extra, Moved};
 use super::booking::rules::{check_rules, Candidate, MAX_APPOINTMENT_MS};
 use super::time::{clinic_tz, instant, local_hm, ms, parse_when, range_ms};
-use crate::access::Scope;
+use crate::access::{allowed, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
 use crate::{App, Session};
@@ -270,7 +270,21 @@ impl App {
             let provider = f
                 .parsed("provider_id", StaffId::parse)?
                 .ok_or_else(|| DomainError::invalid("provider_id", "is required"))?;
-            table::get_live::<Patient>(tx, &patient)?;
+            let p = table::get_live::<Patient>(tx, &patient)?;
+            // A patient of another clinic only when the caller may see that clinic's patients.
+            if p.clinic_id != clinic
+                && !allowed(
+                    &crate::access::roles_of(tx, s)?,
+                    Capability::ReadPatients,
+                    Scope::Clinic(p.clinic_id),
+                )
+            {
+                return Err(DomainError::invalid(
+                    "patient_id",
+                    "this patient belongs to another clinic, whose patients you may not see",
+                )
+                .into());
+            }
             let staff = table::get_live::<Staff>(tx, &provider)?;
             if !staff.is_active {
                 return Err(
@@ -371,13 +385,16 @@ impl App {
     }
 
     pub fn get_appointment(&self, s: &Session, id: AppointmentId) -> ApiResult<Appointment> {
-        let row = self.fetch::<Appointment>(&id)?;
+        let mut row = self.fetch::<Appointment>(&id)?;
         self.require(
             s,
             Capability::ReadClinicData,
             Scope::Clinic(row.clinic_id),
             "see appointments",
         )?;
+        if !self.may_read_patients(s, row.clinic_id)? {
+            redact_appointment(&mut row);
+        }
         Ok(row)
     }
 
@@ -578,15 +595,20 @@ impl App {
             "see the schedule",
         )?;
         let date = parse_date("date", date)?;
-        self.store.read(|c| {
+        let names = self.may_read_patients(s, clinic)?;
+        let mut day = self.store.read(|c| {
             // One snapshot for the clinic, the appointments and the names (and one read lock
             // instead of one per statement); read-only, so dropping it is the end.
             let snapshot = c.unchecked_transaction()?;
             let (_, tz) = clinic_tz(&snapshot, clinic)?;
             let day = day_in(&snapshot, clinic, tz, date, provider)?;
             drop(snapshot);
-            Ok(day)
-        })
+            Ok::<_, ApiError>(day)
+        })?;
+        if !names {
+            redact_day(&mut day);
+        }
+        Ok(day)
     }
 
     /// Seven consecutive local days of one clinic from `start` (the UI passes the week's
@@ -605,7 +627,8 @@ impl App {
             "see the schedule",
         )?;
         let start = parse_date("start", start)?;
-        self.store.read(|c| {
+        let names = self.may_read_patients(s, clinic)?;
+        let mut days = self.store.read(|c| {
             let snapshot = c.unchecked_transaction()?;
             let (_, tz) = clinic_tz(&snapshot, clinic)?;
             let days = start
@@ -614,8 +637,12 @@ impl App {
                 .map(|d| day_in(&snapshot, clinic, tz, d, provider))
                 .collect::<ApiResult<Vec<_>>>()?;
             drop(snapshot);
-            Ok(days)
-        })
+            Ok::<_, ApiError>(days)
+        })?;
+        if !names {
+            days.iter_mut().for_each(redact_day);
+        }
+        Ok(days)
     }
 
     /// Availability blocks of one clinic that overlap the local days `from`..=`to` (at most
@@ -823,7 +850,33 @@ fn appointment_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Appointment> {
     })
 }
 
+/// What the schedule shows instead of a patient's name to a caller who may not see the
+/// clinic's patients (viewers: the permission matrix gives them no patient data).
+pub const UNNAMED_PATIENT: &str = "Booked";
+
+/// An appointment as a caller without patient rights may see it: no reason, no notes.
+pub(crate) fn redact_appointment(a: &mut Appointment) {
+    a.reason = None;
+    a.notes = None;
+}
+
+/// A day of the grid as a caller without patient rights may see it: no patient names.
+fn redact_day(day: &mut DaySchedule) {
+    for e in &mut day.entries {
+        e.patient_name = UNNAMED_PATIENT.to_string();
+    }
+}
+
 impl App {
+    /// Whether the caller may see the patients of `clinic` (names, reasons, notes).
+    pub(crate) fn may_read_patients(&self, s: &Session, clinic: ClinicId) -> ApiResult<bool> {
+        Ok(allowed(
+            &self.roles(s)?,
+            Capability::ReadPatients,
+            Scope::Clinic(clinic),
+        ))
+    }
+
     /// The SQL `day_schedule` runs (the benchmark times the same text on PostgreSQL).
     #[doc(hidden)]
     pub const DAY_SCHEDULE_SQL: &'static str = DAY_SQL;

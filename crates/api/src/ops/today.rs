@@ -57,6 +57,7 @@ impl App {
             "see the schedule",
         )?;
         let now = clinicdesk_store::now_ms();
+        let names = self.may_read_patients(s, clinic)?;
         self.store.read(|c| {
             let (_, tz) = clinic_tz(c, clinic)?;
             let now_utc = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
@@ -71,7 +72,11 @@ impl App {
                         AppointmentStatus::Cancelled | AppointmentStatus::Rescheduled
                     )
                 })
-                .map(|e| {
+                .map(|mut e| {
+                    if !names {
+                        e.patient_name = super::scheduling::UNNAMED_PATIENT.to_string();
+                        super::scheduling::redact_appointment(&mut e.appointment);
+                    }
                     let a = &e.appointment;
                     match a.status {
                         AppointmentStatus::Pending
