@@ -59,9 +59,21 @@ pub(crate) fn clinics_with(roles: &[(ClinicId, Role)], cap: Capability) -> Vec<C
 impl App {
     /// Refuse (and audit the refusal) unless the caller holds `cap` in `scope`.
     pub fn require(&self, s: &Session, cap: Capability, scope: Scope, what: &str) -> ApiResult<()> {
+        self.require_roles(s, cap, scope, what).map(drop)
+    }
+
+    /// As [`App::require`], and the caller's roles it read, so that the operation can check
+    /// a further capability (e.g. whether to show patient names) without reading them again.
+    pub(crate) fn require_roles(
+        &self,
+        s: &Session,
+        cap: Capability,
+        scope: Scope,
+        what: &str,
+    ) -> ApiResult<Vec<(ClinicId, Role)>> {
         let roles = self.store.read(|c| roles_of(c, s))?;
         if allowed(&roles, cap, scope) {
-            return Ok(());
+            return Ok(roles);
         }
         let clinic = match scope {
             Scope::Clinic(c) => Some(c.to_string()),

@@ -386,13 +386,17 @@ impl App {
 
     pub fn get_appointment(&self, s: &Session, id: AppointmentId) -> ApiResult<Appointment> {
         let mut row = self.fetch::<Appointment>(&id)?;
-        self.require(
+        let roles = self.require_roles(
             s,
             Capability::ReadClinicData,
             Scope::Clinic(row.clinic_id),
             "see appointments",
         )?;
-        if !self.may_read_patients(s, row.clinic_id)? {
+        if !allowed(
+            &roles,
+            Capability::ReadPatients,
+            Scope::Clinic(row.clinic_id),
+        ) {
             redact_appointment(&mut row);
         }
         Ok(row)
@@ -588,14 +592,14 @@ impl App {
         date: &str,
         provider: Option<StaffId>,
     ) -> ApiResult<DaySchedule> {
-        self.require(
+        let roles = self.require_roles(
             s,
             Capability::ReadClinicData,
             Scope::Clinic(clinic),
             "see the schedule",
         )?;
         let date = parse_date("date", date)?;
-        let names = self.may_read_patients(s, clinic)?;
+        let names = allowed(&roles, Capability::ReadPatients, Scope::Clinic(clinic));
         let mut day = self.store.read(|c| {
             // One snapshot for the clinic, the appointments and the names (and one read lock
             // instead of one per statement); read-only, so dropping it is the end.
@@ -620,14 +624,14 @@ impl App {
         start: &str,
         provider: Option<StaffId>,
     ) -> ApiResult<Vec<DaySchedule>> {
-        self.require(
+        let roles = self.require_roles(
             s,
             Capability::ReadClinicData,
             Scope::Clinic(clinic),
             "see the schedule",
         )?;
         let start = parse_date("start", start)?;
-        let names = self.may_read_patients(s, clinic)?;
+        let names = allowed(&roles, Capability::ReadPatients, Scope::Clinic(clinic));
         let mut days = self.store.read(|c| {
             let snapshot = c.unchecked_transaction()?;
             let (_, tz) = clinic_tz(&snapshot, clinic)?;
@@ -868,15 +872,6 @@ fn redact_day(day: &mut DaySchedule) {
 }
 
 impl App {
-    /// Whether the caller may see the patients of `clinic` (names, reasons, notes).
-    pub(crate) fn may_read_patients(&self, s: &Session, clinic: ClinicId) -> ApiResult<bool> {
-        Ok(allowed(
-            &self.roles(s)?,
-            Capability::ReadPatients,
-            Scope::Clinic(clinic),
-        ))
-    }
-
     /// The SQL `day_schedule` runs (the benchmark times the same text on PostgreSQL).
     #[doc(hidden)]
     pub const DAY_SCHEDULE_SQL: &'static str = DAY_SQL;

@@ -50,14 +50,14 @@ impl App {
         clinic: ClinicId,
         provider: Option<StaffId>,
     ) -> ApiResult<Today> {
-        self.require(
+        let roles = self.require_roles(
             s,
             Capability::ReadClinicData,
             Scope::Clinic(clinic),
             "see the schedule",
         )?;
         let now = clinicdesk_store::now_ms();
-        let names = self.may_read_patients(s, clinic)?;
+        let names = crate::access::allowed(&roles, Capability::ReadPatients, Scope::Clinic(clinic));
         self.store.read(|c| {
             let (_, tz) = clinic_tz(c, clinic)?;
             let now_utc = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
