@@ -190,16 +190,7 @@ fn cargo_tree(package: &str) -> String {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
         .current_dir(root())
-        .args([
-            "tree",
-            "--offline",
-            "-e",
-            "normal",
-            "--prefix",
-            "none",
-            "-p",
-            package,
-        ])
+        .args(["tree", "-e", "normal", "--prefix", "none", "-p", package])
         .output()
         .expect("cargo tree runs");
     assert!(
