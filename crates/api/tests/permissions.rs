@@ -138,6 +138,7 @@ const ALL: &[Role] = &[
     Role::Viewer,
 ];
 const ADMIN: &[Role] = &[Role::Admin];
+const NOBODY_AT_ONE_CLINIC: &[Role] = &[];
 const MGMT: &[Role] = &[Role::Admin, Role::Manager];
 const DESK: &[Role] = &[Role::Admin, Role::Manager, Role::FrontDesk];
 const PHI: &[Role] = &[Role::Admin, Role::Manager, Role::FrontDesk, Role::Clinician];
@@ -348,7 +349,7 @@ fn matrix() -> Vec<(&'static str, &'static [Role], Op)> {
         ("verify audit", MGMT, |a, s, _, _| {
             a.verify_audit(s).map(drop)
         }),
-        ("backup", ADMIN, |a, s, _, w| {
+        ("backup", NOBODY_AT_ONE_CLINIC, |a, s, _, w| {
             a.backup(
                 s,
                 &w.dir.path().join(format!("b{}.db", rand_suffix())),
@@ -389,7 +390,10 @@ fn matrix() -> Vec<(&'static str, &'static [Role], Op)> {
         ("list shift templates", ALL, |a, s, _, _| {
             a.list_shift_templates(s, &ListQuery::default()).map(drop)
         }),
-        ("restore", ADMIN, |a, s, _, w| {
+        // Backup and restore reach every clinic's data: an admin of clinic A alone may not
+        // (the world has clinic B too); the organisation's owner may
+        // (`admins_and_managers_stop_at_their_clinics_door`).
+        ("restore", NOBODY_AT_ONE_CLINIC, |a, s, _, w| {
             let b = w.dir.path().join(format!("r{}.db", rand_suffix()));
             w.app.backup(&w.admin, &b, |_, _| true)?;
             a.restore(s, &b, |_, _| true)
@@ -548,4 +552,127 @@ fn a_role_at_another_clinic_grants_nothing_here() {
         w.app.get_patient(&desk, fx.patient.id),
         Err(ApiError::Denied(_))
     ));
+}
+
+#[test]
+fn admins_and_managers_stop_at_their_clinics_door() {
+    let w = world();
+    let (owner, a, b) = (&w.admin, w.clinic_a, w.clinic_b);
+    let b_admin = w.user_with("badmin", Role::Admin, b);
+    let b_manager = w.user_with("bmanager", Role::Manager, b);
+    let a_admin = w.user_with("aadmin", Role::Admin, a);
+    let a_desk = w.user_with("adesk", Role::FrontDesk, a);
+    let b_desk = w.user_with("bdesk", Role::FrontDesk, b);
+    let both = w.user_with("both", Role::Viewer, a);
+    w.app.grant_role(owner, both.user_id, b, Role::Viewer).unwrap();
+
+    // Clinic B's admin cannot see, change, lock out, re-password or delete clinic A's staff,
+    // nor anyone who also works at clinic A.
+    let before = w.fingerprint();
+    let denied_before = w.audit_actions().iter().filter(|a| *a == "denied").count();
+    for target in [a_desk.user_id, both.user_id] {
+        for r in [
+            w.app.set_password(&b_admin, target, "a-new-password-42").map(drop),
+            w.app
+                .update_user(&b_admin, target, &set("is_active", "false"))
+                .map(drop),
+            w.app.delete_user(&b_admin, target).map(drop),
+        ] {
+            match r {
+                Err(ApiError::Denied(m)) => {
+                    assert!(m.contains("a clinic you do not administer"), "{m}")
+                }
+                other => panic!("expected a refusal, got {other:?}"),
+            }
+        }
+    }
+    assert!(matches!(
+        w.app.get_user(&b_admin, a_desk.user_id),
+        Err(ApiError::Denied(_))
+    ));
+    let listed: Vec<String> = w
+        .app
+        .list_users(&b_admin, &ListQuery::default())
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert!(listed.contains(&"bdesk".to_string()), "{listed:?}");
+    assert!(listed.contains(&"both".to_string()), "{listed:?}");
+    assert!(!listed.contains(&"adesk".to_string()), "{listed:?}");
+    assert!(!listed.contains(&"aadmin".to_string()), "{listed:?}");
+    assert_eq!(before, w.fingerprint(), "a refusal changed data");
+    assert_eq!(
+        w.audit_actions().iter().filter(|a| *a == "denied").count(),
+        denied_before + 7,
+        "every refusal is audited"
+    );
+    // … while their own clinic's staff are theirs to manage, and the owner manages everyone.
+    w.app
+        .set_password(&b_admin, b_desk.user_id, "a-new-password-42")
+        .unwrap();
+    w.app
+        .update_user(&b_admin, b_desk.user_id, &set("display_name", "Front desk B"))
+        .unwrap();
+    w.app
+        .set_password(owner, both.user_id, "a-new-password-42")
+        .unwrap();
+    w.app
+        .set_password(&a_admin, a_desk.user_id, "a-new-password-42")
+        .unwrap();
+
+    // Backup and restore copy every clinic: only for whoever administers them all.
+    let file = w.dir.path().join("scoped.backup");
+    for s in [&b_admin, &a_admin] {
+        match w.app.backup(s, &file, |_, _| true) {
+            Err(ApiError::Denied(m)) => assert!(m.contains("every clinic"), "{m}"),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert!(!file.exists());
+        assert!(matches!(
+            w.app.restore(s, &file, |_, _| true),
+            Err(ApiError::Denied(_))
+        ));
+    }
+    w.app.backup(owner, &file, |_, _| true).unwrap();
+    w.app.restore(owner, &file, |_, _| true).unwrap();
+
+    // Clinic B's manager reads the audit log of clinic B only: not clinic A's patients, not
+    // organisation-wide entries; the owner reads everything.
+    let pa = w
+        .app
+        .create_patient(
+            owner,
+            a,
+            &set("first_name", "Alma").with("last_name", "Westbrook"),
+        )
+        .unwrap();
+    let pb = w
+        .app
+        .create_patient(
+            owner,
+            b,
+            &set("first_name", "Bea").with("last_name", "Eastgate"),
+        )
+        .unwrap();
+    let q = clinicdesk_api::AuditQuery {
+        limit: Some(1000),
+        ..Default::default()
+    };
+    let seen = w.app.list_audit(&b_manager, &q).unwrap();
+    let text = serde_json::to_string(&seen).unwrap();
+    assert!(text.contains("Eastgate"), "clinic B's own patient is in B's log");
+    assert!(!text.contains("Westbrook"), "clinic A's patient leaked into B's log");
+    assert!(seen
+        .iter()
+        .all(|e| e.row_id.as_deref() != Some(&pa.id.to_string())));
+    assert!(
+        seen.iter().all(|e| e.table_name != "users"),
+        "organisation-wide entries are the owner's"
+    );
+    let all = w.app.list_audit(owner, &q).unwrap();
+    let all_text = serde_json::to_string(&all).unwrap();
+    assert!(all_text.contains("Westbrook") && all_text.contains("Eastgate"));
+    assert!(all.iter().any(|e| e.row_id.as_deref() == Some(&pb.id.to_string())));
+    assert!(all.len() > seen.len());
 }

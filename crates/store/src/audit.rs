@@ -187,6 +187,11 @@ pub struct AuditFilter<'a> {
     pub to_ms: Option<i64>,
     /// Entries with a smaller sequence number than this (the next page).
     pub before_seq: Option<i64>,
+    /// Only entries about these clinics (None: every entry): rows whose values name one of
+    /// them as `clinic_id` (appointments, patients, staff, refusals at a clinic …) and the
+    /// clinics' own rows. Entries about organisation-wide records (users, sign-ins, credential
+    /// types, payers …) name no clinic and are left out.
+    pub clinics: Option<&'a [String]>,
     pub limit: i64,
 }
 
@@ -199,8 +204,15 @@ pub fn list(conn: &Connection, f: &AuditFilter<'_>) -> Result<Vec<AuditEntry>> {
            AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR user_id = ?4)
            AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6)
            AND (?7 IS NULL OR seq < ?7)
+           AND (?9 IS NULL
+                OR coalesce(json_extract(new_values, '$.clinic_id'), json_extract(old_values, '$.clinic_id'))
+                   IN (SELECT value FROM json_each(?9))
+                OR (table_name = 'clinics' AND row_id IN (SELECT value FROM json_each(?9))))
          ORDER BY seq DESC LIMIT ?8",
     )?;
+    let clinics = f
+        .clinics
+        .map(|c| serde_json::to_string(c).unwrap_or_else(|_| "[]".into()));
     let rows = stmt.query_map(
         params![
             f.table_name,
@@ -210,7 +222,8 @@ pub fn list(conn: &Connection, f: &AuditFilter<'_>) -> Result<Vec<AuditEntry>> {
             f.from_ms,
             f.to_ms,
             f.before_seq,
-            f.limit
+            f.limit,
+            clinics
         ],
         |r| {
             Ok(AuditEntry {

@@ -11,7 +11,7 @@ use clinicdesk_store::{table, WriteTx};
 use serde::{Deserialize, Serialize};
 
 use super::{clinic_list, ListQuery};
-use crate::access::{clinics_with, Scope};
+use crate::access::{clinics_with, user_clinics, Scope};
 use crate::auth::hash_password;
 use crate::error::{ApiError, ApiResult};
 use crate::fields::{put, Fields};
@@ -321,19 +321,26 @@ impl App {
 
     pub fn get_user(&self, s: &Session, id: UserId) -> ApiResult<UserView> {
         if id != s.user_id {
-            self.require(
-                s,
-                Capability::ManageUsers,
-                Scope::AnyClinic,
-                "see other users",
-            )?;
+            let roles =
+                self.require_roles(s, Capability::ManageUsers, Scope::AnyClinic, "see other users")?;
+            let mine = clinics_with(&roles, Capability::ManageUsers);
+            let theirs = self.store.read(|c| user_clinics(c, id))?;
+            if !theirs.is_empty() && !theirs.iter().any(|c| mine.contains(c)) {
+                return Err(self.deny(
+                    s,
+                    Capability::ManageUsers,
+                    None,
+                    "see other users",
+                    "you are not allowed to see this user: they work only at clinics you do not administer",
+                )?);
+            }
         }
         Ok(self.store.read(|c| table::get_live::<User>(c, &id))?.into())
     }
 
     /// Change display name, email, active flag, or unlock (`unlock=yes`).
     pub fn update_user(&self, s: &Session, id: UserId, f: &Fields) -> ApiResult<UserView> {
-        self.require(s, Capability::ManageUsers, Scope::AnyClinic, "change users")?;
+        self.require_manager_of_user(s, id, "change users")?;
         self.tx(s, |tx| {
             let mut u = table::get_live::<User>(tx, &id)?;
             u.display_name = f.required_name("display_name", false, &u.display_name)?;
@@ -360,12 +367,7 @@ impl App {
     /// Set a new password: one's own, or anyone's for a user manager.
     pub fn set_password(&self, s: &Session, id: UserId, password: &str) -> ApiResult<()> {
         if id != s.user_id {
-            self.require(
-                s,
-                Capability::ManageUsers,
-                Scope::AnyClinic,
-                "change other users' passwords",
-            )?;
+            self.require_manager_of_user(s, id, "change other users' passwords")?;
         }
         let hash = hash_password(password)?;
         self.tx(s, |tx| {
@@ -378,7 +380,7 @@ impl App {
     }
 
     pub fn delete_user(&self, s: &Session, id: UserId) -> ApiResult<()> {
-        self.require(s, Capability::ManageUsers, Scope::AnyClinic, "delete users")?;
+        self.require_manager_of_user(s, id, "delete users")?;
         if id == s.user_id {
             return Err(DomainError::invalid("user", "you cannot delete your own account").into());
         }
@@ -386,16 +388,21 @@ impl App {
     }
 
     pub fn list_users(&self, s: &Session, q: &ListQuery) -> ApiResult<Vec<UserView>> {
-        self.require(s, Capability::ManageUsers, Scope::AnyClinic, "list users")?;
+        let roles = self.require_roles(s, Capability::ManageUsers, Scope::AnyClinic, "list users")?;
+        let mine = clinics_with(&roles, Capability::ManageUsers);
         let deleted = if q.include_deleted {
             ""
         } else {
             "AND deleted_at IS NULL"
         };
+        // Users with a role at a clinic the caller administers, and users with no role yet.
         let rows = self.store.read(|c| {
             table::select::<User, _>(
                 c,
-                &format!("WHERE (username LIKE ?1 ESCAPE '\\' OR display_name LIKE ?1 ESCAPE '\\') {deleted} ORDER BY username LIMIT ?2 OFFSET ?3"),
+                &format!("WHERE (username LIKE ?1 ESCAPE '\\' OR display_name LIKE ?1 ESCAPE '\\') {deleted}
+                   AND (id IN (SELECT user_id FROM user_clinic_roles WHERE deleted_at IS NULL AND clinic_id IN ({mine}))
+                        OR id NOT IN (SELECT user_id FROM user_clinic_roles WHERE deleted_at IS NULL))
+                   ORDER BY username LIMIT ?2 OFFSET ?3", mine = clinic_list(&mine)),
                 rusqlite::params![q.like(), q.limit(), q.offset()],
             )
         })?;
