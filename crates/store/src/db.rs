@@ -87,7 +87,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// connection. `sqlite3_initialize` marks the library initialised *before* it runs SQLCipher's
 /// extra initialisation, so without this a second thread opening its first connection at the
 /// same moment gets "An error occurred with PRAGMA key" (SQLCipher not yet initialised).
-fn sqlite_ready() -> Result<()> {
+pub(crate) fn sqlite_ready() -> Result<()> {
     static INIT: std::sync::OnceLock<std::os::raw::c_int> = std::sync::OnceLock::new();
     // SAFETY: sqlite3_initialize takes no arguments and may be called at any time; the OnceLock
     // makes every other opener wait until the first call (extra init included) has returned.
@@ -659,6 +659,16 @@ impl Store {
             *cur = (*cur).max(h);
         }
         Ok(())
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+impl Store {
+    /// Tests only (feature `fault-injection`): run `sql` on the writer connection, e.g.
+    /// `PRAGMA synchronous = OFF` to show that the power-loss test tells the difference.
+    #[doc(hidden)]
+    pub fn writer_execute_batch(&self, sql: &str) -> Result<()> {
+        Ok(lock(&self.writer).conn.execute_batch(sql)?)
     }
 }
 

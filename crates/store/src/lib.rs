@@ -7,6 +7,8 @@
 
 pub mod audit;
 mod db;
+#[cfg(feature = "fault-injection")]
+pub mod fault_vfs;
 pub mod error;
 pub mod key;
 pub mod registry;
