@@ -21,7 +21,10 @@ fn booking(patient: &str, provider: &str, start: &str) -> Fields {
 fn assert_consistent(w: &World, before: &[(String, i64)], audit_before: usize) {
     assert_eq!(w.fingerprint(), before, "a refused booking changed data");
     assert_eq!(w.audit_actions().len(), audit_before);
-    assert_eq!(w.app.store().integrity_check().unwrap(), Vec::<String>::new());
+    assert_eq!(
+        w.app.store().integrity_check().unwrap(),
+        Vec::<String>::new()
+    );
     assert!(w.app.store().verify_audit().unwrap().ok);
 }
 

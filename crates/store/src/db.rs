@@ -687,26 +687,12 @@ fn check_backup(source: &Connection, live: &Connection) -> Result<()> {
             problems.len()
         )));
     }
-    let schema = |c: &Connection| -> Result<(Option<i64>, Vec<(String, String, Option<String>)>)> {
-        let version = c
-            .query_row("SELECT max(version) FROM refinery_schema_history", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .ok()
-            .flatten()
-            .flatten();
-        let objects = c
-            .prepare(
-                "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' \
-                 ORDER BY type, name",
-            )?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok((version, objects))
-    };
-    let (theirs, ours) = (schema(source).map_err(damaged)?, schema(live)?);
-    if !theirs.1.iter().any(|(t, n, _)| t == "table" && n == "audit_log") {
+    let (theirs, ours) = (schema_of(source).map_err(damaged)?, schema_of(live)?);
+    if !theirs
+        .1
+        .iter()
+        .any(|(t, n, _)| t == "table" && n == "audit_log")
+    {
         return Err(StoreError::Backup(
             "the file is not a ClinicDesk backup".into(),
         ));
@@ -718,7 +704,11 @@ fn check_backup(source: &Connection, live: &Connection) -> Result<()> {
              database has schema {}{}): it cannot be restored here",
             v(theirs.0),
             v(ours.0),
-            if theirs.0 == ours.0 { ", with other tables" } else { "" }
+            if theirs.0 == ours.0 {
+                ", with other tables"
+            } else {
+                ""
+            }
         )));
     }
     let report = audit::verify(source).map_err(damaged)?;
@@ -729,6 +719,31 @@ fn check_backup(source: &Connection, live: &Connection) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// (type, name, sql) of every schema object, by type and name.
+type SchemaObjects = Vec<(String, String, Option<String>)>;
+
+/// A database's last applied migration (if it has the history table) and its schema objects.
+fn schema_of(c: &Connection) -> Result<(Option<i64>, SchemaObjects)> {
+    let version = c
+        .query_row(
+            "SELECT max(version) FROM refinery_schema_history",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .ok()
+        .flatten()
+        .flatten();
+    let objects = c
+        .prepare(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' \
+             ORDER BY type, name",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((version, objects))
 }
 
 /// Back to WAL mode after a bulk load (as `open_keyed` sets it); retried while another

@@ -427,7 +427,11 @@ unsafe extern "C" fn x_check_reserved_lock(f: *mut ffi::sqlite3_file, out: *mut 
     (ff.real_methods().xCheckReservedLock.unwrap())(ff.real, out)
 }
 
-unsafe extern "C" fn x_file_control(f: *mut ffi::sqlite3_file, op: c_int, arg: *mut c_void) -> c_int {
+unsafe extern "C" fn x_file_control(
+    f: *mut ffi::sqlite3_file,
+    op: c_int,
+    arg: *mut c_void,
+) -> c_int {
     let ff = FaultFile::from(f);
     (ff.real_methods().xFileControl.unwrap())(ff.real, op, arg)
 }
@@ -454,7 +458,12 @@ unsafe extern "C" fn x_shm_map(
     (ff.real_methods().xShmMap.unwrap())(ff.real, page, size, extend, out)
 }
 
-unsafe extern "C" fn x_shm_lock(f: *mut ffi::sqlite3_file, ofst: c_int, n: c_int, flags: c_int) -> c_int {
+unsafe extern "C" fn x_shm_lock(
+    f: *mut ffi::sqlite3_file,
+    ofst: c_int,
+    n: c_int,
+    flags: c_int,
+) -> c_int {
     let ff = FaultFile::from(f);
     (ff.real_methods().xShmLock.unwrap())(ff.real, ofst, n, flags)
 }

@@ -7,9 +7,9 @@
 
 pub mod audit;
 mod db;
+pub mod error;
 #[cfg(feature = "fault-injection")]
 pub mod fault_vfs;
-pub mod error;
 pub mod key;
 pub mod registry;
 pub mod table;

@@ -174,14 +174,23 @@ fn a_truncated_damaged_or_foreign_backup_is_refused_and_changes_nothing() {
                 true
             })
             .unwrap_err();
-        assert!(matches!(err, StoreError::Backup(_)), "{}: {err:?}", file.display());
+        assert!(
+            matches!(err, StoreError::Backup(_)),
+            "{}: {err:?}",
+            file.display()
+        );
         assert!(
             err.to_string().contains(expected),
             "{}: {err}",
             file.display()
         );
         assert_eq!(copied, 0, "{}: pages were copied", file.display());
-        assert_eq!(digest(&store), live, "{} changed the database", file.display());
+        assert_eq!(
+            digest(&store),
+            live,
+            "{} changed the database",
+            file.display()
+        );
         assert_sound(&store);
     }
     // The good backup still restores.
@@ -234,7 +243,9 @@ fn a_killed_restore_leaves_the_old_or_the_new_database() {
         pad(&store, "second", 4);
         store
             .write(None, |tx| -> clinicdesk_store::Result<()> {
-                tx.execute_batch("UPDATE local_meta SET value = 'changed' WHERE key LIKE 'first-1%'")?;
+                tx.execute_batch(
+                    "UPDATE local_meta SET value = 'changed' WHERE key LIKE 'first-1%'",
+                )?;
                 Ok(())
             })
             .unwrap();
@@ -258,7 +269,13 @@ fn a_killed_restore_leaves_the_old_or_the_new_database() {
         }
         std::fs::copy(&pristine, &path).unwrap();
         let mut child = Command::new(&exe)
-            .args(["restore_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "restore_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("RESTORE_DIR", dir.path())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(dir.path().join("child.err")).unwrap())

@@ -36,8 +36,15 @@ fn acknowledged_commits_survive_a_power_loss() {
     }
     let store = power_cycle(store, dir.path());
     let present = patient_ids(&store);
-    let lost: Vec<_> = committed.iter().filter(|id| !present.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} of {COMMITS} acknowledged commits lost", lost.len());
+    let lost: Vec<_> = committed
+        .iter()
+        .filter(|id| !present.contains(*id))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {COMMITS} acknowledged commits lost",
+        lost.len()
+    );
     assert_sound(&store);
     // The database takes writes again, and those survive the next power cut too.
     let after = add_patient(&store, clinic, 300);
@@ -82,7 +89,10 @@ fn a_power_loss_during_a_checkpoint_loses_nothing() {
     // are synced: the WAL (synced) still holds them.
     fault_vfs::set_disk_space(dir.path(), Some(3 * 8192));
     let _ = store.checkpoint();
-    assert!(fault_vfs::unsynced_bytes(dir.path()) > 0, "the checkpoint wrote nothing");
+    assert!(
+        fault_vfs::unsynced_bytes(dir.path()) > 0,
+        "the checkpoint wrote nothing"
+    );
     fault_vfs::set_disk_space(dir.path(), None);
     let store = power_cycle(store, dir.path());
     committed.push(add_patient(&store, clinic, 10));
