@@ -54,6 +54,7 @@ impl ApiError {
             ApiError::Store(StoreError::MissingKey { .. }) => "missing_key",
             ApiError::Store(StoreError::Constraint(_)) => "invalid_input",
             ApiError::Store(StoreError::KeySetting(_)) => "malformed_key",
+            ApiError::Store(StoreError::DiskFull) => "disk_full",
             ApiError::Store(_) => "storage_error",
         }
     }

@@ -87,7 +87,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// connection. `sqlite3_initialize` marks the library initialised *before* it runs SQLCipher's
 /// extra initialisation, so without this a second thread opening its first connection at the
 /// same moment gets "An error occurred with PRAGMA key" (SQLCipher not yet initialised).
-fn sqlite_ready() -> Result<()> {
+pub(crate) fn sqlite_ready() -> Result<()> {
     static INIT: std::sync::OnceLock<std::os::raw::c_int> = std::sync::OnceLock::new();
     // SAFETY: sqlite3_initialize takes no arguments and may be called at any time; the OnceLock
     // makes every other opener wait until the first call (extra init included) has returned.
@@ -580,7 +580,15 @@ impl Store {
                 &self.key,
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
             )?;
+            // One read transaction for the whole copy: the backup copies that snapshot, so the
+            // app's commits meanwhile (into the WAL, beside the reader) neither wait for it nor
+            // restart it. Without it every step starts a new read transaction, and a write
+            // between two steps makes the online backup start over from the first page — under
+            // a steady stream of bookings a large backup would never finish.
+            src.execute_batch("BEGIN")?;
+            src.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
             copy_pages(&src, &mut dst, &mut progress)?;
+            src.execute_batch("COMMIT")?;
             dst.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")?;
             drop(dst);
             std::fs::rename(&tmp, dest)?;
@@ -623,31 +631,14 @@ impl Store {
                 "{} is not a backup of this database (it does not open with this database's key)",
                 src.display()
             )),
-            other => other,
+            other => StoreError::Backup(format!(
+                "the backup is damaged: {} cannot be read ({other})",
+                src.display()
+            )),
         })?;
-        let ok: String = source.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if ok != "ok" {
-            return Err(StoreError::Backup(format!("the backup is damaged: {ok}")));
-        }
-        let has_audit: Option<String> = source
-            .query_row(
-                "SELECT name FROM sqlite_master WHERE name = 'audit_log'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if has_audit.is_none() {
-            return Err(StoreError::Backup(
-                "the file is not a ClinicDesk backup".into(),
-            ));
-        }
-        let report = audit::verify(&source)?;
-        if !report.ok {
-            return Err(StoreError::Backup(format!(
-                "the backup's audit chain is broken at entry {}",
-                report.first_broken_seq.unwrap_or_default()
-            )));
-        }
+        // What is checked is what is copied: one read transaction on the backup for both.
+        source.execute_batch("BEGIN")?;
+        self.read(|live| check_backup(&source, live))?;
         lock(&self.readers).clear();
         let mut w = lock(&self.writer);
         copy_pages(&source, &mut w.conn, &mut progress)?;
@@ -660,6 +651,99 @@ impl Store {
         }
         Ok(())
     }
+}
+
+#[cfg(feature = "fault-injection")]
+impl Store {
+    /// Tests only (feature `fault-injection`): run `sql` on the writer connection, e.g.
+    /// `PRAGMA synchronous = OFF` to show that the power-loss test tells the difference.
+    #[doc(hidden)]
+    pub fn writer_execute_batch(&self, sql: &str) -> Result<()> {
+        Ok(lock(&self.writer).conn.execute_batch(sql)?)
+    }
+}
+
+/// Refuse a backup that is damaged (integrity or page authentication fails, e.g. a truncated
+/// or altered file), is not a ClinicDesk database, has another schema than `live` (another
+/// version of the app), or whose audit chain is broken. Nothing is written.
+fn check_backup(source: &Connection, live: &Connection) -> Result<()> {
+    let damaged = |e: StoreError| StoreError::Backup(format!("the backup is damaged: {e}"));
+    let mut problems = Vec::new();
+    for pragma in ["PRAGMA integrity_check", "PRAGMA cipher_integrity_check"] {
+        let mut stmt = source.prepare(pragma).map_err(|e| damaged(e.into()))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .map_err(|e| damaged(e.into()))?;
+        for r in rows {
+            let r = r.map_err(|e| damaged(e.into()))?;
+            if r != "ok" {
+                problems.push(r);
+            }
+        }
+    }
+    if let Some(first) = problems.first() {
+        return Err(StoreError::Backup(format!(
+            "the backup is damaged ({} problem(s), first: {first})",
+            problems.len()
+        )));
+    }
+    let (theirs, ours) = (schema_of(source).map_err(damaged)?, schema_of(live)?);
+    if !theirs
+        .1
+        .iter()
+        .any(|(t, n, _)| t == "table" && n == "audit_log")
+    {
+        return Err(StoreError::Backup(
+            "the file is not a ClinicDesk backup".into(),
+        ));
+    }
+    if theirs != ours {
+        let v = |v: Option<i64>| v.map_or("unknown".to_string(), |v| v.to_string());
+        return Err(StoreError::Backup(format!(
+            "the backup was made by another version of ClinicDesk (database schema {}, this \
+             database has schema {}{}): it cannot be restored here",
+            v(theirs.0),
+            v(ours.0),
+            if theirs.0 == ours.0 {
+                ", with other tables"
+            } else {
+                ""
+            }
+        )));
+    }
+    let report = audit::verify(source).map_err(damaged)?;
+    if !report.ok {
+        return Err(StoreError::Backup(format!(
+            "the backup's audit chain is broken at entry {}",
+            report.first_broken_seq.unwrap_or_default()
+        )));
+    }
+    Ok(())
+}
+
+/// (type, name, sql) of every schema object, by type and name.
+type SchemaObjects = Vec<(String, String, Option<String>)>;
+
+/// A database's last applied migration (if it has the history table) and its schema objects.
+fn schema_of(c: &Connection) -> Result<(Option<i64>, SchemaObjects)> {
+    let version = c
+        .query_row(
+            "SELECT max(version) FROM refinery_schema_history",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .ok()
+        .flatten()
+        .flatten();
+    let objects = c
+        .prepare(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' \
+             ORDER BY type, name",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((version, objects))
 }
 
 /// Back to WAL mode after a bulk load (as `open_keyed` sets it); retried while another

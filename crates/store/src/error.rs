@@ -29,6 +29,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("the data was refused by the database: {0}")]
     Constraint(String),
+    /// `SQLITE_FULL`: the write was rolled back; it succeeds once there is space again.
+    #[error("the disk is full: nothing was saved; free some space on this computer and try again")]
+    DiskFull,
     #[error("backup or restore failed: {0}")]
     Backup(String),
     #[error("I/O error: {0}")]
@@ -61,6 +64,9 @@ impl From<rusqlite::Error> for StoreError {
                     return StoreError::Constraint(msg);
                 }
                 _ => {}
+            }
+            if f.code == ErrorCode::DiskFull {
+                return StoreError::DiskFull;
             }
             if f.code == ErrorCode::NotADatabase {
                 return StoreError::WrongKey {

@@ -8,6 +8,8 @@
 pub mod audit;
 mod db;
 pub mod error;
+#[cfg(feature = "fault-injection")]
+pub mod fault_vfs;
 pub mod key;
 pub mod registry;
 pub mod table;
