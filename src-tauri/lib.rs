@@ -1,11 +1,12 @@
 //! The ClinicDesk desktop shell: a thin layer of Tauri commands over the app API.
 
 mod commands;
+pub mod files;
 mod session;
 mod state;
 
 pub use commands::{fields, CredentialAlertsRaised, FieldMap, Progress};
-pub use session::{SessionGuard, SessionStatus, LOCKED, NOT_SIGNED_IN};
+pub use session::{SessionGuard, SessionStatus, Tick, LOCKED, NOT_SIGNED_IN, SLEEP_LOCKS_AFTER};
 pub use state::{body, open_store, AppState, CmdResult, DbLocation, TaskHandle};
 
 use commands::{admin, front_desk, managers, people, session as sess, waitlist};
@@ -117,6 +118,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             admin::create_user,
             admin::update_user,
             admin::set_password,
+            admin::change_own_password,
             admin::delete_user,
             admin::list_roles,
             admin::grant_role,
@@ -307,6 +309,7 @@ pub fn run() {
                 }
             };
             app.manage(state.clone());
+            app.manage(files::Chooser::from_env());
             spawn_housekeeping(state, app.handle().clone());
             Ok(())
         })

@@ -1,12 +1,14 @@
 //! The desktop session: who is signed in on this PC, and the idle lock. Held in Rust so the UI
 //! never holds (or could forge) a session; every command but the session ones goes through
-//! [`SessionGuard::enter`]. Time is passed in, so the rules are tested without waiting.
+//! [`SessionGuard::enter`]. Time is passed in ([`Tick`]), so the rules are tested without
+//! waiting.
 //!
-//! States: signed out → (login) → active ⇄ locked (idle longer than the timeout, or `lock`;
-//! `unlock` by the same user's password) → (logout) signed out. A login by anyone replaces
-//! the session, locked or not.
+//! States: signed out → (login) → active ⇄ locked (idle longer than the timeout, the machine
+//! slept, or `lock`; `unlock` by the same user's password) → (logout) signed out. A login by
+//! anyone replaces the session, locked or not.
 
-use std::time::{Duration, Instant};
+use std::ops::Add;
+use std::time::Duration;
 
 use clinicdesk_api::{ErrorBody, Session};
 use serde::Serialize;
@@ -29,12 +31,103 @@ pub struct SessionStatus {
     pub seconds_until_lock: u32,
 }
 
+/// A reading of the machine's clocks. Idle time is measured on `since_boot`, which keeps
+/// counting while the machine is suspended or hibernating (Rust's `Tick` does not on Linux
+/// and macOS: close the lid for eight hours and no time has passed for it); the difference
+/// from `awake` (which stops during sleep) tells that the machine slept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tick {
+    since_boot: Duration,
+    awake: Duration,
+}
+
+/// A sleep (suspend, hibernation) at least this long since the last activity locks the
+/// session at resume: the PC was left, whatever the idle timeout says.
+pub const SLEEP_LOCKS_AFTER: Duration = Duration::from_secs(5);
+
+impl Tick {
+    /// The clocks now: CLOCK_BOOTTIME and CLOCK_MONOTONIC on Linux; on macOS CLOCK_MONOTONIC
+    /// (which counts sleep there) and CLOCK_UPTIME_RAW (which does not). Elsewhere (Windows'
+    /// performance counter keeps counting in sleep) both are the monotonic clock, so only the
+    /// timeout locks there.
+    pub fn now() -> Tick {
+        #[cfg(target_os = "linux")]
+        return Tick {
+            since_boot: clock(libc::CLOCK_BOOTTIME),
+            awake: clock(libc::CLOCK_MONOTONIC),
+        };
+        #[cfg(target_os = "macos")]
+        return Tick {
+            since_boot: clock(libc::CLOCK_MONOTONIC),
+            awake: clock(libc::CLOCK_UPTIME_RAW),
+        };
+        #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+        {
+            static START: std::sync::OnceLock<std::time::Tick> = std::sync::OnceLock::new();
+            let t = START.get_or_init(std::time::Tick::now).elapsed();
+            Tick {
+                since_boot: t,
+                awake: t,
+            }
+        }
+    }
+
+    /// A reading given outright (tests).
+    pub fn at(since_boot: Duration, awake: Duration) -> Tick {
+        Tick { since_boot, awake }
+    }
+
+    /// The same moment after the machine slept for `d` (tests).
+    pub fn after_sleep(self, d: Duration) -> Tick {
+        Tick {
+            since_boot: self.since_boot + d,
+            awake: self.awake,
+        }
+    }
+
+    fn since(self, earlier: Tick) -> Duration {
+        self.since_boot.saturating_sub(earlier.since_boot)
+    }
+
+    /// How long the machine slept between `earlier` and now.
+    fn slept_since(self, earlier: Tick) -> Duration {
+        self.since(earlier)
+            .saturating_sub(self.awake.saturating_sub(earlier.awake))
+    }
+}
+
+/// Time passing while the machine is awake.
+impl Add<Duration> for Tick {
+    type Output = Tick;
+    fn add(self, d: Duration) -> Tick {
+        Tick {
+            since_boot: self.since_boot + d,
+            awake: self.awake + d,
+        }
+    }
+}
+
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn clock(id: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; clock_gettime only writes to it. These
+    // clocks exist on every supported kernel, so it does not fail; if it did, `ts` stays 0.
+    unsafe { libc::clock_gettime(id, &mut ts) };
+    Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
+}
+
 /// The session and the idle clock.
 #[derive(Debug)]
 pub struct SessionGuard {
     session: Option<Session>,
     locked: bool,
-    last_activity: Instant,
+    last_activity: Tick,
     idle_timeout: Duration,
 }
 
@@ -46,7 +139,7 @@ fn refusal(code: &str, message: &str) -> ErrorBody {
 }
 
 impl SessionGuard {
-    pub fn new(idle_timeout_minutes: u32, now: Instant) -> Self {
+    pub fn new(idle_timeout_minutes: u32, now: Tick) -> Self {
         SessionGuard {
             session: None,
             locked: false,
@@ -56,7 +149,7 @@ impl SessionGuard {
     }
 
     /// Start (or replace) the session after a successful sign-in.
-    pub fn sign_in(&mut self, session: Session, now: Instant) {
+    pub fn sign_in(&mut self, session: Session, now: Tick) {
         self.session = Some(session);
         self.locked = false;
         self.last_activity = now;
@@ -86,7 +179,7 @@ impl SessionGuard {
 
     /// Unlock with the session `fresh` that the same user's password just produced (roles
     /// re-read). Another user is refused: they must sign in, which replaces the session.
-    pub fn unlock(&mut self, fresh: Session, now: Instant) -> Result<(), ErrorBody> {
+    pub fn unlock(&mut self, fresh: Session, now: Tick) -> Result<(), ErrorBody> {
         let Some(current) = &self.session else {
             return Err(not_signed_in());
         };
@@ -102,7 +195,7 @@ impl SessionGuard {
 
     /// The gate of every command: the session when signed in and not idle for longer than the
     /// timeout (which locks it), counting the call as activity.
-    pub fn enter(&mut self, now: Instant) -> Result<Session, ErrorBody> {
+    pub fn enter(&mut self, now: Tick) -> Result<Session, ErrorBody> {
         self.expire(now);
         let Some(s) = &self.session else {
             return Err(not_signed_in());
@@ -118,11 +211,11 @@ impl SessionGuard {
     }
 
     /// Where things stand; applies the idle lock but is not itself activity (the UI polls it).
-    pub fn status(&mut self, now: Instant) -> SessionStatus {
+    pub fn status(&mut self, now: Tick) -> SessionStatus {
         self.expire(now);
         let left = if self.session.is_some() && !self.locked {
             self.idle_timeout
-                .saturating_sub(now.saturating_duration_since(self.last_activity))
+                .saturating_sub(now.since(self.last_activity))
                 .as_secs()
         } else {
             0
@@ -145,10 +238,11 @@ impl SessionGuard {
         self.idle_timeout = minutes(minutes_);
     }
 
-    fn expire(&mut self, now: Instant) {
+    fn expire(&mut self, now: Tick) {
         if self.session.is_some()
             && !self.locked
-            && now.saturating_duration_since(self.last_activity) >= self.idle_timeout
+            && (now.since(self.last_activity) >= self.idle_timeout
+                || now.slept_since(self.last_activity) >= SLEEP_LOCKS_AFTER)
         {
             self.locked = true;
         }
@@ -185,7 +279,7 @@ mod tests {
 
     #[test]
     fn nothing_runs_before_sign_in() {
-        let t0 = Instant::now();
+        let t0 = Tick::now();
         let mut g = SessionGuard::new(15, t0);
         assert_eq!(g.enter(t0).unwrap_err().code, NOT_SIGNED_IN);
         assert_eq!(g.lock().unwrap_err().code, NOT_SIGNED_IN);
@@ -199,7 +293,7 @@ mod tests {
 
     #[test]
     fn idle_longer_than_the_timeout_locks_and_activity_postpones_it() {
-        let t0 = Instant::now();
+        let t0 = Tick::now();
         let mut g = SessionGuard::new(15, t0);
         let s = session("desk");
         g.sign_in(s.clone(), t0);
@@ -222,7 +316,7 @@ mod tests {
 
     #[test]
     fn exactly_the_timeout_locks() {
-        let t0 = Instant::now();
+        let t0 = Tick::now();
         let mut g = SessionGuard::new(1, t0);
         g.sign_in(session("a"), t0);
         assert!(g.enter(t0 + Duration::from_secs(59)).is_ok());
@@ -234,7 +328,7 @@ mod tests {
 
     #[test]
     fn only_the_same_user_unlocks_and_another_user_signs_in_instead() {
-        let t0 = Instant::now();
+        let t0 = Tick::now();
         let mut g = SessionGuard::new(15, t0);
         let desk = session("desk");
         g.sign_in(desk.clone(), t0);
@@ -267,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_shorter_timeout_applies_from_the_last_activity() {
-        let t0 = Instant::now();
+        let t0 = Tick::now();
         let mut g = SessionGuard::new(15, t0);
         g.sign_in(session("a"), t0);
         g.set_idle_timeout(5);
@@ -277,5 +371,38 @@ mod tests {
         // Zero is treated as one minute (the API refuses it anyway).
         g.set_idle_timeout(0);
         assert_eq!(g.idle_timeout_minutes(), 1);
+    }
+
+    #[test]
+    fn a_sleeping_machine_locks_however_short_the_sleep_and_sleep_counts_as_idle_time() {
+        let t0 = Tick::at(Duration::from_secs(1000), Duration::from_secs(1000));
+        let mut g = SessionGuard::new(15, t0);
+        g.sign_in(session("desk"), t0);
+        // A lid closed for eight hours: `Instant` saw no time pass; the session locks.
+        let resumed = (t0 + MIN).after_sleep(Duration::from_secs(8 * 3600));
+        assert_eq!(g.status(resumed).seconds_until_lock, 0);
+        assert_eq!(g.enter(resumed).unwrap_err().code, LOCKED);
+
+        // A short suspend (a minute) with a long timeout also locks: the PC was left.
+        let mut g = SessionGuard::new(480, t0);
+        g.sign_in(session("desk"), t0);
+        let back = (t0 + MIN).after_sleep(MIN);
+        assert_eq!(g.enter(back).unwrap_err().code, LOCKED);
+
+        // A blip below the threshold (clock granularity) does not.
+        let mut g = SessionGuard::new(15, t0);
+        g.sign_in(session("desk"), t0);
+        assert!(g
+            .enter((t0 + MIN).after_sleep(Duration::from_secs(1)))
+            .is_ok());
+    }
+
+    #[test]
+    fn the_real_clocks_move_forward_together_while_awake() {
+        let a = Tick::now();
+        std::thread::sleep(Duration::from_millis(20));
+        let b = Tick::now();
+        assert!(b.since(a) >= Duration::from_millis(20), "{a:?} {b:?}");
+        assert!(b.slept_since(a) < SLEEP_LOCKS_AFTER, "{a:?} {b:?}");
     }
 }

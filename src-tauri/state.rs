@@ -1,11 +1,11 @@
 //! Where the database is, the open app API handle, the signed-in session with its idle lock,
 //! and the long tasks (backup, restore, demo) that can be cancelled.
 
+use crate::session::Tick;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
 
 use clinicdesk_api::keys::{KeySource, KEY_ENV, KEY_FILE_ENV};
 use clinicdesk_api::{ApiError, ApiResult, App, ErrorBody, Session};
@@ -104,7 +104,7 @@ impl AppState {
             app: Arc::new(Mutex::new(None)),
             session: Arc::new(Mutex::new(SessionGuard::new(
                 clinicdesk_api::DEFAULT_IDLE_TIMEOUT_MINUTES as u32,
-                Instant::now(),
+                Tick::now(),
             ))),
             tasks: Arc::new(Mutex::new(HashMap::new())),
         }
@@ -144,13 +144,13 @@ impl AppState {
     /// before the API is reached; otherwise the call counts as activity. Every command but the
     /// session ones goes through here.
     pub fn call<T>(&self, f: impl FnOnce(&App, &Session) -> ApiResult<T>) -> CmdResult<T> {
-        let s = self.enter_at(Instant::now())?;
+        let s = self.enter_at(Tick::now())?;
         let app = self.app().map_err(body)?;
         f(&app, &s).map_err(body)
     }
 
     /// The session gate at `now` (see `SessionGuard::enter`).
-    pub fn enter_at(&self, now: Instant) -> CmdResult<Session> {
+    pub fn enter_at(&self, now: Tick) -> CmdResult<Session> {
         lock(&self.session).enter(now)
     }
 
@@ -159,7 +159,7 @@ impl AppState {
         f(&mut lock(&self.session))
     }
 
-    pub fn session_status_at(&self, now: Instant) -> SessionStatus {
+    pub fn session_status_at(&self, now: Tick) -> SessionStatus {
         lock(&self.session).status(now)
     }
 

@@ -5,12 +5,12 @@
 //! with one API call), so nothing of ours is mocked; only Tauri's IPC is left out.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clinicdesk_api::domain::{ClinicId, Role, StaffId};
 use clinicdesk_api::keys::KeySource;
 use clinicdesk_api::{AuditQuery, ErrorBody, ListQuery};
-use clinicdesk_app_lib::{fields, AppState, DbLocation, Progress, LOCKED, NOT_SIGNED_IN};
+use clinicdesk_app_lib::{fields, AppState, DbLocation, Progress, Tick, LOCKED, NOT_SIGNED_IN};
 
 const PW: &str = "correct horse battery";
 
@@ -152,9 +152,9 @@ fn nothing_runs_before_sign_in() {
     assert!(e.message.contains("sign in"), "{}", e.message);
     assert_code(state.login("admin", PW), "bad_credentials");
     assert_code(state.lock(), NOT_SIGNED_IN);
-    assert_code(state.unlock_at(PW, Instant::now()), NOT_SIGNED_IN);
-    assert_code(state.activity_at(Instant::now()), NOT_SIGNED_IN);
-    let st = state.session_status_at(Instant::now());
+    assert_code(state.unlock_at(PW, Tick::now()), NOT_SIGNED_IN);
+    assert_code(state.activity_at(Tick::now()), NOT_SIGNED_IN);
+    let st = state.session_status_at(Tick::now());
     assert!(!st.signed_in && st.user.is_none());
 }
 
@@ -222,7 +222,7 @@ fn setup_login_book_double_booking_idle_lock_and_unlock() {
     assert_eq!(fingerprint(state), before);
 
     // Idle for longer than the timeout: the next command finds the session locked.
-    let later = Instant::now() + Duration::from_secs(15 * 60 + 1);
+    let later = Tick::now() + Duration::from_secs(15 * 60 + 1);
     let st = state.session_status_at(later);
     assert!(st.signed_in && st.locked);
     assert_eq!(st.seconds_until_lock, 0);
@@ -235,7 +235,7 @@ fn setup_login_book_double_booking_idle_lock_and_unlock() {
         LOCKED,
     );
     assert!(e.message.contains("password"), "{}", e.message);
-    assert_code(state.activity_at(Instant::now()), LOCKED);
+    assert_code(state.activity_at(Tick::now()), LOCKED);
     assert_code(
         state.call(|app, s| app.book_appointment(s, c, &fields(booking.clone()))),
         LOCKED,
@@ -244,11 +244,11 @@ fn setup_login_book_double_booking_idle_lock_and_unlock() {
 
     // A wrong password keeps it locked; the right one unlocks.
     assert_code(
-        state.unlock_at("not the password", Instant::now()),
+        state.unlock_at("not the password", Tick::now()),
         "bad_credentials",
     );
-    assert_code(state.enter_at(Instant::now()), LOCKED);
-    let st = state.unlock_at(PW, Instant::now()).unwrap();
+    assert_code(state.enter_at(Tick::now()), LOCKED);
+    let st = state.unlock_at(PW, Tick::now()).unwrap();
     assert!(st.signed_in && !st.locked && st.seconds_until_lock > 14 * 60);
     let day = state
         .call(|app, s| app.day_schedule(s, c, "2027-03-01", None))
@@ -264,7 +264,7 @@ fn setup_login_book_double_booking_idle_lock_and_unlock() {
         .unwrap();
     state.lock().unwrap();
     assert_code(
-        state.unlock_at(PW.replace("horse", "mouse").as_str(), Instant::now()),
+        state.unlock_at(PW.replace("horse", "mouse").as_str(), Tick::now()),
         "bad_credentials",
     );
     let st = state.login("desk", PW).unwrap();
@@ -290,6 +290,32 @@ fn setup_login_book_double_booking_idle_lock_and_unlock() {
     assert!(logins.len() >= 2, "{logins:?}");
 }
 
+/// A clinic's `idle_lock_minutes` applies when shorter than the device's; a suspended PC is
+/// locked at resume, and the hours it slept count as idle time.
+#[test]
+fn the_clinics_idle_lock_and_sleep_lock_the_session() {
+    let d = desk();
+    let state = &d.state;
+    state
+        .call(|app, s| app.update_clinic(s, d.clinic, &fields(map(&[("idle_lock_minutes", "5")]))))
+        .unwrap();
+    // Applies from the next sign-in (the device says 15).
+    let st = state.login("admin", PW).unwrap();
+    assert_eq!(st.idle_timeout_minutes, 5);
+    assert!(st.seconds_until_lock <= 5 * 60);
+    let t = Tick::now();
+    assert!(state.enter_at(t + Duration::from_secs(4 * 60)).is_ok());
+    assert_code(state.enter_at(t + Duration::from_secs(9 * 60 + 1)), LOCKED);
+    // A longer device setting does not loosen the clinic's.
+    state.unlock_at(PW, Tick::now()).unwrap();
+    let st = state.set_idle_timeout(60).unwrap();
+    assert_eq!(st.idle_timeout_minutes, 5);
+    // Eight hours with the lid closed: locked at resume, though the process saw no time pass.
+    let st = state.session_status_at(Tick::now().after_sleep(Duration::from_secs(8 * 3600)));
+    assert!(st.locked, "{st:?}");
+    assert_code(state.enter_at(Tick::now()), LOCKED);
+}
+
 #[test]
 fn idle_timeout_setting_applies_to_the_running_session() {
     let d = desk();
@@ -300,7 +326,7 @@ fn idle_timeout_setting_applies_to_the_running_session() {
         assert!(e.message.contains("between 1 and 480"), "{}", e.message);
         assert_eq!(fingerprint(state), before);
         assert_eq!(
-            state.session_status_at(Instant::now()).idle_timeout_minutes,
+            state.session_status_at(Tick::now()).idle_timeout_minutes,
             15
         );
     }
@@ -308,15 +334,12 @@ fn idle_timeout_setting_applies_to_the_running_session() {
     assert_eq!(st.idle_timeout_minutes, 1);
     assert!(st.seconds_until_lock <= 60);
     assert_eq!(state.call(|app, _| app.get_idle_timeout()).unwrap(), 1);
-    let e = state.enter_at(Instant::now() + Duration::from_secs(61));
+    let e = state.enter_at(Tick::now() + Duration::from_secs(61));
     assert_code(e, LOCKED);
     // The setting is the device's: a new app on the same database reads it.
     let again = AppState::new(state.location.clone());
     again.app().unwrap();
-    assert_eq!(
-        again.session_status_at(Instant::now()).idle_timeout_minutes,
-        1
-    );
+    assert_eq!(again.session_status_at(Tick::now()).idle_timeout_minutes, 1);
 }
 
 #[test]
@@ -439,7 +462,7 @@ fn backup_and_restore_report_progress_and_can_be_cancelled() {
     );
     assert!(e.message.contains("restore"), "{}", e.message);
     assert_eq!(count(state), 1);
-    assert!(state.session_status_at(Instant::now()).signed_in);
+    assert!(state.session_status_at(Tick::now()).signed_in);
 
     // …and is gone after the restore, which signs out.
     let mut seen: Vec<Progress> = Vec::new();
@@ -448,7 +471,7 @@ fn backup_and_restore_report_progress_and_can_be_cancelled() {
     assert!(seen
         .last()
         .is_some_and(|p| p.stage == "restore" && p.done == p.total));
-    assert!(!state.session_status_at(Instant::now()).signed_in);
+    assert!(!state.session_status_at(Tick::now()).signed_in);
     assert_code(
         state.call(|app, s| app.search_patients(s, "Comer", 10)),
         NOT_SIGNED_IN,
@@ -611,4 +634,77 @@ fn a_malformed_key_is_refused_and_no_database_is_created() {
     assert_eq!(file.unwrap().keys, KeySource::File(key_file));
     let default = DbLocation::from_settings(None, None, None, Some(dir.path().into())).unwrap();
     assert_eq!((default.path, default.keys), (db, KeySource::Keyring));
+}
+
+/// An export never lands on the database's own files (whatever the path's spelling, or a
+/// link to them), is readable by this account only, and is audited with who, what and where.
+#[test]
+fn exports_never_overwrite_the_database_are_private_and_audited() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = desk();
+    let (dir, state) = (d._dir.path(), &d.state);
+    let before = fingerprint(state);
+    let link = dir.join("innocent.csv");
+    std::os::unix::fs::symlink(dir.join("clinicdesk.db"), &link).unwrap();
+    for target in [
+        dir.join("clinicdesk.db"),
+        dir.join("clinicdesk.db-wal"),
+        dir.join("clinicdesk.db-shm"),
+        dir.join(".").join("clinicdesk.db"),
+        link.clone(),
+    ] {
+        let e = assert_code(
+            state.export_pending_reminders_csv(d.clinic, None, target.clone()),
+            "invalid_input",
+        );
+        assert!(e.message.contains("database"), "{target:?}: {}", e.message);
+        let e = assert_code(state.backup("b", &target, |_| {}), "invalid_input");
+        assert!(e.message.contains("database"), "{target:?}: {}", e.message);
+    }
+    assert_eq!(fingerprint(state), before);
+    assert!(state.call(|app, s| app.verify_audit(s)).unwrap().ok);
+    let exports = |state: &AppState| {
+        state
+            .call(|app, s| {
+                app.list_audit(
+                    s,
+                    &AuditQuery {
+                        table_name: Some("exports".into()),
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap()
+    };
+    assert!(
+        exports(state).is_empty(),
+        "a refused export exported nothing"
+    );
+
+    // Over an existing, world-readable file: replaced whole, owner-only.
+    let path = dir.join("reminders.csv");
+    std::fs::write(&path, "old").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    state
+        .export_pending_reminders_csv(d.clinic, None, path.clone())
+        .unwrap();
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .starts_with("reminder_id,"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let audited = exports(state);
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    let details: serde_json::Value =
+        serde_json::from_str(audited[0].new_values.as_deref().unwrap()).unwrap();
+    assert_eq!(details["export"], "pending_reminders_csv");
+    assert_eq!(details["destination"], path.display().to_string());
+    assert_eq!(details["clinic_id"], d.clinic.to_string());
+    assert!(audited[0].user_id.is_some());
 }

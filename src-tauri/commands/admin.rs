@@ -3,7 +3,7 @@
 //! log, backup and restore (with progress, cancellable), demo data and the patient import
 //! (with progress, cancellable).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clinicdesk_api::domain::{
     AvailabilityBlockId, ClinicId, CredentialTypeId, Role, RoomId, ShiftId, UserId,
@@ -22,6 +22,7 @@ use tauri::{AppHandle, State};
 use tauri_specta::Event;
 
 use super::{CmdResult, FieldMap, Progress};
+use crate::files::{Chooser, Pick};
 use crate::state::{body, AppState, TaskHandle};
 
 // Users and roles -----------------------------------------------------------------------------
@@ -57,7 +58,7 @@ pub fn update_user(
     state.call(|app, s| app.update_user(s, user_id, &f))
 }
 
-/// Set a user's password (admins for anyone).
+/// Reset another user's password (user managers, for the users of their clinics).
 #[tauri::command(async)]
 #[specta::specta]
 pub fn set_password(
@@ -66,6 +67,17 @@ pub fn set_password(
     password: String,
 ) -> CmdResult<()> {
     state.call(|app, s| app.set_password(s, user_id, &password))
+}
+
+/// Change one's own password; the current one is checked as a sign-in is.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn change_own_password(
+    state: State<'_, AppState>,
+    current_password: String,
+    new_password: String,
+) -> CmdResult<()> {
+    state.call(|app, s| app.change_own_password(s, &current_password, &new_password))
 }
 
 #[tauri::command(async)]
@@ -429,30 +441,56 @@ fn pages(n: i32) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-/// Back up to `path` (a new file the user picked). Emits `progress` events for `task_id` (an
-/// id the UI chooses, also for `cancel_task`).
+/// A backup file type the dialogs offer.
+const BACKUP_KIND: (&str, &[&str]) = ("ClinicDesk backup", &["db", "clinicdesk"]);
+
+/// Back up to a new file the user picks in a save dialog (opened here: the webview names no
+/// path). Emits `progress` events for `task_id` (an id the UI chooses, also for
+/// `cancel_task`). The file written, or None when the user cancelled the dialog.
 #[tauri::command(async)]
 #[specta::specta]
 pub fn backup(
     app: AppHandle,
     state: State<'_, AppState>,
+    chooser: State<'_, Chooser>,
     task_id: String,
-    path: String,
-) -> CmdResult<()> {
-    state.backup(&task_id, &PathBuf::from(path), |p| emit(&app, p))
+) -> CmdResult<Option<String>> {
+    let suggested = format!(
+        "clinicdesk-backup-{}.db",
+        chrono::Local::now().format("%Y-%m-%d-%H%M")
+    );
+    let pick = Pick {
+        title: "Back up to",
+        suggested: &suggested,
+        kind: BACKUP_KIND,
+    };
+    let Some(path) = chooser.save(&app, &pick) else {
+        return Ok(None);
+    };
+    state.backup(&task_id, &path, |p| emit(&app, p))?;
+    Ok(Some(path.display().to_string()))
 }
 
-/// Restore from the backup at `path`. Emits `progress` events for `task_id`. Signs out on
-/// success.
+/// Restore from a backup the user picks in an open dialog. Emits `progress` events for
+/// `task_id`. Signs out on success. The file restored, or None when the user cancelled.
 #[tauri::command(async)]
 #[specta::specta]
 pub fn restore(
     app: AppHandle,
     state: State<'_, AppState>,
+    chooser: State<'_, Chooser>,
     task_id: String,
-    path: String,
-) -> CmdResult<()> {
-    state.restore(&task_id, &PathBuf::from(path), |p| emit(&app, p))
+) -> CmdResult<Option<String>> {
+    let pick = Pick {
+        title: "Restore from",
+        suggested: "",
+        kind: BACKUP_KIND,
+    };
+    let Some(path) = chooser.open(&app, &pick) else {
+        return Ok(None);
+    };
+    state.restore(&task_id, &path, |p| emit(&app, p))?;
+    Ok(Some(path.display().to_string()))
 }
 
 /// Demo data into a new database (`size`: small or large); emits `progress` events (stage =

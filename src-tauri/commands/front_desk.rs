@@ -287,29 +287,43 @@ pub fn mark_reminder(
 }
 
 impl AppState {
-    /// The pending reminders as CSV (`App::export_pending_reminders_csv`) written to `path`.
+    /// The pending reminders as CSV (`App::export_pending_reminders_csv`, audited) written to
+    /// `path` (`App::write_export`: never over the database's files, 0600, whole or not at
+    /// all).
     pub fn export_pending_reminders_csv(
         &self,
         clinic_id: ClinicId,
         until_ms: Option<i64>,
         path: PathBuf,
     ) -> CmdResult<()> {
-        let csv = self.call(|app, s| app.export_pending_reminders_csv(s, clinic_id, until_ms))?;
-        std::fs::write(&path, csv).map_err(|e| clinicdesk_api::ErrorBody {
-            code: "storage_error".into(),
-            message: format!("cannot write {}: {e}", path.display()),
+        let destination = path.display().to_string();
+        self.call(|app, s| {
+            app.check_destination(&path)?;
+            let csv = app.export_pending_reminders_csv(s, clinic_id, until_ms, &destination)?;
+            app.write_export(&path, csv.as_bytes())
         })
     }
 }
 
-/// Write the pending reminders as CSV to `path` (a file the user picked in a save dialog).
+/// Write the pending reminders as CSV to a file the user picks in a save dialog (opened
+/// here). The file written, or None when the user cancelled the dialog.
 #[tauri::command(async)]
 #[specta::specta]
 pub fn export_pending_reminders_csv(
+    app: tauri::AppHandle,
     state: State<'_, AppState>,
+    chooser: State<'_, crate::files::Chooser>,
     clinic_id: ClinicId,
     until_ms: Option<i64>,
-    path: String,
-) -> CmdResult<()> {
-    state.export_pending_reminders_csv(clinic_id, until_ms, PathBuf::from(path))
+) -> CmdResult<Option<String>> {
+    let pick = crate::files::Pick {
+        title: "Export reminders",
+        suggested: "clinicdesk-reminders.csv",
+        kind: ("CSV", &["csv"]),
+    };
+    let Some(path) = chooser.save(&app, &pick) else {
+        return Ok(None);
+    };
+    state.export_pending_reminders_csv(clinic_id, until_ms, path.clone())?;
+    Ok(Some(path.display().to_string()))
 }

@@ -1,7 +1,7 @@
 //! First run, sign-in, the idle lock and the session's status. The logic lives on `AppState`
 //! (plain functions the commands wrap, so tests call them without Tauri).
 
-use std::time::Instant;
+use crate::session::Tick;
 
 use clinicdesk_api::Fields;
 use serde::Serialize;
@@ -49,15 +49,17 @@ impl AppState {
     pub fn login(&self, username: &str, password: &str) -> CmdResult<SessionStatus> {
         let app = self.app().map_err(body)?;
         let s = app.login(username, password).map_err(body)?;
-        let now = Instant::now();
+        let minutes = app.idle_lock_minutes_for(&s).map_err(body)?;
+        let now = Tick::now();
         Ok(self.with_session(|g| {
+            g.set_idle_timeout(u32::try_from(minutes).unwrap_or(u32::MAX));
             g.sign_in(s, now);
             g.status(now)
         }))
     }
 
     pub fn logout(&self) -> SessionStatus {
-        let now = Instant::now();
+        let now = Tick::now();
         self.with_session(|g| {
             g.sign_out();
             g.status(now)
@@ -65,7 +67,7 @@ impl AppState {
     }
 
     pub fn lock(&self) -> CmdResult<SessionStatus> {
-        let now = Instant::now();
+        let now = Tick::now();
         self.with_session(|g| {
             g.lock()?;
             Ok(g.status(now))
@@ -74,18 +76,20 @@ impl AppState {
 
     /// Unlock with the signed-in user's password, checked by `App::login` (so wrong passwords
     /// count towards the account's lock-out and are audited).
-    pub fn unlock_at(&self, password: &str, now: Instant) -> CmdResult<SessionStatus> {
+    pub fn unlock_at(&self, password: &str, now: Tick) -> CmdResult<SessionStatus> {
         let username = self.with_session(|g| g.locked_username())?;
         let app = self.app().map_err(body)?;
         let fresh = app.login(&username, password).map_err(body)?;
+        let minutes = app.idle_lock_minutes_for(&fresh).map_err(body)?;
         self.with_session(|g| {
             g.unlock(fresh, now)?;
+            g.set_idle_timeout(u32::try_from(minutes).unwrap_or(u32::MAX));
             Ok(g.status(now))
         })
     }
 
     /// The UI saw input: counts as activity (refused when locked or signed out).
-    pub fn activity_at(&self, now: Instant) -> CmdResult<SessionStatus> {
+    pub fn activity_at(&self, now: Tick) -> CmdResult<SessionStatus> {
         self.with_session(|g| {
             g.enter(now)?;
             Ok(g.status(now))
@@ -93,10 +97,14 @@ impl AppState {
     }
 
     /// Change this device's idle lock (`App::set_idle_timeout`: admins only, 1–480 minutes,
-    /// audited); applies to the running session at once.
+    /// audited); applies to the running session at once (a clinic's shorter
+    /// `idle_lock_minutes` still wins).
     pub fn set_idle_timeout(&self, minutes: i64) -> CmdResult<SessionStatus> {
-        let m = self.call(|app, s| app.set_idle_timeout(s, minutes))?;
-        let now = Instant::now();
+        let m = self.call(|app, s| {
+            app.set_idle_timeout(s, minutes)?;
+            app.idle_lock_minutes_for(s)
+        })?;
+        let now = Tick::now();
         Ok(self.with_session(|g| {
             g.set_idle_timeout(u32::try_from(m).unwrap_or(u32::MAX));
             g.status(now)
@@ -149,7 +157,7 @@ pub fn logout(state: State<'_, AppState>) -> SessionStatus {
 #[tauri::command]
 #[specta::specta]
 pub fn session_status(state: State<'_, AppState>) -> SessionStatus {
-    state.session_status_at(Instant::now())
+    state.session_status_at(Tick::now())
 }
 
 /// Lock now (the user steps away).
@@ -163,7 +171,7 @@ pub fn lock(state: State<'_, AppState>) -> CmdResult<SessionStatus> {
 #[tauri::command(async)]
 #[specta::specta]
 pub fn unlock(state: State<'_, AppState>, password: String) -> CmdResult<SessionStatus> {
-    state.unlock_at(&password, Instant::now())
+    state.unlock_at(&password, Tick::now())
 }
 
 /// The user is active (keyboard/mouse): call on input, at most every few seconds. Refused
@@ -171,7 +179,7 @@ pub fn unlock(state: State<'_, AppState>, password: String) -> CmdResult<Session
 #[tauri::command]
 #[specta::specta]
 pub fn activity(state: State<'_, AppState>) -> CmdResult<SessionStatus> {
-    state.activity_at(Instant::now())
+    state.activity_at(Tick::now())
 }
 
 /// This device's idle lock in minutes (default 15).

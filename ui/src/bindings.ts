@@ -121,8 +121,11 @@ export const commands = {
 	pendingReminders: (clinicId: ClinicId, untilMs: number | null) => typedError<PendingReminder[], ErrorBody>(__TAURI_INVOKE("pending_reminders", { clinicId, untilMs })),
 	/**  Record a reminder's outcome: sent, failed (with `failure_reason`) or retry. */
 	markReminder: (reminderId: ReminderId, outcome: string, failureReason: string | null) => typedError<Reminder, ErrorBody>(__TAURI_INVOKE("mark_reminder", { reminderId, outcome, failureReason })),
-	/**  Write the pending reminders as CSV to `path` (a file the user picked in a save dialog). */
-	exportPendingRemindersCsv: (clinicId: ClinicId, untilMs: number | null, path: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("export_pending_reminders_csv", { clinicId, untilMs, path })),
+	/**
+	 *  Write the pending reminders as CSV to a file the user picks in a save dialog (opened
+	 *  here). The file written, or None when the user cancelled the dialog.
+	 */
+	exportPendingRemindersCsv: (clinicId: ClinicId, untilMs: number | null) => typedError<string | null, ErrorBody>(__TAURI_INVOKE("export_pending_reminders_csv", { clinicId, untilMs })),
 	/**
 	 *  Search by name, MRN, phone or date of birth across the clinics whose patients the user may
 	 *  read (at most `limit`).
@@ -309,8 +312,10 @@ export const commands = {
 	createUser: (fields: { [key in string]: string }, password: string) => typedError<UserView, ErrorBody>(__TAURI_INVOKE("create_user", { fields, password })),
 	/**  Fields: display_name, email, is_active (yes/no), unlock (yes: clear a sign-in lock-out). */
 	updateUser: (userId: UserId, fields: { [key in string]: string }) => typedError<UserView, ErrorBody>(__TAURI_INVOKE("update_user", { userId, fields })),
-	/**  Set a user's password (admins for anyone). */
+	/**  Reset another user's password (user managers, for the users of their clinics). */
 	setPassword: (userId: UserId, password: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("set_password", { userId, password })),
+	/**  Change one's own password; the current one is checked as a sign-in is. */
+	changeOwnPassword: (currentPassword: string, newPassword: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("change_own_password", { currentPassword, newPassword })),
 	deleteUser: (userId: UserId) => typedError<null, ErrorBody>(__TAURI_INVOKE("delete_user", { userId })),
 	/**  Role assignments at a clinic. */
 	listRoles: (clinicId: ClinicId) => typedError<UserClinicRole[], ErrorBody>(__TAURI_INVOKE("list_roles", { clinicId })),
@@ -373,15 +378,16 @@ export const commands = {
 	/**  Check the whole hash chain; reports the first broken entry. */
 	verifyAudit: () => typedError<VerifyReport, ErrorBody>(__TAURI_INVOKE("verify_audit")),
 	/**
-	 *  Back up to `path` (a new file the user picked). Emits `progress` events for `task_id` (an
-	 *  id the UI chooses, also for `cancel_task`).
+	 *  Back up to a new file the user picks in a save dialog (opened here: the webview names no
+	 *  path). Emits `progress` events for `task_id` (an id the UI chooses, also for
+	 *  `cancel_task`). The file written, or None when the user cancelled the dialog.
 	 */
-	backup: (taskId: string, path: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("backup", { taskId, path })),
+	backup: (taskId: string) => typedError<string | null, ErrorBody>(__TAURI_INVOKE("backup", { taskId })),
 	/**
-	 *  Restore from the backup at `path`. Emits `progress` events for `task_id`. Signs out on
-	 *  success.
+	 *  Restore from a backup the user picks in an open dialog. Emits `progress` events for
+	 *  `task_id`. Signs out on success. The file restored, or None when the user cancelled.
 	 */
-	restore: (taskId: string, path: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("restore", { taskId, path })),
+	restore: (taskId: string) => typedError<string | null, ErrorBody>(__TAURI_INVOKE("restore", { taskId })),
 	/**
 	 *  Demo data into a new database (`size`: small or large); emits `progress` events (stage =
 	 *  the table being filled). Then sign in as admin, manager, frontdesk, clinician or viewer
@@ -1259,6 +1265,7 @@ export type PayerId = string;
 /**  A reminder due to be sent, with what the sender needs. */
 export type PendingReminder = {
 	reminder: Reminder,
+	patient_id: PatientId,
 	patient_name: string,
 	phone: string | null,
 	email: string | null,

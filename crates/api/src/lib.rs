@@ -15,7 +15,7 @@ use clinicdesk_domain::{ClinicId, Role, UserId};
 use serde::Serialize;
 
 pub use access::Scope;
-pub use auth::{hash_password, LOCKOUT_MINUTES, MAX_FAILED_LOGINS};
+pub use auth::{hash_password, needs_rehash, LOCKOUT_MINUTES, MAX_FAILED_LOGINS};
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use fields::Fields;
 pub use ops::*;

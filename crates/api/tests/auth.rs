@@ -204,3 +204,128 @@ fn parallel_wrong_passwords_each_count_towards_the_lock_out() {
         Err(ApiError::Locked(_))
     ));
 }
+
+/// One's own password needs the current one (a wrong one counts towards the lock-out); a user
+/// manager resets others' without it.
+#[test]
+fn changing_ones_own_password_needs_the_current_one() {
+    let w = world();
+    let desk = w.user_with("desk", Role::FrontDesk, w.clinic_a);
+    let before = w.fingerprint();
+    let e = w
+        .app
+        .set_password(&desk, desk.user_id, "taken over 123")
+        .unwrap_err();
+    assert!(e.to_string().contains("current password"), "{e}");
+    // A new password that breaks the rules is refused before the current one is even tried.
+    assert!(matches!(
+        w.app.change_own_password(&desk, PW, "short"),
+        Err(ApiError::Invalid(_))
+    ));
+    assert_eq!(before, w.fingerprint(), "nothing changed");
+    let failed_before = w
+        .audit_actions()
+        .iter()
+        .filter(|a| *a == "login_failed")
+        .count();
+    let e = w
+        .app
+        .change_own_password(&desk, "not my password", "taken over 123")
+        .unwrap_err();
+    assert_eq!(e.code(), "invalid_input");
+    assert!(e.to_string().contains("current_password"), "{e}");
+    assert_eq!(
+        w.audit_actions()
+            .iter()
+            .filter(|a| *a == "login_failed")
+            .count(),
+        failed_before + 1,
+        "a wrong current password is audited as a failed sign-in"
+    );
+    assert!(w.app.login("desk", PW).is_ok());
+    // Wrong current passwords lock the account like wrong sign-ins do.
+    for _ in 0..MAX_FAILED_LOGINS - 1 {
+        let _ = w
+            .app
+            .change_own_password(&desk, "not my password", "taken over 123");
+    }
+    assert!(matches!(
+        w.app
+            .change_own_password(&desk, "not my password", "taken over 123"),
+        Err(ApiError::Locked(_))
+    ));
+    w.app
+        .update_user(&w.admin, desk.user_id, &Fields::new().with("unlock", "yes"))
+        .unwrap();
+    w.app
+        .change_own_password(&desk, PW, "a better password 7")
+        .unwrap();
+    assert!(matches!(
+        w.app.login("desk", PW),
+        Err(ApiError::BadCredentials)
+    ));
+    assert!(w.app.login("desk", "a better password 7").is_ok());
+    // The admin resets another user's password without knowing it.
+    w.app
+        .set_password(&w.admin, desk.user_id, "reset by admin 9")
+        .unwrap();
+    assert!(w.app.login("desk", "reset by admin 9").is_ok());
+    assert!(w.app.store().verify_audit().unwrap().ok);
+}
+
+/// Hashes use today's Argon2id parameters (64 MiB, 3 passes); a hash made with older, weaker
+/// ones (OWASP's minimum, the argon2 crate's default) is replaced at the next sign-in.
+#[test]
+fn weak_password_hashes_are_rehashed_at_sign_in() {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let w = world();
+    let desk = w.user_with("desk", Role::FrontDesk, w.clinic_a);
+    let hash_of = |w: &World| -> String {
+        w.app
+            .store()
+            .read(|c| -> clinicdesk_store::Result<String> {
+                Ok(c.query_row(
+                    "SELECT password_hash FROM users WHERE username = 'desk'",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap()
+    };
+    let strong = hash_of(&w);
+    assert!(
+        strong.starts_with("$argon2id$v=19$m=65536,t=3,p=1$"),
+        "{strong}"
+    );
+    assert!(!clinicdesk_api::needs_rehash(&strong));
+    let weak = argon2::Argon2::default()
+        .hash_password(PW.as_bytes(), &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string();
+    assert!(weak.contains("m=19456,t=2,p=1"), "{weak}");
+    assert!(clinicdesk_api::needs_rehash(&weak));
+    w.app
+        .store()
+        .write(
+            Some(&desk.user_id.to_string()),
+            |tx| -> clinicdesk_store::Result<()> {
+                tx.execute(
+                    "UPDATE users SET password_hash = ?1 WHERE username = 'desk'",
+                    [&weak],
+                )?;
+                Ok(())
+            },
+        )
+        .unwrap();
+    // A wrong password changes nothing; the right one signs in and upgrades the hash.
+    assert!(w.app.login("desk", "wrong password!").is_err());
+    assert_eq!(hash_of(&w), weak);
+    w.app.login("desk", PW).unwrap();
+    let upgraded = hash_of(&w);
+    assert!(
+        upgraded.starts_with("$argon2id$v=19$m=65536,t=3,p=1$"),
+        "{upgraded}"
+    );
+    w.app.login("desk", PW).unwrap();
+    assert_eq!(hash_of(&w), upgraded, "an up-to-date hash is left alone");
+}

@@ -1279,7 +1279,7 @@ fn reminder_export_is_csv_on_the_clinic_clock_and_defuses_formulas() {
         .unwrap();
     let a = book(app, &d.desk, c, &sly, d.provider, "2027-03-01 09:00", 30).unwrap();
     let csv = app
-        .export_pending_reminders_csv(&d.desk, c, Some(a.start_at))
+        .export_pending_reminders_csv(&d.desk, c, Some(a.start_at), "test")
         .unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
@@ -1299,7 +1299,7 @@ fn reminder_export_is_csv_on_the_clinic_clock_and_defuses_formulas() {
     // Reading the queue is the front desk's; a viewer is refused.
     let viewer = d.w.user_with("eye", Role::Viewer, c);
     assert_eq!(
-        app.export_pending_reminders_csv(&viewer, c, None)
+        app.export_pending_reminders_csv(&viewer, c, None, "test")
             .unwrap_err()
             .code(),
         "permission_denied"

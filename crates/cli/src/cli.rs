@@ -637,10 +637,13 @@ pub enum UserCmd {
         id: String,
     },
     List(ListArgs),
-    /// Set a password (from CLINICDESK_NEW_PASSWORD).
+    /// Reset another user's password (from CLINICDESK_NEW_PASSWORD).
     SetPassword {
         id: String,
     },
+    /// Change your own password to CLINICDESK_NEW_PASSWORD (the password you sign in with is
+    /// checked again as the current one).
+    ChangePassword,
 }
 
 #[derive(Debug, Subcommand)]

@@ -20,6 +20,7 @@ pub struct Ctx {
     pub out: Out,
     app: OnceCell<App>,
     session: OnceCell<Session>,
+    password: OnceCell<String>,
 }
 
 impl Ctx {
@@ -31,6 +32,7 @@ impl Ctx {
             out: Out { json: args.json },
             app: OnceCell::new(),
             session: OnceCell::new(),
+            password: OnceCell::new(),
         }
     }
 
@@ -67,7 +69,39 @@ impl Ctx {
         })?;
         let pw = read_password()?;
         let s = app.login(&user, &pw)?;
+        let _ = self.password.set(pw);
         Ok(self.session.get_or_init(|| s))
+    }
+
+    /// The password the user signed in with (a change of one's own password checks it again).
+    pub fn current_password(&self) -> Result<&str> {
+        self.session()?;
+        self.password
+            .get()
+            .map(String::as_str)
+            .ok_or_else(|| anyhow!("not signed in"))
+    }
+
+    /// Refuse an export's destination that is the database, one of its files
+    /// (`App::check_destination`) or the key file named by --key-file. Checked before the
+    /// export is made, so a refused destination exports (and audits) nothing.
+    pub fn check_destination(&self, path: &std::path::Path) -> Result<()> {
+        if let Some(key) = &self.key_file {
+            let same = |a: &std::path::Path| std::fs::canonicalize(a).ok();
+            if path == key || (same(path).is_some() && same(path) == same(key)) {
+                bail!(
+                    "{} is the database's key file: choose another file name",
+                    path.display()
+                );
+            }
+        }
+        Ok(self.app()?.check_destination(path)?)
+    }
+
+    /// Write an export to `path` (`App::write_export`: 0600, whole or not at all).
+    pub fn write_export(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+        self.check_destination(path)?;
+        Ok(self.app()?.write_export(path, bytes)?)
     }
 
     /// Both, for the commands that act as a user.

@@ -2952,3 +2952,75 @@ fn housekeeping_needs_an_admin_and_bench_needs_demo_data() {
         "runs only on demo data",
     );
 }
+
+/// One's own password changes with the current one (the one signed in with); an export never
+/// lands on the database's or the key's file, is 0600, and is audited.
+#[test]
+fn change_password_and_exports_through_the_cli() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = Env::new();
+    e.init();
+    let clinic = e.clinic_id();
+    e.bad(
+        &["--user", "admin", "user", "change-password"],
+        Some("not the password"),
+        "wrong username or password",
+    );
+    let me = e.ok(&["user", "list"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    e.bad(
+        &["--user", "admin", "user", "set-password", &me],
+        Some(PW),
+        "give your current password",
+    );
+    e.ok(&["user", "change-password"]);
+    e.bad(
+        &["--user", "admin", "clinic", "list"],
+        Some(PW),
+        "wrong username or password",
+    );
+    const NEW_PW: &str = "another good password";
+    e.ok_as("admin", NEW_PW, &["clinic", "list"]);
+
+    let db = e.db().display().to_string();
+    let key = e.key().display().to_string();
+    let wal = format!("{db}-wal");
+    for target in [&db, &key, &wal] {
+        e.bad(
+            &[
+                "--user", "admin", "reminder", "export", "--clinic", &clinic, "--output", target,
+            ],
+            Some(NEW_PW),
+            "choose another file name",
+        );
+    }
+    let out = e.dir.path().join("reminders.csv");
+    e.ok_as(
+        "admin",
+        NEW_PW,
+        &[
+            "reminder",
+            "export",
+            "--clinic",
+            &clinic,
+            "--output",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let audit = e.ok_as("admin", NEW_PW, &["audit", "list", "--table", "exports"]);
+    let entries = audit.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{audit}");
+    assert!(
+        entries[0]["new_values"]
+            .as_str()
+            .unwrap()
+            .contains("reminders.csv"),
+        "{audit}"
+    );
+}

@@ -570,6 +570,8 @@ impl Store {
         let tmp = dest.with_extension("partial");
         let _ = std::fs::remove_file(&tmp);
         let mut run = || -> Result<()> {
+            // Owner-only, like the database (SQLite gives its journal the same mode).
+            crate::files::create_private(&tmp)?;
             let src = open_keyed(
                 &self.path,
                 &self.key,

@@ -36,6 +36,8 @@ pub enum StoreError {
     Backup(String),
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot write {path}: {reason}")]
+    CannotWrite { path: PathBuf, reason: String },
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
     #[error("data error: {0}")]

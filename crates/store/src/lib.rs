@@ -10,6 +10,7 @@ mod db;
 pub mod error;
 #[cfg(feature = "fault-injection")]
 pub mod fault_vfs;
+pub mod files;
 pub mod key;
 pub mod registry;
 pub mod table;

@@ -36,6 +36,7 @@ export const api = {
   createUser: (f: Fields, password: string) => commands.createUser(f, password),
   updateUser: (id: Id, f: Fields) => commands.updateUser(id, f),
   setPassword: (id: Id, password: string) => commands.setPassword(id, password),
+  changeOwnPassword: (current: string, next: string) => commands.changeOwnPassword(current, next),
   listRoles: (clinicId: Id) => commands.listRoles(clinicId),
   grantRole: (userId: Id, clinicId: Id, role: Role) => commands.grantRole(userId, clinicId, role),
   revokeRole: (userId: Id, clinicId: Id, role: Role) => commands.revokeRole(userId, clinicId, role),
@@ -89,7 +90,7 @@ export const api = {
   // Reminders
   pendingReminders: (clinicId: Id, untilMs: number | null) => commands.pendingReminders(clinicId, untilMs),
   /** Writes the CSV to a file on this PC. */
-  exportPendingRemindersCsv: (clinicId: Id, untilMs: number | null, path: string) => commands.exportPendingRemindersCsv(clinicId, untilMs, path),
+  exportPendingRemindersCsv: (clinicId: Id, untilMs: number | null) => commands.exportPendingRemindersCsv(clinicId, untilMs),
   markReminder: (id: Id, outcome: string, failureReason: string | null) => commands.markReminder(id, outcome, failureReason),
 
 
@@ -148,8 +149,8 @@ export const api = {
 
   // Admin
   /** Long tasks: `progress` events carry `taskId` as their `task`. */
-  backup: (taskId: string, path: string) => commands.backup(taskId, path),
-  restore: (taskId: string, path: string) => commands.restore(taskId, path),
+  backup: (taskId: string) => commands.backup(taskId),
+  restore: (taskId: string) => commands.restore(taskId),
   /** `size`: small or large; only into a new, empty database. */
   generateDemo: (taskId: string, size: string, password: string) => commands.generateDemo(taskId, size, password),
   /** Patients from CSV text (all rows or none; rows imported before are skipped); bad rows come back in the result. */

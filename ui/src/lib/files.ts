@@ -1,24 +1,6 @@
-// Native file pickers (tauri-plugin-dialog; capabilities dialog:allow-save / dialog:allow-open).
-// The path fields stay editable: a picker only fills them in, and a cancelled picker changes
-// nothing.
-import { open, save } from "@tauri-apps/plugin-dialog";
-
-export type FileKind = { name: string; extensions: string[] };
-
-export const CSV: FileKind = { name: "CSV", extensions: ["csv"] };
-export const BACKUP: FileKind = { name: "ClinicDesk backup", extensions: ["db", "clinicdesk"] };
-
-/** Where to write a new file, or null when the user cancelled. */
-export async function chooseSavePath(title: string, suggested: string, kind: FileKind): Promise<string | null> {
-  const p = await save({ title, defaultPath: suggested, filters: [kind] });
-  return typeof p === "string" && p.length > 0 ? p : null;
-}
-
-/** An existing file to read, or null when the user cancelled. */
-export async function chooseOpenPath(title: string, kind: FileKind): Promise<string | null> {
-  const p = await open({ title, multiple: false, directory: false, filters: [kind] });
-  return typeof p === "string" && p.length > 0 ? p : null;
-}
+// Files in the page. Saving and opening files (backup, restore, exports) is the app's: its
+// Rust side opens the native dialog and owns the path, so the page never names one and needs
+// no file-system or dialog permission.
 
 /**
  * The text of a file picked in an `<input type="file">`, read in the page (no file-system

@@ -190,6 +190,45 @@ describe("Availability and closures", () => {
   });
 });
 
+describe("Backup and restore", () => {
+  it("asks the app to back up (it opens the dialog and owns the path), shows progress and the file", async () => {
+    let finish: (v: unknown) => void = () => {};
+    const calls = fakeBackend({ backup: () => new Promise((r) => (finish = r)) }, { events: true });
+    stopListening();
+    await listenProgress();
+    try {
+      openTab("backup");
+      render(Admin);
+      await fireEvent.click(screen.getByRole("button", { name: "Back up now…" }));
+      await waitFor(() => expect(calls.some((c) => c.cmd === "backup")).toBe(true));
+      const args = calls.find((c) => c.cmd === "backup")!.args;
+      expect(args).toEqual({ taskId: expect.stringMatching(/^backup-/) });
+      await emit("progress", { task: args.taskId, stage: "backup", done: 3, total: 12 });
+      expect(await screen.findByRole("progressbar")).toHaveAttribute("value", "3");
+      // The reply may come before the last progress report: the size waits for it.
+      finish("/media/usb/clinicdesk-backup.db");
+      await emit("progress", { task: args.taskId, stage: "backup", done: 256, total: 256 });
+      await screen.findByText("Backup written to /media/usb/clinicdesk-backup.db (2.0 MB).");
+    } finally {
+      stopListening();
+    }
+  });
+
+  it("says nothing when the dialog is cancelled and shows every failure", async () => {
+    let answer: () => unknown = () => null;
+    fakeBackend({ backup: () => answer(), restore: () => answer() });
+    openTab("backup");
+    render(Admin);
+    await fireEvent.click(screen.getByRole("button", { name: "Back up now…" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Restore from a backup…" }));
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+    expect(screen.queryByText(/Backup written|Restored/)).not.toBeInTheDocument();
+    answer = () => refuse("storage_error", "backup or restore failed: the backup is damaged");
+    await fireEvent.click(screen.getByRole("button", { name: "Restore from a backup…" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("the backup is damaged");
+  });
+});
+
 describe("Demo data", () => {
   const report = {
     size: "small", rows_total: 612, rows_by_table: [["clinics", 1], ["patients", 500], ["appointments", 111]],

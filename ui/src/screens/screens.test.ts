@@ -64,14 +64,26 @@ describe("Waitlist", () => {
 });
 
 describe("Reminders", () => {
-  it("exports the queue to the file the user names", async () => {
-    const calls = fakeBackend({ pending_reminders: () => [], export_pending_reminders_csv: () => null });
+  it("exports the queue to the file the user picks in the app's dialog (the page names no path)", async () => {
+    const calls = fakeBackend({ pending_reminders: () => [], export_pending_reminders_csv: () => "/tmp/r.csv" });
     render(Reminders);
     await screen.findByRole("table", { name: "Pending reminders" });
-    await fireEvent.input(screen.getByLabelText("CSV file"), { target: { value: "/tmp/r.csv" } });
-    await fireEvent.click(screen.getByRole("button", { name: "Export CSV" }));
+    await fireEvent.click(screen.getByRole("button", { name: "Export CSV…" }));
     await screen.findByText(/Exported 0 reminders to \/tmp\/r.csv/);
-    expect(calls.find((c) => c.cmd === "export_pending_reminders_csv")?.args).toEqual({ clinicId: CLINIC_ID, untilMs: null, path: "/tmp/r.csv" });
+    expect(calls.find((c) => c.cmd === "export_pending_reminders_csv")?.args).toEqual({ clinicId: CLINIC_ID, untilMs: null });
+  });
+
+  it("says nothing when the dialog is cancelled, and shows a refusal", async () => {
+    let answer: () => unknown = () => null;
+    fakeBackend({ pending_reminders: () => [], export_pending_reminders_csv: () => answer() });
+    render(Reminders);
+    await screen.findByRole("table", { name: "Pending reminders" });
+    await fireEvent.click(screen.getByRole("button", { name: "Export CSV…" }));
+    await waitFor(() => expect(screen.queryByText(/Exported/)).not.toBeInTheDocument());
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+    answer = () => refuse("invalid_input", "file: /x/clinicdesk.db is this clinic's database");
+    await fireEvent.click(screen.getByRole("button", { name: "Export CSV…" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("is this clinic's database");
   });
 });
 

@@ -24,6 +24,7 @@ impl App {
             Scope::EveryClinic,
             "make backups",
         )?;
+        self.check_destination(dest)?;
         self.store.backup_to(dest, progress)?;
         let details = serde_json::json!({ "file": dest.display().to_string() });
         self.tx(s, |tx| {
@@ -115,6 +116,25 @@ impl App {
         self.store.read(read_idle_timeout)
     }
 
+    /// The idle lock that applies to `s`'s session on this device: the device's setting, or
+    /// a clinic's `idle_lock_minutes` when shorter — the strictest clinic where the user holds
+    /// a role decides (a clinic asks for its patients' data to be locked away sooner).
+    pub fn idle_lock_minutes_for(&self, s: &Session) -> ApiResult<i64> {
+        self.store.read(|c| -> ApiResult<i64> {
+            let device = read_idle_timeout(c)?;
+            let clinic: Option<i64> = c.query_row(
+                "SELECT min(cl.idle_lock_minutes) FROM clinics cl
+                 JOIN user_clinic_roles r ON r.clinic_id = cl.id
+                 WHERE r.user_id = ?1 AND r.is_active = 1 AND r.deleted_at IS NULL AND cl.deleted_at IS NULL",
+                [s.user_id.to_string()],
+                |r| r.get(0),
+            )?;
+            Ok(clinic
+                .filter(|m| (1..=MAX_IDLE_TIMEOUT_MINUTES).contains(m))
+                .map_or(device, |m| m.min(device)))
+        })
+    }
+
     /// Set this device's idle lock (1–480 minutes). Admins only; audited with the old and new
     /// value. Returns the new value.
     pub fn set_idle_timeout(&self, s: &Session, minutes: i64) -> ApiResult<i64> {
@@ -158,7 +178,11 @@ impl App {
             "read the audit log",
         )?;
         let mine = clinics_with(&roles, Capability::ReadAudit);
-        let everywhere = self.store.read(live_clinics)?.iter().all(|c| mine.contains(c));
+        let everywhere = self
+            .store
+            .read(live_clinics)?
+            .iter()
+            .all(|c| mine.contains(c));
         let scope: Option<Vec<String>> =
             (!everywhere).then(|| mine.iter().map(ToString::to_string).collect());
         let limit = match q.limit {

@@ -162,3 +162,73 @@ pub mod internals {
     pub use super::kpis::compliance;
     pub use super::scheduling::day_entries;
 }
+
+/// An export: patient data leaving the app (a file, standard output, another system).
+pub(crate) struct Export<'a> {
+    /// What was exported (e.g. `pending_reminders_csv`).
+    pub what: &'a str,
+    pub clinic: Option<clinicdesk_domain::ClinicId>,
+    /// Where it went, as the front door describes it (a file path, "standard output").
+    pub destination: &'a str,
+    pub rows: usize,
+    /// The patients whose data it holds (ids; the first `EXPORT_PATIENTS_LISTED`).
+    pub patients: &'a [String],
+}
+
+/// At most this many patient ids are listed in an export's audit entry (with the count).
+pub const EXPORT_PATIENTS_LISTED: usize = 1000;
+
+impl crate::App {
+    /// Every export is audited, once per export (not per row): who (the session's user), when
+    /// (the entry's time), what, where to, how many rows and which patients.
+    pub(crate) fn record_export(&self, s: &crate::Session, e: &Export<'_>) -> crate::ApiResult<()> {
+        let mut patients: Vec<&str> = e.patients.iter().map(String::as_str).collect();
+        patients.sort_unstable();
+        patients.dedup();
+        let count = patients.len();
+        patients.truncate(EXPORT_PATIENTS_LISTED);
+        let details = serde_json::json!({
+            "export": e.what,
+            "clinic_id": e.clinic.map(|c| c.to_string()),
+            "destination": e.destination,
+            "rows": e.rows,
+            "patient_count": count,
+            "patients": patients,
+        });
+        self.tx(s, |tx| {
+            Ok(tx.audit_event("exports", None, "event", &details)?)
+        })
+    }
+}
+
+impl crate::App {
+    /// Refuse a destination that is the database or one of its companion files (check it
+    /// before making an export, so that a refused destination exports nothing).
+    pub fn check_destination(&self, path: &std::path::Path) -> crate::ApiResult<()> {
+        if clinicdesk_store::files::is_database_file(self.store.path(), path) {
+            return Err(clinicdesk_domain::DomainError::invalid(
+                "file",
+                format!(
+                    "{} is this clinic's database (or one of its files): choose another file name",
+                    path.display()
+                ),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Write an export the caller already has (and that was audited when it was made) to
+    /// `path`: refused when `path` is the database or one of its companion files (the WAL,
+    /// a backup in progress …) — an export must never destroy the data it came from; written
+    /// through a temporary file with owner-only permissions (0600) and renamed into place.
+    pub fn write_export(&self, path: &std::path::Path, bytes: &[u8]) -> crate::ApiResult<()> {
+        self.check_destination(path)?;
+        clinicdesk_store::files::write_private(path, bytes).map_err(|e| {
+            crate::ApiError::Store(clinicdesk_store::StoreError::CannotWrite {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })
+        })
+    }
+}

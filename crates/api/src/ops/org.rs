@@ -321,8 +321,12 @@ impl App {
 
     pub fn get_user(&self, s: &Session, id: UserId) -> ApiResult<UserView> {
         if id != s.user_id {
-            let roles =
-                self.require_roles(s, Capability::ManageUsers, Scope::AnyClinic, "see other users")?;
+            let roles = self.require_roles(
+                s,
+                Capability::ManageUsers,
+                Scope::AnyClinic,
+                "see other users",
+            )?;
             let mine = clinics_with(&roles, Capability::ManageUsers);
             let theirs = self.store.read(|c| user_clinics(c, id))?;
             if !theirs.is_empty() && !theirs.iter().any(|c| mine.contains(c)) {
@@ -364,11 +368,40 @@ impl App {
         })
     }
 
-    /// Set a new password: one's own, or anyone's for a user manager.
+    /// Set another user's password (a user manager resetting it). One's own password is
+    /// changed with [`App::change_own_password`], which asks for the current one.
     pub fn set_password(&self, s: &Session, id: UserId, password: &str) -> ApiResult<()> {
-        if id != s.user_id {
-            self.require_manager_of_user(s, id, "change other users' passwords")?;
+        if id == s.user_id {
+            return Err(DomainError::invalid(
+                "password",
+                "to change your own password, give your current password (change_own_password)",
+            )
+            .into());
         }
+        self.require_manager_of_user(s, id, "change other users' passwords")?;
+        self.store_password(s, id, password)
+    }
+
+    /// Change one's own password: the current password is checked as a sign-in is (a wrong
+    /// one counts towards the lock-out and is audited), so an unlocked, unattended session
+    /// cannot be used to take the account over.
+    pub fn change_own_password(&self, s: &Session, current: &str, new: &str) -> ApiResult<()> {
+        clinicdesk_domain::validate_password(new)?;
+        match self.login(&s.username, current) {
+            Ok(_) => {}
+            Err(ApiError::BadCredentials) => {
+                return Err(DomainError::invalid(
+                    "current_password",
+                    "is not your current password",
+                )
+                .into())
+            }
+            Err(e) => return Err(e),
+        }
+        self.store_password(s, s.user_id, new)
+    }
+
+    fn store_password(&self, s: &Session, id: UserId, password: &str) -> ApiResult<()> {
         let hash = hash_password(password)?;
         self.tx(s, |tx| {
             let mut u = table::get_live::<User>(tx, &id)?;
@@ -388,7 +421,8 @@ impl App {
     }
 
     pub fn list_users(&self, s: &Session, q: &ListQuery) -> ApiResult<Vec<UserView>> {
-        let roles = self.require_roles(s, Capability::ManageUsers, Scope::AnyClinic, "list users")?;
+        let roles =
+            self.require_roles(s, Capability::ManageUsers, Scope::AnyClinic, "list users")?;
         let mine = clinics_with(&roles, Capability::ManageUsers);
         let deleted = if q.include_deleted {
             ""

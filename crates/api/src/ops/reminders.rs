@@ -4,7 +4,7 @@
 //! There is no sending gateway yet: the queue and its JSON export are the interface.
 
 use clinicdesk_domain::{
-    AppointmentStatus, Capability, ClinicId, DomainError, ReminderId, ReminderStatus,
+    AppointmentStatus, Capability, ClinicId, DomainError, PatientId, ReminderId, ReminderStatus,
 };
 use clinicdesk_store::tables::{appointments::Appointment, reminders::Reminder};
 use clinicdesk_store::{table, StoreError};
@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::booking::effects::record_status;
 use super::time::clinic_tz;
+use super::Export;
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::{App, Session};
@@ -21,6 +22,7 @@ use crate::{App, Session};
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct PendingReminder {
     pub reminder: Reminder,
+    pub patient_id: PatientId,
     pub patient_name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -45,7 +47,7 @@ impl App {
         let until = until_ms.unwrap_or_else(clinicdesk_store::now_ms);
         self.store.read(|c| {
             let mut stmt = c.prepare_cached(
-                &format!("SELECT r.*, p.first_name || ' ' || p.last_name AS patient_name, p.phone AS phone, p.email AS email,
+                &format!("SELECT r.*, p.id AS patient_id, p.first_name || ' ' || p.last_name AS patient_name, p.phone AS phone, p.email AS email,
                         s.first_name || ' ' || s.last_name AS provider_name, a.start_at AS appointment_start_at
                  FROM appointment_reminders r
                  JOIN appointments a ON a.id = r.appointment_id
@@ -58,6 +60,9 @@ impl App {
             let rows = stmt.query_map(params![clinic.to_string(), until], |r| {
                 Ok(PendingReminder {
                     reminder: table::map_row(r)?,
+                    patient_id: PatientId::parse(&r.get::<_, String>("patient_id")?).map_err(
+                        |e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)),
+                    )?,
                     patient_name: r.get("patient_name")?,
                     phone: r.get("phone")?,
                     email: r.get("email")?,
@@ -77,8 +82,20 @@ impl App {
         s: &Session,
         clinic: ClinicId,
         until_ms: Option<i64>,
+        destination: &str,
     ) -> ApiResult<String> {
         let rows = self.pending_reminders(s, clinic, until_ms)?;
+        let patients: Vec<String> = rows.iter().map(|r| r.patient_id.to_string()).collect();
+        self.record_export(
+            s,
+            &Export {
+                what: "pending_reminders_csv",
+                clinic: Some(clinic),
+                destination,
+                rows: rows.len(),
+                patients: &patients,
+            },
+        )?;
         let tz = self
             .store
             .read(|c| Ok::<_, ApiError>(clinic_tz(c, clinic)?.1))?;

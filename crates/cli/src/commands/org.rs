@@ -45,6 +45,14 @@ pub fn user(ctx: &Ctx, c: &UserCmd) -> Result<()> {
         )?),
         UserCmd::Delete { id } => out.done(app.delete_user(s, UserId::parse(id)?)?, "user deleted"),
         UserCmd::List(l) => out.rows(&app.list_users(s, &list_query(l)?)?),
+        UserCmd::ChangePassword => {
+            let pw = std::env::var("CLINICDESK_NEW_PASSWORD")
+                .map_err(|_| anyhow!("set CLINICDESK_NEW_PASSWORD to the new password"))?;
+            out.done(
+                app.change_own_password(s, ctx.current_password()?, &pw)?,
+                "password changed",
+            )
+        }
         UserCmd::SetPassword { id } => {
             let pw = std::env::var("CLINICDESK_NEW_PASSWORD")
                 .map_err(|_| anyhow!("set CLINICDESK_NEW_PASSWORD to the new password"))?;

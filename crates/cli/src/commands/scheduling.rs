@@ -1,6 +1,6 @@
 //! Appointments, appointment types, availability, reminders and recurring series.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clinicdesk_api::domain::*;
 use clinicdesk_api::AppointmentQuery;
 
@@ -267,16 +267,23 @@ pub fn reminder(ctx: &Ctx, c: &ReminderCmd) -> Result<()> {
             output: file,
         } => {
             let until = until_ms(until)?;
+            let destination = match file {
+                Some(path) => {
+                    ctx.check_destination(path)?;
+                    path.display().to_string()
+                }
+                None => "standard output".to_string(),
+            };
             let csv = app.export_pending_reminders_csv(
                 s,
                 flag_id::<ClinicId>("--clinic", clinic)?,
                 until,
+                &destination,
             )?;
             let rows = csv.lines().count().saturating_sub(1);
             match file {
                 Some(path) => {
-                    std::fs::write(path, &csv)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    ctx.write_export(path, csv.as_bytes())?;
                     out.ok(&format!("{rows} reminders written to {}", path.display()))
                 }
                 None => {
