@@ -4,7 +4,7 @@
 //! There is no sending gateway yet: the queue and its JSON export are the interface.
 
 use clinicdesk_domain::{
-    AppointmentStatus, Capability, ClinicId, DomainError, ReminderId, ReminderStatus,
+    AppointmentStatus, Capability, ClinicId, DomainError, PatientId, ReminderId, ReminderStatus,
 };
 use clinicdesk_store::tables::{appointments::Appointment, reminders::Reminder};
 use clinicdesk_store::{table, StoreError};
@@ -15,6 +15,7 @@ use super::booking::effects::record_status;
 use super::time::clinic_tz;
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
+use crate::read_audit::{PatientRead, Shown};
 use crate::{App, Session};
 
 /// A reminder due to be sent, with what the sender needs.
@@ -36,6 +37,24 @@ impl App {
         clinic: ClinicId,
         until_ms: Option<i64>,
     ) -> ApiResult<Vec<PendingReminder>> {
+        let rows = self.pending_rows(s, clinic, until_ms)?;
+        let patients = rows.iter().map(|(p, _)| *p).collect();
+        self.audit_read(
+            s,
+            PatientRead::new("pending_reminders", Some(clinic), Shown::Patients(patients))
+                .with("until_ms", until_ms),
+        )?;
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// The pending queue with each reminder's patient (rights checked; the read is not
+    /// recorded here: `pending_reminders` and the export record it).
+    fn pending_rows(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        until_ms: Option<i64>,
+    ) -> ApiResult<Vec<(PatientId, PendingReminder)>> {
         self.require(
             s,
             Capability::ManageSchedule,
@@ -46,7 +65,8 @@ impl App {
         self.store.read(|c| {
             let mut stmt = c.prepare_cached(
                 &format!("SELECT r.*, p.first_name || ' ' || p.last_name AS patient_name, p.phone AS phone, p.email AS email,
-                        s.first_name || ' ' || s.last_name AS provider_name, a.start_at AS appointment_start_at
+                        s.first_name || ' ' || s.last_name AS provider_name, a.start_at AS appointment_start_at,
+                        a.patient_id AS patient_id
                  FROM appointment_reminders r
                  JOIN appointments a ON a.id = r.appointment_id
                  JOIN patients p ON p.id = a.patient_id
@@ -56,16 +76,20 @@ impl App {
                  ORDER BY r.due_at", AppointmentStatus::sql_in(AppointmentStatus::is_upcoming)),
             )?;
             let rows = stmt.query_map(params![clinic.to_string(), until], |r| {
-                Ok(PendingReminder {
+                Ok((r.get::<_, String>("patient_id")?, PendingReminder {
                     reminder: table::map_row(r)?,
                     patient_name: r.get("patient_name")?,
                     phone: r.get("phone")?,
                     email: r.get("email")?,
                     provider_name: r.get("provider_name")?,
                     appointment_start_at: r.get("appointment_start_at")?,
-                })
+                }))
             })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            rows.map(|row| {
+                let (patient, r) = row?;
+                Ok((PatientId::parse(&patient)?, r))
+            })
+            .collect()
         })
     }
 
@@ -78,7 +102,11 @@ impl App {
         clinic: ClinicId,
         until_ms: Option<i64>,
     ) -> ApiResult<String> {
-        let rows = self.pending_reminders(s, clinic, until_ms)?;
+        let rows: Vec<PendingReminder> = self
+            .pending_rows(s, clinic, until_ms)?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
         let tz = self
             .store
             .read(|c| Ok::<_, ApiError>(clinic_tz(c, clinic)?.1))?;
