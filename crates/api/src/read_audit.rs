@@ -239,3 +239,45 @@ impl App {
         self.reads.window_ms.store(ms, Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_large_read_lists_the_first_ids_and_says_how_many_it_returned() {
+        let many: Vec<PatientId> = (0..MAX_AUDITED_PATIENT_IDS + 500)
+            .map(|_| PatientId::new())
+            .collect();
+        let clinic = ClinicId::new();
+        let read = PatientRead::new("list", Some(clinic), Shown::Patients(many.clone()));
+        let d = read.details(many.iter().map(ToString::to_string).collect());
+        assert_eq!(d["count"], MAX_AUDITED_PATIENT_IDS + 500);
+        assert_eq!(d["truncated"], true);
+        assert_eq!(d["clinic_id"], clinic.to_string());
+        let listed = d["patients"].as_array().unwrap();
+        assert_eq!(listed.len(), MAX_AUDITED_PATIENT_IDS);
+        let mut first: Vec<String> = many.iter().map(ToString::to_string).collect();
+        first.sort();
+        assert_eq!(listed[0], first[0]);
+
+        // Repeats count once; a small read lists every id and is not truncated.
+        let one = PatientRead::new("get", None, Shown::Patients(vec![many[0], many[0]]));
+        let d = one.details(vec![many[0].to_string(), many[0].to_string()]);
+        assert_eq!((d["count"].as_u64(), d.get("truncated")), (Some(1), None));
+        assert!(d.get("clinic_id").is_none());
+    }
+
+    #[test]
+    fn the_key_ignores_order_and_repeats_but_not_the_user_or_the_arguments() {
+        let (a, b) = (PatientId::new(), PatientId::new());
+        let read = |ids: Vec<PatientId>, date: &str| {
+            PatientRead::new("day", None, Shown::Patients(ids)).with("date", date)
+        };
+        let k = read(vec![a, b], "2027-03-01").key("u1");
+        assert_eq!(read(vec![b, a, b], "2027-03-01").key("u1"), k);
+        assert_ne!(read(vec![a, b], "2027-03-01").key("u2"), k);
+        assert_ne!(read(vec![a, b], "2027-03-02").key("u1"), k);
+        assert_ne!(read(vec![a], "2027-03-01").key("u1"), k);
+    }
+}
