@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use clinicdesk_api::{
-    AppointmentQuery, CredentialFilter, Fields, Session, READ_AUDIT_WINDOW_MINUTES,
+    AppointmentQuery, CredentialFilter, DaySchedule, Fields, Session, READ_AUDIT_WINDOW_MINUTES,
 };
 use clinicdesk_domain::{ClinicId, PatientId, Role, StaffId};
 use clinicdesk_store::tables::{appointments::Appointment, patients::Patient};
@@ -477,67 +477,36 @@ fn an_identical_read_within_the_window_is_recorded_once() {
     // What the grid shows changes (a new patient, a rename): recorded again.
     let cy = patient(w, "Cy", "New", &[]);
     book(w, desk, &cy, k.provider, "2027-03-01 11:00");
-    one_read(
-        w,
-        desk,
-        "day_schedule",
-        Some(c),
-        &[k.ann.id, k.bo.id, cy.id],
-        day,
-    );
-    app.update_patient(
-        &w.admin,
-        k.ann.id,
-        &Fields::new().with("first_name", "Anne"),
-    )
-    .unwrap();
-    one_read(
-        w,
-        desk,
-        "day_schedule",
-        Some(c),
-        &[k.ann.id, k.bo.id, cy.id],
-        day,
-    );
+    let all = [k.ann.id, k.bo.id, cy.id];
+    let recorded = |read: &dyn Fn() -> DaySchedule| {
+        one_read(w, desk, "day_schedule", Some(c), &all, read);
+    };
+    recorded(&day);
+    let rename = Fields::new().with("first_name", "Anne");
+    app.update_patient(&w.admin, k.ann.id, &rename).unwrap();
+    recorded(&day);
     no_trace(w, "a refresh after the rename", day);
 
     // A restored database has another audit log: an event this process remembers recording
     // after the backup is not in it, so the same read is recorded again.
     let backup = w.dir.path().join("backup.db");
     app.backup(&w.admin, &backup, |_, _| true).unwrap();
-    let all = [k.ann.id, k.bo.id, cy.id];
     let provider = || {
         app.day_schedule(desk, c, "2027-03-01", Some(k.provider))
             .unwrap()
     };
-    app.set_read_audit_window(Duration::ZERO);
-    one_read(w, desk, "day_schedule", Some(c), &all, provider);
-    app.set_read_audit_window(Duration::from_secs(300));
+    recorded(&provider);
     no_trace(w, "a refresh before the restore", provider);
     no_trace(w, "a refresh before the restore", day);
     app.restore(&w.admin, &backup, |_, _| true).unwrap();
-    one_read(w, desk, "day_schedule", Some(c), &all, provider);
+    recorded(&provider);
     // What was recorded before the backup is in the restored log too.
     no_trace(w, "a refresh after the restore", day);
 
     // With no window every read is recorded.
     app.set_read_audit_window(Duration::ZERO);
-    one_read(
-        w,
-        desk,
-        "day_schedule",
-        Some(c),
-        &[k.ann.id, k.bo.id, cy.id],
-        day,
-    );
-    one_read(
-        w,
-        desk,
-        "day_schedule",
-        Some(c),
-        &[k.ann.id, k.bo.id, cy.id],
-        day,
-    );
+    recorded(&day);
+    recorded(&day);
     assert!(app.store().verify_audit().unwrap().ok);
 }
 
