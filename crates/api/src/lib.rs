@@ -8,6 +8,7 @@ mod auth;
 pub mod error;
 pub mod fields;
 mod ops;
+mod read_audit;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ pub use auth::{hash_password, needs_rehash, LOCKOUT_MINUTES, MAX_FAILED_LOGINS};
 pub use error::{ApiError, ApiResult, ErrorBody};
 pub use fields::Fields;
 pub use ops::*;
+pub use read_audit::{MAX_AUDITED_PATIENT_IDS, READ_AUDIT_WINDOW_MINUTES};
 
 // What the front doors need from the layers below: they depend on the API only.
 pub use clinicdesk_domain as domain;
@@ -34,6 +36,8 @@ pub mod keys {
 #[derive(Clone)]
 pub struct App {
     store: Arc<Store>,
+    /// The patient reads recorded lately (`read_audit`), shared by the clones.
+    reads: Arc<read_audit::ReadLog>,
 }
 
 /// A signed-in user. Roles are re-read from the database for every operation, so a revoked
@@ -54,7 +58,10 @@ pub struct ClinicRole {
 
 impl App {
     pub fn new(store: Arc<Store>) -> Self {
-        App { store }
+        App {
+            store,
+            reads: Arc::default(),
+        }
     }
 
     pub fn store(&self) -> &Arc<Store> {

@@ -28,6 +28,7 @@ use super::time::clinic_tz;
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
+use crate::read_audit::{PatientRead, Shown};
 use crate::{App, Session};
 
 /// Numbers per block granted at a time.
@@ -49,6 +50,14 @@ pub struct CaseWarning {
 pub struct CaseDetail {
     pub case: Case,
     pub appointments: Vec<Appointment>,
+}
+
+/// The audit event of a read of one case (its patient, and those of its `appointments`).
+fn case_read(operation: &'static str, case: &Case, appointments: Vec<PatientId>) -> PatientRead {
+    let mut patients = appointments;
+    patients.push(case.patient_id);
+    PatientRead::new(operation, Some(case.clinic_id), Shown::Patients(patients))
+        .with("case_id", case.id)
 }
 
 fn year_prefix(clinic: &Clinic, year: i32) -> String {
@@ -314,7 +323,8 @@ impl App {
         })
     }
 
-    pub fn get_case(&self, s: &Session, id: CaseId) -> ApiResult<Case> {
+    /// A case, for a caller who may read its clinic's patients (not recorded: the callers do).
+    fn readable_case(&self, s: &Session, id: CaseId) -> ApiResult<Case> {
         let case = self.fetch::<Case>(&id)?;
         self.require(
             s,
@@ -325,9 +335,15 @@ impl App {
         Ok(case)
     }
 
+    pub fn get_case(&self, s: &Session, id: CaseId) -> ApiResult<Case> {
+        let case = self.readable_case(s, id)?;
+        self.audit_read(s, case_read("get_case", &case, Vec::new()))?;
+        Ok(case)
+    }
+
     /// A case with its appointments (every status, oldest first).
     pub fn get_case_detail(&self, s: &Session, id: CaseId) -> ApiResult<CaseDetail> {
-        let case = self.get_case(s, id)?;
+        let case = self.readable_case(s, id)?;
         let appointments = self.store.read(|c| {
             table::select::<Appointment, _>(
                 c,
@@ -335,6 +351,8 @@ impl App {
                 [id.to_string()],
             )
         })?;
+        let patients = appointments.iter().map(|a| a.patient_id).collect();
+        self.audit_read(s, case_read("get_case_detail", &case, patients))?;
         Ok(CaseDetail { case, appointments })
     }
 
@@ -352,13 +370,23 @@ impl App {
             "see cases",
         )?;
         let status = status.map(CaseStatus::parse).transpose()?;
-        Ok(self.store.read(|c| {
+        let cases = self.store.read(|c| {
             table::select::<Case, _>(
                 c,
                 "WHERE clinic_id = ?1 AND deleted_at IS NULL AND (?2 IS NULL OR status = ?2) ORDER BY opened_at DESC",
                 params![clinic.to_string(), status.map(|s| s.as_str())],
             )
-        })?)
+        })?;
+        self.audit_read(
+            s,
+            PatientRead::new(
+                "list_cases",
+                Some(clinic),
+                Shown::Patients(cases.iter().map(|c| c.patient_id).collect()),
+            )
+            .with("status", status.map(|s| s.as_str())),
+        )?;
+        Ok(cases)
     }
 
     /// Link an appointment to a case (same clinic and patient), or unlink with `None`.
@@ -405,7 +433,7 @@ impl App {
             return Err(DomainError::invalid("within_days", "give 0 to 365 days").into());
         }
         let now = clinicdesk_store::now_ms();
-        self.store.read(|c| {
+        let warnings = self.store.read(|c| {
             let (_, tz) = clinic_tz(c, clinic)?;
             let (_, today) = today(c, clinic, now)?;
             let horizon = today + chrono::Duration::days(within_days);
@@ -433,8 +461,22 @@ impl App {
                 };
                 out.push(CaseWarning { case, days_left, message, appointments_after_expiry: after });
             }
-            Ok(out)
-        })
+            Ok::<_, ApiError>(out)
+        })?;
+        let patients = warnings.iter().flat_map(|w| {
+            std::iter::once(w.case.patient_id)
+                .chain(w.appointments_after_expiry.iter().map(|a| a.patient_id))
+        });
+        self.audit_read(
+            s,
+            PatientRead::new(
+                "case_warnings",
+                Some(clinic),
+                Shown::Patients(patients.collect()),
+            )
+            .with("within_days", within_days),
+        )?;
+        Ok(warnings)
     }
 
     /// The numbering authority (this database while it stands alone; the server's copy of

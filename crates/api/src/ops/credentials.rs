@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{clinics_with, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
+use crate::read_audit::{PatientRead, Shown};
 use crate::{App, Session};
 
 /// How far ahead (days from the clinic's today) the evaluator checks assigned shifts, and the
@@ -1596,7 +1597,7 @@ impl App {
         f: &CredentialFilter,
     ) -> ApiResult<Vec<AtRiskStaff>> {
         let scope = self.review_scope(s, f)?;
-        self.store.read(|c| {
+        let staff = self.store.read(|c| {
             let tx = c.unchecked_transaction()?;
             let snap = Snapshot::load(&tx, clinicdesk_store::now_ms(), scope.staff)?;
             at_risk(
@@ -1606,7 +1607,9 @@ impl App {
                 AT_RISK_ITEMS_PER_STAFF,
                 Appointments::WithNames,
             )
-        })
+        })?;
+        self.audit_read(s, at_risk_read("credentials_at_risk", &scope, &staff))?;
+        Ok(staff)
     }
 
     /// The dashboard: expiries and the at-risk list in one consistent read.
@@ -1616,10 +1619,10 @@ impl App {
         f: &CredentialFilter,
     ) -> ApiResult<CredentialDashboard> {
         let scope = self.review_scope(s, f)?;
-        self.store.read(|c| {
+        let dashboard = self.store.read(|c| {
             let tx = c.unchecked_transaction()?;
             let snap = Snapshot::load(&tx, clinicdesk_store::now_ms(), scope.staff)?;
-            Ok(CredentialDashboard {
+            Ok::<_, ApiError>(CredentialDashboard {
                 expiries: expiries(&snap, &scope),
                 horizon_days: scope.horizon,
                 at_risk: at_risk(
@@ -1630,8 +1633,36 @@ impl App {
                     Appointments::Listed,
                 )?,
             })
-        })
+        })?;
+        let read = at_risk_read("credential_dashboard", &scope, &dashboard.at_risk);
+        self.audit_read(s, read)?;
+        Ok(dashboard)
     }
+}
+
+/// The audit event of an at-risk list: the patients of the appointments it lists (their ids
+/// and times; names in the at-risk view), at the clinic of the view or across its clinics.
+fn at_risk_read(
+    operation: &'static str,
+    scope: &ReviewScope,
+    staff: &[AtRiskStaff],
+) -> PatientRead {
+    let patients = staff
+        .iter()
+        .flat_map(|st| st.appointments.iter().map(|a| a.patient_id))
+        .collect();
+    let mut clinics: Vec<ClinicId> = scope.clinics.iter().copied().collect();
+    clinics.sort();
+    let one = match clinics.as_slice() {
+        [c] => Some(*c),
+        _ => None,
+    };
+    PatientRead::new(operation, one, Shown::Patients(patients))
+        .with("clinic_ids", one.is_none().then_some(clinics))
+        .with("staff_id", scope.staff)
+        .with("credential_type_id", scope.ty)
+        .with("horizon_days", scope.horizon)
+        .with("limit", scope.limit)
 }
 
 /// Staff of the view, by name.

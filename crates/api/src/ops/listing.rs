@@ -13,9 +13,11 @@ use clinicdesk_store::tables::{appointments::Appointment, patients::Patient};
 use rusqlite::params;
 use serde::{Deserialize, Serialize};
 
+use super::scheduling::redact_appointment;
 use super::time::clinic_tz;
 use crate::access::{clinics_with, Scope};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::read_audit::{PatientRead, Shown};
 use crate::{App, Session};
 
 /// Most rows a list returns; the default when no limit is given.
@@ -94,7 +96,7 @@ impl App {
             .store
             .read(|c| crate::access::roles_of(c, s))
             .map(|roles| clinics_with(&roles, Capability::ReadPatients).contains(&clinic))?;
-        self.store.read(|c| {
+        let out = self.store.read(|c| {
             let snapshot = c.unchecked_transaction()?;
             let (_, tz) = clinic_tz(&snapshot, clinic)?;
             let bound = |d: Option<NaiveDate>, end: bool| {
@@ -135,6 +137,7 @@ impl App {
                         n
                     }
                 };
+                let mut a = a;
                 let patient_name = if names {
                     Some(snapshot.query_row(
                         "SELECT patient_name FROM appointments WHERE id = ?1",
@@ -142,6 +145,8 @@ impl App {
                         |r| r.get(0),
                     )?)
                 } else {
+                    // As the day view: no reason or notes without the right to read patients.
+                    redact_appointment(&mut a);
                     None
                 };
                 let local_start = DateTime::from_timestamp_millis(a.start_at)
@@ -155,8 +160,25 @@ impl App {
                 });
             }
             drop(snapshot);
-            Ok(out)
-        })
+            Ok::<_, ApiError>(out)
+        })?;
+        if names {
+            self.audit_read(
+                s,
+                PatientRead::new(
+                    "list_appointments",
+                    Some(clinic),
+                    Shown::Patients(out.iter().map(|e| e.appointment.patient_id).collect()),
+                )
+                .with("provider_id", q.provider_id)
+                .with("patient_id", q.patient_id)
+                .with("from", &q.from)
+                .with("to", &q.to)
+                .with("statuses", &statuses)
+                .with("limit", limit),
+            )?;
+        }
+        Ok(out)
     }
 
     /// One clinic's live patients (its home patients), by last and first name, a page at a
@@ -175,14 +197,25 @@ impl App {
             "list patients",
         )?;
         let limit = limit_of(limit)?;
-        self.store.read(|c| {
+        let rows = self.store.read(|c| {
             clinic_tz(c, clinic)?;
-            Ok(table::select::<Patient, _>(
+            Ok::<_, ApiError>(table::select::<Patient, _>(
                 c,
                 "WHERE clinic_id = ?1 AND deleted_at IS NULL
                  ORDER BY last_name, first_name, id LIMIT ?2 OFFSET ?3",
                 params![clinic.to_string(), limit, offset.unwrap_or(0)],
             )?)
-        })
+        })?;
+        self.audit_read(
+            s,
+            PatientRead::new(
+                "list_patients",
+                Some(clinic),
+                Shown::Patients(rows.iter().map(|p| p.id).collect()),
+            )
+            .with("limit", limit)
+            .with("offset", offset.unwrap_or(0)),
+        )?;
+        Ok(rows)
     }
 }

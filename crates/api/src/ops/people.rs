@@ -13,6 +13,7 @@ use super::{clinic_list, ListQuery};
 use crate::access::{clinics_with, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::fields::{put, Fields};
+use crate::read_audit::{PatientRead, Shown};
 use crate::{App, Session};
 
 fn apply_staff(f: &Fields, st: &mut Staff, creating: bool) -> ApiResult<()> {
@@ -384,6 +385,14 @@ impl App {
             Scope::Clinic(row.clinic_id),
             "see patient records",
         )?;
+        self.audit_read(
+            s,
+            PatientRead::new(
+                "get_patient",
+                Some(row.clinic_id),
+                Shown::Patients(vec![id]),
+            ),
+        )?;
         Ok(row)
     }
 
@@ -458,6 +467,25 @@ impl App {
         })?;
         rows.retain(|p| ids.contains(&p.clinic_id));
         rows.truncate(limit);
+        // At one clinic when every patient found is its (the audit list's clinic filter).
+        let mut clinics: Vec<ClinicId> = rows.iter().map(|p| p.clinic_id).collect();
+        clinics.sort();
+        clinics.dedup();
+        let one = match clinics.as_slice() {
+            [c] => Some(*c),
+            _ => None,
+        };
+        let query: String = query.trim().chars().take(100).collect();
+        self.audit_read(
+            s,
+            PatientRead::new(
+                "search_patients",
+                one,
+                Shown::Patients(rows.iter().map(|p| p.id).collect()),
+            )
+            .with("query", query)
+            .with("clinic_ids", one.is_none().then_some(clinics)),
+        )?;
         Ok(rows)
     }
 
@@ -560,12 +588,22 @@ impl App {
             Scope::Clinic(clinic),
             "see patient insurance",
         )?;
-        Ok(self.store.read(|c| {
+        let rows = self.store.read(|c| {
             table::select::<PatientInsurance, _>(
                 c,
                 "WHERE patient_id = ?1 AND deleted_at IS NULL ORDER BY coverage_priority",
                 [patient.to_string()],
             )
-        })?)
+        })?;
+        // Even an empty list tells something about the patient (no insurance on file).
+        self.audit_read(
+            s,
+            PatientRead::new(
+                "list_patient_insurance",
+                Some(clinic),
+                Shown::Patients(vec![patient]),
+            ),
+        )?;
+        Ok(rows)
     }
 }

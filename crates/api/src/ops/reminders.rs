@@ -16,6 +16,7 @@ use super::time::clinic_tz;
 use super::Export;
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
+use crate::read_audit::{PatientRead, Shown};
 use crate::{App, Session};
 
 /// A reminder due to be sent, with what the sender needs.
@@ -33,6 +34,24 @@ pub struct PendingReminder {
 impl App {
     /// Reminders due by `until_ms` (default: now) at a clinic, oldest first.
     pub fn pending_reminders(
+        &self,
+        s: &Session,
+        clinic: ClinicId,
+        until_ms: Option<i64>,
+    ) -> ApiResult<Vec<PendingReminder>> {
+        let rows = self.pending_rows(s, clinic, until_ms)?;
+        let patients = rows.iter().map(|r| r.patient_id).collect();
+        self.audit_read(
+            s,
+            PatientRead::new("pending_reminders", Some(clinic), Shown::Patients(patients))
+                .with("until_ms", until_ms),
+        )?;
+        Ok(rows)
+    }
+
+    /// The pending queue with each reminder's patient (rights checked; the read is not
+    /// recorded here: `pending_reminders` and the export record it).
+    fn pending_rows(
         &self,
         s: &Session,
         clinic: ClinicId,
@@ -84,7 +103,7 @@ impl App {
         until_ms: Option<i64>,
         destination: &str,
     ) -> ApiResult<String> {
-        let rows = self.pending_reminders(s, clinic, until_ms)?;
+        let rows = self.pending_rows(s, clinic, until_ms)?;
         let patients: Vec<String> = rows.iter().map(|r| r.patient_id.to_string()).collect();
         self.record_export(
             s,

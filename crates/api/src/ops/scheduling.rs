@@ -28,6 +28,7 @@ use super::time::{clinic_tz, instant, local_hm, ms, parse_when, range_ms};
 use crate::access::{allowed, Scope};
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
+use crate::read_audit::{PatientRead, Shown};
 use crate::{App, Session};
 
 /// The appointment as the front desk sees it.
@@ -398,6 +399,16 @@ impl App {
             Scope::Clinic(row.clinic_id),
         ) {
             redact_appointment(&mut row);
+        } else {
+            self.audit_read(
+                s,
+                PatientRead::new(
+                    "get_appointment",
+                    Some(row.clinic_id),
+                    Shown::Patients(vec![row.patient_id]),
+                )
+                .with("appointment_id", row.id),
+            )?;
         }
         Ok(row)
     }
@@ -609,7 +620,14 @@ impl App {
             drop(snapshot);
             Ok::<_, ApiError>(day)
         })?;
-        if !names {
+        if names {
+            self.audit_read(
+                s,
+                PatientRead::new("day_schedule", Some(clinic), grid_patients([&day]))
+                    .with("date", date)
+                    .with("provider_id", provider),
+            )?;
+        } else {
             redact_day(&mut day);
         }
         Ok(day)
@@ -643,7 +661,14 @@ impl App {
             drop(snapshot);
             Ok::<_, ApiError>(days)
         })?;
-        if !names {
+        if names {
+            self.audit_read(
+                s,
+                PatientRead::new("week_schedule", Some(clinic), grid_patients(&days))
+                    .with("start", start)
+                    .with("provider_id", provider),
+            )?;
+        } else {
             days.iter_mut().for_each(redact_day);
         }
         Ok(days)
@@ -862,6 +887,17 @@ pub const UNNAMED_PATIENT: &str = "Booked";
 pub(crate) fn redact_appointment(a: &mut Appointment) {
     a.reason = None;
     a.notes = None;
+}
+
+/// The patients a grid showed (by its appointments and the names on them), for the read's
+/// audit event.
+fn grid_patients<'a>(days: impl IntoIterator<Item = &'a DaySchedule>) -> Shown {
+    Shown::Appointments(
+        days.into_iter()
+            .flat_map(|d| &d.entries)
+            .map(|e| (e.id, e.patient_name.clone()))
+            .collect(),
+    )
 }
 
 /// A day of the grid as a caller without patient rights may see it: no patient names.

@@ -10,7 +10,8 @@ use serde::Serialize;
 use super::scheduling::{day_entries, ScheduleEntry};
 use super::time::{clinic_tz, ms};
 use crate::access::Scope;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
+use crate::read_audit::{PatientRead, Shown};
 use crate::{App, Session};
 
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -58,7 +59,7 @@ impl App {
         )?;
         let now = clinicdesk_store::now_ms();
         let names = crate::access::allowed(&roles, Capability::ReadPatients, Scope::Clinic(clinic));
-        self.store.read(|c| {
+        let today = self.store.read(|c| {
             let (_, tz) = clinic_tz(c, clinic)?;
             let now_utc = chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
             let date = local_date(tz, now_utc);
@@ -102,12 +103,26 @@ impl App {
                     }
                 })
                 .collect();
-            Ok(Today {
+            Ok::<_, ApiError>(Today {
                 clinic_id: clinic,
                 date,
                 entries,
                 counts,
             })
-        })
+        })?;
+        if names {
+            let patients = today.entries.iter();
+            self.audit_read(
+                s,
+                PatientRead::new(
+                    "todays_appointments",
+                    Some(clinic),
+                    Shown::Patients(patients.map(|e| e.entry.appointment.patient_id).collect()),
+                )
+                .with("date", today.date)
+                .with("provider_id", provider),
+            )?;
+        }
+        Ok(today)
     }
 }

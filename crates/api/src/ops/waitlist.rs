@@ -22,6 +22,7 @@ use super::time::{clinic_tz, range_ms};
 use crate::access::Scope;
 use crate::error::{ApiError, ApiResult};
 use crate::fields::Fields;
+use crate::read_audit::{PatientRead, Shown};
 use crate::{App, Session};
 
 fn weekday_number(s: &str) -> Result<u32, DomainError> {
@@ -256,7 +257,7 @@ impl App {
             Scope::Clinic(clinic),
             "see the waitlist",
         )?;
-        self.tx(s, |tx| {
+        let out = self.tx(s, |tx| {
             sweep(tx, clinic)?;
             let entries = table::select::<WaitlistEntry, _>(
                 tx,
@@ -270,7 +271,17 @@ impl App {
                 out.push(WaitlistView { entry: e, patient_name, offer });
             }
             Ok(out)
-        })
+        })?;
+        // After the sweep's commit: a list that is not recorded again writes only the sweep.
+        self.audit_read(
+            s,
+            PatientRead::new(
+                "list_waitlist",
+                Some(clinic),
+                Shown::Patients(out.iter().map(|v| v.entry.patient_id).collect()),
+            ),
+        )?;
+        Ok(out)
     }
 
     /// Close lapsed offers and pass their slots on (run at start-up and periodically).
