@@ -143,7 +143,13 @@ impl App {
             Scope::AnyClinic => "",
             Scope::EveryClinic => " (it needs the right at every clinic of the organisation)",
         };
-        Err(self.deny(s, cap, clinic, what, &format!("you are not allowed to {what}{suffix}"))?)
+        Err(self.deny(
+            s,
+            cap,
+            clinic,
+            what,
+            &format!("you are not allowed to {what}{suffix}"),
+        )?)
     }
 
     /// Record a refusal in the audit log and return the error to give the caller.

@@ -564,7 +564,9 @@ fn admins_and_managers_stop_at_their_clinics_door() {
     let a_desk = w.user_with("adesk", Role::FrontDesk, a);
     let b_desk = w.user_with("bdesk", Role::FrontDesk, b);
     let both = w.user_with("both", Role::Viewer, a);
-    w.app.grant_role(owner, both.user_id, b, Role::Viewer).unwrap();
+    w.app
+        .grant_role(owner, both.user_id, b, Role::Viewer)
+        .unwrap();
 
     // Clinic B's admin cannot see, change, lock out, re-password or delete clinic A's staff,
     // nor anyone who also works at clinic A.
@@ -572,7 +574,9 @@ fn admins_and_managers_stop_at_their_clinics_door() {
     let denied_before = w.audit_actions().iter().filter(|a| *a == "denied").count();
     for target in [a_desk.user_id, both.user_id] {
         for r in [
-            w.app.set_password(&b_admin, target, "a-new-password-42").map(drop),
+            w.app
+                .set_password(&b_admin, target, "a-new-password-42")
+                .map(drop),
             w.app
                 .update_user(&b_admin, target, &set("is_active", "false"))
                 .map(drop),
@@ -612,7 +616,11 @@ fn admins_and_managers_stop_at_their_clinics_door() {
         .set_password(&b_admin, b_desk.user_id, "a-new-password-42")
         .unwrap();
     w.app
-        .update_user(&b_admin, b_desk.user_id, &set("display_name", "Front desk B"))
+        .update_user(
+            &b_admin,
+            b_desk.user_id,
+            &set("display_name", "Front desk B"),
+        )
         .unwrap();
     w.app
         .set_password(owner, both.user_id, "a-new-password-42")
@@ -661,8 +669,14 @@ fn admins_and_managers_stop_at_their_clinics_door() {
     };
     let seen = w.app.list_audit(&b_manager, &q).unwrap();
     let text = serde_json::to_string(&seen).unwrap();
-    assert!(text.contains("Eastgate"), "clinic B's own patient is in B's log");
-    assert!(!text.contains("Westbrook"), "clinic A's patient leaked into B's log");
+    assert!(
+        text.contains("Eastgate"),
+        "clinic B's own patient is in B's log"
+    );
+    assert!(
+        !text.contains("Westbrook"),
+        "clinic A's patient leaked into B's log"
+    );
     assert!(seen
         .iter()
         .all(|e| e.row_id.as_deref() != Some(&pa.id.to_string())));
@@ -673,6 +687,8 @@ fn admins_and_managers_stop_at_their_clinics_door() {
     let all = w.app.list_audit(owner, &q).unwrap();
     let all_text = serde_json::to_string(&all).unwrap();
     assert!(all_text.contains("Westbrook") && all_text.contains("Eastgate"));
-    assert!(all.iter().any(|e| e.row_id.as_deref() == Some(&pb.id.to_string())));
+    assert!(all
+        .iter()
+        .any(|e| e.row_id.as_deref() == Some(&pb.id.to_string())));
     assert!(all.len() > seen.len());
 }

@@ -21,6 +21,16 @@ pub enum StoreError {
     NoDatabase(PathBuf),
     #[error("database file {0} already exists")]
     AlreadyExists(PathBuf),
+    /// The file is gone but its id file (`<db>.id`) says a database lived there: never replaced
+    /// silently by a new one.
+    #[error("the database at {0} is missing: locate it (put the file back or reconnect its drive), restore a backup with the recovery key, or start a new clinic")]
+    DatabaseMissing(PathBuf),
+    /// `KeySource::create` never overwrites a keyring entry.
+    #[error("the OS keyring already holds a key for database {0}; it was not overwritten")]
+    KeyringEntryExists(String),
+    /// A recovery key that is malformed, mistyped or does not open this backup.
+    #[error("{0}")]
+    Recovery(String),
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("{entity} {id} not found")]

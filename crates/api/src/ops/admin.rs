@@ -158,7 +158,11 @@ impl App {
             "read the audit log",
         )?;
         let mine = clinics_with(&roles, Capability::ReadAudit);
-        let everywhere = self.store.read(live_clinics)?.iter().all(|c| mine.contains(c));
+        let everywhere = self
+            .store
+            .read(live_clinics)?
+            .iter()
+            .all(|c| mine.contains(c));
         let scope: Option<Vec<String>> =
             (!everywhere).then(|| mine.iter().map(ToString::to_string).collect());
         let limit = match q.limit {

@@ -321,8 +321,12 @@ impl App {
 
     pub fn get_user(&self, s: &Session, id: UserId) -> ApiResult<UserView> {
         if id != s.user_id {
-            let roles =
-                self.require_roles(s, Capability::ManageUsers, Scope::AnyClinic, "see other users")?;
+            let roles = self.require_roles(
+                s,
+                Capability::ManageUsers,
+                Scope::AnyClinic,
+                "see other users",
+            )?;
             let mine = clinics_with(&roles, Capability::ManageUsers);
             let theirs = self.store.read(|c| user_clinics(c, id))?;
             if !theirs.is_empty() && !theirs.iter().any(|c| mine.contains(c)) {
@@ -388,7 +392,8 @@ impl App {
     }
 
     pub fn list_users(&self, s: &Session, q: &ListQuery) -> ApiResult<Vec<UserView>> {
-        let roles = self.require_roles(s, Capability::ManageUsers, Scope::AnyClinic, "list users")?;
+        let roles =
+            self.require_roles(s, Capability::ManageUsers, Scope::AnyClinic, "list users")?;
         let mine = clinics_with(&roles, Capability::ManageUsers);
         let deleted = if q.include_deleted {
             ""
