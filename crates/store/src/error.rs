@@ -17,7 +17,7 @@ pub enum StoreError {
     KeySetting(String),
     #[error("this build of SQLite has no encryption (SQLCipher missing); refusing to store data in plain text")]
     NotEncrypted,
-    #[error("database file {0} does not exist (run `clinicdesk init` first)")]
+    #[error("database file {0} does not exist (run `clinicdesk init` first, or `clinicdesk restore-new` with a backup and its recovery key)")]
     NoDatabase(PathBuf),
     #[error("database file {0} already exists")]
     AlreadyExists(PathBuf),
