@@ -338,7 +338,8 @@ impl Store {
         if path.exists() {
             return Err(StoreError::AlreadyExists(path.to_path_buf()));
         }
-        if DbId::file_of(path).exists() {
+        // Its id file, or a write-ahead log left by a database that is gone: not a new place.
+        if DbId::file_of(path).exists() || wal_of(path).exists() {
             return Err(StoreError::DatabaseMissing(path.to_path_buf()));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -784,6 +785,13 @@ fn schema_of(c: &Connection) -> Result<(Option<i64>, SchemaObjects)> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((version, objects))
+}
+
+/// The write-ahead log file of the database at `path`.
+pub(crate) fn wal_of(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_os_string();
+    p.push("-wal");
+    PathBuf::from(p)
 }
 
 /// Back to WAL mode after a bulk load (as `open_keyed` sets it); retried while another

@@ -223,6 +223,13 @@ impl Store {
         if new_path.exists() {
             return Err(StoreError::AlreadyExists(new_path.to_path_buf()));
         }
+        if super::wal_of(new_path).exists() {
+            return Err(StoreError::Backup(format!(
+                "{} is still there (the log of a database that was at {}): move it away first",
+                super::wal_of(new_path).display(),
+                new_path.display()
+            )));
+        }
         let Some((header, offset)) = read_header(backup)? else {
             return Err(StoreError::Recovery(format!(
                 "{} has no recovery header (a bare database copy, or a backup from an older version of ClinicDesk): it restores only where its database key is, with `restore`",
