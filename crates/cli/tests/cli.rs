@@ -6,6 +6,19 @@ use std::process::{Command, Output, Stdio};
 
 const PW: &str = "correct horse battery";
 
+/// `init` of the clinic every test starts from.
+const INIT: [&str; 9] = [
+    "init",
+    "--clinic-name",
+    "Calgary Downtown",
+    "--clinic-code",
+    "cgy",
+    "--timezone",
+    "America/Edmonton",
+    "--admin",
+    "admin",
+];
+
 struct Env {
     dir: tempfile::TempDir,
 }
@@ -134,20 +147,7 @@ impl Env {
             .to_string()
     }
     fn init(&self) {
-        let o = self.cmd(
-            &[
-                "init",
-                "--clinic-name",
-                "Calgary Downtown",
-                "--clinic-code",
-                "cgy",
-                "--timezone",
-                "America/Edmonton",
-                "--admin",
-                "admin",
-            ],
-            Some(PW),
-        );
+        let o = self.cmd(&INIT, Some(PW));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
@@ -2470,17 +2470,7 @@ fn key_settings_through_the_cli() {
     e.init();
     let before = fingerprint(&e.db(), &e.key());
     let fresh = e.dir.path().join("fresh.db");
-    let init = [
-        "init",
-        "--clinic-name",
-        "Calgary Downtown",
-        "--clinic-code",
-        "cgy",
-        "--timezone",
-        "America/Edmonton",
-        "--admin",
-        "admin",
-    ];
+    let init = INIT;
     for bad in ["xyz", "", &"ab".repeat(31)] {
         for (db, args) in [
             (e.db(), &["--user", "admin", "clinic", "list"][..]),
@@ -2960,21 +2950,7 @@ fn housekeeping_needs_an_admin_and_bench_needs_demo_data() {
 #[test]
 fn recovery_key_kit_missing_database_and_restore_on_a_new_pc() {
     let e = Env::new();
-    let o = e.cmd(
-        &[
-            "--json",
-            "init",
-            "--clinic-name",
-            "Calgary Downtown",
-            "--clinic-code",
-            "cgy",
-            "--timezone",
-            "America/Edmonton",
-            "--admin",
-            "admin",
-        ],
-        Some(PW),
-    );
+    let o = e.cmd(&[&["--json"][..], &INIT].concat(), Some(PW));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let first_key = v["recovery_key"].as_str().unwrap().to_string();

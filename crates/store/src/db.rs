@@ -372,8 +372,10 @@ impl Store {
         let store = Self::open_with_key(path, key, DbId::read(path)?.as_ref())?;
         let id = store.db_id()?;
         keys.remember(&id, &store.key)?;
-        if DbId::read(path)?.is_none() {
-            id.write(path)?;
+        // Best effort (a folder that cannot be written, e.g. read-only media, still opens; a
+        // keyring database then keeps opening through its path entry).
+        if matches!(DbId::read(path), Ok(None)) {
+            let _ = id.write(path);
         }
         Ok(store)
     }

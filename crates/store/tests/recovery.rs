@@ -24,6 +24,16 @@ fn entry(account: &str) -> keyring_core::Entry {
     keyring_core::Entry::new("ClinicDesk", account).unwrap()
 }
 
+/// A new (closed) database at `path` with its key in the keyring: its id and the stored key.
+fn new_database(path: &Path) -> (DbId, String) {
+    let id = Store::create(path, &KeySource::Keyring)
+        .unwrap()
+        .db_id()
+        .unwrap();
+    let key = entry(&format!("db:{id}")).get_password().unwrap();
+    (id, key)
+}
+
 fn marker(store: &Store) -> Option<String> {
     store
         .read(|c| -> clinicdesk_store::Result<Option<String>> {
@@ -83,10 +93,7 @@ fn keyring_create_never_overwrites_an_entry() {
     // other keep both keys.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("c.db");
-    let first = Store::create(&path, &KeySource::Keyring).unwrap();
-    let first_id = first.db_id().unwrap();
-    drop(first);
-    let first_key = entry(&format!("db:{first_id}")).get_password().unwrap();
+    let (first_id, first_key) = new_database(&path);
     std::fs::rename(&path, dir.path().join("aside.db")).unwrap();
     std::fs::remove_file(DbId::file_of(&path)).unwrap();
     let second = Store::create(&path, &KeySource::Keyring).unwrap();
@@ -149,10 +156,7 @@ fn a_missing_database_is_an_error_and_is_never_replaced_by_a_new_one() {
     let _k = fresh_keyring();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("clinic.db");
-    let store = Store::create(&path, &KeySource::Keyring).unwrap();
-    let id = store.db_id().unwrap();
-    drop(store);
-    let key = entry(&format!("db:{id}")).get_password().unwrap();
+    let (id, key) = new_database(&path);
     // Moved aside (or its drive unmounted): its id file stays.
     std::fs::rename(&path, dir.path().join("moved-aside.db")).unwrap();
     let before = files_in(dir.path());
