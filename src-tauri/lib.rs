@@ -9,7 +9,7 @@ pub use commands::{fields, CredentialAlertsRaised, FieldMap, Progress};
 pub use session::{SessionGuard, SessionStatus, Tick, LOCKED, NOT_SIGNED_IN, SLEEP_LOCKS_AFTER};
 pub use state::{body, open_store, AppState, CmdResult, DbLocation, TaskHandle};
 
-use commands::{admin, front_desk, managers, people, session as sess, waitlist};
+use commands::{admin, front_desk, managers, people, recovery, session as sess, waitlist};
 
 /// The typed IPC surface: every command the UI may call and the events it may listen to.
 /// `ui/src/bindings.ts` is generated from it (`cargo test --test bindings`, which fails when
@@ -29,6 +29,11 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             sess::activity,
             sess::get_idle_timeout,
             sess::set_idle_timeout,
+            // The database key's safety net
+            recovery::take_recovery_key,
+            recovery::recovery_kit,
+            recovery::start_new_database,
+            recovery::restore_new_database,
             // Front desk
             front_desk::list_clinics,
             front_desk::get_clinic,
@@ -297,6 +302,11 @@ pub fn run() {
             use tauri::Manager;
             ipc.mount_events(app);
             let data_dir = app.path().app_data_dir().ok();
+            // The default database's folder exists from the start: a missing folder means a
+            // missing database (`open_store`), not a first run.
+            if let Some(d) = &data_dir {
+                let _ = std::fs::create_dir_all(d);
+            }
             let state = match DbLocation::from_env_or_default(data_dir.clone()) {
                 Ok(loc) => {
                     log::info!("database: {}", loc.path.display());

@@ -64,12 +64,23 @@ impl DbLocation {
     }
 }
 
+/// Open the database, or create it on a first run only: when neither the file nor its id file
+/// (`<db>.id`) exists and its folder does. A database that existed and is gone (moved aside,
+/// on a drive not mounted) is `database_missing`: the UI offers to locate it, restore a backup
+/// or start a new clinic — it is never silently replaced by a new one.
 pub fn open_store(loc: &DbLocation) -> Result<Store, ApiError> {
-    Ok(if loc.path.exists() {
-        Store::open(&loc.path, &loc.keys)?
-    } else {
-        Store::create(&loc.path, &loc.keys)?
-    })
+    if loc.path.exists() {
+        return Ok(Store::open(&loc.path, &loc.keys)?);
+    }
+    let folder_missing = loc
+        .path
+        .parent()
+        .is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir());
+    if folder_missing {
+        return Err(StoreError::DatabaseMissing(loc.path.clone()).into());
+    }
+    // Store::create refuses (database_missing) when the id file is there.
+    Ok(Store::create(&loc.path, &loc.keys)?)
 }
 
 /// A command's result as the UI receives it.
@@ -90,6 +101,8 @@ pub struct AppState {
     app: Arc<Mutex<Option<App>>>,
     session: Arc<Mutex<SessionGuard>>,
     tasks: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
+    /// The recovery key of first-run setup, until the UI has shown it (`take_recovery_key`).
+    recovery_key: Arc<Mutex<Option<String>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -107,7 +120,32 @@ impl AppState {
                 Tick::now(),
             ))),
             tasks: Arc::new(Mutex::new(HashMap::new())),
+            recovery_key: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Keep first-run setup's recovery key until the UI shows it.
+    pub(crate) fn keep_recovery_key(&self, key: String) {
+        *lock(&self.recovery_key) = Some(key);
+    }
+
+    /// The recovery key of first-run setup, once.
+    pub fn take_recovery_key(&self) -> Option<String> {
+        lock(&self.recovery_key).take()
+    }
+
+    /// Run `f` on the opened app's slot, with every other opener waiting (the database is
+    /// being created or replaced by a restore). The idle lock is read again afterwards.
+    pub(crate) fn with_app_slot<T>(
+        &self,
+        f: impl FnOnce(&mut Option<App>) -> CmdResult<T>,
+    ) -> CmdResult<T> {
+        let out = f(&mut lock(&self.app))?;
+        if let Some(app) = lock(&self.app).clone() {
+            let minutes = app.get_idle_timeout().map_err(body)?;
+            lock(&self.session).set_idle_timeout(u32::try_from(minutes).unwrap_or(u32::MAX));
+        }
+        Ok(out)
     }
 
     /// The state of a desktop whose key settings cannot be used (a malformed

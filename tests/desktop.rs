@@ -708,3 +708,96 @@ fn exports_never_overwrite_the_database_are_private_and_audited() {
     assert_eq!(details["clinic_id"], d.clinic.to_string());
     assert!(audited[0].user_id.is_some());
 }
+
+/// Issue 11 point 1 on the desktop: setup's recovery key is shown once; a database that is gone
+/// (moved aside, its folder or drive missing) is the `database_missing` error — no new file is
+/// created — whose screen restores a backup with the recovery key (a wrong one writes nothing)
+/// or, on request only, starts a new clinic (the missing database's id file is kept aside).
+#[test]
+fn a_missing_database_is_an_error_screen_never_a_new_database() {
+    let d = desk();
+    let rk = d.state.take_recovery_key().expect("setup's recovery key");
+    assert_eq!(rk.split('-').count(), 14, "{rk}");
+    assert_eq!(d.state.take_recovery_key(), None, "shown once");
+    let backup = d._dir.path().join("b.cdbk");
+    d.state.backup("b1", &backup, |_| {}).unwrap();
+    let loc = d.state.location.clone();
+    // An existing database is never replaced by these choices.
+    assert_code(d.state.start_new_database(), "conflict");
+    assert_code(d.state.restore_new_database(&backup, &rk), "conflict");
+
+    // The next launch finds the file moved aside (the app closed first, as when a PC restarts).
+    let Desk {
+        _dir: dir, state, ..
+    } = d;
+    drop(state);
+    std::fs::rename(&loc.path, dir.path().join("aside.db")).unwrap();
+    let next = AppState::new(loc.clone());
+    let e = assert_code(next.app_info(), "database_missing");
+    assert!(
+        e.message.contains(&loc.path.display().to_string()),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("locate it"), "{}", e.message);
+    assert!(!loc.path.exists(), "a new database was created");
+    // A folder that is gone (a drive not mounted): the same, and the folder is not created.
+    let gone = dir.path().join("unmounted/clinicdesk.db");
+    let on_drive = AppState::new(DbLocation {
+        path: gone.clone(),
+        keys: loc.keys.clone(),
+    });
+    assert_code(on_drive.app_info(), "database_missing");
+    assert!(!gone.parent().unwrap().exists());
+
+    // Restore a backup: a wrong or mistyped recovery key writes nothing.
+    let mut typo: Vec<char> = rk.chars().collect();
+    typo[0] = if typo[0] == 'A' { 'B' } else { 'A' };
+    let typo: String = typo.into_iter().collect();
+    for bad in [typo.as_str(), "not a key"] {
+        let e = assert_code(next.restore_new_database(&backup, bad), "recovery_key");
+        assert!(e.message.contains("recovery key"), "{}", e.message);
+        assert!(!loc.path.exists());
+    }
+    let info = next.restore_new_database(&backup, &rk).unwrap();
+    assert!(info.initialised);
+    next.login("admin", PW).unwrap();
+    drop(next);
+
+    // A new PC: its first start makes an empty database (a first run); a restore replaces it
+    // (the key goes to the keyring — here keyring-core's mock store).
+    keyring_core::set_default_store(keyring_core::mock::Store::new().unwrap());
+    let pc2 = tempfile::tempdir().unwrap();
+    let new_pc = AppState::new(DbLocation {
+        path: pc2.path().join("clinicdesk.db"),
+        keys: KeySource::Keyring,
+    });
+    assert!(!new_pc.app_info().unwrap().initialised);
+    assert_code(new_pc.restore_new_database(&backup, "typo"), "recovery_key");
+    assert!(!new_pc.app_info().unwrap().initialised);
+    assert!(
+        new_pc
+            .restore_new_database(&backup, &rk)
+            .unwrap()
+            .initialised
+    );
+    new_pc.login("admin", PW).unwrap();
+    // Set up now: never replaced.
+    assert_code(new_pc.restore_new_database(&backup, &rk), "conflict");
+
+    // Start a new clinic instead (asked for): a new, empty database; the old id file is kept.
+    std::fs::rename(&loc.path, dir.path().join("aside-2.db")).unwrap();
+    let fresh = AppState::new(loc.clone());
+    assert_code(fresh.app_info(), "database_missing");
+    let info = fresh.start_new_database().unwrap();
+    assert!(!info.initialised);
+    let kept = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().to_string();
+            n.starts_with("clinicdesk.db.id.")
+        })
+        .count();
+    assert_eq!(kept, 1);
+}

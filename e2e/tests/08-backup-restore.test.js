@@ -22,7 +22,7 @@ e2e("back up and restore through the app's own file dialogs, with progress", asy
   await click(browser, "link", "Backup and restore", { within: sections });
 
   await click(browser, "button", "Back up now…");
-  const done = await waitForStatus(browser, /Backup written to .*clinicdesk-backup-[0-9-]+\.db \([0-9.]+ MB\)\./, { timeout: 30_000 });
+  const done = await waitForStatus(browser, /Backup written to .*clinicdesk-backup-[0-9-]+\.cdbk \([0-9.]+ MB\)\./, { timeout: 30_000 });
   const files = readdirSync(backups);
   assert.equal(files.length, 1, `${files}`);
   assert.ok(done.includes(path.join(backups, files[0])), done);

@@ -442,7 +442,7 @@ fn pages(n: i32) -> u64 {
 }
 
 /// A backup file type the dialogs offer.
-const BACKUP_KIND: (&str, &[&str]) = ("ClinicDesk backup", &["db", "clinicdesk"]);
+pub(crate) const BACKUP_KIND: (&str, &[&str]) = ("ClinicDesk backup", &["cdbk", "db", "clinicdesk"]);
 
 /// Back up to a new file the user picks in a save dialog (opened here: the webview names no
 /// path). Emits `progress` events for `task_id` (an id the UI chooses, also for
@@ -456,7 +456,7 @@ pub fn backup(
     task_id: String,
 ) -> CmdResult<Option<String>> {
     let suggested = format!(
-        "clinicdesk-backup-{}.db",
+        "clinicdesk-backup-{}.cdbk",
         chrono::Local::now().format("%Y-%m-%d-%H%M")
     );
     let pick = Pick {

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod front_desk;
 pub mod managers;
 pub mod people;
+pub mod recovery;
 pub mod session;
 pub mod waitlist;
 

@@ -41,6 +41,7 @@ impl AppState {
     ) -> CmdResult<SessionStatus> {
         let app = self.app().map_err(body)?;
         let init = app.initialise(clinic, username, password).map_err(body)?;
+        self.keep_recovery_key(init.recovery_key);
         self.login(&init.admin.username, password)
     }
 

@@ -41,6 +41,23 @@ export const commands = {
 	getIdleTimeout: () => typedError<number, ErrorBody>(__TAURI_INVOKE("get_idle_timeout")),
 	/**  Set this device's idle lock (1–480 minutes). Admins only; audited. */
 	setIdleTimeout: (minutes: number) => typedError<SessionStatus, ErrorBody>(__TAURI_INVOKE("set_idle_timeout", { minutes })),
+	/**
+	 *  The recovery key made by first-run setup, once (None afterwards, or when this process did
+	 *  not set the database up).
+	 */
+	takeRecoveryKey: () => __TAURI_INVOKE<string | null>("take_recovery_key"),
+	/**
+	 *  A new recovery kit (admin of every clinic): a NEW recovery key — the previous one no longer
+	 *  opens backups made from now on. Show it once and have it printed.
+	 */
+	recoveryKit: () => typedError<RecoveryKit, ErrorBody>(__TAURI_INVOKE("recovery_kit")),
+	/**  The database file is missing: create a new, empty one (then first-run setup). */
+	startNewDatabase: () => typedError<AppInfo, ErrorBody>(__TAURI_INVOKE("start_new_database")),
+	/**
+	 *  The database file is missing (or this is a new PC): restore a backup file into it with the
+	 *  recovery key.
+	 */
+	restoreNewDatabase: (backup: string, recoveryKey: string) => typedError<AppInfo, ErrorBody>(__TAURI_INVOKE("restore_new_database", { backup, recoveryKey })),
 	/**  Clinics where the signed-in user holds a role (`query`: q filters name/code). */
 	listClinics: (query: ListQuery) => typedError<Clinic[], ErrorBody>(__TAURI_INVOKE("list_clinics", { query })),
 	getClinic: (clinicId: ClinicId) => typedError<Clinic, ErrorBody>(__TAURI_INVOKE("get_clinic", { clinicId })),
@@ -1284,6 +1301,14 @@ export type Progress = {
 	stage: string,
 	done: number,
 	total: number,
+};
+
+/**  What a clinic keeps on paper (or in a safe) to restore its backups on a new PC. */
+export type RecoveryKit = {
+	database_id: string,
+	clinics: string[],
+	/**  Shown once; stored nowhere on the PC. */
+	recovery_key: string,
 };
 
 export type RecurrenceSeriesId = string;

@@ -55,6 +55,8 @@ impl ApiError {
             ApiError::Store(StoreError::Constraint(_)) => "invalid_input",
             ApiError::Store(StoreError::KeySetting(_)) => "malformed_key",
             ApiError::Store(StoreError::DiskFull) => "disk_full",
+            ApiError::Store(StoreError::DatabaseMissing(_)) => "database_missing",
+            ApiError::Store(StoreError::Recovery(_)) => "recovery_key",
             ApiError::Store(_) => "storage_error",
         }
     }

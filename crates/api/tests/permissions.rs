@@ -393,6 +393,10 @@ fn matrix() -> Vec<(&'static str, &'static [Role], Op)> {
         // Backup and restore reach every clinic's data: an admin of clinic A alone may not
         // (the world has clinic B too); the organisation's owner may
         // (`admins_and_managers_stop_at_their_clinics_door`).
+        // The recovery kit replaces the key that restores every clinic's backups.
+        ("recovery kit", NOBODY_AT_ONE_CLINIC, |a, s, _, _| {
+            a.recovery_kit(s).map(drop)
+        }),
         ("restore", NOBODY_AT_ONE_CLINIC, |a, s, _, w| {
             let b = w.dir.path().join(format!("r{}.db", rand_suffix()));
             w.app.backup(&w.admin, &b, |_, _| true)?;

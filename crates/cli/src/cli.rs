@@ -34,10 +34,20 @@ pub enum Command {
         #[arg(long, default_value = "small")]
         size: String,
     },
-    /// Online backup to a new file (encrypted with the same key).
+    /// Online backup to a new file (encrypted with the same key; its header holds that key
+    /// wrapped under the recovery key, so it restores on a new PC with `restore-new`).
     Backup { file: PathBuf },
     /// Replace the database with a backup of it.
     Restore { file: PathBuf },
+    /// On a new PC: restore a backup into a new database at --db, with the recovery key
+    /// (CLINICDESK_RECOVERY_KEY, else the first line of standard input; never an argument).
+    RestoreNew { file: PathBuf },
+    /// Write a new recovery kit (a NEW recovery key: the previous one stops opening backups
+    /// made from now on) to a new file, readable by its owner only. Print it, keep it safe.
+    RecoveryKit {
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// The database file itself.
     #[command(subcommand)]
     Db(DbCmd),

@@ -82,6 +82,8 @@ fn run(command: &Command, ctx: &Ctx) -> Result<()> {
         Command::Demo { size } => setup::demo(ctx, size),
         Command::Backup { file } => admin::backup(ctx, file),
         Command::Restore { file } => admin::restore(ctx, file),
+        Command::RestoreNew { file } => admin::restore_new(ctx, file),
+        Command::RecoveryKit { out } => admin::recovery_kit(ctx, out),
         Command::Housekeeping => admin::housekeeping(ctx),
         Command::Audit { action } => admin::audit(ctx, action),
         Command::Db(c) => admin::db(ctx, c),

@@ -6,6 +6,19 @@ use std::process::{Command, Output, Stdio};
 
 const PW: &str = "correct horse battery";
 
+/// `init` of the clinic every test starts from.
+const INIT: [&str; 9] = [
+    "init",
+    "--clinic-name",
+    "Calgary Downtown",
+    "--clinic-code",
+    "cgy",
+    "--timezone",
+    "America/Edmonton",
+    "--admin",
+    "admin",
+];
+
 struct Env {
     dir: tempfile::TempDir,
 }
@@ -134,20 +147,7 @@ impl Env {
             .to_string()
     }
     fn init(&self) {
-        let o = self.cmd(
-            &[
-                "init",
-                "--clinic-name",
-                "Calgary Downtown",
-                "--clinic-code",
-                "cgy",
-                "--timezone",
-                "America/Edmonton",
-                "--admin",
-                "admin",
-            ],
-            Some(PW),
-        );
+        let o = self.cmd(&INIT, Some(PW));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
@@ -2470,17 +2470,7 @@ fn key_settings_through_the_cli() {
     e.init();
     let before = fingerprint(&e.db(), &e.key());
     let fresh = e.dir.path().join("fresh.db");
-    let init = [
-        "init",
-        "--clinic-name",
-        "Calgary Downtown",
-        "--clinic-code",
-        "cgy",
-        "--timezone",
-        "America/Edmonton",
-        "--admin",
-        "admin",
-    ];
+    let init = INIT;
     for bad in ["xyz", "", &"ab".repeat(31)] {
         for (db, args) in [
             (e.db(), &["--user", "admin", "clinic", "list"][..]),
@@ -3023,4 +3013,111 @@ fn change_password_and_exports_through_the_cli() {
             .contains("reminders.csv"),
         "{audit}"
     );
+}
+
+/// Issue 11 point 1 at the command line: `init` prints the recovery key once; `recovery-kit`
+/// replaces it (the old one no longer opens new backups); a missing database is refused, never
+/// recreated; `restore-new` brings a backup back on a new PC (a new folder, no key) with the
+/// recovery key, and refuses a wrong one without writing anything.
+#[test]
+fn recovery_key_kit_missing_database_and_restore_on_a_new_pc() {
+    let e = Env::new();
+    let o = e.cmd(&[&["--json"][..], &INIT].concat(), Some(PW));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let first_key = v["recovery_key"].as_str().unwrap().to_string();
+    assert_eq!(first_key.split('-').count(), 14, "{first_key}");
+
+    let kit = e.dir.path().join("kit.txt");
+    e.ok(&["recovery-kit", "--out", kit.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&kit).unwrap();
+    let kit_key = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Recovery key: "))
+        .unwrap()
+        .to_string();
+    assert_ne!(kit_key, first_key);
+    assert!(text.contains("Calgary Downtown"), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kit).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // An existing kit file is never overwritten (and the key is not replaced).
+    e.bad(
+        &[
+            "--user",
+            "admin",
+            "recovery-kit",
+            "--out",
+            kit.to_str().unwrap(),
+        ],
+        Some(PW),
+        "cannot create",
+    );
+    let backup = e.dir.path().join("b.cdbk");
+    e.ok(&["backup", backup.to_str().unwrap()]);
+
+    // The database moved aside: every command refuses; nothing is created in its place.
+    std::fs::rename(e.db(), e.dir.path().join("aside.db")).unwrap();
+    e.bad(
+        &["--user", "admin", "clinic", "list"],
+        Some(PW),
+        "is missing",
+    );
+    let o = e.cmd(
+        &[
+            "init",
+            "--clinic-name",
+            "New Clinic",
+            "--clinic-code",
+            "new",
+            "--timezone",
+            "America/Edmonton",
+            "--admin",
+            "admin",
+        ],
+        Some(PW),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is missing"), "{err}");
+    assert!(!e.db().exists());
+
+    // A new PC: a new folder, no key file. Wrong keys write nothing.
+    let pc2 = Env::new();
+    let restore_new = |rk: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_clinicdesk"));
+        c.arg("--db")
+            .arg(pc2.db())
+            .arg("--key-file")
+            .arg(pc2.key())
+            .args(["restore-new", backup.to_str().unwrap()])
+            .env_remove("CLINICDESK_DB_KEY")
+            .env("CLINICDESK_RECOVERY_KEY", rk)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let mut typo = kit_key.clone().into_bytes();
+    typo[0] = if typo[0] == b'A' { b'B' } else { b'A' };
+    for (rk, needle) in [
+        (first_key.as_str(), "does not open this backup"),
+        (std::str::from_utf8(&typo).unwrap(), "typo"),
+        ("1234", "expected 56"),
+    ] {
+        let o = restore_new(rk);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success());
+        assert!(err.contains(needle), "{rk}: {err}");
+        assert_eq!(
+            std::fs::read_dir(pc2.dir.path()).unwrap().count(),
+            0,
+            "{rk}: {err}"
+        );
+    }
+    let o = restore_new(&kit_key.to_lowercase());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(pc2.ok(&["clinic", "list"])[0]["name"], "Calgary Downtown");
+    assert_eq!(pc2.ok(&["audit", "verify"])["ok"], true);
 }

@@ -10,8 +10,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::audit;
 use crate::error::{Result, StoreError};
-use crate::key::{DbKey, KeySource};
+use crate::key::{DbId, DbKey, KeySource};
 use clinicdesk_wire::{DeviceId, Hlc};
+
+mod backup_file;
+pub use backup_file::{read_header as read_backup_header, BackupHeader};
 
 mod embedded {
     refinery::embed_migrations!("../../migrations/sqlite");
@@ -323,32 +326,64 @@ impl WriteTx<'_> {
 }
 
 impl Store {
-    /// Create a new encrypted database at `path` with a fresh key kept by `keys`.
+    /// Create a new encrypted database at `path` with a fresh key kept by `keys` (a keyring
+    /// entry named after its new id, never overwriting one) and its id file `<path>.id`.
+    /// Refused when the file exists, or when only its id file does (`DatabaseMissing`: the
+    /// database that lived there is missing, not to be replaced silently).
     pub fn create(path: &Path, keys: &KeySource) -> Result<Store> {
+        Self::create_keyed(path, |id| keys.create(id))
+    }
+
+    fn create_keyed(path: &Path, key: impl FnOnce(&DbId) -> Result<DbKey>) -> Result<Store> {
         if path.exists() {
             return Err(StoreError::AlreadyExists(path.to_path_buf()));
+        }
+        // Its id file, or a write-ahead log left by a database that is gone: not a new place.
+        if DbId::file_of(path).exists() || wal_of(path).exists() {
+            return Err(StoreError::DatabaseMissing(path.to_path_buf()));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let key = keys.create(path)?;
-        let store = Self::open_with_key(path, key, true);
+        let id = DbId::generate();
+        let key = key(&id)?;
+        let store =
+            Self::open_with_key(path, key, Some(&id)).and_then(|s| id.write(path).map(|()| s));
         if store.is_err() {
-            let _ = std::fs::remove_file(path);
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = path.as_os_str().to_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
         }
         store
     }
 
-    /// Open an existing database; the key comes from `keys`.
+    /// Open an existing database; the key comes from `keys`. A database without an id (made
+    /// before ids) gets one, and its keyring key is copied to the id's entry.
     pub fn open(path: &Path, keys: &KeySource) -> Result<Store> {
         if !path.exists() {
+            if DbId::file_of(path).exists() {
+                return Err(StoreError::DatabaseMissing(path.to_path_buf()));
+            }
             return Err(StoreError::NoDatabase(path.to_path_buf()));
         }
         let key = keys.load(path)?;
-        Self::open_with_key(path, key, false)
+        let store = Self::open_with_key(path, key, DbId::read(path)?.as_ref())?;
+        let id = store.db_id()?;
+        keys.remember(&id, &store.key)?;
+        // Best effort (a folder that cannot be written, e.g. read-only media, still opens; a
+        // keyring database then keeps opening through its path entry).
+        if matches!(DbId::read(path), Ok(None)) {
+            let _ = id.write(path);
+        }
+        Ok(store)
     }
 
-    fn open_with_key(path: &Path, key: DbKey, create: bool) -> Result<Store> {
+    /// Open (or, with `new_id`, create) the database; `id` is recorded as its id when it has
+    /// none yet (a new database, or one made before ids: then the id file's, else a new one).
+    fn open_with_key(path: &Path, key: DbKey, id: Option<&DbId>) -> Result<Store> {
+        let create = !path.exists();
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | if create {
@@ -377,6 +412,10 @@ impl Store {
                 d
             }
         };
+        conn.execute(
+            "INSERT OR IGNORE INTO local_meta (key, value) VALUES ('db_id', ?1)",
+            [id.cloned().unwrap_or_else(DbId::generate).to_string()],
+        )?;
         let last: Option<String> =
             conn.query_row("SELECT max(hlc) FROM change_log", [], |r| r.get(0))?;
         let hlc = Arc::new(Mutex::new(
@@ -611,12 +650,16 @@ impl Store {
     /// Replace the whole database with the backup at `src` (which must open with this
     /// database's key and pass the integrity and audit-chain checks first). `progress` as for
     /// `backup_to`: a cancel before the last page rolls the copy back (the database is
-    /// unchanged).
-    pub fn restore_from(
-        &self,
-        src: &Path,
-        mut progress: impl FnMut(i32, i32) -> bool,
-    ) -> Result<()> {
+    /// unchanged). `src` is a backup file (`export_backup`, header and database) or a bare
+    /// database copy (`backup_to`, and backups of older versions).
+    pub fn restore_from(&self, src: &Path, progress: impl FnMut(i32, i32) -> bool) -> Result<()> {
+        match backup_file::unpack_beside(src, &self.path)? {
+            Some(plain) => self.restore_plain(plain.path(), progress),
+            None => self.restore_plain(src, progress),
+        }
+    }
+
+    fn restore_plain(&self, src: &Path, mut progress: impl FnMut(i32, i32) -> bool) -> Result<()> {
         if !src.exists() {
             return Err(StoreError::Backup(format!(
                 "{} does not exist",
@@ -746,6 +789,13 @@ fn schema_of(c: &Connection) -> Result<(Option<i64>, SchemaObjects)> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((version, objects))
+}
+
+/// The write-ahead log file of the database at `path`.
+pub(crate) fn wal_of(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_os_string();
+    p.push("-wal");
+    PathBuf::from(p)
 }
 
 /// Back to WAL mode after a bulk load (as `open_keyed` sets it); retried while another

@@ -17,10 +17,20 @@ pub enum StoreError {
     KeySetting(String),
     #[error("this build of SQLite has no encryption (SQLCipher missing); refusing to store data in plain text")]
     NotEncrypted,
-    #[error("database file {0} does not exist (run `clinicdesk init` first)")]
+    #[error("database file {0} does not exist (run `clinicdesk init` first, or `clinicdesk restore-new` with a backup and its recovery key)")]
     NoDatabase(PathBuf),
     #[error("database file {0} already exists")]
     AlreadyExists(PathBuf),
+    /// The file is gone but its id file (`<db>.id`) says a database lived there: never replaced
+    /// silently by a new one.
+    #[error("the database at {0} is missing: locate it (put the file back or reconnect its drive), restore a backup with the recovery key, or start a new clinic")]
+    DatabaseMissing(PathBuf),
+    /// `KeySource::create` never overwrites a keyring entry.
+    #[error("the OS keyring already holds a key for database {0}; it was not overwritten")]
+    KeyringEntryExists(String),
+    /// A recovery key that is malformed, mistyped or does not open this backup.
+    #[error("{0}")]
+    Recovery(String),
     #[error("migration failed: {0}")]
     Migration(String),
     #[error("{entity} {id} not found")]

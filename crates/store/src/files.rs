@@ -45,7 +45,8 @@ pub fn create_private(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn private_options() -> std::fs::OpenOptions {
+/// Options that create a new file readable and writable by this account only (0600 on Unix).
+pub(crate) fn private_options() -> std::fs::OpenOptions {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

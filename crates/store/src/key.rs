@@ -1,7 +1,8 @@
 //! The database key: a random 256-bit raw SQLCipher key. By default it lives in the OS keyring
 //! (Secret Service, Windows Credential Manager, Apple keychain); headless automation may point
 //! to a key file or pass the key in an environment variable instead. Never stored in plain text
-//! by default.
+//! by default. The keyring entry is named after the database's id (`DbId`, in the id file
+//! `<db>.id`), never overwritten; the recovery key (`recovery.rs`) is the way back without it.
 
 use std::fmt;
 use std::io::Write;
@@ -34,6 +35,12 @@ impl DbKey {
         })?;
         Ok(DbKey(arr))
     }
+    pub(crate) fn bytes(&self) -> [u8; 32] {
+        self.0
+    }
+    pub(crate) fn from_bytes(b: [u8; 32]) -> Self {
+        DbKey(b)
+    }
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
@@ -49,10 +56,56 @@ impl fmt::Debug for DbKey {
     }
 }
 
+/// A database's id: a UUID chosen at creation, kept in the database (`local_meta.db_id`) and,
+/// in plain text, in the id file `<db>.id` beside it, so the keyring entry (`db:<id>`) can be
+/// found before the database is decrypted. It holds no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbId(String);
+
+impl DbId {
+    pub fn generate() -> Self {
+        DbId(uuid::Uuid::now_v7().to_string())
+    }
+    pub fn parse(s: &str) -> Result<Self> {
+        uuid::Uuid::parse_str(s.trim())
+            .map(|u| DbId(u.to_string()))
+            .map_err(|_| StoreError::Data(format!("{:?} is not a database id", s.trim())))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The id file of the database at `db_path`: `<file name>.id` beside it.
+    pub fn file_of(db_path: &Path) -> PathBuf {
+        let mut name = db_path.file_name().unwrap_or_default().to_os_string();
+        name.push(".id");
+        db_path.with_file_name(name)
+    }
+    /// The id in the id file of `db_path`, if there is one.
+    pub fn read(db_path: &Path) -> Result<Option<DbId>> {
+        match std::fs::read_to_string(Self::file_of(db_path)) {
+            Ok(s) => Self::parse(&s).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+    /// Write the id file of `db_path`; never replaces one.
+    pub fn write(&self, db_path: &Path) -> Result<()> {
+        write_private_file(&Self::file_of(db_path), format!("{}\n", self.0).as_bytes())
+    }
+}
+
+impl fmt::Display for DbId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Where the key of a database is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
-    /// The OS keyring, under service "ClinicDesk" and an account derived from the database path.
+    /// The OS keyring, under service "ClinicDesk" and the account `db:<database id>` (the id
+    /// is read from the id file beside the database). Databases created before ids existed
+    /// have their key under `db:<absolute path>`; the first open copies it to the id entry.
     Keyring,
     /// A file holding 64 hex digits (created with mode 0600).
     File(PathBuf),
@@ -76,7 +129,8 @@ impl KeySource {
         }
     }
 
-    /// Load the key of an existing database.
+    /// Load the key of an existing database: from the keyring entry named by its id file,
+    /// else (a database created before ids) the entry named by its path.
     pub fn load(&self, db_path: &Path) -> Result<DbKey> {
         match self {
             KeySource::Literal(k) => Ok(k.clone()),
@@ -88,50 +142,136 @@ impl KeySource {
                 DbKey::from_hex(&text)
             }
             KeySource::Keyring => {
-                let entry = keyring_entry(db_path)?;
-                match entry.get_password() {
-                    Ok(hex) => DbKey::from_hex(&hex),
-                    Err(keyring_core::Error::NoEntry) => Err(StoreError::MissingKey {
+                let id = DbId::read(db_path)?;
+                if let Some(id) = &id {
+                    if let Some(k) = keyring_get(&id_entry(id)?)? {
+                        return Ok(k);
+                    }
+                }
+                match keyring_get(&legacy_entry(db_path)?)? {
+                    Some(k) => Ok(k),
+                    None => Err(StoreError::MissingKey {
                         path: db_path.to_path_buf(),
-                        hint: "the OS keyring has no key for this database (was it created on another account or with --key-file?)".into(),
+                        hint: format!(
+                            "the OS keyring has no key for this database (was it created on another account or with --key-file?{}); on another PC, restore a backup with the recovery key",
+                            if id.is_none() {
+                                format!(" If the database was moved, move its id file {} with it", DbId::file_of(db_path).display())
+                            } else {
+                                String::new()
+                            }
+                        ),
                     }),
-                    Err(e) => Err(StoreError::Keyring(e.to_string())),
                 }
             }
         }
     }
 
-    /// Create and remember a new key for a new database. A key file that already exists is
-    /// reused (so a script can provision the key first); a keyring entry that exists is refused
-    /// because it belongs to another database at this path.
-    pub fn create(&self, db_path: &Path) -> Result<DbKey> {
+    /// Create and remember a new key for the new database `id`. A key file that already exists
+    /// is reused (so a script can provision the key first); a keyring entry for this id is
+    /// never overwritten (refused with `KeyringEntryExists`).
+    pub fn create(&self, id: &DbId) -> Result<DbKey> {
         match self {
             KeySource::Literal(k) => Ok(k.clone()),
             KeySource::File(p) => {
                 if p.exists() {
-                    return self.load(db_path);
+                    let text = std::fs::read_to_string(p)?;
+                    return DbKey::from_hex(&text);
                 }
                 let key = DbKey::generate();
                 write_private_file(p, key.to_hex().as_bytes())?;
                 Ok(key)
             }
             KeySource::Keyring => {
-                let entry = keyring_entry(db_path)?;
                 let key = DbKey::generate();
-                entry
-                    .set_password(&key.to_hex())
-                    .map_err(|e| StoreError::Keyring(e.to_string()))?;
+                keyring_put_new(&id_entry(id)?, id, &key)?;
                 Ok(key)
             }
         }
     }
+
+    /// Make sure the key of the opened database `id` is where the next open looks for it: for
+    /// the keyring, the entry `db:<id>` (copied from a legacy path entry, written and read back;
+    /// the legacy entry is left in place). An id entry holding another key is refused.
+    pub(crate) fn remember(&self, id: &DbId, key: &DbKey) -> Result<()> {
+        match self {
+            KeySource::Keyring => {
+                let entry = id_entry(id)?;
+                match keyring_get(&entry)? {
+                    Some(k) if &k == key => Ok(()),
+                    Some(_) => Err(StoreError::KeyringEntryExists(id.to_string())),
+                    None => keyring_put_new(&entry, id, key),
+                }
+            }
+            KeySource::File(_) | KeySource::Literal(_) => Ok(()),
+        }
+    }
+
+    /// Keep `key` for a database restored from a backup (its id `id`): in the keyring (an
+    /// entry holding another key is refused), or in a new key file (an existing file must hold
+    /// this key), or it must equal the literal key.
+    pub(crate) fn adopt(&self, id: &DbId, key: &DbKey) -> Result<()> {
+        match self {
+            KeySource::Keyring => self.remember(id, key),
+            KeySource::File(p) if p.exists() => {
+                if &DbKey::from_hex(&std::fs::read_to_string(p)?)? == key {
+                    Ok(())
+                } else {
+                    Err(StoreError::KeySetting(format!(
+                        "the key file {} holds another database's key: name a new key file",
+                        p.display()
+                    )))
+                }
+            }
+            KeySource::File(p) => write_private_file(p, key.to_hex().as_bytes()),
+            KeySource::Literal(k) if k == key => Ok(()),
+            KeySource::Literal(_) => Err(StoreError::KeySetting(format!(
+                "{KEY_ENV} is not the key of this backup: unset it to keep the key in the keyring"
+            ))),
+        }
+    }
 }
 
-fn keyring_entry(db_path: &Path) -> Result<keyring_core::Entry> {
+/// The keyring account of a database id.
+pub fn keyring_account(id: &DbId) -> String {
+    format!("db:{id}")
+}
+
+fn id_entry(id: &DbId) -> Result<keyring_core::Entry> {
+    ensure_default_keyring()?;
+    keyring_core::Entry::new(KEYRING_SERVICE, &keyring_account(id))
+        .map_err(|e| StoreError::Keyring(e.to_string()))
+}
+
+/// The entry of a database created before ids: named after its absolute path.
+fn legacy_entry(db_path: &Path) -> Result<keyring_core::Entry> {
     ensure_default_keyring()?;
     let abs = std::path::absolute(db_path).unwrap_or_else(|_| db_path.to_path_buf());
     keyring_core::Entry::new(KEYRING_SERVICE, &format!("db:{}", abs.display()))
         .map_err(|e| StoreError::Keyring(e.to_string()))
+}
+
+fn keyring_get(entry: &keyring_core::Entry) -> Result<Option<DbKey>> {
+    match entry.get_password() {
+        Ok(hex) => DbKey::from_hex(&hex).map(Some),
+        Err(keyring_core::Error::NoEntry) => Ok(None),
+        Err(e) => Err(StoreError::Keyring(e.to_string())),
+    }
+}
+
+/// Write a new entry (refused if one exists) and read it back.
+fn keyring_put_new(entry: &keyring_core::Entry, id: &DbId, key: &DbKey) -> Result<()> {
+    if keyring_get(entry)?.is_some() {
+        return Err(StoreError::KeyringEntryExists(id.to_string()));
+    }
+    entry
+        .set_password(&key.to_hex())
+        .map_err(|e| StoreError::Keyring(e.to_string()))?;
+    match keyring_get(entry)? {
+        Some(k) if &k == key => Ok(()),
+        _ => Err(StoreError::Keyring(format!(
+            "the key of database {id} did not read back from the keyring"
+        ))),
+    }
 }
 
 /// Installs the platform credential store as keyring-core's default, unless one is set
@@ -155,7 +295,7 @@ fn ensure_default_keyring() -> Result<()> {
     Ok(())
 }
 
-fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]

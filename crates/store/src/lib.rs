@@ -12,13 +12,18 @@ pub mod error;
 pub mod fault_vfs;
 pub mod files;
 pub mod key;
+pub mod recovery;
 pub mod registry;
 pub mod table;
 pub mod tables;
 
 /// The wire types (HLC, device id, change record) live in `clinicdesk-wire`.
 pub use clinicdesk_wire::{hlc, ChangeRecord, DeviceId, Hlc};
-pub use db::{now_ms, open_raw, Store, WriteCtx, WriteMode, WriteTx, CIPHER_PAGE_SIZE};
+pub use db::{
+    now_ms, open_raw, read_backup_header, BackupHeader, Store, WriteCtx, WriteMode, WriteTx,
+    CIPHER_PAGE_SIZE,
+};
 pub use error::{Result, StoreError};
-pub use key::{DbKey, KeySource, KEY_ENV, KEY_FILE_ENV};
+pub use key::{DbId, DbKey, KeySource, KEY_ENV, KEY_FILE_ENV};
+pub use recovery::{RecoveryKey, WrappedKey};
 pub use table::Table;

@@ -25,6 +25,11 @@ export const api = {
   activity: () => commands.activity(),
   getIdleTimeout: () => commands.getIdleTimeout(),
   setIdleTimeout: (minutes: number) => commands.setIdleTimeout(minutes),
+  // The database key's safety net
+  takeRecoveryKey: () => commands.takeRecoveryKey(),
+  recoveryKit: () => commands.recoveryKit(),
+  startNewDatabase: () => commands.startNewDatabase(),
+  restoreNewDatabase: (recoveryKey: string) => commands.restoreNewDatabase(recoveryKey),
   /** Ask Rust to stop a long task; false when no such task runs. */
   cancelTask: (taskId: string) => commands.cancelTask(taskId),
 

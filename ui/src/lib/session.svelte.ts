@@ -10,7 +10,7 @@ import { IdleTimer } from "./idle";
 import { sessionClinics } from "./access";
 import type { Clinic, SessionStatus } from "./types";
 
-export type Phase = "loading" | "fatal" | "setup" | "signin" | "locked" | "app";
+export type Phase = "loading" | "fatal" | "missing" | "setup" | "signin" | "locked" | "app";
 
 export const DEFAULT_IDLE_MINUTES = 15;
 
@@ -18,6 +18,10 @@ export const app = $state({
   phase: "loading" as Phase,
   info: null as AppInfo | null,
   fatal: "",
+  /** Why the database is missing (phase "missing"). */
+  missing: "",
+  /** The recovery key to show once (after first-run setup), over whatever screen is up. */
+  recoveryKey: null as string | null,
   session: null as Session | null,
   /** Why the lock screen is up. */
   lockReason: "",
@@ -65,6 +69,11 @@ onSessionLoss((code, body) => {
 
 export async function boot(): Promise<void> {
   const info = await attempt(api.appInfo());
+  if (!info.ok && info.error.code === "database_missing") {
+    app.missing = info.error.message;
+    app.phase = "missing";
+    return;
+  }
   if (!info.ok) {
     app.fatal = `The clinic database could not be opened: ${info.error.message}`;
     app.phase = "fatal";
@@ -175,6 +184,8 @@ export async function setup(input: SetupInput): Promise<Outcome<SessionStatus>> 
   const r = await attempt(api.firstRunSetup(clinic, input.admin_username, input.admin_password));
   if (!r.ok) return r;
   if (app.info) app.info.initialised = true;
+  const key = await attempt(api.takeRecoveryKey());
+  if (key.ok && key.data) app.recoveryKey = key.data;
   // first_run_setup names the admin "Administrator"; the name typed here replaces it.
   const user = r.data.user;
   if (user && input.admin_display_name.trim() && input.admin_display_name.trim() !== user.display_name) {
@@ -191,9 +202,23 @@ export function demoWritten(): void {
   app.phase = "signin";
 }
 
+/** The missing database was restored from a backup: sign in. */
+export function databaseRestored(info: AppInfo): void {
+  app.info = info;
+  app.missing = "";
+  app.phase = info.initialised ? "signin" : "setup";
+}
+
+/** A new, empty database replaces the missing one: first-run setup. */
+export function newDatabaseStarted(info: AppInfo): void {
+  app.info = info;
+  app.missing = "";
+  app.phase = "setup";
+}
+
 /** For tests: forget everything. */
 export function resetSession(): void {
   timer?.stop();
   timer = null;
-  Object.assign(app, { phase: "loading", info: null, fatal: "", session: null, lockReason: "", idleMinutes: DEFAULT_IDLE_MINUTES, clinicId: null, clinics: [] });
+  Object.assign(app, { phase: "loading", info: null, fatal: "", missing: "", recoveryKey: null, session: null, lockReason: "", idleMinutes: DEFAULT_IDLE_MINUTES, clinicId: null, clinics: [] });
 }

@@ -25,7 +25,7 @@ impl App {
             "make backups",
         )?;
         self.check_destination(dest)?;
-        self.store.backup_to(dest, progress)?;
+        self.store.export_backup(dest, progress)?;
         let details = serde_json::json!({ "file": dest.display().to_string() });
         self.tx(s, |tx| {
             Ok(tx.audit_event(
@@ -56,6 +56,37 @@ impl App {
         })
     }
 
+    /// The recovery kit: a NEW recovery key (the database key is re-wrapped under it; the
+    /// previous recovery key stops working for backups made from now on — earlier backups
+    /// still open with the key they were made with), with what identifies the database.
+    /// Audited. Only for whoever may restore backups (every clinic's admin, the owner).
+    pub fn recovery_kit(&self, s: &Session) -> ApiResult<RecoveryKit> {
+        self.require(
+            s,
+            Capability::BackupRestore,
+            Scope::EveryClinic,
+            "export the recovery kit",
+        )?;
+        let recovery_key = self
+            .store
+            .new_recovery_key(Some(&s.user_id.to_string()))?
+            .to_string();
+        let clinics = self.store.read(|c| -> ApiResult<Vec<String>> {
+            let mut st = c.prepare(
+                "SELECT name || ' (' || code || ')' FROM clinics WHERE deleted_at IS NULL ORDER BY name",
+            )?;
+            let names = st
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(names)
+        })?;
+        Ok(RecoveryKit {
+            database_id: self.store.db_id()?.to_string(),
+            clinics,
+            recovery_key,
+        })
+    }
+
     pub fn verify_audit(&self, s: &Session) -> ApiResult<VerifyReport> {
         self.require(
             s,
@@ -65,6 +96,59 @@ impl App {
         )?;
         Ok(self.store.verify_audit()?)
     }
+}
+
+/// What a clinic keeps on paper (or in a safe) to restore its backups on a new PC.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RecoveryKit {
+    pub database_id: String,
+    pub clinics: Vec<String>,
+    /// Shown once; stored nowhere on the PC.
+    pub recovery_key: String,
+}
+
+impl RecoveryKit {
+    /// The kit as a text file to print.
+    pub fn text(&self) -> String {
+        format!(
+            "ClinicDesk recovery kit\n\
+             =======================\n\
+             Clinics: {}\n\
+             Database id: {}\n\
+             Recovery key: {}\n\n\
+             With this key, a ClinicDesk backup of this database restores on any PC\n\
+             (desktop: \"Restore a backup\"; command line: clinicdesk restore-new).\n\
+             Print it and keep it away from the PC and its backups (a safe, the owner's home).\n\
+             Anyone holding this key and a backup can read every patient record in it.\n\
+             A newer recovery kit replaces this key for backups made after it.\n",
+            self.clinics.join(", "),
+            self.database_id,
+            self.recovery_key
+        )
+    }
+}
+
+/// Restore a backup on a PC that lacks its database key (a new PC): the recovery key unwraps
+/// the key from the backup's header; the backup becomes the database at `new_path`, its key
+/// kept by `keys`. Nothing is written when the recovery key is wrong or the backup damaged.
+/// The restore is audited in the restored database.
+pub fn restore_with_recovery_key(
+    backup: &Path,
+    recovery_key: &str,
+    new_path: &Path,
+    keys: &clinicdesk_store::KeySource,
+) -> ApiResult<App> {
+    let rk = clinicdesk_store::RecoveryKey::parse(recovery_key)?;
+    let store = clinicdesk_store::Store::restore_with_recovery_key(backup, &rk, new_path, keys)?;
+    store.write(None, |tx| {
+        tx.audit_event(
+            "database",
+            None,
+            "event",
+            &serde_json::json!({ "restored_with_recovery_key": backup.display().to_string() }),
+        )
+    })?;
+    Ok(App::new(std::sync::Arc::new(store)))
 }
 
 /// The idle lock when none was set on this device.

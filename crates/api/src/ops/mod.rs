@@ -23,7 +23,10 @@ mod time;
 mod today;
 mod waitlist;
 
-pub use admin::{AuditQuery, DEFAULT_IDLE_TIMEOUT_MINUTES, MAX_IDLE_TIMEOUT_MINUTES};
+pub use admin::{
+    restore_with_recovery_key, AuditQuery, RecoveryKit, DEFAULT_IDLE_TIMEOUT_MINUTES,
+    MAX_IDLE_TIMEOUT_MINUTES,
+};
 pub use booking::effects::OFFER_HOLD_MINUTES;
 pub use capacity::{
     CRITICAL_UTILIZATION_PERCENT, CRITICAL_WAITING_PATIENTS, HIGH_UTILIZATION_PERCENT,

@@ -186,6 +186,9 @@ fn insert_role(
 pub struct InitResult {
     pub clinic: Clinic,
     pub admin: UserView,
+    /// The recovery key, shown this once (see `App::recovery_kit`): with it a backup restores
+    /// on a new PC. It is stored nowhere.
+    pub recovery_key: String,
 }
 
 impl App {
@@ -202,7 +205,7 @@ impl App {
         admin_username: &str,
         admin_password: &str,
     ) -> ApiResult<InitResult> {
-        self.store.write(None, |tx| -> ApiResult<InitResult> {
+        let (clinic, admin) = self.store.write(None, |tx| -> ApiResult<_> {
             let n: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
             if n > 0 {
                 return Err(ApiError::Conflict("this database is already set up".into()));
@@ -211,10 +214,16 @@ impl App {
             table::insert(tx, &c)?;
             let u = insert_user(tx, admin_username, "Administrator", None, admin_password)?;
             insert_role(tx, u.id, c.id, Role::Admin)?;
-            Ok(InitResult {
-                clinic: c,
-                admin: u.into(),
-            })
+            Ok((c, UserView::from(u)))
+        })?;
+        let recovery_key = self
+            .store
+            .new_recovery_key(Some(&admin.id.to_string()))?
+            .to_string();
+        Ok(InitResult {
+            clinic,
+            admin,
+            recovery_key,
         })
     }
 

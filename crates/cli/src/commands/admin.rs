@@ -1,5 +1,6 @@
 //! Backup, restore, the audit log, the idle lock, housekeeping and the benchmarks.
 
+use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -19,6 +20,70 @@ pub fn restore(ctx: &Ctx, file: &Path) -> Result<()> {
     let (app, s) = ctx.signed_in()?;
     app.restore(s, file, |_, _| true)?;
     ctx.out.ok(&format!("restored from {}", file.display()))
+}
+
+/// A new database at --db from a backup and its recovery key (a new PC).
+pub fn restore_new(ctx: &Ctx, file: &Path) -> Result<()> {
+    let path = ctx.db_path()?;
+    let rk = match std::env::var("CLINICDESK_RECOVERY_KEY") {
+        Ok(k) => k,
+        Err(_) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read the recovery key from standard input")?;
+            line
+        }
+    };
+    if rk.trim().is_empty() {
+        bail!("no recovery key given: set CLINICDESK_RECOVERY_KEY or pass it on standard input");
+    }
+    clinicdesk_api::restore_with_recovery_key(file, &rk, &path, &ctx.key_source()?)?;
+    ctx.out.ok(&format!(
+        "restored {} into the new database {}",
+        file.display(),
+        path.display()
+    ))
+}
+
+/// A new recovery kit in a new file (mode 0600). The file is created before the key is
+/// replaced, so a path that cannot be written changes nothing.
+pub fn recovery_kit(ctx: &Ctx, out: &Path) -> Result<()> {
+    let (app, s) = ctx.signed_in()?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(out)
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    let kit = match app.recovery_kit(s) {
+        Ok(k) => k,
+        Err(e) => {
+            drop(f);
+            let _ = std::fs::remove_file(out);
+            return Err(e.into());
+        }
+    };
+    let written = f
+        .write_all(kit.text().as_bytes())
+        .and_then(|()| f.sync_all());
+    if let Err(e) = written {
+        // The old recovery key no longer opens new backups: the new one must not be lost.
+        bail!(
+            "cannot write {} ({e}); the new recovery key is {}: write it down now",
+            out.display(),
+            kit.recovery_key
+        );
+    }
+    ctx.out.ok(&format!(
+        "recovery kit written to {}: print it and keep it away from this PC; the previous recovery key no longer opens new backups",
+        out.display()
+    ))
 }
 
 pub fn housekeeping(ctx: &Ctx) -> Result<()> {

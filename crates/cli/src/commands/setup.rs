@@ -32,11 +32,15 @@ pub fn init(ctx: &Ctx, a: &InitArgs) -> Result<()> {
         Ok(r) => out.value(
             &r,
             &format!(
-                "created {} with clinic {} ({}) and admin {}",
+                "created {} with clinic {} ({}) and admin {}\n\n\
+                 RECOVERY KEY (shown this once; write it down or print it, keep it away from \
+                 this PC):\n  {}\nWith it, a backup restores on a new PC \
+                 (`clinicdesk restore-new`). `clinicdesk recovery-kit` replaces it.",
                 path.display(),
                 r.clinic.name,
                 r.clinic.code,
-                r.admin.username
+                r.admin.username,
+                r.recovery_key
             ),
         ),
         Err(e) => {
@@ -67,6 +71,17 @@ pub fn demo(ctx: &Ctx, size: &str) -> Result<()> {
             last = std::time::Instant::now();
         }
         true
+    });
+    // A new demo database gets its recovery key like any new database (on standard error, so
+    // the report stays the only thing on standard output).
+    let r = r.and_then(|r| {
+        if created {
+            let rk = store.new_recovery_key(None)?;
+            eprintln!(
+                "recovery key (shown this once; `clinicdesk recovery-kit` replaces it): {rk}"
+            );
+        }
+        Ok(r)
     });
     match r {
         Ok(r) => out.value(
