@@ -3465,6 +3465,8 @@ mod tests {
         // The audit chain is intact, and every demo user can sign in.
         let audit = store.verify_audit().unwrap();
         assert!(audit.ok, "{audit:?}");
+        // Every generated row was checked against the load's baseline (issue 11, point 11).
+        assert!(audit.rows_checked >= report.rows_total, "{audit:?}");
         let app = App::new(Arc::new(store));
         for user in DEMO_USERS {
             let s = app.login(user, PW).unwrap();
