@@ -351,13 +351,24 @@ fn rewrite_history(raw: &Connection, seq: i64) {
     quietly(raw, &["audit_log_no_update"], |raw| rehash(raw, seq));
 }
 
+/// seq, at, table_name, action, new_values, user_id, device_id of an event entry.
+type EventRow = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
 fn rehash(raw: &Connection, seq: i64) {
     raw.execute(
         "UPDATE audit_log SET new_values = '{\"n\":\"forged\"}' WHERE seq = ?1",
         [seq],
     )
     .unwrap();
-    let rows: Vec<(i64, i64, String, String, Option<String>, Option<String>, String)> = raw
+    let rows: Vec<EventRow> = raw
         .prepare("SELECT seq, at, table_name, action, new_values, user_id, device_id FROM audit_log WHERE seq >= ?1 - 1 ORDER BY seq")
         .unwrap()
         .query_map([seq], |r| {

@@ -274,8 +274,11 @@ pub(crate) fn baseline(conn: &Connection) -> Result<Value> {
 
 /// The rows the embedded migrations write (reference data), which no audit entry records:
 /// per table, their ids, count and digest, from an in-memory database this binary migrated.
-fn seeded() -> Result<&'static BTreeMap<String, (BTreeSet<String>, u64, String)>> {
-    static SEEDED: OnceLock<BTreeMap<String, (BTreeSet<String>, u64, String)>> = OnceLock::new();
+/// Per table: the seeded rows' ids, their count and their digest.
+type Seeded = BTreeMap<String, (BTreeSet<String>, u64, String)>;
+
+fn seeded() -> Result<&'static Seeded> {
+    static SEEDED: OnceLock<Seeded> = OnceLock::new();
     if let Some(s) = SEEDED.get() {
         return Ok(s);
     }
