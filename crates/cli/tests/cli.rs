@@ -134,21 +134,25 @@ impl Env {
             .to_string()
     }
     fn init(&self) {
-        let o = self.cmd(
-            &[
-                "init",
-                "--clinic-name",
-                "Calgary Downtown",
-                "--clinic-code",
-                "cgy",
-                "--timezone",
-                "America/Edmonton",
-                "--admin",
-                "admin",
-            ],
-            Some(PW),
-        );
+        self.init_with(&[]);
+    }
+    /// `init` after the global options `global` (e.g. `--json`); must succeed.
+    fn init_with(&self, global: &[&str]) -> Output {
+        let mut args = global.to_vec();
+        args.extend_from_slice(&[
+            "init",
+            "--clinic-name",
+            "Calgary Downtown",
+            "--clinic-code",
+            "cgy",
+            "--timezone",
+            "America/Edmonton",
+            "--admin",
+            "admin",
+        ]);
+        let o = self.cmd(&args, Some(PW));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o
     }
 }
 
@@ -2959,22 +2963,7 @@ fn housekeeping_needs_an_admin_and_bench_needs_demo_data() {
 #[test]
 fn audit_seals_verify_with_the_init_key_and_triggers_are_repaired() {
     let e = Env::new();
-    let o = e.cmd(
-        &[
-            "--json",
-            "init",
-            "--clinic-name",
-            "Calgary Downtown",
-            "--clinic-code",
-            "cgy",
-            "--timezone",
-            "America/Edmonton",
-            "--admin",
-            "admin",
-        ],
-        Some(PW),
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = e.init_with(&["--json"]);
     let init: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let k0 = init["audit_verification_key"].as_str().unwrap().to_string();
     assert_eq!(k0.len(), 64);
