@@ -184,6 +184,11 @@ fn spawn_housekeeping(state: AppState, handle: tauri::AppHandle) {
                 if let Err(e) = app.store().checkpoint() {
                     log::warn!("checkpoint failed: {e}");
                 }
+                // Seal the audit entries of the last minute and evolve the sealing key (a key
+                // holder from now on cannot re-seal them: see clinicdesk_store::audit::seal).
+                if let Err(e) = app.store().seal_audit() {
+                    log::warn!("sealing the audit log failed: {e}");
+                }
             }
             match state.app().and_then(|app| app.run_housekeeping()) {
                 Ok(r) => {

@@ -442,7 +442,8 @@ fn pages(n: i32) -> u64 {
 }
 
 /// A backup file type the dialogs offer.
-pub(crate) const BACKUP_KIND: (&str, &[&str]) = ("ClinicDesk backup", &["cdbk", "db", "clinicdesk"]);
+pub(crate) const BACKUP_KIND: (&str, &[&str]) =
+    ("ClinicDesk backup", &["cdbk", "db", "clinicdesk"]);
 
 /// Back up to a new file the user picks in a save dialog (opened here: the webview names no
 /// path). Emits `progress` events for `task_id` (an id the UI chooses, also for

@@ -150,7 +150,5 @@ pub fn restore_new_database(
     let Some(backup) = chooser.open(&app, &pick) else {
         return Ok(None);
     };
-    state
-        .restore_new_database(&backup, &recovery_key)
-        .map(Some)
+    state.restore_new_database(&backup, &recovery_key).map(Some)
 }

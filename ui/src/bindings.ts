@@ -1608,14 +1608,40 @@ export type VerificationRecorded = {
 export type VerificationStatus = "not_verified" | "pending" | "verified" | "failed";
 
 export type VerifyReport = {
+	/**  Entries whose chain was checked (up to the first break). */
 	entries: number,
+	/**
+	 *  Every check that ran passed (see `seals_checked`: without the verification key the seals'
+	 *  MACs are not checked).
+	 */
 	ok: boolean,
 	/**
 	 *  The first entry whose chain breaks (its hash does not match its content, or its
-	 *  prev_hash does not match the entry before it, or a sequence number is missing).
+	 *  prev_hash does not match the entry before it, or a sequence number is missing), or the
+	 *  first entry a failed seal concerns.
 	 */
 	first_broken_seq: number | null,
+	/**  The first problem. */
 	reason: string | null,
+	/**  Every problem found (row problems: the first 20; `row_problems` counts them all). */
+	problems: string[],
+	/**  Rows of the audited tables compared with their latest audited values. */
+	rows_checked: number,
+	/**  Rows that differ from their latest audited values, have none, or are gone. */
+	row_problems: number,
+	/**
+	 *  Triggers that differ from those this version of ClinicDesk creates ("missing: name",
+	 *  "changed: name", "extra: name"): auditing may have been switched off.
+	 */
+	trigger_drift: string[],
+	/**  Seals found (each covers a range of entries, see `Store::seal_audit`). */
+	seals: number,
+	/**  The seals' MACs were checked with the verification key. */
+	seals_checked: boolean,
+	/**  The last entry covered by a seal. */
+	sealed_through: number | null,
+	/**  Entries after the last seal: a key holder can still rewrite or cut these off unnoticed. */
+	unsealed_entries: number,
 };
 
 export type WaitlistEntry = {

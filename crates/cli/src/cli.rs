@@ -515,8 +515,21 @@ pub enum AvailabilityCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCmd {
-    /// Check the hash chain; reports the first entry that breaks it.
-    Verify,
+    /// Check the audit log: the hash chain, the triggers (a dropped or changed one), every
+    /// audited row against its latest audited values, and the seals; reports every problem.
+    Verify {
+        /// The audit verification key shown when the database was created (64 hex digits, or
+        /// @FILE holding them): also checks every seal's MAC (history rewritten and re-hashed,
+        /// sealed entries cut off). Without it the seals' MACs are not checked.
+        #[arg(long)]
+        verification_key: Option<String>,
+    },
+    /// Seal the entries written since the last seal and evolve the sealing key (the desktop
+    /// app does this every minute; run it from cron when only the CLI is used).
+    Seal,
+    /// Re-create the triggers that differ from this version's (a dropped or changed audit
+    /// trigger, reported by `audit verify`) and record the repair in the audit log.
+    RepairTriggers,
     /// Audit entries, newest first (at most --limit, default 200).
     List {
         /// A table (appointments, patients, …) or an event area (users, permission, database, settings).

@@ -147,8 +147,14 @@ impl Env {
             .to_string()
     }
     fn init(&self) {
-        let o = self.cmd(&INIT, Some(PW));
+        self.init_with(&[]);
+    }
+    /// `init` after the global options `global` (e.g. `--json`); must succeed.
+    fn init_with(&self, global: &[&str]) -> Output {
+        let args = [global, &INIT[..]].concat();
+        let o = self.cmd(&args, Some(PW));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o
     }
 }
 
@@ -3120,4 +3126,91 @@ fn recovery_key_kit_missing_database_and_restore_on_a_new_pc() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(pc2.ok(&["clinic", "list"])[0]["name"], "Calgary Downtown");
     assert_eq!(pc2.ok(&["audit", "verify"])["ok"], true);
+}
+
+/// Issue 11, point 11: `init` shows the audit verification key once; `audit seal` seals;
+/// `audit verify --verification-key` checks the seals (a wrong key fails); a dropped trigger
+/// and the edit it let through are reported, and `audit repair-triggers` re-creates it.
+#[test]
+fn audit_seals_verify_with_the_init_key_and_triggers_are_repaired() {
+    let e = Env::new();
+    let o = e.init_with(&["--json"]);
+    let init: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let k0 = init["audit_verification_key"].as_str().unwrap().to_string();
+    assert_eq!(k0.len(), 64);
+    let seal = e.ok(&["audit", "seal"]);
+    assert_eq!(
+        (seal["epoch"].as_i64(), seal["from_seq"].as_i64()),
+        (Some(0), Some(1))
+    );
+    let key_file = e.dir.path().join("verification.key");
+    std::fs::write(&key_file, &k0).unwrap();
+    for key in [k0.clone(), format!("@{}", key_file.display())] {
+        let r = e.ok(&["audit", "verify", "--verification-key", &key]);
+        assert_eq!(
+            (r["ok"].as_bool(), r["seals_checked"].as_bool()),
+            (Some(true), Some(true)),
+            "{r}"
+        );
+    }
+    let r = e.ok(&["audit", "verify"]);
+    assert_eq!(
+        (r["ok"].as_bool(), r["seals_checked"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let o = e.cmd(&["--user", "admin", "audit", "verify"], Some(PW));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("seals NOT checked"));
+    let wrong = "ab".repeat(32);
+    let o = e.cmd(
+        &[
+            "--user",
+            "admin",
+            "audit",
+            "verify",
+            "--verification-key",
+            &wrong,
+        ],
+        Some(PW),
+    );
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("does not verify with the verification key")
+    );
+    let o = e.cmd(
+        &[
+            "--user",
+            "admin",
+            "audit",
+            "verify",
+            "--verification-key",
+            "xyz",
+        ],
+        Some(PW),
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("64 hexadecimal digits"));
+    // Auditing switched off for the clinics' updates, and an edit made meanwhile.
+    let k = std::fs::read_to_string(e.key()).unwrap();
+    let c = clinicdesk_store::open_raw(&e.db(), &clinicdesk_store::DbKey::from_hex(&k).unwrap())
+        .unwrap();
+    c.execute_batch("DROP TRIGGER clinics_au; UPDATE clinics SET name = 'Quietly renamed';")
+        .unwrap();
+    drop(c);
+    let o = e.cmd(&["--user", "admin", "audit", "verify"], Some(PW));
+    assert!(!o.status.success());
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(err.contains("the audit log failed verification"), "{err}");
+    assert!(
+        out.contains("missing: clinics_au") && out.contains("name differ"),
+        "{out}"
+    );
+    let repaired = e.ok(&["audit", "repair-triggers"]);
+    assert_eq!(repaired, serde_json::json!(["missing: clinics_au"]));
+    let r = e.cmd(&["--user", "admin", "--json", "audit", "verify"], Some(PW));
+    let r: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(r["trigger_drift"], serde_json::json!([]));
+    assert_eq!(r["row_problems"], 1);
 }

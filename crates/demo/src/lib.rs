@@ -3465,6 +3465,8 @@ mod tests {
         // The audit chain is intact, and every demo user can sign in.
         let audit = store.verify_audit().unwrap();
         assert!(audit.ok, "{audit:?}");
+        // Every generated row was checked against the load's baseline (issue 11, point 11).
+        assert!(audit.rows_checked >= report.rows_total, "{audit:?}");
         let app = App::new(Arc::new(store));
         for user in DEMO_USERS {
             let s = app.login(user, PW).unwrap();
@@ -3578,6 +3580,45 @@ mod tests {
             1
         );
         assert!(store.verify_audit().unwrap().ok);
+    }
+
+    /// Issue 11, point 11 on a realistically large database: the large demo's load (with its
+    /// baseline), `Store::open` (with the trigger fingerprint) and the full `verify_audit`
+    /// (chain, triggers, every row against the audit/baseline), timed:
+    /// `cargo test -p clinicdesk-demo -- --ignored audit_verify_large --nocapture`
+    #[test]
+    #[ignore]
+    fn audit_verify_large() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = new_store(dir.path());
+        let t = Instant::now();
+        let report = generate_demo(&store, DemoSize::Large, PW, &mut |_, _, _| true).unwrap();
+        println!(
+            "large demo: {} rows in {:.1} s",
+            report.rows_total,
+            t.elapsed().as_secs_f64()
+        );
+        drop(store);
+        let keys = KeySource::File(dir.path().join("k"));
+        let path = dir.path().join("demo.db");
+        let mut opens = Vec::new();
+        for _ in 0..10 {
+            let t = Instant::now();
+            drop(Store::open(&path, &keys).unwrap());
+            opens.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        opens.sort_by(f64::total_cmp);
+        println!("open: p50 {:.1} ms, max {:.1} ms", opens[5], opens[9]);
+        let store = Store::open(&path, &keys).unwrap();
+        let t = Instant::now();
+        let r = store.verify_audit().unwrap();
+        println!(
+            "verify_audit: {:.1} s for {} entries, {} rows",
+            t.elapsed().as_secs_f64(),
+            r.entries,
+            r.rows_checked
+        );
+        assert!(r.ok, "{r:?}");
     }
 
     /// The large demo, timed, with and without the index drop (release build; writes to /tmp):

@@ -8,6 +8,27 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Result;
 
+mod rows;
+mod seal;
+
+pub(crate) use seal::{init_key as init_seal_key, seal};
+pub use seal::{Seal, SealKey};
+
+/// How a redacted column appears in the audit log (`cd_fingerprint`): a short sha256.
+pub fn fingerprint(value: &str) -> String {
+    format!(
+        "sha256:{}",
+        &hex::encode(Sha256::digest(value.as_bytes()))[..16]
+    )
+}
+
+/// The details of a bulk load's baseline event (see `rows`): appended by `Store::write_as` in
+/// `WriteMode::Bulk`.
+pub(crate) fn append_baseline(conn: &Connection, ctx: &crate::WriteCtx) -> Result<()> {
+    let details = rows::baseline(conn)?;
+    append_event(conn, ctx, "database", None, "event", &details)
+}
+
 /// The fields an audit entry's hash covers, in order.
 pub struct HashInput<'a> {
     pub seq: i64,
@@ -91,15 +112,94 @@ pub fn append_event(
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, specta::Type)]
 pub struct VerifyReport {
+    /// Entries whose chain was checked (up to the first break).
     pub entries: u64,
+    /// Every check that ran passed (see `seals_checked`: without the verification key the seals'
+    /// MACs are not checked).
     pub ok: bool,
     /// The first entry whose chain breaks (its hash does not match its content, or its
-    /// prev_hash does not match the entry before it, or a sequence number is missing).
+    /// prev_hash does not match the entry before it, or a sequence number is missing), or the
+    /// first entry a failed seal concerns.
     pub first_broken_seq: Option<i64>,
+    /// The first problem.
     pub reason: Option<String>,
+    /// Every problem found (row problems: the first 20; `row_problems` counts them all).
+    pub problems: Vec<String>,
+    /// Rows of the audited tables compared with their latest audited values.
+    pub rows_checked: u64,
+    /// Rows that differ from their latest audited values, have none, or are gone.
+    pub row_problems: u64,
+    /// Triggers that differ from those this version of ClinicDesk creates ("missing: name",
+    /// "changed: name", "extra: name"): auditing may have been switched off.
+    pub trigger_drift: Vec<String>,
+    /// Seals found (each covers a range of entries, see `Store::seal_audit`).
+    pub seals: u64,
+    /// The seals' MACs were checked with the verification key.
+    pub seals_checked: bool,
+    /// The last entry covered by a seal.
+    pub sealed_through: Option<i64>,
+    /// Entries after the last seal: a key holder can still rewrite or cut these off unnoticed.
+    pub unsealed_entries: u64,
 }
 
-/// Walk the whole chain in order and report the first entry that breaks it.
+impl VerifyReport {
+    fn chain(entries: u64, broken: Option<(i64, String)>) -> VerifyReport {
+        let (first_broken_seq, reason) = broken.map_or((None, None), |(s, r)| (Some(s), Some(r)));
+        VerifyReport {
+            entries,
+            ok: reason.is_none(),
+            first_broken_seq,
+            problems: reason.iter().cloned().collect(),
+            reason,
+            rows_checked: 0,
+            row_problems: 0,
+            trigger_drift: Vec::new(),
+            seals: 0,
+            seals_checked: false,
+            sealed_through: None,
+            unsealed_entries: entries,
+        }
+    }
+}
+
+/// Everything `verify` checks, and: the triggers against those of this build (a dropped or
+/// changed trigger), every audited row against its latest audited values (an edit that went
+/// unaudited), and the seals (with the verification key `k0`, their MACs: history rewritten and
+/// re-hashed, sealed entries cut off).
+pub fn verify_all(conn: &Connection, k0: Option<&SealKey>) -> Result<VerifyReport> {
+    let mut report = verify(conn)?;
+    if let Some(drift) = crate::registry::trigger_drift(conn)? {
+        report.trigger_drift = drift.describe();
+        report.problems.push(format!(
+            "the database's triggers differ from this version's ({}): auditing may have been switched off; run `clinicdesk audit repair-triggers`",
+            report.trigger_drift.join("; ")
+        ));
+    }
+    let (rows, row_problems, row_count) = rows::check_all(conn)?;
+    report.rows_checked = rows;
+    report.row_problems = row_count;
+    report.problems.extend(row_problems);
+    let seals = seal::check(conn, k0)?;
+    report.seals = seals.seals;
+    report.seals_checked = seals.checked;
+    report.sealed_through = seals.sealed_through;
+    let last: i64 = conn.query_row("SELECT coalesce(max(seq), 0) FROM audit_log", [], |r| {
+        r.get(0)
+    })?;
+    report.unsealed_entries = (last - seals.sealed_through.unwrap_or(0)).max(0) as u64;
+    if let Some((seq, what)) = seals.problem {
+        report.problems.push(what);
+        if report.first_broken_seq.is_none() {
+            report.first_broken_seq = seq;
+        }
+    }
+    report.ok = report.problems.is_empty();
+    report.reason = report.problems.first().cloned();
+    Ok(report)
+}
+
+/// Walk the whole chain in order and report the first entry that breaks it (the chain only: a
+/// backup is checked with this before a restore; `verify_all` checks everything).
 pub fn verify(conn: &Connection) -> Result<VerifyReport> {
     let mut stmt = conn.prepare(
         "SELECT seq, at, table_name, row_id, action, old_values, new_values, changed_fields, user_id, device_id, prev_hash, hash
@@ -114,12 +214,7 @@ pub fn verify(conn: &Connection) -> Result<VerifyReport> {
         let seq: i64 = r.get(0)?;
         let stored_prev: Option<String> = r.get(10)?;
         let stored_hash: String = r.get(11)?;
-        let broken = |reason: &str| VerifyReport {
-            entries: n,
-            ok: false,
-            first_broken_seq: Some(seq),
-            reason: Some(reason.to_string()),
-        };
+        let broken = |reason: &str| VerifyReport::chain(n, Some((seq, reason.to_string())));
         if let Some(e) = expected_seq {
             if seq != e {
                 return Ok(broken(&format!("entry {e} is missing")));
@@ -150,12 +245,7 @@ pub fn verify(conn: &Connection) -> Result<VerifyReport> {
         prev_hash = Some(stored_hash);
         expected_seq = Some(seq + 1);
     }
-    Ok(VerifyReport {
-        entries: n,
-        ok: true,
-        first_broken_seq: None,
-        reason: None,
-    })
+    Ok(VerifyReport::chain(n, None))
 }
 
 /// One audit entry as stored (JSON columns as their text).

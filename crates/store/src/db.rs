@@ -8,9 +8,10 @@ use std::time::Duration;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
-use crate::audit;
+use crate::audit::{self, Seal, SealKey};
 use crate::error::{Result, StoreError};
 use crate::key::{DbId, DbKey, KeySource};
+use crate::registry;
 use clinicdesk_wire::{DeviceId, Hlc};
 
 mod backup_file;
@@ -74,6 +75,8 @@ pub struct Store {
     hlc: Arc<Mutex<Hlc>>,
     writer: Mutex<Conn>,
     readers: Mutex<Vec<Connection>>,
+    /// The audit verification key K_0 when this open created it, until taken.
+    initial_seal_key: Mutex<Option<SealKey>>,
 }
 
 pub fn now_ms() -> i64 {
@@ -230,13 +233,7 @@ fn register_functions(
     })?;
     conn.create_scalar_function("cd_fingerprint", 1, det, |ctx| {
         let v: Option<String> = ctx.get(0)?;
-        Ok(v.map(|v| {
-            use sha2::Digest;
-            format!(
-                "sha256:{}",
-                &hex::encode(sha2::Sha256::digest(v.as_bytes()))[..16]
-            )
-        }))
+        Ok(v.as_deref().map(audit::fingerprint))
     })?;
     conn.create_scalar_function("cd_diff", 3, det, |ctx| {
         let old: String = ctx.get(0)?;
@@ -416,6 +413,8 @@ impl Store {
             "INSERT OR IGNORE INTO local_meta (key, value) VALUES ('db_id', ?1)",
             [id.cloned().unwrap_or_else(DbId::generate).to_string()],
         )?;
+        let initial_seal_key = audit::init_seal_key(&conn)?;
+        record_trigger_drift(&conn, device_id)?;
         let last: Option<String> =
             conn.query_row("SELECT max(hlc) FROM change_log", [], |r| r.get(0))?;
         let hlc = Arc::new(Mutex::new(
@@ -430,6 +429,7 @@ impl Store {
             hlc,
             writer: Mutex::new(Conn { conn, state }),
             readers: Mutex::new(Vec::new()),
+            initial_seal_key: Mutex::new(initial_seal_key),
         })
     }
 
@@ -497,6 +497,10 @@ impl Store {
                 },
             };
             let out = f(&wtx)?;
+            if bulk {
+                // Rows written without per-row audit entries are covered by a baseline event.
+                audit::append_baseline(&wtx.tx, &wtx.ctx)?;
+            }
             wtx.tx.commit().map_err(StoreError::from)?;
             Ok(out)
         })();
@@ -594,9 +598,80 @@ impl Store {
         Ok(problems)
     }
 
-    /// Verify the audit chain.
+    /// Verify the audit log: the chain, the triggers, every audited row against its latest
+    /// audited values, and the seals' structure (not their MACs: see `verify_audit_with`).
     pub fn verify_audit(&self) -> Result<audit::VerifyReport> {
-        self.read(audit::verify)
+        self.verify_audit_with(None)
+    }
+
+    /// `verify_audit`, and with the verification key `k0` every seal's MAC and the current
+    /// sealing key (see `audit::seal`).
+    pub fn verify_audit_with(&self, k0: Option<&SealKey>) -> Result<audit::VerifyReport> {
+        self.read(|c| audit::verify_all(c, k0))
+    }
+
+    /// The audit verification key K_0, if this open created it (a new database, or the first
+    /// open of one created before sealing existed) and it was not taken yet. Show it once to
+    /// the administrator: it is not kept anywhere else, and the database only holds later keys.
+    pub fn take_initial_seal_key(&self) -> Option<SealKey> {
+        lock(&self.initial_seal_key).take()
+    }
+
+    /// Seal the audit entries written since the last seal (None when there are none) and
+    /// evolve the sealing key, erasing the old one: the old key's page is overwritten
+    /// (`secure_delete`) and the WAL checkpointed and truncated when no reader holds it (best
+    /// effort; copies made before keep it — see `audit::seal`).
+    pub fn seal_audit(&self) -> Result<Option<Seal>> {
+        let mut w = lock(&self.writer);
+        w.conn.execute_batch("PRAGMA secure_delete = ON;")?;
+        let sealed = (|| {
+            let tx = w
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let sealed = audit::seal(&tx, now_ms())?;
+            tx.commit()?;
+            Ok::<_, StoreError>(sealed)
+        })();
+        let _ = w.conn.execute_batch("PRAGMA secure_delete = OFF;");
+        let sealed = sealed?;
+        if sealed.is_some() {
+            // Without waiting for readers: a busy checkpoint leaves the old key in the WAL
+            // until a later checkpoint overwrites it.
+            w.conn.busy_timeout(Duration::ZERO)?;
+            let _ = w
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
+                });
+            w.conn.busy_timeout(Duration::from_secs(10))?;
+        }
+        Ok(sealed)
+    }
+
+    /// Re-create the triggers that differ from this build's (dropped, changed or added by
+    /// someone with the key: see `registry::trigger_drift`) from the binary's SQL, in one
+    /// transaction that records the repair in the audit log. Returns what was repaired.
+    pub fn repair_triggers(&self, user_id: Option<&str>) -> Result<Option<registry::TriggerDrift>> {
+        let drift = self.read(registry::trigger_drift)?;
+        let Some(drift) = drift else {
+            return Ok(None);
+        };
+        let expected = registry::expected_triggers()?;
+        self.write(user_id, |tx| {
+            for name in drift.changed.iter().chain(&drift.extra) {
+                tx.execute_batch(&format!("DROP TRIGGER \"{}\";", name.replace('"', "\"\"")))?;
+            }
+            for name in drift.missing.iter().chain(&drift.changed) {
+                tx.execute_batch(&expected[name])?;
+            }
+            tx.audit_event(
+                "database",
+                None,
+                "event",
+                &serde_json::json!({ "triggers_repaired": drift.describe() }),
+            )
+        })?;
+        Ok(Some(drift))
     }
 
     /// Online backup to `dest` (encrypted with the same key). `progress(done_pages, total_pages)`
@@ -762,6 +837,28 @@ fn check_backup(source: &Connection, live: &Connection) -> Result<()> {
             "the backup's audit chain is broken at entry {}",
             report.first_broken_seq.unwrap_or_default()
         )));
+    }
+    Ok(())
+}
+
+/// Compare the triggers with this build's at open. A difference is not refused (the clinic
+/// keeps working and the administrator repairs with `Store::repair_triggers`): it is recorded
+/// in the audit log, and `verify` reports it for as long as it lasts.
+fn record_trigger_drift(conn: &Connection, device_id: DeviceId) -> Result<()> {
+    if let Some(drift) = registry::trigger_drift(conn)? {
+        let ctx = WriteCtx {
+            user_id: None,
+            now_ms: now_ms(),
+            device_id: device_id.to_string(),
+        };
+        audit::append_event(
+            conn,
+            &ctx,
+            "database",
+            None,
+            "event",
+            &serde_json::json!({ "trigger_drift": drift.describe() }),
+        )?;
     }
     Ok(())
 }

@@ -14,8 +14,13 @@
 //! replicated table's audit and capture triggers are exactly the generator's for its current
 //! columns minus its local ones; immutable tables refuse UPDATE and DELETE.
 
+mod fingerprint;
 mod triggers;
 
+pub use fingerprint::{
+    drift_between, expected_triggers, fingerprint_of, trigger_drift, triggers_of, TriggerDrift,
+    TRIGGER_FINGERPRINT,
+};
 pub use triggers::{
     audit_triggers, generated_migration, immutable_triggers, schema_columns, trigger_columns,
     triggers_sql, Trigger, HEADER, LEGACY_HEADER,
@@ -160,6 +165,8 @@ pub const TABLES: &[TableSpec] = &[
     // patient_name: the patient's display name, kept by V5's triggers for the schedule grid.
     TableSpec::replicated("appointments", "appointment").local(&["patient_name"]),
     TableSpec::device_only("audit_log", "audit entry"),
+    // The forward-secure seals of the audit chain (V8, `audit::seal`).
+    TableSpec::device_only("audit_seals", "audit seal"),
     TableSpec::replicated("availability_blocks", "availability block"),
     TableSpec::replicated("case_number_blocks", "case number block"),
     TableSpec::device_only("change_log", "change log entry"),

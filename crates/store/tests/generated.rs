@@ -431,3 +431,22 @@ fn row_structs_take_their_entity_from_the_registry() -> Result<()> {
     assert!(impls >= 31, "{impls}");
     Ok(())
 }
+
+/// The committed trigger fingerprint (checked at every open) is that of the triggers after
+/// every migration, in memory and in a migrated database file alike.
+#[test]
+fn trigger_fingerprint_is_current() -> Result<()> {
+    let fresh = registry::fingerprint_of(&registry::expected_triggers()?);
+    assert_eq!(
+        registry::TRIGGER_FINGERPRINT,
+        fresh,
+        "stale: set TRIGGER_FINGERPRINT in crates/store/src/registry/fingerprint.rs to \"{fresh}\""
+    );
+    let (_dir, conn) = migrated()?;
+    assert_eq!(
+        registry::fingerprint_of(&registry::triggers_of(&conn)?),
+        fresh
+    );
+    assert_eq!(registry::trigger_drift(&conn)?, None);
+    Ok(())
+}

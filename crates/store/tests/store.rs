@@ -241,7 +241,15 @@ fn tampering_underneath_the_app_is_reported_by_verify() -> anyhow::Result<()> {
             entries: 6,
             ok: true,
             first_broken_seq: None,
-            reason: None
+            reason: None,
+            problems: vec![],
+            rows_checked: 7, // the clinic and the 6 goal templates V1 writes
+            row_problems: 0,
+            trigger_drift: vec![],
+            seals: 0,
+            seals_checked: false,
+            sealed_through: None,
+            unsealed_entries: 6,
         }
     );
     drop(store);

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use clinicdesk_domain::{Capability, DomainError, UserId};
-use clinicdesk_store::audit::{self, AuditEntry, AuditFilter, VerifyReport};
+use clinicdesk_store::audit::{self, AuditEntry, AuditFilter, Seal, SealKey, VerifyReport};
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
@@ -88,13 +88,53 @@ impl App {
     }
 
     pub fn verify_audit(&self, s: &Session) -> ApiResult<VerifyReport> {
+        self.verify_audit_with(s, None)
+    }
+
+    /// `verify_audit`, and with the audit verification key (K_0, shown when the database was
+    /// created) every seal's MAC: history rewritten and re-hashed, sealed entries cut off.
+    pub fn verify_audit_with(
+        &self,
+        s: &Session,
+        verification_key: Option<&SealKey>,
+    ) -> ApiResult<VerifyReport> {
         self.require(
             s,
             Capability::ReadAudit,
             Scope::AnyClinic,
             "verify the audit log",
         )?;
-        Ok(self.store.verify_audit()?)
+        Ok(self.store.verify_audit_with(verification_key)?)
+    }
+
+    /// Seal the audit entries written since the last seal (see `Store::seal_audit`); None when
+    /// there were none.
+    pub fn seal_audit(&self, s: &Session) -> ApiResult<Option<Seal>> {
+        self.require(
+            s,
+            Capability::BackupRestore,
+            Scope::AnyClinic,
+            "seal the audit log",
+        )?;
+        Ok(self.store.seal_audit()?)
+    }
+
+    /// Re-create the triggers that differ from this version's (a dropped or changed audit
+    /// trigger), recording the repair in the audit log; returns what was repaired ("missing:
+    /// name", …), empty when nothing was.
+    pub fn repair_audit_triggers(&self, s: &Session) -> ApiResult<Vec<String>> {
+        self.require(
+            s,
+            Capability::BackupRestore,
+            Scope::AnyClinic,
+            "repair the database's triggers",
+        )?;
+        let user = s.user_id.to_string();
+        Ok(self
+            .store
+            .repair_triggers(Some(&user))?
+            .map(|d| d.describe())
+            .unwrap_or_default())
     }
 }
 

@@ -56,11 +56,14 @@ fn audit_result(r: Result<VerifyReport, String>) -> CheckResult {
         },
         Ok(r) => CheckResult {
             ok: false,
-            messages: vec![format!(
-                "broken at entry {}: {}",
-                r.first_broken_seq.unwrap_or_default(),
-                r.reason.unwrap_or_default()
-            )],
+            messages: match r.first_broken_seq {
+                Some(seq) => vec![format!(
+                    "broken at entry {seq}: {}",
+                    r.reason.unwrap_or_default()
+                )],
+                // Triggers or rows (see `audit::verify_all`): every problem.
+                None => r.problems,
+            },
         },
         Err(e) => CheckResult {
             ok: false,

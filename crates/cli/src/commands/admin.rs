@@ -103,20 +103,55 @@ pub fn audit(ctx: &Ctx, c: &AuditCmd) -> Result<()> {
     let (app, s) = ctx.signed_in()?;
     let out = &ctx.out;
     match c {
-        AuditCmd::Verify => {
-            let r = app.verify_audit(s)?;
+        AuditCmd::Verify { verification_key } => {
+            let key = verification_key
+                .as_deref()
+                .map(read_verification_key)
+                .transpose()?;
+            let r = app.verify_audit_with(s, key.as_ref())?;
+            let seals = match (r.seals_checked, r.sealed_through) {
+                (true, Some(t)) => format!("{} seals verified through entry {t}", r.seals),
+                (true, None) => "no seals yet".to_string(),
+                (false, _) => format!("{} seals NOT checked (pass --verification-key)", r.seals),
+            };
+            let summary = format!(
+                "{} entries, {} rows checked; {seals}; {} entries not yet sealed",
+                r.entries, r.rows_checked, r.unsealed_entries
+            );
             if !r.ok {
-                out.value(&r, &format!("{} entries checked", r.entries))?;
-                bail!(
-                    "the audit chain is broken at entry {}: {}",
-                    r.first_broken_seq.unwrap_or_default(),
-                    r.reason.clone().unwrap_or_default()
-                );
+                let mut text = format!("{summary}\nproblems:");
+                for p in &r.problems {
+                    text.push_str(&format!("\n  {p}"));
+                }
+                out.value(&r, &text)?;
+                let reason = r.reason.clone().unwrap_or_default();
+                match r.first_broken_seq {
+                    Some(seq) => bail!("the audit chain is broken at entry {seq}: {reason}"),
+                    None => bail!("the audit log failed verification: {reason}"),
+                }
             }
-            out.value(
-                &r,
-                &format!("audit chain intact: {} entries verified", r.entries),
-            )
+            out.value(&r, &format!("audit log intact: {summary}"))
+        }
+        AuditCmd::Seal => match app.seal_audit(s)? {
+            Some(seal) => out.value(
+                &seal,
+                &format!(
+                    "sealed entries {}-{} (seal {})",
+                    seal.from_seq, seal.to_seq, seal.epoch
+                ),
+            ),
+            None => out.ok("nothing to seal: no entries since the last seal"),
+        },
+        AuditCmd::RepairTriggers => {
+            let repaired = app.repair_audit_triggers(s)?;
+            if repaired.is_empty() {
+                out.ok("the triggers are those of this version: nothing to repair")
+            } else {
+                out.value(
+                    &repaired,
+                    &format!("re-created from this version: {}", repaired.join("; ")),
+                )
+            }
         }
         AuditCmd::List {
             table,
@@ -213,4 +248,15 @@ pub fn db(ctx: &Ctx, c: &DbCmd) -> Result<()> {
             ctx.out.value(&r, "database check passed")
         }
     }
+}
+
+/// A verification key given as 64 hex digits, or @FILE holding them (kept out of the shell's
+/// history and the process list).
+fn read_verification_key(arg: &str) -> Result<clinicdesk_api::SealKey> {
+    let text = match arg.strip_prefix('@') {
+        Some(file) => std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the verification key from {file}"))?,
+        None => arg.to_string(),
+    };
+    Ok(clinicdesk_api::SealKey::from_hex(&text)?)
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use clinicdesk_api::domain::*;
-use clinicdesk_api::{App, Fields, Store};
+use clinicdesk_api::{App, Fields, SealKey, Store};
 use clinicdesk_demo as demo;
 
 use crate::cli::InitArgs;
@@ -27,20 +27,22 @@ pub fn init(ctx: &Ctx, a: &InitArgs) -> Result<()> {
     let pw = read_password()?;
     validate_password(&pw)?;
     let store = Store::create(&path, &ctx.key_source()?)?;
+    let k0 = store.take_initial_seal_key();
     let app = App::new(Arc::new(store));
     match app.initialise(&f, &a.admin, &pw) {
         Ok(r) => out.value(
-            &r,
+            &with_verification_key(&r, k0.as_ref())?,
             &format!(
                 "created {} with clinic {} ({}) and admin {}\n\n\
                  RECOVERY KEY (shown this once; write it down or print it, keep it away from \
                  this PC):\n  {}\nWith it, a backup restores on a new PC \
-                 (`clinicdesk restore-new`). `clinicdesk recovery-kit` replaces it.",
+                 (`clinicdesk restore-new`). `clinicdesk recovery-kit` replaces it.{}",
                 path.display(),
                 r.clinic.name,
                 r.clinic.code,
                 r.admin.username,
-                r.recovery_key
+                r.recovery_key,
+                verification_key_note(k0.as_ref())
             ),
         ),
         Err(e) => {
@@ -64,6 +66,7 @@ pub fn demo(ctx: &Ctx, size: &str) -> Result<()> {
     } else {
         Store::open(&path, &ctx.key_source()?)?
     };
+    let k0 = store.take_initial_seal_key();
     let mut last = std::time::Instant::now();
     let r = demo::generate_demo(&store, size, &pw, &mut |stage, done, total| {
         if !out.json && last.elapsed().as_millis() > 1000 {
@@ -85,10 +88,14 @@ pub fn demo(ctx: &Ctx, size: &str) -> Result<()> {
     });
     match r {
         Ok(r) => out.value(
-            &r,
+            &with_verification_key(&r, k0.as_ref())?,
             &format!(
-                "generated {} rows in {:.1} s ({:.0} rows/s); sign in as {}",
-                r.rows_total, r.seconds, r.rows_per_second, r.admin_username
+                "generated {} rows in {:.1} s ({:.0} rows/s); sign in as {}{}",
+                r.rows_total,
+                r.seconds,
+                r.rows_per_second,
+                r.admin_username,
+                verification_key_note(k0.as_ref())
             ),
         ),
         Err(e) => {
@@ -107,4 +114,28 @@ fn remove_db(path: &Path) {
         p.push(suffix);
         let _ = std::fs::remove_file(PathBuf::from(p));
     }
+}
+
+/// The audit verification key, shown once where the database was created: it is kept nowhere
+/// else (see `clinicdesk audit verify --verification-key`).
+fn verification_key_note(k0: Option<&SealKey>) -> String {
+    k0.map(|k| {
+        format!(
+            "\naudit verification key (shown once; keep it off this PC, e.g. printed with the recovery papers): {}",
+            k.to_hex()
+        )
+    })
+    .unwrap_or_default()
+}
+
+/// `value` as JSON with `audit_verification_key` added when there is one.
+fn with_verification_key<T: serde::Serialize>(
+    value: &T,
+    k0: Option<&SealKey>,
+) -> Result<serde_json::Value> {
+    let mut j = serde_json::to_value(value)?;
+    if let (Some(k), Some(o)) = (k0, j.as_object_mut()) {
+        o.insert("audit_verification_key".into(), k.to_hex().into());
+    }
+    Ok(j)
 }
