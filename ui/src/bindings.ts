@@ -54,10 +54,11 @@ export const commands = {
 	/**  The database file is missing: create a new, empty one (then first-run setup). */
 	startNewDatabase: () => typedError<AppInfo, ErrorBody>(__TAURI_INVOKE("start_new_database")),
 	/**
-	 *  The database file is missing (or this is a new PC): restore a backup file into it with the
-	 *  recovery key.
+	 *  The database file is missing (or this is a new PC): restore a backup file the user picks in
+	 *  an open dialog (opened here: the page names no path) into it with the recovery key. None
+	 *  when the user cancelled the dialog.
 	 */
-	restoreNewDatabase: (backup: string, recoveryKey: string) => typedError<AppInfo, ErrorBody>(__TAURI_INVOKE("restore_new_database", { backup, recoveryKey })),
+	restoreNewDatabase: (recoveryKey: string) => typedError<AppInfo | null, ErrorBody>(__TAURI_INVOKE("restore_new_database", { recoveryKey })),
 	/**  Clinics where the signed-in user holds a role (`query`: q filters name/code). */
 	listClinics: (query: ListQuery) => typedError<Clinic[], ErrorBody>(__TAURI_INVOKE("list_clinics", { query })),
 	getClinic: (clinicId: ClinicId) => typedError<Clinic, ErrorBody>(__TAURI_INVOKE("get_clinic", { clinicId })),
