@@ -101,8 +101,19 @@ pub struct AppState {
     app: Arc<Mutex<Option<App>>>,
     session: Arc<Mutex<SessionGuard>>,
     tasks: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
-    /// The recovery key of first-run setup, until the UI has shown it (`take_recovery_key`).
-    recovery_key: Arc<Mutex<Option<String>>>,
+    /// The keys of first-run setup, until the UI has shown them (`take_recovery_key`).
+    recovery_key: Arc<Mutex<Option<FirstRunKeys>>>,
+}
+
+/// What first-run setup shows once and stores nowhere.
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+pub struct FirstRunKeys {
+    /// Restores a backup on a new PC (the database key is wrapped under it in every backup).
+    pub recovery_key: String,
+    /// Checks the audit log's seals (`clinicdesk audit verify --verification-key`): the first
+    /// sealing key, erased from this PC once shown. None when the database was not created by
+    /// this process.
+    pub audit_verification_key: Option<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -124,13 +135,13 @@ impl AppState {
         }
     }
 
-    /// Keep first-run setup's recovery key until the UI shows it.
-    pub(crate) fn keep_recovery_key(&self, key: String) {
-        *lock(&self.recovery_key) = Some(key);
+    /// Keep first-run setup's keys until the UI shows them.
+    pub(crate) fn keep_recovery_key(&self, keys: FirstRunKeys) {
+        *lock(&self.recovery_key) = Some(keys);
     }
 
-    /// The recovery key of first-run setup, once.
-    pub fn take_recovery_key(&self) -> Option<String> {
+    /// The keys of first-run setup, once.
+    pub fn take_recovery_key(&self) -> Option<FirstRunKeys> {
         lock(&self.recovery_key).take()
     }
 

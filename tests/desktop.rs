@@ -716,9 +716,22 @@ fn exports_never_overwrite_the_database_are_private_and_audited() {
 #[test]
 fn a_missing_database_is_an_error_screen_never_a_new_database() {
     let d = desk();
-    let rk = d.state.take_recovery_key().expect("setup's recovery key");
+    let keys = d.state.take_recovery_key().expect("setup's recovery key");
+    let rk = keys.recovery_key.clone();
     assert_eq!(rk.split('-').count(), 14, "{rk}");
-    assert_eq!(d.state.take_recovery_key(), None, "shown once");
+    assert!(d.state.take_recovery_key().is_none(), "shown once");
+    // Setup also shows the audit verification key once; it checks the seals of this database.
+    let k0 = keys
+        .audit_verification_key
+        .as_deref()
+        .map(|h| clinicdesk_store::audit::SealKey::from_hex(h).unwrap())
+        .expect("the verification key of a database this app created");
+    d.state.call(|app, s| app.seal_audit(s).map(drop)).unwrap();
+    let r = d
+        .state
+        .call(|app, s| app.verify_audit_with(s, Some(&k0)))
+        .unwrap();
+    assert!(r.ok && r.seals_checked && r.seals >= 1, "{r:?}");
     let backup = d._dir.path().join("b.cdbk");
     d.state.backup("b1", &backup, |_| {}).unwrap();
     let loc = d.state.location.clone();

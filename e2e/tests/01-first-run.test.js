@@ -1,5 +1,6 @@
 // (a) First run: the app starts on an empty database, creates it (encrypted, with its key file),
-// asks for the clinic and its administrator, and lands signed in.
+// asks for the clinic and its administrator, shows the recovery key and the audit verification
+// key once (Continue waits for "written down"), and lands signed in.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { byRole, click, fill } from "../lib/a11y.js";
@@ -20,6 +21,16 @@ e2e("first-run setup creates the clinic and admin and lands signed in", async ({
   await fill(browser, "Admin display name", "Riley Admin");
   await fill(browser, "Admin password", PASSWORD);
   await click(browser, "button", "Create clinic");
+
+  // The keys, shown this once: 14 groups of 4 (the last a check) and 64 hex digits.
+  await byRole(browser, "heading", "Your recovery key", { timeout: 20_000 });
+  const body = await browser.$("body").getText();
+  assert.match(body, /([0-9A-Z]{4}-){13}[0-9A-Z]{4}/, "the recovery key is shown");
+  assert.match(body, /[0-9a-f]{64}/, "the audit verification key is shown");
+  const go = await byRole(browser, "button", "Continue");
+  assert.equal(await go.isEnabled(), false, "Continue waits for the confirmation");
+  await click(browser, "checkbox", "I have written it down or printed it");
+  await click(browser, "button", "Continue");
 
   // Signed in: the main navigation, the admin's screens, the admin's name and the clinic.
   const nav = await byRole(browser, "navigation", "Main", { timeout: 20_000 });

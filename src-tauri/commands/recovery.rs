@@ -112,7 +112,7 @@ fn remove_new_database(path: &Path) -> std::io::Result<()> {
 /// not set the database up).
 #[tauri::command]
 #[specta::specta]
-pub fn take_recovery_key(state: State<'_, AppState>) -> Option<String> {
+pub fn take_recovery_key(state: State<'_, AppState>) -> Option<crate::state::FirstRunKeys> {
     state.take_recovery_key()
 }
 

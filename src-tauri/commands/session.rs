@@ -41,7 +41,10 @@ impl AppState {
     ) -> CmdResult<SessionStatus> {
         let app = self.app().map_err(body)?;
         let init = app.initialise(clinic, username, password).map_err(body)?;
-        self.keep_recovery_key(init.recovery_key);
+        self.keep_recovery_key(crate::state::FirstRunKeys {
+            recovery_key: init.recovery_key,
+            audit_verification_key: app.store().take_initial_seal_key().map(|k| k.to_hex()),
+        });
         self.login(&init.admin.username, password)
     }
 

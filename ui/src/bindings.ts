@@ -45,7 +45,7 @@ export const commands = {
 	 *  The recovery key made by first-run setup, once (None afterwards, or when this process did
 	 *  not set the database up).
 	 */
-	takeRecoveryKey: () => __TAURI_INVOKE<string | null>("take_recovery_key"),
+	takeRecoveryKey: () => __TAURI_INVOKE<FirstRunKeys | null>("take_recovery_key"),
 	/**
 	 *  A new recovery kit (admin of every clinic): a NEW recovery key — the previous one no longer
 	 *  opens backups made from now on. Show it once and have it printed.
@@ -1045,6 +1045,18 @@ export type ExpiryCounts = {
 	within_30: number,
 	within_60: number,
 	within_90: number,
+};
+
+/**  What first-run setup shows once and stores nowhere. */
+export type FirstRunKeys = {
+	/**  Restores a backup on a new PC (the database key is wrapped under it in every backup). */
+	recovery_key: string,
+	/**
+	 *  Checks the audit log's seals (`clinicdesk audit verify --verification-key`): the first
+	 *  sealing key, erased from this PC once shown. None when the database was not created by
+	 *  this process.
+	 */
+	audit_verification_key: string | null,
 };
 
 /**  A goal with its value in the period holding the date asked about. */

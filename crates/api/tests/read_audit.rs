@@ -1,4 +1,4 @@
-//! Patient reads leave a trace (ARCHITECTURE.md, invariant 19): every operation that returns
+//! Patient reads leave a trace (ARCHITECTURE.md, invariant 22): every operation that returns
 //! patient data appends one audit event per call naming the user, the operation, the clinic and
 //! the patients returned; a read without patient data (a viewer's schedule) leaves none; a
 //! refused read leaves its `denied` entry only; an identical read within the window is not
@@ -540,4 +540,49 @@ fn day_schedule_cost_with_the_read_audit() {
          audited, refresh not recorded again {refresh:.3} ms; audited, every read written \
          {every:.3} ms"
     );
+}
+
+/// The audit log holds whole patient records: listing it is a patient read, recorded once with
+/// the patients its row entries are about (events in it — sign-ins, refusals, earlier reads —
+/// name no patient of their own, so reading the log does not feed on itself).
+#[test]
+fn listing_the_audit_log_is_a_patient_read() {
+    let w = world();
+    let p = w
+        .app
+        .create_patient(
+            &w.admin,
+            w.clinic_a,
+            &Fields::new()
+                .with("first_name", "Audra")
+                .with("last_name", "Logan"),
+        )
+        .unwrap();
+    let q = clinicdesk_api::AuditQuery {
+        table_name: Some("patients".into()),
+        ..Default::default()
+    };
+    let before = last_seq(&w);
+    let listed = w.app.list_audit(&w.admin, &q).unwrap();
+    assert!(listed
+        .iter()
+        .any(|e| e.row_id.as_deref() == Some(&p.id.to_string())));
+    let new = entries_since(&w, before);
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(new[0].table, "patients");
+    assert_eq!(new[0].action, "event");
+    assert_eq!(
+        new[0].user.as_deref(),
+        Some(w.admin.user_id.to_string().as_str())
+    );
+    assert_eq!(new[0].details["read"], "list_audit");
+    assert_eq!(
+        new[0].details["patients"],
+        serde_json::json!([p.id.to_string()])
+    );
+    assert_eq!(new[0].details["table_name"], "patients");
+    // The same listing again (it now also shows the read event) is not recorded again.
+    let again = last_seq(&w);
+    w.app.list_audit(&w.admin, &q).unwrap();
+    assert!(entries_since(&w, again).is_empty());
 }

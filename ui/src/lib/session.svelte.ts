@@ -22,6 +22,8 @@ export const app = $state({
   missing: "",
   /** The recovery key to show once (after first-run setup), over whatever screen is up. */
   recoveryKey: null as string | null,
+  /** The audit log's verification key, shown once with the recovery key after setup. */
+  auditKey: null as string | null,
   session: null as Session | null,
   /** Why the lock screen is up. */
   lockReason: "",
@@ -185,7 +187,10 @@ export async function setup(input: SetupInput): Promise<Outcome<SessionStatus>> 
   if (!r.ok) return r;
   if (app.info) app.info.initialised = true;
   const key = await attempt(api.takeRecoveryKey());
-  if (key.ok && key.data) app.recoveryKey = key.data;
+  if (key.ok && key.data) {
+    app.recoveryKey = key.data.recovery_key;
+    app.auditKey = key.data.audit_verification_key;
+  }
   // first_run_setup names the admin "Administrator"; the name typed here replaces it.
   const user = r.data.user;
   if (user && input.admin_display_name.trim() && input.admin_display_name.trim() !== user.display_name) {
@@ -220,5 +225,5 @@ export function newDatabaseStarted(info: AppInfo): void {
 export function resetSession(): void {
   timer?.stop();
   timer = null;
-  Object.assign(app, { phase: "loading", info: null, fatal: "", missing: "", recoveryKey: null, session: null, lockReason: "", idleMinutes: DEFAULT_IDLE_MINUTES, clinicId: null, clinics: [] });
+  Object.assign(app, { phase: "loading", info: null, fatal: "", missing: "", recoveryKey: null, auditKey: null, session: null, lockReason: "", idleMinutes: DEFAULT_IDLE_MINUTES, clinicId: null, clinics: [] });
 }

@@ -21,11 +21,11 @@ describe("the database key's safety net", () => {
     window.location.hash = "#/today";
   });
 
-  it("shows the recovery key once after setup; Continue waits for the confirmation", async () => {
+  it("shows the recovery key and the audit verification key once after setup; Continue waits for the confirmation", async () => {
     fakeBackend({
       app_info: () => info(false),
       first_run_setup: () => status("admin"),
-      take_recovery_key: () => KEY,
+      take_recovery_key: () => ({ recovery_key: KEY, audit_verification_key: "ab".repeat(32) }),
       update_user: () => ({}),
       list_clinics: () => [clinic],
       todays_appointments: () => today,
@@ -35,6 +35,7 @@ describe("the database key's safety net", () => {
     await submitSetup("Administrator");
     await screen.findByRole("heading", { name: "Your recovery key" });
     expect(screen.getByTestId("recovery-key")).toHaveTextContent(KEY);
+    expect(screen.getByTestId("audit-key")).toHaveTextContent("ab".repeat(32));
     const go = screen.getByRole("button", { name: "Continue" });
     expect(go).toBeDisabled();
     await fireEvent.click(screen.getByLabelText("I have written it down or printed it"));

@@ -2,13 +2,14 @@
 
 use std::path::Path;
 
-use clinicdesk_domain::{Capability, DomainError, UserId};
+use clinicdesk_domain::{Capability, DomainError, PatientId, UserId};
 use clinicdesk_store::audit::{self, AuditEntry, AuditFilter, Seal, SealKey, VerifyReport};
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use crate::access::{clinics_with, live_clinics, Scope};
 use crate::error::ApiResult;
+use crate::read_audit::{PatientRead, Shown};
 use crate::{App, Session};
 
 impl App {
@@ -333,6 +334,38 @@ impl App {
             clinics: scope.as_deref(),
             limit: i64::from(limit),
         };
-        Ok(self.store.read(|c| audit::list(c, &filter))?)
+        let entries = self.store.read(|c| audit::list(c, &filter))?;
+        // The entries of row changes hold whole patient records: listing them is a patient
+        // read (events — sign-ins, refusals, reads — are left out, so that reading the log
+        // does not feed on its own read events).
+        let patients: Vec<PatientId> = entries
+            .iter()
+            .filter(|e| e.action != "event")
+            .flat_map(|e| {
+                let own = (e.table_name == "patients")
+                    .then(|| e.row_id.as_deref())
+                    .flatten()
+                    .map(str::to_string);
+                let referenced = [&e.new_values, &e.old_values]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+                    .filter_map(|v| v.get("patient_id")?.as_str().map(str::to_string));
+                own.into_iter().chain(referenced).collect::<Vec<_>>()
+            })
+            .filter_map(|id| PatientId::parse(&id).ok())
+            .collect();
+        self.audit_read(
+            s,
+            PatientRead::new("list_audit", None, Shown::Patients(patients))
+                .with("table_name", clean(&q.table_name))
+                .with("row_id", clean(&q.row_id))
+                .with("action", clean(&q.action))
+                .with("user_id", q.user_id)
+                .with("from_ms", q.from_ms)
+                .with("to_ms", q.to_ms)
+                .with("before_seq", q.before_seq),
+        )?;
+        Ok(entries)
     }
 }
