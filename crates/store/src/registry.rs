@@ -26,6 +26,25 @@ pub use triggers::{
     triggers_sql, Trigger, HEADER, LEGACY_HEADER,
 };
 
+/// What the sync does when two PCs, each offline, create rows with the same value of a UNIQUE
+/// index (SYNC.md §5 item 2). Every UNIQUE index of a replicated table declares one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniquePolicy {
+    /// Derived rows: the id is a UUIDv5 of the natural key, so both PCs create the same row
+    /// and the merge joins them.
+    DeterministicId,
+    /// The same fact recorded twice: the server soft-deletes the later row.
+    Dedupe,
+    /// A typed identifier: the server renames the later row's value (`name~2`) within the
+    /// column's CHECK limits and adds a `sync_conflicts` inbox row.
+    RenameAndInbox,
+    /// Created online only (the server refuses a duplicate): no room to rename.
+    OnlineOnly,
+    /// Two PCs cannot produce the same key (numbers from server-granted blocks); the index
+    /// is still enforced.
+    ImpossibleByConstruction,
+}
+
 /// What the code knows about one table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableSpec {
@@ -48,9 +67,14 @@ pub struct TableSpec {
     /// nor replicated. Regenerating a table's triggers never picks them up.
     pub local: &'static [&'static str],
     /// Groups of columns that win or lose together when the sync merges concurrent changes
-    /// to one row (columns a multi-column CHECK ties together, such as a start and an end).
-    /// The sync declares them; empty until it does.
+    /// to one row (SYNC.md §3.2; the model is `clinicdesk_wire::merge`): every column a
+    /// multi-column CHECK names is in one group, such as a start and an end. A column in no
+    /// group is a group of its own. `tests/merge_groups.rs` fails when a CHECK spans groups.
     pub merge_groups: &'static [&'static [&'static str]],
+    /// The declared policy of each UNIQUE index of the table (index name, policy): what the
+    /// sync does when two PCs create rows with the same key (SYNC.md §5 item 2).
+    /// `tests/merge_groups.rs` fails when a UNIQUE index has none or a policy names no index.
+    pub unique: &'static [(&'static str, UniquePolicy)],
     /// Columns that were audited and replicated at first and became local in a later
     /// migration: (column, the migration version from which it is local). Migrations are
     /// append-only, so the generator must still reproduce the earlier migrations with the
@@ -71,6 +95,7 @@ impl TableSpec {
             redacted: &[],
             local: &[],
             merge_groups: &[],
+            unique: &[],
             local_since: &[],
             as_of: None,
         }
@@ -97,6 +122,17 @@ impl TableSpec {
 
     const fn local(self, local: &'static [&'static str]) -> TableSpec {
         TableSpec { local, ..self }
+    }
+
+    const fn merge_groups(self, merge_groups: &'static [&'static [&'static str]]) -> TableSpec {
+        TableSpec {
+            merge_groups,
+            ..self
+        }
+    }
+
+    const fn unique(self, unique: &'static [(&'static str, UniquePolicy)]) -> TableSpec {
+        TableSpec { unique, ..self }
     }
 
     /// Columns made local by a later migration (`version`): see [`TableSpec::local_since`].
@@ -161,48 +197,101 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec::replicated("appointment_reminders", "reminder"),
     TableSpec::replicated("appointment_series", "appointment series"),
     TableSpec::replicated("appointment_status_history", "status change").immutable(),
-    TableSpec::replicated("appointment_types", "appointment type"),
+    TableSpec::replicated("appointment_types", "appointment type")
+        .unique(&[("ux_appointment_types_code", UniquePolicy::RenameAndInbox)]),
     // patient_name: the patient's display name, kept by V5's triggers for the schedule grid.
-    TableSpec::replicated("appointments", "appointment").local(&["patient_name"]),
+    TableSpec::replicated("appointments", "appointment")
+        .local(&["patient_name"])
+        .merge_groups(&[
+            &["provider_id", "room_id", "start_at", "end_at"],
+            &[
+                "status",
+                "cancel_reason",
+                "cancelled_at",
+                "checked_in_at",
+                "started_at",
+                "completed_at",
+                "checked_out_at",
+            ],
+        ]),
     TableSpec::device_only("audit_log", "audit entry"),
     // The forward-secure seals of the audit chain (V8, `audit::seal`).
     TableSpec::device_only("audit_seals", "audit seal"),
-    TableSpec::replicated("availability_blocks", "availability block"),
-    TableSpec::replicated("case_number_blocks", "case number block"),
+    TableSpec::replicated("availability_blocks", "availability block")
+        .merge_groups(&[&["start_at", "end_at"], &["is_available", "block_reason"]]),
+    TableSpec::replicated("case_number_blocks", "case number block")
+        .merge_groups(&[&["first_number", "last_number"]])
+        .unique(&[(
+            "ux_case_blocks_first",
+            UniquePolicy::ImpossibleByConstruction,
+        )]),
     TableSpec::device_only("change_log", "change log entry"),
-    TableSpec::replicated("clinics", "clinic"),
-    TableSpec::replicated("employer_accounts", "employer"),
+    TableSpec::replicated("clinics", "clinic")
+        .unique(&[("ux_clinics_code", UniquePolicy::OnlineOnly)]),
+    TableSpec::replicated("employer_accounts", "employer")
+        .merge_groups(&[&["contract_start_date", "contract_end_date"]]),
     TableSpec::replicated("goal_templates", "goal"),
-    TableSpec::replicated("insurance_payers", "payer"),
+    TableSpec::replicated("insurance_payers", "payer")
+        .unique(&[("ux_payers_code", UniquePolicy::RenameAndInbox)]),
     TableSpec::device_only("local_meta", "device setting"),
-    TableSpec::replicated("metric_aggregations", "metric aggregation"),
-    TableSpec::replicated("ops_adverse_actions", "adverse action"),
+    TableSpec::replicated("metric_aggregations", "metric aggregation")
+        .unique(&[("ux_metric_aggregations", UniquePolicy::DeterministicId)]),
+    TableSpec::replicated("ops_adverse_actions", "adverse action")
+        .merge_groups(&[&["start_date", "end_date"]]),
     TableSpec::replicated("ops_capacity_snapshots", "capacity snapshot").immutable(),
-    TableSpec::replicated("ops_cases", "case"),
-    TableSpec::replicated("ops_credential_alerts", "credential alert"),
-    TableSpec::replicated("ops_credential_types", "credential type"),
+    TableSpec::replicated("ops_cases", "case")
+        .unique(&[("ux_cases_number", UniquePolicy::ImpossibleByConstruction)]),
+    TableSpec::replicated("ops_credential_alerts", "credential alert")
+        .unique(&[("ux_credential_alerts", UniquePolicy::DeterministicId)]),
+    TableSpec::replicated("ops_credential_types", "credential type")
+        .unique(&[("ux_credential_types_code", UniquePolicy::RenameAndInbox)]),
     TableSpec::replicated("ops_credential_verifications", "credential verification"),
-    TableSpec::replicated("ops_credentials", "credential"),
+    TableSpec::replicated("ops_credentials", "credential")
+        .merge_groups(&[&["issue_date", "expiry_date"]]),
     TableSpec::replicated("ops_kpi_events", "KPI event").immutable(),
-    TableSpec::replicated("ops_shift_coverage_needs", "coverage need"),
-    TableSpec::replicated("ops_shift_swaps", "shift swap"),
-    TableSpec::replicated("ops_shifts", "shift template"),
-    TableSpec::replicated("ops_staff_schedules", "shift assignment"),
-    TableSpec::replicated("ops_time_off_requests", "time off request"),
-    TableSpec::replicated("ops_treatment_rooms", "room"),
-    TableSpec::replicated("patient_insurance", "insurance policy"),
-    TableSpec::replicated("patients", "patient"),
+    TableSpec::replicated("ops_shift_coverage_needs", "coverage need")
+        .merge_groups(&[&["start_at", "end_at"], &["status", "filled_by_staff_id"]])
+        .unique(&[("ux_coverage_open_schedule", UniquePolicy::DeterministicId)]),
+    TableSpec::replicated("ops_shift_swaps", "shift swap")
+        .merge_groups(&[&["requester_staff_id", "target_staff_id"]]),
+    TableSpec::replicated("ops_shifts", "shift template")
+        .merge_groups(&[&["start_time", "end_time"]])
+        .unique(&[("ux_shifts_name", UniquePolicy::RenameAndInbox)]),
+    TableSpec::replicated("ops_staff_schedules", "shift assignment")
+        .merge_groups(&[&["start_at", "end_at"]]),
+    TableSpec::replicated("ops_time_off_requests", "time off request")
+        .merge_groups(&[&["start_date", "end_date"]]),
+    TableSpec::replicated("ops_treatment_rooms", "room")
+        .unique(&[("ux_rooms_name", UniquePolicy::RenameAndInbox)]),
+    TableSpec::replicated("patient_insurance", "insurance policy")
+        .merge_groups(&[&["effective_date", "termination_date"]]),
+    TableSpec::replicated("patients", "patient").unique(&[
+        ("ux_patients_mrn", UniquePolicy::RenameAndInbox),
+        ("ux_patients_legacy", UniquePolicy::RenameAndInbox),
+    ]),
     // The FTS5 trigram index of patient search, kept by V1's triggers from `patients`.
     TableSpec::device_only("patients_fts", "patient search entry"),
-    TableSpec::replicated("staff_profiles", "staff member"),
-    TableSpec::replicated("user_clinic_roles", "role assignment"),
+    TableSpec::replicated("staff_profiles", "staff member")
+        .merge_groups(&[&["hire_date", "termination_date"]])
+        .unique(&[("ux_staff_employee_id", UniquePolicy::RenameAndInbox)]),
+    TableSpec::replicated("user_clinic_roles", "role assignment")
+        .unique(&[("ux_user_clinic_roles", UniquePolicy::Dedupe)]),
     // password_hash replicates (a user signs in on every PC) but is never shown in the audit.
     TableSpec::replicated("users", "user")
         .redacted(&["password_hash"])
         // This PC's last sign-in: a sign-in is audited as its own event (V7).
-        .local_since(&[("last_login_at", 7)]),
-    TableSpec::replicated("waitlist", "waitlist entry"),
-    TableSpec::replicated("waitlist_offers", "waitlist offer"),
+        .local_since(&[("last_login_at", 7)])
+        .unique(&[("ux_users_username", UniquePolicy::RenameAndInbox)]),
+    TableSpec::replicated("waitlist", "waitlist entry")
+        .merge_groups(&[&["earliest_date", "latest_date"]]),
+    // outcome, decided_at and appointment_id: one decision, merged by the outcome lattice
+    // (`clinicdesk_wire::merge::WAITLIST_OFFER_OUTCOME`).
+    TableSpec::replicated("waitlist_offers", "waitlist offer")
+        .merge_groups(&[
+            &["start_at", "end_at"],
+            &["outcome", "decided_at", "appointment_id"],
+        ])
+        .unique(&[("ux_waitlist_offers_slot", UniquePolicy::DeterministicId)]),
 ];
 
 /// Tables in the database that are nobody's records: refinery's migration history and the
@@ -317,8 +406,13 @@ mod tests {
             ]
         );
         assert!(is_internal("patients_fts_data") && !is_internal("patients_fts"));
-        // The sync has not declared any merge group yet.
-        assert!(TABLES.iter().all(|t| t.merge_groups.is_empty()));
+        // Merge groups and UNIQUE policies (checked against the schema in tests/merge_groups.rs).
+        let appointments = spec("appointments").unwrap();
+        assert!(appointments.merge_groups[0].contains(&"start_at"));
+        assert!(spec("patients")
+            .unwrap()
+            .unique
+            .contains(&("ux_patients_mrn", UniquePolicy::RenameAndInbox)));
     }
 
     #[test]
