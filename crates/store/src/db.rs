@@ -267,6 +267,31 @@ fn register_functions(
         };
         Ok(out.to_string())
     })?;
+    // An update's change-log columns for a table with merge groups: the changed columns and
+    // every column of the groups they belong to, with their new values.
+    conn.create_scalar_function("cd_group_diff", 3, det, |ctx| {
+        let old: String = ctx.get(0)?;
+        let new: String = ctx.get(1)?;
+        let groups: String = ctx.get(2)?;
+        let err = |e: serde_json::Error| rusqlite::Error::UserFunctionError(Box::new(e));
+        let o: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&old).map_err(err)?;
+        let n: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&new).map_err(err)?;
+        let groups: Vec<Vec<String>> = serde_json::from_str(&groups).map_err(err)?;
+        let changed = |k: &String| o.get(k) != n.get(k);
+        let out: serde_json::Map<String, serde_json::Value> = n
+            .iter()
+            .filter(|(k, _)| {
+                changed(k)
+                    || groups
+                        .iter()
+                        .any(|g| g.contains(k) && g.iter().any(|m| changed(m)))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(serde_json::Value::Object(out).to_string())
+    })?;
     conn.create_scalar_function("cd_audit_hash", 11, det, |ctx| {
         let seq: i64 = ctx.get(0)?;
         let prev: Option<String> = ctx.get(1)?;

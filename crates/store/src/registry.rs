@@ -23,7 +23,7 @@ pub use fingerprint::{
 };
 pub use triggers::{
     audit_triggers, generated_migration, immutable_triggers, schema_columns, trigger_columns,
-    triggers_sql, Trigger, HEADER, LEGACY_HEADER,
+    triggers_sql, Trigger, GROUPED_CAPTURE_SINCE, HEADER, LEGACY_HEADER,
 };
 
 /// What the sync does when two PCs, each offline, create rows with the same value of a UNIQUE

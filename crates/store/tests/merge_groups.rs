@@ -375,3 +375,75 @@ fn every_unique_index_has_a_sync_policy() -> Result<()> {
     assert!(problems[0].contains("ux_patients_phone names no UNIQUE index"));
     Ok(())
 }
+
+/// An update's change-log entry carries every column of each merge group it touches (V9,
+/// `cd_group_diff`): changing `end_at` alone captures `start_at` with it (their CHECK ties
+/// them), changing `block_reason` captures `is_available`; a column outside any group travels
+/// alone; the audit entry still names only what changed.
+#[test]
+fn an_update_captures_its_whole_merge_group() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let store = Store::create(
+        &dir.path().join("c.db"),
+        &KeySource::File(dir.path().join("c.key")),
+    )?;
+    let clinic = uuid::Uuid::now_v7().to_string();
+    let block = uuid::Uuid::now_v7().to_string();
+    store.write(None, |tx| -> clinicdesk_store::Result<()> {
+        tx.execute(
+            "INSERT INTO clinics (id, name, code, timezone, reminder_offsets_minutes, idle_lock_minutes, created_at, updated_at)
+             VALUES (?1, 'Groups', 'GRP', 'UTC', '[]', 15, 0, 0)",
+            [&clinic],
+        )?;
+        tx.execute(
+            "INSERT INTO availability_blocks (id, clinic_id, start_at, end_at, is_available, block_reason, created_at, updated_at)
+             VALUES (?1, ?2, 1000, 2000, 0, 'Holiday', 0, 0)",
+            [&block, &clinic],
+        )?;
+        Ok(())
+    })?;
+    let captured = |sql: &str| -> Result<(serde_json::Value, serde_json::Value)> {
+        store.write(None, |tx| -> clinicdesk_store::Result<()> {
+            tx.execute(sql, [&block])?;
+            Ok(())
+        })?;
+        Ok(store.read(
+            |c| -> clinicdesk_store::Result<(serde_json::Value, serde_json::Value)> {
+                let cols: String = c.query_row(
+                    "SELECT columns FROM change_log ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )?;
+                let changed: String = c.query_row(
+                    "SELECT changed_fields FROM audit_log ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )?;
+                Ok((
+                    serde_json::from_str(&cols).unwrap(),
+                    serde_json::from_str(&changed).unwrap(),
+                ))
+            },
+        )?)
+    };
+    let (cols, changed) = captured("UPDATE availability_blocks SET end_at = 3000 WHERE id = ?1")?;
+    assert_eq!(
+        cols,
+        serde_json::json!({ "start_at": 1000, "end_at": 3000 })
+    );
+    assert_eq!(changed, serde_json::json!(["end_at"]));
+    let (cols, _) =
+        captured("UPDATE availability_blocks SET block_reason = 'Closed' WHERE id = ?1")?;
+    assert_eq!(
+        cols,
+        serde_json::json!({ "is_available": 0, "block_reason": "Closed" })
+    );
+    let (cols, _) = captured(
+        "UPDATE availability_blocks SET deleted_at = 5, block_reason = 'Gone' WHERE id = ?1",
+    )?;
+    assert_eq!(
+        cols,
+        serde_json::json!({ "is_available": 0, "block_reason": "Gone", "deleted_at": 5 })
+    );
+    Ok(())
+}

@@ -97,6 +97,31 @@ fn capture_insert(table: &str, op: &str, columns: &str) -> String {
     )
 }
 
+/// From this migration on, an update's change-log entry carries every column of each merge
+/// group it touches (the merge takes or refuses a group as a whole: SYNC.md §3.2); the
+/// migrations before it are reproduced with the changed columns only.
+pub const GROUPED_CAPTURE_SINCE: i32 = 9;
+
+/// The `columns` of an update's change-log entry: the changed columns with their new values —
+/// and, for a table with merge groups, every other column of the groups they belong to
+/// (`cd_group_diff`).
+fn capture_update(spec: &TableSpec, old_c: &str, new_c: &str) -> String {
+    let grouped =
+        !spec.merge_groups.is_empty() && spec.as_of.is_none_or(|v| v >= GROUPED_CAPTURE_SINCE);
+    if !grouped {
+        return format!("cd_diff({old_c}, {new_c}, 1)");
+    }
+    let groups: Vec<String> = spec
+        .merge_groups
+        .iter()
+        .map(|g| {
+            let cols: Vec<String> = g.iter().map(|c| format!("\"{c}\"")).collect();
+            format!("[{}]", cols.join(","))
+        })
+        .collect();
+    format!("cd_group_diff({old_c}, {new_c}, '[{}]')", groups.join(","))
+}
+
 /// The audit and change-capture triggers of `spec`'s table, given the table's columns in order
 /// (its local columns are left out here): `<table>_ai` audits and captures inserts; unless the
 /// table is immutable, `<table>_au` audits and captures the changed columns of an update and
@@ -140,7 +165,7 @@ pub fn audit_triggers<C: AsRef<str>>(spec: &TableSpec, columns: &[C]) -> Vec<Tri
         sql: format!(
             "CREATE TRIGGER {t}_au AFTER UPDATE ON {t} WHEN {when} BEGIN\n{}\n{}\nEND",
             audit_insert(t, action, &diff(0), &diff(1), &diff(2)),
-            capture_insert(t, "update", &format!("cd_diff({old_c}, {new_c}, 1)")),
+            capture_insert(t, "update", &capture_update(spec, &old_c, &new_c)),
         ),
     });
     out.push(Trigger {
