@@ -481,9 +481,9 @@ fn render(mirrors: &[Mirror]) -> String {
              CREATE POLICY owner_all ON sync.{t} TO CURRENT_USER USING (true) WITH CHECK (true);\n"
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "CREATE POLICY device_read ON sync.clock FOR SELECT TO {DEVICE_ROLE} USING ((SELECT sync.enrolled()));\n"
+        "CREATE POLICY device_read ON sync.clock FOR SELECT TO {DEVICE_ROLE} USING ((SELECT sync.enrolled()));"
     );
     s.push_str(GRANTS);
     s
