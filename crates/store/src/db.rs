@@ -201,8 +201,10 @@ fn migrate(conn: &mut Connection, version: Option<i32>) -> Result<()> {
 }
 
 /// A plain in-memory database with the embedded migrations applied up to `version` (all when
-/// None): the schema as the trigger generator reads it (`registry::schema_columns`).
-pub(crate) fn schema_in_memory(version: Option<i32>) -> Result<Connection> {
+/// None): the schema as the trigger generator reads it (`registry::schema_columns`) and the
+/// server schema's generator reads its tables, CHECKs and indexes (`clinicdesk-server`). The
+/// store's SQL functions are registered (capture and audit off), so the triggers can run.
+pub fn schema_in_memory(version: Option<i32>) -> Result<Connection> {
     sqlite_ready()?;
     let mut conn = Connection::open_in_memory()?;
     migrate(&mut conn, version)?;

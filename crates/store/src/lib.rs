@@ -20,8 +20,8 @@ pub mod tables;
 /// The wire types (HLC, device id, change record) live in `clinicdesk-wire`.
 pub use clinicdesk_wire::{hlc, ChangeRecord, DeviceId, Hlc};
 pub use db::{
-    now_ms, open_raw, read_backup_header, BackupHeader, Store, WriteCtx, WriteMode, WriteTx,
-    CIPHER_PAGE_SIZE,
+    now_ms, open_raw, read_backup_header, schema_in_memory, BackupHeader, Store, WriteCtx,
+    WriteMode, WriteTx, CIPHER_PAGE_SIZE,
 };
 pub use error::{Result, StoreError};
 pub use key::{DbId, DbKey, KeySource, KEY_ENV, KEY_FILE_ENV};

@@ -1,0 +1,41 @@
+//! The hosted PostgreSQL side of sync (SYNC.md §3): the server schema, generated from the
+//! store's table registry and the SQLite schema ([`schema::generate`], checked in as
+//! `migrations/postgres/V1__server.sql`), and the refinery runner that applies it.
+//!
+//! This crate holds a PostgreSQL client; `tests/layout.rs` keeps it out of the desktop binary
+//! and the api. The push/pull functions, enrolment and the client come in later steps.
+
+pub mod schema;
+
+mod embedded {
+    refinery::embed_migrations!("../../migrations/postgres");
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The SQLite schema has a construct the generator cannot mirror (a CHECK it cannot
+    /// translate, a foreign key to a table that does not replicate, …).
+    #[error("server schema: {0}")]
+    Schema(String),
+    #[error("the local schema: {0}")]
+    Store(#[from] clinicdesk_store::StoreError),
+    #[error("reading the local schema: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("server migration failed: {0}")]
+    Migration(String),
+}
+
+pub type Result<T> = std::result::Result<T, ServerError>;
+
+/// Apply the embedded server migrations (`migrations/postgres`) to the database `client` is
+/// connected to, as its owner. Returns the versions applied now.
+pub fn migrate(client: &mut postgres::Client) -> Result<Vec<i64>> {
+    let report = embedded::migrations::runner()
+        .run(client)
+        .map_err(|e| ServerError::Migration(e.to_string()))?;
+    Ok(report
+        .applied_migrations()
+        .iter()
+        .map(|m| i64::from(m.version()))
+        .collect())
+}

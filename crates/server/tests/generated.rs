@@ -1,0 +1,130 @@
+//! The checked-in server schema is what the generator writes, and it still mirrors the local
+//! schema. Refresh a stale file with
+//! `cargo run -p clinicdesk-server --example gen_server_schema > migrations/postgres/V1__server.sql`
+//! (only while V1 has not landed; afterwards a change needs a new server migration).
+
+use std::path::Path;
+
+use anyhow::Result;
+use clinicdesk_server::schema::{self, Scope, SQLITE_VERSION};
+use clinicdesk_store::registry;
+
+const REFRESH: &str =
+    "cargo run -p clinicdesk-server --example gen_server_schema > migrations/postgres/V1__server.sql";
+
+fn v1() -> Result<String> {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations/postgres/V1__server.sql");
+    Ok(std::fs::read_to_string(path)?)
+}
+
+#[test]
+fn the_checked_in_server_schema_is_what_the_generator_writes() -> Result<()> {
+    let generated = schema::generate()?;
+    assert!(
+        v1()? == generated,
+        "migrations/postgres/V1__server.sql is stale; regenerate it with `{REFRESH}`"
+    );
+    Ok(())
+}
+
+/// A local migration after SQLITE_VERSION that changes a replicated table (a column, a CHECK,
+/// a UNIQUE index) needs a server migration that does the same to its mirror.
+#[test]
+fn the_server_schema_mirrors_the_latest_local_schema() -> Result<()> {
+    let pinned = schema::mirrors(Some(SQLITE_VERSION))?;
+    let latest = schema::mirrors(None)?;
+    assert!(
+        pinned == latest,
+        "the local schema changed a replicated table after V{SQLITE_VERSION}: write \
+         migrations/postgres/V2__….sql for the mirror (and a test), then raise SQLITE_VERSION"
+    );
+    Ok(())
+}
+
+#[test]
+fn every_replicated_table_has_its_mirror_without_local_columns() -> Result<()> {
+    let mirrors = schema::mirrors(None)?;
+    let columns = registry::schema_columns(None)?;
+    let names: Vec<&str> = mirrors.iter().map(|m| m.name.as_str()).collect();
+    let replicated: Vec<&str> = registry::replicated().map(|t| t.name).collect();
+    assert_eq!(names, replicated);
+    for m in &mirrors {
+        let spec = registry::spec(&m.name).unwrap();
+        let want: Vec<&str> = registry::trigger_columns(spec, &columns[&m.name]);
+        let got: Vec<&str> = m.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(got, want, "{}", m.name);
+        assert_eq!(m.primary_key, ["id"], "{}", m.name);
+        assert_eq!(m.column("id").unwrap().pg_type, "uuid", "{}", m.name);
+        for fk in &m.foreign_keys {
+            assert_eq!(
+                m.column(&fk.column).unwrap().pg_type,
+                "uuid",
+                "{}.{}",
+                m.name,
+                fk.column
+            );
+        }
+    }
+    let appointments = mirrors.iter().find(|m| m.name == "appointments").unwrap();
+    assert!(
+        appointments.column("patient_name").is_none(),
+        "a local column is mirrored"
+    );
+    let users = mirrors.iter().find(|m| m.name == "users").unwrap();
+    assert!(
+        users.column("last_login_at").is_none(),
+        "a column local since V7 is mirrored"
+    );
+    assert!(
+        users.column("password_hash").is_some(),
+        "a redacted column still replicates"
+    );
+    Ok(())
+}
+
+/// Who reads what (SYNC.md §4.2): patients through their visibility, tables with a clinic by
+/// clinic, the rest (people, credentials, payers, employers, clinics) organisation-wide.
+#[test]
+fn each_table_has_the_scope_the_design_gives_it() -> Result<()> {
+    let mirrors = schema::mirrors(None)?;
+    let scope = |t: &str| mirrors.iter().find(|m| m.name == t).unwrap().scope;
+    assert_eq!(scope("patients"), Scope::Patient);
+    assert_eq!(scope("patient_insurance"), Scope::Patient);
+    assert_eq!(
+        scope("appointments"),
+        Scope::Clinic {
+            org_wide_when_null: false
+        }
+    );
+    assert_eq!(
+        scope("appointment_types"),
+        Scope::Clinic {
+            org_wide_when_null: true
+        }
+    );
+    assert_eq!(
+        scope("goal_templates"),
+        Scope::Clinic {
+            org_wide_when_null: true
+        }
+    );
+    for t in [
+        "users",
+        "staff_profiles",
+        "ops_credentials",
+        "ops_credential_types",
+        "insurance_payers",
+        "employer_accounts",
+        "clinics",
+    ] {
+        assert_eq!(scope(t), Scope::OrgWide, "{t}");
+    }
+    // No table with patient data is readable organisation-wide.
+    for m in &mirrors {
+        if m.scope == Scope::OrgWide {
+            assert!(m.column("patient_id").is_none(), "{}", m.name);
+        }
+    }
+    Ok(())
+}
