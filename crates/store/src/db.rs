@@ -288,7 +288,7 @@ fn register_functions(
                 changed(k)
                     || groups
                         .iter()
-                        .any(|g| g.contains(k) && g.iter().any(|m| changed(m)))
+                        .any(|g| g.contains(k) && g.iter().any(&changed))
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();

@@ -342,10 +342,11 @@ impl App {
             .iter()
             .filter(|e| e.action != "event")
             .flat_map(|e| {
-                let own = (e.table_name == "patients")
-                    .then(|| e.row_id.as_deref())
-                    .flatten()
-                    .map(str::to_string);
+                let own = if e.table_name == "patients" {
+                    e.row_id.clone()
+                } else {
+                    None
+                };
                 let referenced = [&e.new_values, &e.old_values]
                     .into_iter()
                     .flatten()
