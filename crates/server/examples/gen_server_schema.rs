@@ -1,12 +1,17 @@
-//! Writes the server schema migration to stdout:
+//! Writes a generated server migration to stdout:
 //!
 //! ```text
 //! cargo run -p clinicdesk-server --example gen_server_schema > migrations/postgres/V1__server.sql
+//! cargo run -p clinicdesk-server --example gen_server_schema -- v2 > migrations/postgres/V2__merge_and_push.sql
 //! ```
 //!
-//! `tests/generated.rs` fails while the checked-in file differs.
+//! `tests/generated.rs` fails while a checked-in file differs.
 
 fn main() -> anyhow::Result<()> {
-    print!("{}", clinicdesk_server::schema::generate()?);
+    match std::env::args().nth(1).as_deref() {
+        None | Some("v1") => print!("{}", clinicdesk_server::schema::generate()?),
+        Some("v2") => print!("{}", clinicdesk_server::push::generate()?),
+        Some(other) => anyhow::bail!("unknown migration {other} (v1 or v2)"),
+    }
     Ok(())
 }

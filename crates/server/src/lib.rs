@@ -2,9 +2,13 @@
 //! store's table registry and the SQLite schema ([`schema::generate`], checked in as
 //! `migrations/postgres/V1__server.sql`), and the refinery runner that applies it.
 //!
+//! [`push::generate`] writes `migrations/postgres/V2__merge_and_push.sql`: the merge functions
+//! (the model of `clinicdesk_wire::merge`, in SQL) and `sync.push`.
+//!
 //! This crate holds a PostgreSQL client; `tests/layout.rs` keeps it out of the desktop binary
-//! and the api. The push/pull functions, enrolment and the client come in later steps.
+//! and the api. The pull, enrolment and the client come in later steps.
 
+pub mod push;
 pub mod schema;
 
 mod embedded {

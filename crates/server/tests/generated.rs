@@ -18,6 +18,21 @@ fn v1() -> Result<String> {
     Ok(std::fs::read_to_string(path)?)
 }
 
+const REFRESH_V2: &str = "cargo run -p clinicdesk-server --example gen_server_schema -- v2 > migrations/postgres/V2__merge_and_push.sql";
+
+/// The merge functions and `sync.push` (V2) are what `push::generate` writes.
+#[test]
+fn the_checked_in_merge_and_push_migration_is_what_the_generator_writes() -> Result<()> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../migrations/postgres/V2__merge_and_push.sql");
+    let generated = clinicdesk_server::push::generate()?;
+    assert!(
+        std::fs::read_to_string(path)? == generated,
+        "migrations/postgres/V2__merge_and_push.sql is stale; regenerate it with `{REFRESH_V2}`"
+    );
+    Ok(())
+}
+
 #[test]
 fn the_checked_in_server_schema_is_what_the_generator_writes() -> Result<()> {
     let generated = schema::generate()?;
