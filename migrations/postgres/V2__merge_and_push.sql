@@ -3406,5 +3406,6 @@ BEGIN
     RETURN ack;
 END $$;
 
-REVOKE ALL ON FUNCTION sync.push(uuid, bigint, bigint, bytea, jsonb) FROM PUBLIC;
+-- Devices call sync.push only (the merge functions run inside it, as the owner).
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA sync FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sync.push(uuid, bigint, bigint, bytea, jsonb) TO clinicdesk_device;

@@ -78,7 +78,8 @@ pub fn generate() -> Result<String> {
     let _ = write!(
         s,
         "
-REVOKE ALL ON FUNCTION sync.push(uuid, bigint, bigint, bytea, jsonb) FROM PUBLIC;
+-- Devices call sync.push only (the merge functions run inside it, as the owner).
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA sync FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sync.push(uuid, bigint, bigint, bytea, jsonb) TO {DEVICE_ROLE};
 "
     );
