@@ -112,7 +112,15 @@ fn merge_function(s: &mut String, m: &Mirror) -> Result<()> {
     let declared: Vec<String> = groups
         .iter()
         .filter(|g| g.len() > 1)
-        .map(|g| format!("[{}]", g.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")))
+        .map(|g| {
+            format!(
+                "[{}]",
+                g.iter()
+                    .map(|c| format!("\"{c}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
         .collect();
     let lattice = LATTICES.iter().find(|(lt, _)| lt == t).map(|(_, l)| *l);
     let lattice_check = match lattice {

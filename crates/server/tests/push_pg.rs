@@ -17,7 +17,9 @@ use clinicdesk_server::push::{CLONE_OR_RESTORE, MALFORMED, SEQUENCE_GAP};
 use clinicdesk_server::schema;
 use clinicdesk_store::registry;
 use clinicdesk_wire::merge::{Lattice, WAITLIST_OFFER_OUTCOME};
-use clinicdesk_wire::{apply, Change, ChangeOp, DeviceId, Hlc, MergeSchema, Rank, RowState, Version};
+use clinicdesk_wire::{
+    apply, Change, ChangeOp, DeviceId, Hlc, MergeSchema, Rank, RowState, Version,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{json, Map, Value};
@@ -181,7 +183,10 @@ fn steps(groups: usize) -> impl Strategy<Value = Vec<Step>> {
                 device,
             },
         );
-    prop::collection::vec(prop_oneof![5 => change, 1 => (0usize..16).prop_map(Step::Replay)], 1..14)
+    prop::collection::vec(
+        prop_oneof![5 => change, 1 => (0usize..16).prop_map(Step::Replay)],
+        1..14,
+    )
 }
 
 fn device(n: u8) -> DeviceId {
@@ -211,15 +216,19 @@ fn changes(table: &Table, steps: &[Step]) -> Vec<Change> {
                 counter,
                 device: d,
             } => {
-                let row_id = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + u128::from(*row));
+                let row_id =
+                    Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 + u128::from(*row));
                 let (op, columns) = match update {
-                    Some(g) if inserted[*row as usize] => (ChangeOp::Update, (table.updates[*g])(n)),
+                    Some(g) if inserted[*row as usize] => {
+                        (ChangeOp::Update, (table.updates[*g])(n))
+                    }
                     _ => {
                         let mut cols = (table.insert)(n);
                         cols["id"] = json!(row_id.to_string());
                         if cols.get("waitlist_id").is_some() {
                             // ux_waitlist_offers_slot: the two rows are offers of two entries.
-                            cols["waitlist_id"] = json!(Uuid::from_u128(0x77 + u128::from(*row)).to_string());
+                            cols["waitlist_id"] =
+                                json!(Uuid::from_u128(0x77 + u128::from(*row)).to_string());
                         }
                         (ChangeOp::Insert, cols)
                     }
@@ -264,7 +273,10 @@ fn pg_row(c: &mut impl GenericClient, table: &str, id: Uuid) -> Result<Option<Pg
     let Value::Object(mut m) = json_of(r.get(0)) else {
         return Err(anyhow!("not an object"));
     };
-    let v0 = m.remove("_v0").and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+    let v0 = m
+        .remove("_v0")
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
     let v = m.remove("_v").unwrap_or(Value::Null);
     let seq = m.remove("_seq").and_then(|v| v.as_i64()).unwrap_or(-1);
     m.retain(|k, _| !k.starts_with('_'));
@@ -280,7 +292,12 @@ fn model_versions(s: &RowState) -> Value {
     )
 }
 
-fn merge_agrees(client: &RefCell<Client>, table: &Table, schema: &MergeSchema, steps: &[Step]) -> Result<(), TestCaseError> {
+fn merge_agrees(
+    client: &RefCell<Client>,
+    table: &Table,
+    schema: &MergeSchema,
+    steps: &[Step],
+) -> Result<(), TestCaseError> {
     let fail = |e: anyhow::Error| TestCaseError::fail(format!("{e:#}"));
     let changes = changes(table, steps);
     let mut c = client.borrow_mut();
@@ -310,7 +327,12 @@ fn merge_agrees(client: &RefCell<Client>, table: &Table, schema: &MergeSchema, s
         let after = pg_row(&mut tx, table.name, ch.row_id).map_err(fail)?;
         let (values, v0, v, seq) = after.ok_or_else(|| TestCaseError::fail("row missing"))?;
         if !got {
-            prop_assert_eq!(Some(seq), before.map(|b| b.3), "rewritten without a change: {:?}", ch);
+            prop_assert_eq!(
+                Some(seq),
+                before.map(|b| b.3),
+                "rewritten without a change: {:?}",
+                ch
+            );
         }
         let m = &model[k];
         prop_assert_eq!(&values, m.values(), "values after {:?}", ch);
@@ -333,7 +355,9 @@ fn the_sql_merge_agrees_with_the_model_on_random_inputs() -> Result<()> {
             ..Config::default()
         });
         runner
-            .run(&steps(table.updates.len()), |s| merge_agrees(&client, table, &schema, &s))
+            .run(&steps(table.updates.len()), |s| {
+                merge_agrees(&client, table, &schema, &s)
+            })
             .map_err(|e| anyhow!("{}: {e}", table.name))?;
     }
     Ok(())
@@ -383,7 +407,13 @@ fn digest(n: u8) -> Vec<u8> {
     vec![n; 32]
 }
 
-fn push(c: &mut Client, first: i64, last: i64, digest: &[u8], changes: &Value) -> Result<Value, PgError> {
+fn push(
+    c: &mut Client,
+    first: i64,
+    last: i64,
+    digest: &[u8],
+    changes: &Value,
+) -> Result<Value, PgError> {
     c.query_one(
         "SELECT sync.push($1::text::uuid, $2, $3, $4, $5::text::jsonb)::text",
         &[&INC, &first, &last, &digest, &changes.to_string()],
@@ -401,7 +431,7 @@ fn code(e: &PgError) -> String {
 
 /// Everything a push can change, to show that a refused one changed nothing.
 fn snapshot(owner: &mut Client) -> Result<Value> {
-    Ok(owner
+    let text: String = owner
         .query_one(
             "SELECT jsonb_build_array(
                 (SELECT seq FROM sync.clock),
@@ -410,8 +440,8 @@ fn snapshot(owner: &mut Client) -> Result<Value> {
                 (SELECT count(*) FROM sync.batches))::text",
             &[],
         )?
-        .get::<_, String>(0))
-        .map(json_of)
+        .get(0);
+    Ok(json_of(text))
 }
 
 #[test]
@@ -419,7 +449,11 @@ fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> 
     let (cluster, mut owner) = server()?;
     let mut su = cluster.config(DB).connect(NoTls)?;
     for dev in ["dev_a", "dev_r", "stranger"] {
-        let group = if dev == "stranger" { "" } else { " IN ROLE clinicdesk_device" };
+        let group = if dev == "stranger" {
+            ""
+        } else {
+            " IN ROLE clinicdesk_device"
+        };
         su.batch_execute(&format!("CREATE ROLE {dev} LOGIN{group}"))?;
     }
     su.batch_execute("GRANT USAGE ON SCHEMA sync TO stranger")?;
@@ -429,18 +463,25 @@ fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> 
     // A batch applies: an insert and an update of one whole group.
     let batch = json!([
         insert_block(1, ROW1, CLINIC_A, "001767225600000-00000000"),
-        block(2, ROW1, "update", json!({"is_available": 0, "block_reason": "lunch"}), "001767225600001-00000000"),
+        block(
+            2,
+            ROW1,
+            "update",
+            json!({"is_available": 0, "block_reason": "lunch"}),
+            "001767225600001-00000000"
+        ),
     ]);
     let ack = push(&mut a, 1, 2, &digest(1), &batch)?;
     assert_eq!(ack["applied"], 2);
     assert_eq!(ack["last_seq"], 2);
     let row = |o: &mut Client| -> Result<Value> {
-        Ok(o.query_one(
-            "SELECT to_jsonb(t)::text FROM cd.availability_blocks t WHERE id = $1::text::uuid",
-            &[&Uuid::from_u128(ROW1).to_string()],
-        )?
-        .get::<_, String>(0))
-        .map(json_of)
+        let text: String = o
+            .query_one(
+                "SELECT to_jsonb(t)::text FROM cd.availability_blocks t WHERE id = $1::text::uuid",
+                &[&Uuid::from_u128(ROW1).to_string()],
+            )?
+            .get(0);
+        Ok(json_of(text))
     };
     let r = row(&mut owner)?;
     assert_eq!(r["block_reason"], "lunch");
@@ -465,17 +506,39 @@ fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> 
     let e = push(&mut a, 2, 3, &digest(3), &batch).unwrap_err();
     assert_eq!(code(&e), CLONE_OR_RESTORE, "reused seq 2: {e}");
     // A gap.
-    let next = |seq: i64, hlc: &str| json!([block(seq, ROW1, "update", json!({"updated_at": seq}), hlc)]);
-    let e = push(&mut a, 4, 4, &digest(4), &next(4, "001767225600002-00000000")).unwrap_err();
+    let next =
+        |seq: i64, hlc: &str| json!([block(seq, ROW1, "update", json!({"updated_at": seq}), hlc)]);
+    let e = push(
+        &mut a,
+        4,
+        4,
+        &digest(4),
+        &next(4, "001767225600002-00000000"),
+    )
+    .unwrap_err();
     assert_eq!(code(&e), SEQUENCE_GAP, "{e}");
     assert_eq!(snapshot(&mut owner)?, before);
 
     // A revoked device, and a role that is no device, cannot push.
     let mut r = connect_as(&cluster, "dev_r")?;
-    let e = push(&mut r, 1, 1, &digest(5), &next(1, "001767225600002-00000000")).unwrap_err();
+    let e = push(
+        &mut r,
+        1,
+        1,
+        &digest(5),
+        &next(1, "001767225600002-00000000"),
+    )
+    .unwrap_err();
     assert_eq!(code(&e), "28000", "{e}");
     let mut stranger = connect_as(&cluster, "stranger")?;
-    let e = push(&mut stranger, 1, 1, &digest(5), &next(1, "001767225600002-00000000")).unwrap_err();
+    let e = push(
+        &mut stranger,
+        1,
+        1,
+        &digest(5),
+        &next(1, "001767225600002-00000000"),
+    )
+    .unwrap_err();
     assert_eq!(code(&e), "42501", "{e}");
     // Devices call push, not the merge functions.
     let e = a
@@ -488,24 +551,90 @@ fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> 
     assert_eq!(snapshot(&mut owner)?, before);
 
     // Malformed input: a clear error, nothing changed (the good change before it rolled back too).
-    let good = block(3, ROW1, "update", json!({"updated_at": 3}), "001767225600002-00000000");
+    let good = block(
+        3,
+        ROW1,
+        "update",
+        json!({"updated_at": 3}),
+        "001767225600002-00000000",
+    );
     let malformed = [
-        (block(4, ROW1, "update", json!({"updated_at": 4}), "x"), "HLC"),
+        (
+            block(4, ROW1, "update", json!({"updated_at": 4}), "x"),
+            "HLC",
+        ),
         (
             json!({"seq": 4, "table": "nope", "row_id": Uuid::from_u128(ROW1).to_string(), "op": "update",
                    "columns": {"updated_at": 4}, "hlc": "001767225600003-00000000"}),
             "not a replicated table",
         ),
-        (block(4, ROW1, "update", json!({"nope": 4}), "001767225600003-00000000"), "not a replicated column"),
-        (block(4, ROW1, "update", json!({"updated_at": "soon"}), "001767225600003-00000000"), "is not a value of the bigint column"),
-        (block(4, ROW1, "update", json!({"updated_at": 4.5}), "001767225600003-00000000"), "is not a value of the bigint column"),
-        (block(4, ROW1, "update", json!({"start_at": 4}), "001767225600003-00000000"), "whole merge groups"),
-        (block(4, ROW1, "delete", json!({"deleted_at": 4}), "001767225600003-00000000"), "not insert or update"),
-        (block(4, ROW1, "update", json!({"start_at": 9, "end_at": 1}), "001767225600003-00000000"), "ck_availability_blocks_2"),
+        (
+            block(
+                4,
+                ROW1,
+                "update",
+                json!({"nope": 4}),
+                "001767225600003-00000000",
+            ),
+            "not a replicated column",
+        ),
+        (
+            block(
+                4,
+                ROW1,
+                "update",
+                json!({"updated_at": "soon"}),
+                "001767225600003-00000000",
+            ),
+            "is not a value of the bigint column",
+        ),
+        (
+            block(
+                4,
+                ROW1,
+                "update",
+                json!({"updated_at": 4.5}),
+                "001767225600003-00000000",
+            ),
+            "is not a value of the bigint column",
+        ),
+        (
+            block(
+                4,
+                ROW1,
+                "update",
+                json!({"start_at": 4}),
+                "001767225600003-00000000",
+            ),
+            "whole merge groups",
+        ),
+        (
+            block(
+                4,
+                ROW1,
+                "delete",
+                json!({"deleted_at": 4}),
+                "001767225600003-00000000",
+            ),
+            "not insert or update",
+        ),
+        (
+            block(
+                4,
+                ROW1,
+                "update",
+                json!({"start_at": 9, "end_at": 1}),
+                "001767225600003-00000000",
+            ),
+            "ck_availability_blocks_2",
+        ),
     ];
     for (bad, why) in &malformed {
         let e = push(&mut a, 3, 4, &digest(6), &json!([good, bad])).unwrap_err();
-        let msg = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+        let msg = e
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_default();
         assert!(msg.contains(why), "{bad}: {e}");
         assert!(code(&e) == MALFORMED || code(&e) == "23514", "{bad}: {e}");
         assert_eq!(snapshot(&mut owner)?, before, "{bad}");
@@ -524,9 +653,26 @@ fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> 
     // Another clinic's rows: not through push, neither a new one nor an existing one.
     let theirs = Uuid::from_u128(0x0190a000_0000_7000_8000_0000000000b0);
     for bad in [
-        insert_block(3, 0x0190a000_0000_7000_8000_000000000a02, CLINIC_B, "001767225600002-00000000"),
-        block(3, theirs.as_u128(), "update", json!({"updated_at": 3}), "001767225600002-00000000"),
-        block(3, ROW1, "update", json!({"clinic_id": CLINIC_B}), "001767225600002-00000000"),
+        insert_block(
+            3,
+            0x0190a000_0000_7000_8000_000000000a02,
+            CLINIC_B,
+            "001767225600002-00000000",
+        ),
+        block(
+            3,
+            theirs.as_u128(),
+            "update",
+            json!({"updated_at": 3}),
+            "001767225600002-00000000",
+        ),
+        block(
+            3,
+            ROW1,
+            "update",
+            json!({"clinic_id": CLINIC_B}),
+            "001767225600002-00000000",
+        ),
     ] {
         let e = push(&mut a, 3, 3, &digest(7), &json!([bad])).unwrap_err();
         assert!(code(&e) == "42501" || code(&e) == MALFORMED, "{bad}: {e}");
@@ -536,11 +682,20 @@ fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> 
     // A version far in the future is clamped to server now + 2 min, not refused; the original
     // HLC is kept as the second key.
     let far = "999999999999999-00000007";
-    let ack = push(&mut a, 3, 3, &digest(8), &json!([block(3, ROW1, "update", json!({"updated_at": 3}), far)]))?;
+    let ack = push(
+        &mut a,
+        3,
+        3,
+        &digest(8),
+        &json!([block(3, ROW1, "update", json!({"updated_at": 3}), far)]),
+    )?;
     assert_eq!(ack["applied"], 1);
     let r = row(&mut owner)?;
     assert_eq!(r["updated_at"], 3);
-    let v = r["_v"]["updated_at"].as_str().unwrap_or_default().to_string();
+    let v = r["_v"]["updated_at"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let parts: Vec<&str> = v.split('|').collect();
     assert_eq!(parts.len(), 4, "{v}");
     assert_eq!((parts[0], parts[2], parts[3]), ("0", far, DEV_A), "{v}");
@@ -561,12 +716,27 @@ fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> 
         5,
         &digest(9),
         &json!([
-            block(4, ROW1, "update", json!({"deleted_at": 4}), "001767225600005-00000000"),
-            block(5, ROW1, "update", json!({"updated_at": 5}), "001767225600006-00000000"),
+            block(
+                4,
+                ROW1,
+                "update",
+                json!({"deleted_at": 4}),
+                "001767225600005-00000000"
+            ),
+            block(
+                5,
+                ROW1,
+                "update",
+                json!({"updated_at": 5}),
+                "001767225600006-00000000"
+            ),
         ]),
     )?;
     assert_eq!(ack["applied"], 1, "{ack}");
     let r = row(&mut owner)?;
-    assert_eq!((r["deleted_at"].clone(), r["updated_at"].clone()), (json!(4), json!(3)));
+    assert_eq!(
+        (r["deleted_at"].clone(), r["updated_at"].clone()),
+        (json!(4), json!(3))
+    );
     Ok(())
 }
