@@ -360,6 +360,75 @@ fn the_sql_merge_agrees_with_the_model_on_random_inputs() -> Result<()> {
             })
             .map_err(|e| anyhow!("{}: {e}", table.name))?;
     }
+    let mut owner = client.into_inner();
+    immutable_tables_agree(&mut owner)
+}
+
+/// Immutable tables (appointment_status_history): an insert, the same insert again (a no-op,
+/// or a greater `_v0`), and refusals of an update or another value — as the model does.
+fn immutable_tables_agree(c: &mut Client) -> Result<()> {
+    let t = "appointment_status_history";
+    let mirror = schema::mirrors(None)?
+        .into_iter()
+        .find(|m| m.name == t)
+        .ok_or_else(|| anyhow!("no mirror {t}"))?;
+    let columns: Vec<&str> = mirror.columns.iter().map(|c| c.name.as_str()).collect();
+    let schema = MergeSchema::new(t, &columns, &[], true)?;
+    let id = Uuid::from_u128(0x5151);
+    let cols = json!({"id": id.to_string(), "clinic_id": CLINIC_A, "appointment_id": CLINIC_B,
+        "from_status": null, "to_status": "pending", "changed_at": 5, "changed_by": null,
+        "reason": null, "is_correction": 0, "created_at": 5, "updated_at": 5, "deleted_at": null});
+    let change = |op: ChangeOp, cols: &Value, millis: i64| {
+        let h = Hlc { millis, counter: 0 };
+        Change {
+            table: t.into(),
+            row_id: id,
+            op,
+            columns: cols.as_object().unwrap().clone(),
+            version: Version::new(Rank::Device, h, h, device(1)).unwrap(),
+            device: device(1),
+            seq: 1,
+        }
+    };
+    let mut other = cols.clone();
+    other["reason"] = json!("edited");
+    let mut tx = c.transaction()?;
+    let mut model = RowState::default();
+    for (ch, ok) in [
+        (change(ChangeOp::Insert, &cols, 10), true),
+        (change(ChangeOp::Insert, &cols, 10), true),
+        (change(ChangeOp::Insert, &cols, 5), true),
+        (change(ChangeOp::Insert, &cols, 20), true),
+        (change(ChangeOp::Update, &json!({"reason": "x"}), 30), false),
+        (change(ChangeOp::Insert, &other, 40), false),
+    ] {
+        let want = apply(&mut model, &ch, &schema);
+        assert_eq!(want.is_ok(), ok, "{ch:?}");
+        tx.batch_execute("SAVEPOINT s")?;
+        let got = tx.query_one(
+            "SELECT sync.merge_appointment_status_history($1::text::uuid, $2, $3::text::jsonb, $4, $5::text::uuid)",
+            &[
+                &id.to_string(),
+                &ch.op.as_str(),
+                &Value::Object(ch.columns.clone()).to_string(),
+                &ch.version.encode(),
+                &ch.device.to_string(),
+            ],
+        );
+        match (want, got) {
+            (Ok(w), Ok(g)) => assert_eq!(g.get::<_, bool>(0), w, "{ch:?}"),
+            (Err(_), Err(e)) => {
+                assert_eq!(code(&e), MALFORMED, "{e}");
+                tx.batch_execute("ROLLBACK TO SAVEPOINT s")?;
+            }
+            (w, g) => panic!("model {w:?}, server {g:?}"),
+        }
+        let (values, v0, v, _) = pg_row(&mut tx, t, id)?.ok_or_else(|| anyhow!("no row"))?;
+        assert_eq!(&values, model.values());
+        assert_eq!(Some(v0), model.v0().map(|v| v.encode()));
+        assert_eq!(v, json!({}));
+    }
+    tx.rollback()?;
     Ok(())
 }
 
