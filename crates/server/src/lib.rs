@@ -5,6 +5,7 @@
 //! This crate holds a PostgreSQL client; `tests/layout.rs` keeps it out of the desktop binary
 //! and the api. The push/pull functions, enrolment and the client come in later steps.
 
+pub mod admin;
 pub mod schema;
 
 mod embedded {

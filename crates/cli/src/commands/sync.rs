@@ -1,0 +1,136 @@
+//! The sync server's admin commands (`server init|migrate|revoke-device`) and the enrolment of
+//! this PC (`sync enrol`). The server owner's password is read once (CLINICDESK_SERVER_PASSWORD
+//! or a line of standard input), used for one connection and never stored or printed.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clinicdesk_api::keys::{DbId, SecretPlace};
+use clinicdesk_api::SyncConnection;
+use clinicdesk_server::admin::{self, Client, Device, ServerUrl};
+
+use crate::cli::{ServerCmd, ServerUrlArg, SyncCmd};
+use crate::ctx::Ctx;
+
+/// The environment variable holding the server owner's password (automation).
+const SERVER_PASSWORD_ENV: &str = "CLINICDESK_SERVER_PASSWORD";
+
+pub fn server(ctx: &Ctx, cmd: &ServerCmd) -> Result<()> {
+    match cmd {
+        ServerCmd::Init(a) | ServerCmd::Migrate(a) => {
+            let url = ServerUrl::parse(&a.url)?;
+            let mut owner = connect_owner(&url)?;
+            let applied = clinicdesk_server::migrate(&mut owner)?;
+            let text = if applied.is_empty() {
+                "the server schema is up to date; nothing to apply".to_string()
+            } else {
+                format!("applied server migrations {applied:?}")
+            };
+            ctx.out.value(
+                &serde_json::json!({ "ok": true, "applied": applied, "message": text }),
+                &text,
+            )
+        }
+        ServerCmd::RevokeDevice { server, device } => {
+            let device: Device = device
+                .parse()
+                .map_err(|_| anyhow!("{device:?} is not a device id"))?;
+            let mut owner = connect_owner(&ServerUrl::parse(&server.url)?)?;
+            let r = admin::revoke_device(&mut owner, &device)?;
+            let text = format!(
+                "device {device} is revoked (role {}; {} open session(s) terminated)",
+                r.role, r.terminated
+            );
+            ctx.out.value(
+                &serde_json::json!({ "ok": true, "device_id": device.to_string(), "role": r.role,
+                    "terminated": r.terminated, "message": text }),
+                &text,
+            )
+        }
+    }
+}
+
+pub fn sync(ctx: &Ctx, cmd: &SyncCmd) -> Result<()> {
+    match cmd {
+        SyncCmd::Enrol {
+            server,
+            sync_key_file,
+        } => enrol(ctx, server, sync_key_file.as_deref()),
+    }
+}
+
+/// Enrol this PC: checked locally first (the owner of every clinic, not enrolled yet, no sync
+/// password kept yet), then the device's role and row on the server in one transaction, then
+/// its password (keyring or file) and its connection (the database). A local step that fails
+/// after the server's undoes the server's.
+fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>) -> Result<()> {
+    let url = ServerUrl::parse(&server.url)?;
+    let (app, s) = ctx.signed_in()?;
+    let e = app.sync_enrolment(s)?;
+    let place = SecretPlace::sync(
+        &ctx.key_source()?,
+        &DbId::parse(&e.database_id)?,
+        sync_key_file.map(Path::to_path_buf),
+    );
+    if place.get()?.is_some() {
+        bail!(
+            "{} already holds a sync password; it was not overwritten (nothing was changed)",
+            place.describe()
+        );
+    }
+    let device: Device = e.device_id.parse().map_err(|e| anyhow!("{e}"))?;
+    let clinics: Vec<String> = e.clinics.iter().map(ToString::to_string).collect();
+    let mut owner = connect_owner(&url)?;
+    let creds = admin::enrol_device(&mut owner, &device, &clinics)?;
+    let conn = SyncConnection {
+        url: url.with_user(&creds.role),
+        role: creds.role.clone(),
+    };
+    let kept = place
+        .put_new(&creds.password)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| Ok(app.record_sync_connection(s, &conn)?));
+    if let Err(err) = kept {
+        return Err(match admin::forget_device(&mut owner, &device) {
+            Ok(()) => err.context("enrolment undone on the server"),
+            Err(undo) => err.context(format!(
+                "and undoing the enrolment on the server failed ({undo}): revoke device {device}"
+            )),
+        });
+    }
+    let text = format!(
+        "this PC is enrolled as device {device} (role {}, {} clinic(s)); its sync password is kept in {}",
+        creds.role,
+        clinics.len(),
+        place.describe()
+    );
+    ctx.out.value(
+        &serde_json::json!({ "ok": true, "device_id": device.to_string(), "role": creds.role,
+            "url": conn.url, "clinics": clinics, "message": text }),
+        &text,
+    )
+}
+
+/// Connect as the URL's owner with the password typed once.
+fn connect_owner(url: &ServerUrl) -> Result<Client> {
+    let password = read_server_password()?;
+    Ok(url.connect(None, &password)?)
+}
+
+/// CLINICDESK_SERVER_PASSWORD, else the next line of standard input. Never an argument.
+fn read_server_password() -> Result<String> {
+    if let Ok(p) = std::env::var(SERVER_PASSWORD_ENV) {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the server owner's password from standard input")?;
+    let p = line.trim_end_matches(['\n', '\r']).to_string();
+    if p.is_empty() {
+        bail!("no server owner password given: set {SERVER_PASSWORD_ENV} or pass it on standard input");
+    }
+    Ok(p)
+}
