@@ -857,5 +857,9 @@ pub enum SyncCmd {
         /// keyring; by default `<key file>.sync` when the database key is in a key file.
         #[arg(long, env = "CLINICDESK_SYNC_KEY_FILE")]
         sync_key_file: Option<PathBuf>,
+        /// The first PC only: copy every row of this database to the (empty) server, in the
+        /// enrolment's transaction. The other PCs join with an empty database.
+        #[arg(long)]
+        seed: bool,
     },
 }

@@ -3539,6 +3539,13 @@ fn sync_server_init_enrol_and_revoke_through_the_cli() {
         "not allowed",
     );
     assert!(!taken.exists());
+    // Seeding needs an empty server: this one holds rows.
+    pc2.bad(
+        &["--user", "admin", "sync", "enrol", "--seed", "--url", &url],
+        Some(PW),
+        "already holds data",
+    );
+    assert!(!taken.exists());
     assert_eq!(server_state(&mut su), enrolled);
 
     // Revoke: the open session is terminated, the next sign-in refused, at once.
@@ -3571,4 +3578,113 @@ fn sync_server_init_enrol_and_revoke_through_the_cli() {
         .unwrap()
         .get(0);
     assert!(revoked);
+
+    // The first PC seeds an empty server: every local row, tombstones included, in the
+    // enrolment's transaction, versioned by its HLC, stamped one by one; its watermark kept.
+    su.batch_execute(&format!("CREATE DATABASE seeded OWNER {OWNER}"))
+        .unwrap();
+    let url2 = format!("postgres://{OWNER}@127.0.0.1:{}/seeded", cluster.port());
+    pc2.ok(&["server", "init", "--url", &url2]);
+    let patient = pc2.ok(&[
+        "patient",
+        "create",
+        "--clinic",
+        &clinic2,
+        "--set",
+        "first_name=Zoë",
+        "--set",
+        "last_name=Okafor",
+    ]);
+    pc2.ok(&[
+        "patient",
+        "create",
+        "--clinic",
+        &clinic2,
+        "--set",
+        "first_name=Gone",
+        "--set",
+        "last_name=Soon",
+    ]);
+    let gone = pc2.ok(&["patient", "search", "Soon"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    pc2.ok(&["patient", "delete", &gone]);
+    let j = pc2.ok(&["sync", "enrol", "--seed", "--url", &url2]);
+    let seeded_role = j["role"].as_str().unwrap().to_string();
+    let seeded_device = j["device_id"].as_str().unwrap().to_string();
+    let mut owner2 = cluster
+        .config("seeded")
+        .user(OWNER)
+        .password(OWNER_PW)
+        .connect(clinicdesk_pgcluster::postgres::NoTls)
+        .unwrap();
+    let raw2 = clinicdesk_store::open_raw(
+        &pc2.db(),
+        &clinicdesk_store::DbKey::from_hex(&std::fs::read_to_string(pc2.key()).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let mut total = 0i64;
+    for t in ["clinics", "users", "user_clinic_roles", "patients"] {
+        let local: i64 = raw2
+            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .unwrap();
+        let server: i64 = owner2
+            .query_one(&format!("SELECT count(*) FROM cd.{t}"), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(server, local, "cd.{t}");
+        total += local;
+    }
+    assert!(j["seeded_rows"].as_i64().unwrap() >= total, "{j}");
+    let r = owner2
+        .query_one(
+            "SELECT count(DISTINCT _seq), count(*), max(_seq), min(_v0), max(_v0), count(*) FILTER (WHERE deleted_at IS NOT NULL), min(_dev::text)
+               FROM cd.patients",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(r.get::<_, i64>(0), 2, "one stamp per row");
+    assert_eq!(r.get::<_, i64>(5), 1, "the tombstone is seeded");
+    let clock: i64 = owner2
+        .query_one("SELECT seq FROM sync.clock", &[])
+        .unwrap()
+        .get(0);
+    assert!(r.get::<_, i64>(2) <= clock);
+    let v0: String = r.get(3);
+    assert_eq!(v0, r.get::<_, String>(4), "one version for the whole seed");
+    assert!(
+        v0.starts_with("0|") && v0.ends_with(&format!("|{seeded_device}")),
+        "{v0}"
+    );
+    assert_eq!(r.get::<_, String>(6), seeded_device);
+    let acked: String = raw2
+        .query_row(
+            "SELECT value FROM local_meta WHERE key = 'sync.push_acked_seq'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let max_seq: i64 = raw2
+        .query_row("SELECT max(seq) FROM change_log", [], |r| r.get(0))
+        .unwrap();
+    assert!(acked.parse::<i64>().unwrap() > 0 && acked.parse::<i64>().unwrap() <= max_seq);
+    // The seeding device reads its rows with its kept password.
+    let pw2 = std::fs::read_to_string(format!("{}.sync", pc2.key().display())).unwrap();
+    let mut dev2 = cluster
+        .config("seeded")
+        .user(&seeded_role)
+        .password(&pw2)
+        .connect(clinicdesk_pgcluster::postgres::NoTls)
+        .unwrap();
+    let ids: Vec<String> = dev2
+        .query(
+            "SELECT id::text FROM cd.patients WHERE deleted_at IS NULL",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, [patient["id"].as_str().unwrap()]);
 }

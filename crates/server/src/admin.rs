@@ -17,6 +17,7 @@ pub use postgres::Client;
 use postgres::{Config, NoTls};
 use rand::RngCore;
 
+pub use crate::seed::{Seed, Seeded};
 pub use clinicdesk_store::DeviceId as Device;
 
 /// The group role every device role is a member of (created by the first migration).
@@ -200,13 +201,15 @@ impl fmt::Debug for DeviceCredentials {
 }
 
 /// Enrol `device` for `clinics`, as the owner, in one transaction: its LOGIN role (random
-/// 32-byte password, SCRAM; member of `clinicdesk_device`; connection limit and timeouts)
-/// and its `sync.devices` row. Refused, changing nothing, when the device or its role exists.
+/// 32-byte password, SCRAM; member of `clinicdesk_device`; connection limit and timeouts),
+/// its `sync.devices` row and, with `seed`, every local row ([`crate::seed`]). Refused,
+/// changing nothing, when the device or its role exists (or, seeding, the server holds rows).
 pub fn enrol_device(
     owner: &mut Client,
     device: &DeviceId,
     clinics: &[String],
-) -> AdminResult<DeviceCredentials> {
+    seed: Option<&Seed<'_>>,
+) -> AdminResult<(DeviceCredentials, Option<Seeded>)> {
     let role = device_role(device);
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -241,8 +244,12 @@ pub fn enrol_device(
          VALUES ($1::text::uuid, $2::text::name, $3::text[]::uuid[], now())",
         &[&device.to_string(), &role, &clinics],
     )?;
+    let seeded = match seed {
+        Some(from) => Some(crate::seed::seed(&mut tx, from, device)?),
+        None => None,
+    };
     tx.commit()?;
-    Ok(DeviceCredentials { role, password })
+    Ok((DeviceCredentials { role, password }, seeded))
 }
 
 /// What [`revoke_device`] did.

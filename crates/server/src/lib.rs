@@ -7,6 +7,7 @@
 
 pub mod admin;
 pub mod schema;
+mod seed;
 
 mod embedded {
     refinery::embed_migrations!("../../migrations/postgres");

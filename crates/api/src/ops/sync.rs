@@ -14,6 +14,8 @@ use crate::{App, Session};
 /// `local_meta` keys of an enrolled PC: the server URL (no owner, no password) and its role.
 pub const SYNC_URL_KEY: &str = "sync.url";
 pub const SYNC_ROLE_KEY: &str = "sync.role";
+/// The last local change the server holds (set by the seed: `max(change_log.seq)`).
+pub const SYNC_PUSH_ACKED_KEY: &str = "sync.push_acked_seq";
 
 /// What enrolling this PC needs: its device id, the database id (which names the keyring
 /// entry of the sync password) and the clinics it will sync.
@@ -70,15 +72,29 @@ impl App {
         })
     }
 
-    /// Remember the server connection of this (just enrolled) PC; audited. Refused when one is
+    /// Remember the server connection of this (just enrolled) PC and, when it seeded the
+    /// server, the last local change the server holds; audited. Refused when a connection is
     /// already kept.
-    pub fn record_sync_connection(&self, s: &Session, conn: &SyncConnection) -> ApiResult<()> {
+    pub fn record_sync_connection(
+        &self,
+        s: &Session,
+        conn: &SyncConnection,
+        push_acked_seq: Option<i64>,
+    ) -> ApiResult<()> {
         self.sync_enrolment(s)?;
         self.tx(s, |tx| {
-            for (k, v) in [(SYNC_URL_KEY, &conn.url), (SYNC_ROLE_KEY, &conn.role)] {
+            let acked = push_acked_seq.map(|n| n.to_string());
+            let mut meta = vec![
+                (SYNC_URL_KEY, conn.url.as_str()),
+                (SYNC_ROLE_KEY, conn.role.as_str()),
+            ];
+            if let Some(a) = &acked {
+                meta.push((SYNC_PUSH_ACKED_KEY, a));
+            }
+            for (k, v) in meta {
                 tx.execute(
                     "INSERT INTO local_meta (key, value) VALUES (?1, ?2)",
-                    [k, v.as_str()],
+                    [k, v],
                 )?;
             }
             Ok(tx.audit_event(

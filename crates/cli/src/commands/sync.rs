@@ -56,7 +56,8 @@ pub fn sync(ctx: &Ctx, cmd: &SyncCmd) -> Result<()> {
         SyncCmd::Enrol {
             server,
             sync_key_file,
-        } => enrol(ctx, server, sync_key_file.as_deref()),
+            seed,
+        } => enrol(ctx, server, sync_key_file.as_deref(), *seed),
     }
 }
 
@@ -64,7 +65,7 @@ pub fn sync(ctx: &Ctx, cmd: &SyncCmd) -> Result<()> {
 /// password kept yet), then the device's role and row on the server in one transaction, then
 /// its password (keyring or file) and its connection (the database). A local step that fails
 /// after the server's undoes the server's.
-fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>) -> Result<()> {
+fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>, seed: bool) -> Result<()> {
     let url = ServerUrl::parse(&server.url)?;
     let (app, s) = ctx.signed_in()?;
     let e = app.sync_enrolment(s)?;
@@ -82,7 +83,24 @@ fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>) -> Resu
     let device: Device = e.device_id.parse().map_err(|e| anyhow!("{e}"))?;
     let clinics: Vec<String> = e.clinics.iter().map(ToString::to_string).collect();
     let mut owner = connect_owner(&url)?;
-    let creds = admin::enrol_device(&mut owner, &device, &clinics)?;
+    let (creds, seeded) = if seed {
+        // One SQLite snapshot for the rows and the push watermark.
+        app.store().read(|c| -> Result<_> {
+            let snapshot = c.unchecked_transaction()?;
+            let from = admin::Seed {
+                local: &snapshot,
+                hlc: app.store().hlc(),
+            };
+            Ok(admin::enrol_device(
+                &mut owner,
+                &device,
+                &clinics,
+                Some(&from),
+            )?)
+        })?
+    } else {
+        admin::enrol_device(&mut owner, &device, &clinics, None)?
+    };
     let conn = SyncConnection {
         url: url.with_user(&creds.role),
         role: creds.role.clone(),
@@ -90,7 +108,9 @@ fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>) -> Resu
     let kept = place
         .put_new(&creds.password)
         .map_err(anyhow::Error::from)
-        .and_then(|()| Ok(app.record_sync_connection(s, &conn)?));
+        .and_then(|()| {
+            Ok(app.record_sync_connection(s, &conn, seeded.as_ref().map(|x| x.push_acked_seq))?)
+        });
     if let Err(err) = kept {
         return Err(match admin::forget_device(&mut owner, &device) {
             Ok(()) => err.context("enrolment undone on the server"),
@@ -99,15 +119,17 @@ fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>) -> Resu
             )),
         });
     }
+    let seeded_rows = seeded.as_ref().map(|x| x.rows);
     let text = format!(
-        "this PC is enrolled as device {device} (role {}, {} clinic(s)); its sync password is kept in {}",
+        "this PC is enrolled as device {device} (role {}, {} clinic(s){}); its sync password is kept in {}",
         creds.role,
         clinics.len(),
+        seeded_rows.map_or(String::new(), |n| format!("; {n} rows seeded")),
         place.describe()
     );
     ctx.out.value(
         &serde_json::json!({ "ok": true, "device_id": device.to_string(), "role": creds.role,
-            "url": conn.url, "clinics": clinics, "message": text }),
+            "url": conn.url, "clinics": clinics, "seeded_rows": seeded_rows, "message": text }),
         &text,
     )
 }
