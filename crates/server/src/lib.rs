@@ -2,8 +2,11 @@
 //! store's table registry and the SQLite schema ([`schema::generate`], checked in as
 //! `migrations/postgres/V1__server.sql`), and the refinery runner that applies it.
 //!
+//! [`admin`] is the owner's side of enrolment and revocation (used by the CLI's `server` and
+//! `sync enrol` commands), with the first PC's seed (`seed.rs`).
+//!
 //! This crate holds a PostgreSQL client; `tests/layout.rs` keeps it out of the desktop binary
-//! and the api. The push/pull functions, enrolment and the client come in later steps.
+//! and the api. The push/pull functions and the sync client come in later steps.
 
 pub mod admin;
 pub mod schema;
