@@ -3546,6 +3546,21 @@ fn sync_server_init_enrol_and_revoke_through_the_cli() {
         "already holds data",
     );
     assert!(!taken.exists());
+    // The password cannot be kept: the server's enrolment is undone, nothing is left anywhere.
+    pc2.bad(
+        &[
+            "--user",
+            "admin",
+            "sync",
+            "enrol",
+            "--url",
+            &url,
+            "--sync-key-file",
+            "/nonexistent/dir/pc2.sync",
+        ],
+        Some(PW),
+        "enrolment undone on the server",
+    );
     assert_eq!(server_state(&mut su), enrolled);
 
     // Revoke: the open session is terminated, the next sign-in refused, at once.
