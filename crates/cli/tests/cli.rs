@@ -3546,7 +3546,7 @@ fn sync_server_init_enrol_and_revoke_through_the_cli() {
         "already holds data",
     );
     assert!(!taken.exists());
-    // The password cannot be kept: the server's enrolment is undone, nothing is left anywhere.
+    // The password cannot be kept: the server's enrolment is rolled back, nothing is left anywhere.
     pc2.bad(
         &[
             "--user",
@@ -3559,7 +3559,7 @@ fn sync_server_init_enrol_and_revoke_through_the_cli() {
             "/nonexistent/dir/pc2.sync",
         ],
         Some(PW),
-        "enrolment undone on the server",
+        "enrolment rolled back on the server",
     );
     assert_eq!(server_state(&mut su), enrolled);
 

@@ -200,16 +200,32 @@ impl fmt::Debug for DeviceCredentials {
     }
 }
 
+/// An enrolment made on the server and not committed yet: the caller keeps the password and
+/// records the connection on its side first, then [`Enrolment::commit`]s; dropping it (a local
+/// step failed) rolls the server back.
+pub struct Enrolment<'a> {
+    tx: postgres::Transaction<'a>,
+    pub credentials: DeviceCredentials,
+    /// What `--seed` copied.
+    pub seeded: Option<Seeded>,
+}
+
+impl Enrolment<'_> {
+    pub fn commit(self) -> AdminResult<()> {
+        Ok(self.tx.commit()?)
+    }
+}
+
 /// Enrol `device` for `clinics`, as the owner, in one transaction: its LOGIN role (random
 /// 32-byte password, SCRAM; member of `clinicdesk_device`; connection limit and timeouts),
 /// its `sync.devices` row and, with `seed`, every local row ([`crate::seed`]). Refused,
 /// changing nothing, when the device or its role exists (or, seeding, the server holds rows).
-pub fn enrol_device(
-    owner: &mut Client,
+pub fn enrol_device<'a>(
+    owner: &'a mut Client,
     device: &DeviceId,
     clinics: &[String],
     seed: Option<&Seed<'_>>,
-) -> AdminResult<(DeviceCredentials, Option<Seeded>)> {
+) -> AdminResult<Enrolment<'a>> {
     let role = device_role(device);
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -248,8 +264,11 @@ pub fn enrol_device(
         Some(from) => Some(crate::seed::seed(&mut tx, from, device)?),
         None => None,
     };
-    tx.commit()?;
-    Ok((DeviceCredentials { role, password }, seeded))
+    Ok(Enrolment {
+        tx,
+        credentials: DeviceCredentials { role, password },
+        seeded,
+    })
 }
 
 /// What [`revoke_device`] did.
@@ -301,18 +320,4 @@ pub fn revoke_device(owner: &mut Client, device: &DeviceId) -> AdminResult<Revok
         })?
         .get(0);
     Ok(Revoked { role, terminated })
-}
-
-/// Undo [`enrol_device`] for a device whose enrolment could not be completed on its PC: its
-/// row and its role, in one transaction.
-pub fn forget_device(owner: &mut Client, device: &DeviceId) -> AdminResult<()> {
-    let role = device_role(device);
-    let mut tx = owner.transaction()?;
-    tx.execute(
-        "DELETE FROM sync.devices WHERE device_id = $1::text::uuid",
-        &[&device.to_string()],
-    )?;
-    tx.batch_execute(&format!("DROP ROLE IF EXISTS {role}"))?;
-    tx.commit()?;
-    Ok(())
 }

@@ -368,6 +368,21 @@ impl SecretPlace {
         }
     }
 
+    /// Remove the secret kept here (undoing a [`SecretPlace::put_new`] whose enrolment did not
+    /// complete); nothing kept is not an error.
+    pub fn remove(&self) -> Result<()> {
+        match self {
+            SecretPlace::Keyring { account } => match Self::entry(account)?.delete_credential() {
+                Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+                Err(e) => Err(StoreError::Keyring(e.to_string())),
+            },
+            SecretPlace::File(p) => match std::fs::remove_file(p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            },
+        }
+    }
+
     /// Keep `secret` here; refused (nothing written) when a secret is already kept here.
     pub fn put_new(&self, secret: &str) -> Result<()> {
         if self.get()?.is_some() {

@@ -23,6 +23,11 @@ fn the_sync_password_goes_beside_the_db_key_and_is_never_overwritten() {
     assert!(matches!(err, StoreError::Conflict(_)), "{err}");
     assert!(err.to_string().contains("not overwritten"), "{err}");
     assert_eq!(place.get().unwrap().as_deref(), Some("first"));
+    // An enrolment that did not complete removes what it kept (twice is harmless).
+    place.remove().unwrap();
+    place.remove().unwrap();
+    assert_eq!(place.get().unwrap(), None);
+    place.put_new("first").unwrap();
     // Another database has its own entry.
     assert_eq!(
         SecretPlace::sync(&KeySource::Keyring, &DbId::generate(), None)
@@ -48,6 +53,8 @@ fn the_sync_password_goes_beside_the_db_key_and_is_never_overwritten() {
     }
     assert!(place.put_new("again").is_err());
     assert_eq!(place.get().unwrap().as_deref(), Some("in a file"));
+    place.remove().unwrap();
+    assert!(!dir.path().join("c.key.sync").exists());
     let named = dir.path().join("named.sync");
     assert_eq!(
         SecretPlace::sync(&key, &id, Some(named.clone())),

@@ -63,8 +63,8 @@ pub fn sync(ctx: &Ctx, cmd: &SyncCmd) -> Result<()> {
 
 /// Enrol this PC: checked locally first (the owner of every clinic, not enrolled yet, no sync
 /// password kept yet), then the device's role and row on the server in one transaction, then
-/// its password (keyring or file) and its connection (the database). A local step that fails
-/// after the server's undoes the server's.
+/// its password (keyring or file) and its connection (the database) while the server's
+/// transaction is still open, then the server commits; a local step that fails rolls it back.
 fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>, seed: bool) -> Result<()> {
     let url = ServerUrl::parse(&server.url)?;
     let (app, s) = ctx.signed_in()?;
@@ -83,7 +83,7 @@ fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>, seed: b
     let device: Device = e.device_id.parse().map_err(|e| anyhow!("{e}"))?;
     let clinics: Vec<String> = e.clinics.iter().map(ToString::to_string).collect();
     let mut owner = connect_owner(&url)?;
-    let (creds, seeded) = if seed {
+    let enrolment = if seed {
         // One SQLite snapshot for the rows and the push watermark.
         app.store().read(|c| -> Result<_> {
             let snapshot = c.unchecked_transaction()?;
@@ -101,34 +101,44 @@ fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>, seed: b
     } else {
         admin::enrol_device(&mut owner, &device, &clinics, None)?
     };
+    let creds = &enrolment.credentials;
+    let seeded = enrolment.seeded.clone();
     let conn = SyncConnection {
         url: url.with_user(&creds.role),
         role: creds.role.clone(),
     };
-    let kept = place
+    // This PC's side first, while the server's transaction is open: a failure here drops the
+    // enrolment, which rolls the server back.
+    place
         .put_new(&creds.password)
-        .map_err(anyhow::Error::from)
-        .and_then(|()| {
-            Ok(app.record_sync_connection(s, &conn, seeded.as_ref().map(|x| x.push_acked_seq))?)
-        });
-    if let Err(err) = kept {
-        return Err(match admin::forget_device(&mut owner, &device) {
-            Ok(()) => err.context("enrolment undone on the server"),
-            Err(undo) => err.context(format!(
-                "and undoing the enrolment on the server failed ({undo}): revoke device {device}"
-            )),
+        .context("enrolment rolled back on the server")?;
+    if let Err(e) = app.record_sync_connection(s, &conn, seeded.as_ref().map(|x| x.push_acked_seq))
+    {
+        let undo = place.remove();
+        let err = anyhow::Error::from(e).context("enrolment rolled back on the server");
+        return Err(match undo {
+            Ok(()) => err,
+            Err(u) => err.context(format!("and removing {} failed ({u})", place.describe())),
         });
     }
+    let role = creds.role.clone();
+    enrolment.commit().with_context(|| {
+        format!(
+            "the server did not commit the enrolment, but this PC recorded it ({} and {}): run `clinicdesk server revoke-device --device {device}` and restore this database from a backup before enrolling again",
+            conn.url,
+            place.describe()
+        )
+    })?;
     let seeded_rows = seeded.as_ref().map(|x| x.rows);
     let text = format!(
         "this PC is enrolled as device {device} (role {}, {} clinic(s){}); its sync password is kept in {}",
-        creds.role,
+        role,
         clinics.len(),
         seeded_rows.map_or(String::new(), |n| format!("; {n} rows seeded")),
         place.describe()
     );
     ctx.out.value(
-        &serde_json::json!({ "ok": true, "device_id": device.to_string(), "role": creds.role,
+        &serde_json::json!({ "ok": true, "device_id": device.to_string(), "role": role,
             "url": conn.url, "clinics": clinics, "seeded_rows": seeded_rows, "message": text }),
         &text,
     )
