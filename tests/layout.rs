@@ -271,7 +271,13 @@ fn the_front_doors_depend_on_the_api_only() {
     );
     assert_eq!(
         our_dependencies(&root().join("crates/cli/Cargo.toml")),
-        set(&["clinicdesk-api", "clinicdesk-bench", "clinicdesk-demo"]),
+        // clinicdesk-server: the sync server's admin commands (`server …`, `sync enrol`).
+        set(&[
+            "clinicdesk-api",
+            "clinicdesk-bench",
+            "clinicdesk-demo",
+            "clinicdesk-server",
+        ]),
         "the CLI"
     );
     // The check reads the right section: the workspace's own table lists every crate.

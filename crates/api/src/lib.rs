@@ -29,7 +29,9 @@ pub use clinicdesk_store::tables as rows;
 pub use clinicdesk_store::{Store, StoreError};
 /// Where a database key is kept (`KeySource::from_settings` parses the front doors' settings).
 pub mod keys {
-    pub use clinicdesk_store::{DbId, DbKey, KeySource, RecoveryKey, KEY_ENV, KEY_FILE_ENV};
+    pub use clinicdesk_store::{
+        DbId, DbKey, KeySource, RecoveryKey, SecretPlace, KEY_ENV, KEY_FILE_ENV,
+    };
 }
 
 /// The application: a handle on the local store. Cheap to clone.

@@ -63,6 +63,13 @@ pub enum Command {
     Housekeeping,
     /// Benchmarks on a (demo) database; prints p50/p99 and writes a report file.
     Bench(BenchArgs),
+    /// The sync server, as its owner: the owner's password comes from
+    /// CLINICDESK_SERVER_PASSWORD or a line of standard input, is used once and never stored.
+    #[command(subcommand)]
+    Server(ServerCmd),
+    /// This PC and the sync server.
+    #[command(subcommand)]
+    Sync(SyncCmd),
     #[command(subcommand)]
     Clinic(Crud),
     #[command(subcommand)]
@@ -810,4 +817,49 @@ pub enum DbCmd {
     /// SQLite's integrity check, SQLCipher's page check and the audit chain (admins); exit code 1
     /// when any fails.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerCmd {
+    /// Prepare a new server: apply the server migrations (schemas, tables, the device group
+    /// role). Running it again changes nothing.
+    Init(ServerUrlArg),
+    /// Apply the server migrations of this version (an upgrade).
+    Migrate(ServerUrlArg),
+    /// Stop a device at once: it reads nothing from its next statement, cannot sign in again,
+    /// and its open sessions are terminated.
+    RevokeDevice {
+        #[command(flatten)]
+        server: ServerUrlArg,
+        /// The device id (`clinicdesk sync enrol` prints it).
+        #[arg(long)]
+        device: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServerUrlArg {
+    /// postgres://OWNER@HOST:PORT/DATABASE (no password in it).
+    #[arg(long, env = "CLINICDESK_SERVER_URL")]
+    pub url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCmd {
+    /// Make this PC a sync device (the organisation's owner, signed in): its own server role
+    /// with a random password, kept in the OS keyring (or a file beside the key file). The
+    /// server owner's password (CLINICDESK_SERVER_PASSWORD or the next line of standard
+    /// input) is used once and never stored.
+    Enrol {
+        #[command(flatten)]
+        server: ServerUrlArg,
+        /// Keep the device's sync password in this new file (mode 0600) instead of the OS
+        /// keyring; by default `<key file>.sync` when the database key is in a key file.
+        #[arg(long, env = "CLINICDESK_SYNC_KEY_FILE")]
+        sync_key_file: Option<PathBuf>,
+        /// The first PC only: copy every row of this database to the (empty) server, in the
+        /// enrolment's transaction. The other PCs join with an empty database.
+        #[arg(long)]
+        seed: bool,
+    },
 }

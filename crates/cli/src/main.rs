@@ -89,6 +89,8 @@ fn run(command: &Command, ctx: &Ctx) -> Result<()> {
         Command::Db(c) => admin::db(ctx, c),
         Command::IdleTimeout { minutes } => admin::idle_timeout(ctx, *minutes),
         Command::Bench(a) => admin::bench(ctx, a),
+        Command::Server(c) => sync::server(ctx, c),
+        Command::Sync(c) => sync::sync(ctx, c),
         Command::Clinic(c) => org::clinic(ctx, c),
         Command::User(c) => org::user(ctx, c),
         Command::Role(c) => org::role(ctx, c),

@@ -21,13 +21,19 @@ const INIT: [&str; 9] = [
 
 struct Env {
     dir: tempfile::TempDir,
+    /// CLINICDESK_SERVER_PASSWORD of the next commands (the sync server's owner).
+    server_password: std::cell::RefCell<Option<String>>,
 }
 
 impl Env {
     fn new() -> Self {
         Env {
             dir: tempfile::tempdir().unwrap(),
+            server_password: Default::default(),
         }
+    }
+    fn set_server_password(&self, p: &str) {
+        *self.server_password.borrow_mut() = Some(p.to_string());
     }
     fn db(&self) -> PathBuf {
         self.dir.path().join("c.db")
@@ -44,7 +50,13 @@ impl Env {
             .args(args);
         c.env_remove("CLINICDESK_PASSWORD")
             .env_remove("CLINICDESK_DB_KEY")
-            .env_remove("CLINICDESK_USER");
+            .env_remove("CLINICDESK_USER")
+            .env_remove("CLINICDESK_SERVER_PASSWORD")
+            .env_remove("CLINICDESK_SERVER_URL")
+            .env_remove("CLINICDESK_SYNC_KEY_FILE");
+        if let Some(p) = &*self.server_password.borrow() {
+            c.env("CLINICDESK_SERVER_PASSWORD", p);
+        }
         if let Some(p) = password {
             c.env("CLINICDESK_PASSWORD", p);
         }
@@ -3213,4 +3225,481 @@ fn audit_seals_verify_with_the_init_key_and_triggers_are_repaired() {
     let r: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(r["trigger_drift"], serde_json::json!([]));
     assert_eq!(r["row_problems"], 1);
+}
+
+// The sync server: `server init|migrate|revoke-device` and `sync enrol` on a real PostgreSQL ----
+
+const OWNER: &str = "cd_owner";
+const OWNER_PW: &str = "owner's secret";
+const SERVER_DB: &str = "clinicdesk";
+
+/// A cluster where passwords are checked (SCRAM; the superuser keeps trust for the test's own
+/// checks), an owner role as on a hosted PostgreSQL (CREATEROLE, pg_signal_backend, owner of
+/// the database, no superuser) and its empty database.
+fn password_server() -> clinicdesk_pgcluster::PgCluster {
+    let cluster = clinicdesk_pgcluster::PgCluster::start().unwrap();
+    let mut su = cluster.connect().unwrap();
+    su.batch_execute(&format!(
+        "CREATE ROLE {OWNER} LOGIN CREATEROLE PASSWORD '{}';
+         GRANT pg_signal_backend TO {OWNER};",
+        OWNER_PW.replace('\'', "''")
+    ))
+    .unwrap();
+    su.batch_execute(&format!("CREATE DATABASE {SERVER_DB} OWNER {OWNER}"))
+        .unwrap();
+    std::fs::write(
+        cluster.data_dir().join("pg_hba.conf"),
+        "local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n",
+    )
+    .unwrap();
+    su.batch_execute("SELECT pg_reload_conf()").unwrap();
+    cluster
+}
+
+fn pg_as(
+    cluster: &clinicdesk_pgcluster::PgCluster,
+    role: &str,
+    password: &str,
+) -> Result<clinicdesk_pgcluster::postgres::Client, clinicdesk_pgcluster::postgres::Error> {
+    cluster
+        .config(SERVER_DB)
+        .user(role)
+        .password(password)
+        .connect(clinicdesk_pgcluster::postgres::NoTls)
+}
+
+/// The server's devices and device roles (what a refused command must leave alone).
+fn server_state(su: &mut clinicdesk_pgcluster::postgres::Client) -> (i64, Vec<(String, bool)>) {
+    let devices: i64 = su
+        .query_one("SELECT count(*) FROM sync.devices", &[])
+        .unwrap()
+        .get(0);
+    let roles = su
+        .query(
+            "SELECT rolname::text, rolcanlogin FROM pg_roles WHERE rolname LIKE 'cd\\_dev\\_%' ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    (devices, roles)
+}
+
+#[test]
+fn sync_server_init_enrol_and_revoke_through_the_cli() {
+    use clinicdesk_pgcluster::postgres::error::SqlState;
+    let cluster = password_server();
+    let mut su = cluster
+        .config(SERVER_DB)
+        .connect(clinicdesk_pgcluster::postgres::NoTls)
+        .unwrap();
+    let url = format!(
+        "postgres://{OWNER}@127.0.0.1:{}/{SERVER_DB}",
+        cluster.port()
+    );
+    let env = Env::new();
+    env.init();
+    env.set_server_password(OWNER_PW);
+
+    // init applies every server migration once; again (and migrate) changes nothing.
+    assert_eq!(
+        env.ok(&["server", "init", "--url", &url])["applied"],
+        serde_json::json!([1, 2])
+    );
+    assert_eq!(
+        env.ok(&["server", "init", "--url", &url])["applied"],
+        serde_json::json!([])
+    );
+    assert_eq!(
+        env.ok(&["server", "migrate", "--url", &url])["applied"],
+        serde_json::json!([])
+    );
+
+    // Bad input: one clear line, nothing changed here or on the server.
+    let before = server_state(&mut su);
+    for (bad_url, needle) in [
+        ("mysql://x@127.0.0.1/db", "server URL is not valid"),
+        ("postgres://127.0.0.1:1/db", "no user"),
+        (
+            &format!(
+                "postgres://{OWNER}:pw@127.0.0.1:{}/{SERVER_DB}",
+                cluster.port()
+            ),
+            "holds a password",
+        ),
+        (
+            "postgres://cd_owner@db.example.com:5432/clinicdesk",
+            "not this computer",
+        ),
+        (
+            &format!("{url}?sslmode=verify-full"),
+            "TLS is not available",
+        ),
+    ] {
+        env.bad(&["server", "init", "--url", bad_url], Some(PW), needle);
+        env.bad(
+            &["--user", "admin", "sync", "enrol", "--url", bad_url],
+            Some(PW),
+            needle,
+        );
+    }
+    env.set_server_password("not the owner's password");
+    env.bad(
+        &["server", "migrate", "--url", &url],
+        None,
+        "password authentication failed",
+    );
+    env.bad(
+        &["--user", "admin", "sync", "enrol", "--url", &url],
+        Some(PW),
+        "password authentication failed",
+    );
+    env.set_server_password(OWNER_PW);
+    env.bad(
+        &["server", "revoke-device", "--url", &url, "--device", "nope"],
+        None,
+        "not a device id",
+    );
+    env.bad(
+        &[
+            "server",
+            "revoke-device",
+            "--url",
+            &url,
+            "--device",
+            "0190a000-0000-7000-8000-0000000000aa",
+        ],
+        None,
+        "not enrolled",
+    );
+    assert_eq!(server_state(&mut su), before);
+    assert!(!Path::new(&format!("{}.sync", env.key().display())).exists());
+
+    // Rows of the local clinic and of another, written by the owner (as a push would).
+    let clinic = env.clinic_id();
+    let other = "0190a000-0000-7000-8000-00000000000b";
+    let mut owner = pg_as(&cluster, OWNER, OWNER_PW).unwrap();
+    let v = "'0|1|1|dev', 0";
+    owner
+        .batch_execute(&format!(
+            "BEGIN;
+             INSERT INTO cd.clinics (id, name, code, timezone, reminder_offsets_minutes, idle_lock_minutes, created_at, updated_at, _v0, _seq) VALUES
+               ('{clinic}', 'A', 'AAA', 'UTC', '[]', 15, 0, 0, {v}), ('{other}', 'B', 'BBB', 'UTC', '[]', 15, 0, 0, {v});
+             INSERT INTO cd.patients (id, clinic_id, mrn, first_name, last_name, sex, preferred_contact_method, consent_sms, consent_email, created_at, updated_at, _v0, _seq) VALUES
+               ('0190a000-0000-7000-8000-0000000000a1', '{clinic}', 'A1', 'Ann', 'A', 'female', 'phone', 0, 0, 0, 0, {v}),
+               ('0190a000-0000-7000-8000-0000000000b1', '{other}', 'B1', 'Bob', 'B', 'male', 'phone', 0, 0, 0, 0, {v});
+             COMMIT;"
+        ))
+        .unwrap();
+
+    // Enrol: the device's role, its password in `<key file>.sync` (0600), its connection in
+    // the database; the password is printed nowhere and kept on the server as a verifier only.
+    let o = env.cmd(
+        &["--user", "admin", "--json", "sync", "enrol", "--url", &url],
+        Some(PW),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let role = j["role"].as_str().unwrap().to_string();
+    let device = j["device_id"].as_str().unwrap().to_string();
+    assert_eq!(role, format!("cd_dev_{}", device.replace('-', "")));
+    assert_eq!(j["clinics"], serde_json::json!([clinic]));
+    let secret_file = PathBuf::from(format!("{}.sync", env.key().display()));
+    let password = std::fs::read_to_string(&secret_file).unwrap();
+    assert_eq!(password.len(), 64, "32 random bytes, hex");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret_file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    for out in [&o.stdout, &o.stderr] {
+        assert!(!String::from_utf8_lossy(out).contains(&password));
+        assert!(!String::from_utf8_lossy(out).contains(OWNER_PW));
+    }
+    let raw = clinicdesk_store::open_raw(
+        &env.db(),
+        &clinicdesk_store::DbKey::from_hex(&std::fs::read_to_string(env.key()).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let meta = |k: &str| -> String {
+        raw.query_row("SELECT value FROM local_meta WHERE key = ?1", [k], |r| {
+            r.get(0)
+        })
+        .unwrap()
+    };
+    assert_eq!(meta("sync.role"), role);
+    assert_eq!(
+        meta("sync.url"),
+        format!("postgres://{role}@127.0.0.1:{}/{SERVER_DB}", cluster.port())
+    );
+    let dump: i64 = raw
+        .query_row(
+            "SELECT count(*) FROM local_meta WHERE instr(value, ?1) > 0",
+            [&password],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(dump, 0, "the sync password is not in the database");
+    let r = su
+        .query_one(
+            "SELECT a.rolpassword, a.rolconnlimit, r.rolconfig::text[] FROM pg_authid a JOIN pg_roles r ON r.oid = a.oid WHERE a.rolname = $1::text::name",
+            &[&role],
+        )
+        .unwrap();
+    let verifier: String = r.get(0);
+    assert!(
+        verifier.starts_with("SCRAM-SHA-256$") && !verifier.contains(&password),
+        "{verifier}"
+    );
+    assert_eq!(r.get::<_, i32>(1), 2);
+    let config: Vec<String> = r.get(2);
+    assert!(
+        config.contains(&"statement_timeout=60s".to_string()),
+        "{config:?}"
+    );
+    assert!(
+        config.contains(&"idle_in_transaction_session_timeout=30s".to_string()),
+        "{config:?}"
+    );
+
+    // The device signs in with the kept password, reads its clinic's rows only, writes nothing.
+    assert!(pg_as(&cluster, &role, "a guess").is_err());
+    let mut dev = pg_as(&cluster, &role, &password).unwrap();
+    let mrns: Vec<String> = dev
+        .query("SELECT mrn FROM cd.patients ORDER BY mrn", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(mrns, ["A1"]);
+    let e = dev
+        .batch_execute("UPDATE cd.patients SET first_name = 'X'")
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{e}");
+    let e = dev.batch_execute("DELETE FROM sync.devices").unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{e}");
+
+    // Enrolling again is refused, whatever the password place; nothing changes anywhere.
+    let enrolled = server_state(&mut su);
+    env.bad(
+        &["--user", "admin", "sync", "enrol", "--url", &url],
+        Some(PW),
+        "already enrolled",
+    );
+    let elsewhere = env.dir.path().join("other.sync");
+    env.bad(
+        &[
+            "--user",
+            "admin",
+            "sync",
+            "enrol",
+            "--url",
+            &url,
+            "--sync-key-file",
+            elsewhere.to_str().unwrap(),
+        ],
+        Some(PW),
+        "already enrolled",
+    );
+    assert!(!elsewhere.exists());
+    assert_eq!(std::fs::read_to_string(&secret_file).unwrap(), password);
+    // A second PC whose password place is taken is refused before the server is touched.
+    let pc2 = Env::new();
+    pc2.init();
+    pc2.set_server_password(OWNER_PW);
+    let taken = PathBuf::from(format!("{}.sync", pc2.key().display()));
+    std::fs::write(&taken, "kept").unwrap();
+    pc2.bad(
+        &["--user", "admin", "sync", "enrol", "--url", &url],
+        Some(PW),
+        "already holds a sync password",
+    );
+    assert_eq!(std::fs::read_to_string(&taken).unwrap(), "kept");
+    // Only the organisation's owner enrols a PC.
+    let vera = pc2.ok(&["user", "create", "--set", "username=vera"]);
+    let clinic2 = pc2.clinic_id();
+    pc2.ok(&[
+        "role",
+        "grant",
+        "--user-id",
+        vera["id"].as_str().unwrap(),
+        "--clinic",
+        &clinic2,
+        "--role",
+        "manager",
+    ]);
+    std::fs::remove_file(&taken).unwrap();
+    pc2.bad(
+        &["--user", "vera", "sync", "enrol", "--url", &url],
+        Some("another good password"),
+        "not allowed",
+    );
+    assert!(!taken.exists());
+    // Seeding needs an empty server: this one holds rows.
+    pc2.bad(
+        &["--user", "admin", "sync", "enrol", "--seed", "--url", &url],
+        Some(PW),
+        "already holds data",
+    );
+    assert!(!taken.exists());
+    // The password cannot be kept: the server's enrolment is rolled back, nothing is left anywhere.
+    pc2.bad(
+        &[
+            "--user",
+            "admin",
+            "sync",
+            "enrol",
+            "--url",
+            &url,
+            "--sync-key-file",
+            "/nonexistent/dir/pc2.sync",
+        ],
+        Some(PW),
+        "enrolment rolled back on the server",
+    );
+    assert_eq!(server_state(&mut su), enrolled);
+
+    // Revoke: the open session is terminated, the next sign-in refused, at once.
+    let j = env.ok(&[
+        "server",
+        "revoke-device",
+        "--url",
+        &url,
+        "--device",
+        &device,
+    ]);
+    assert_eq!(j["terminated"], serde_json::json!(1));
+    assert!(
+        dev.batch_execute("SELECT 1").is_err(),
+        "the open session survived"
+    );
+    let e = pg_as(&cluster, &role, &password)
+        .err()
+        .expect("a revoked device signed in");
+    let msg = e
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_default();
+    assert!(msg.contains("not permitted to log in"), "{e:?}");
+    let revoked: bool = su
+        .query_one(
+            "SELECT revoked_at IS NOT NULL FROM sync.devices WHERE role_name = $1::text::name",
+            &[&role],
+        )
+        .unwrap()
+        .get(0);
+    assert!(revoked);
+
+    // The first PC seeds an empty server: every local row, tombstones included, in the
+    // enrolment's transaction, versioned by its HLC, stamped one by one; its watermark kept.
+    su.batch_execute(&format!("CREATE DATABASE seeded OWNER {OWNER}"))
+        .unwrap();
+    let url2 = format!("postgres://{OWNER}@127.0.0.1:{}/seeded", cluster.port());
+    pc2.ok(&["server", "init", "--url", &url2]);
+    let patient = pc2.ok(&[
+        "patient",
+        "create",
+        "--clinic",
+        &clinic2,
+        "--set",
+        "first_name=Zoë",
+        "--set",
+        "last_name=Okafor",
+    ]);
+    pc2.ok(&[
+        "patient",
+        "create",
+        "--clinic",
+        &clinic2,
+        "--set",
+        "first_name=Gone",
+        "--set",
+        "last_name=Soon",
+    ]);
+    let gone = pc2.ok(&["patient", "search", "Soon"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    pc2.ok(&["patient", "delete", &gone]);
+    let j = pc2.ok(&["sync", "enrol", "--seed", "--url", &url2]);
+    let seeded_role = j["role"].as_str().unwrap().to_string();
+    let seeded_device = j["device_id"].as_str().unwrap().to_string();
+    let mut owner2 = cluster
+        .config("seeded")
+        .user(OWNER)
+        .password(OWNER_PW)
+        .connect(clinicdesk_pgcluster::postgres::NoTls)
+        .unwrap();
+    let raw2 = clinicdesk_store::open_raw(
+        &pc2.db(),
+        &clinicdesk_store::DbKey::from_hex(&std::fs::read_to_string(pc2.key()).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let mut total = 0i64;
+    for t in ["clinics", "users", "user_clinic_roles", "patients"] {
+        let local: i64 = raw2
+            .query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get(0))
+            .unwrap();
+        let server: i64 = owner2
+            .query_one(&format!("SELECT count(*) FROM cd.{t}"), &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(server, local, "cd.{t}");
+        total += local;
+    }
+    assert!(j["seeded_rows"].as_i64().unwrap() >= total, "{j}");
+    let r = owner2
+        .query_one(
+            "SELECT count(DISTINCT _seq), count(*), max(_seq), min(_v0), max(_v0), count(*) FILTER (WHERE deleted_at IS NOT NULL), min(_dev::text)
+               FROM cd.patients",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(r.get::<_, i64>(0), 2, "one stamp per row");
+    assert_eq!(r.get::<_, i64>(5), 1, "the tombstone is seeded");
+    let clock: i64 = owner2
+        .query_one("SELECT seq FROM sync.clock", &[])
+        .unwrap()
+        .get(0);
+    assert!(r.get::<_, i64>(2) <= clock);
+    let v0: String = r.get(3);
+    assert_eq!(v0, r.get::<_, String>(4), "one version for the whole seed");
+    assert!(
+        v0.starts_with("0|") && v0.ends_with(&format!("|{seeded_device}")),
+        "{v0}"
+    );
+    assert_eq!(r.get::<_, String>(6), seeded_device);
+    let acked: String = raw2
+        .query_row(
+            "SELECT value FROM local_meta WHERE key = 'sync.push_acked_seq'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let max_seq: i64 = raw2
+        .query_row("SELECT max(seq) FROM change_log", [], |r| r.get(0))
+        .unwrap();
+    assert!(acked.parse::<i64>().unwrap() > 0 && acked.parse::<i64>().unwrap() <= max_seq);
+    // The seeding device reads its rows with its kept password.
+    let pw2 = std::fs::read_to_string(format!("{}.sync", pc2.key().display())).unwrap();
+    let mut dev2 = cluster
+        .config("seeded")
+        .user(&seeded_role)
+        .password(&pw2)
+        .connect(clinicdesk_pgcluster::postgres::NoTls)
+        .unwrap();
+    let ids: Vec<String> = dev2
+        .query(
+            "SELECT id::text FROM cd.patients WHERE deleted_at IS NULL",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, [patient["id"].as_str().unwrap()]);
 }

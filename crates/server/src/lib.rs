@@ -5,11 +5,16 @@
 //! [`push::generate`] writes `migrations/postgres/V2__merge_and_push.sql`: the merge functions
 //! (the model of `clinicdesk_wire::merge`, in SQL) and `sync.push`.
 //!
+//! [`admin`] is the owner's side of enrolment and revocation (used by the CLI's `server` and
+//! `sync enrol` commands), with the first PC's seed (`seed.rs`).
+//!
 //! This crate holds a PostgreSQL client; `tests/layout.rs` keeps it out of the desktop binary
-//! and the api. The pull, enrolment and the client come in later steps.
+//! and the api. The pull and the sync client come in later steps.
 
+pub mod admin;
 pub mod push;
 pub mod schema;
+mod seed;
 
 mod embedded {
     refinery::embed_migrations!("../../migrations/postgres");

@@ -308,3 +308,103 @@ pub(crate) fn write_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all()?;
     Ok(())
 }
+
+/// Where a secret kept beside the database key lives: the sync password of an enrolled PC
+/// (SYNC.md §3.1). In the OS keyring under `ClinicDesk / sync:<database id>`, or in a 0600
+/// file (headless use, like a DB key file). Never overwritten: [`SecretPlace::put_new`]
+/// refuses an existing entry or file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretPlace {
+    Keyring { account: String },
+    File(PathBuf),
+}
+
+impl SecretPlace {
+    /// Where the sync password of database `id` goes: `file` when given, else `<key file>.sync`
+    /// when the database key is in a key file, else the keyring entry `sync:<id>`.
+    pub fn sync(key: &KeySource, id: &DbId, file: Option<PathBuf>) -> Self {
+        match (file, key) {
+            (Some(f), _) => SecretPlace::File(f),
+            (None, KeySource::File(k)) => {
+                let mut name = k.as_os_str().to_os_string();
+                name.push(".sync");
+                SecretPlace::File(PathBuf::from(name))
+            }
+            (None, _) => SecretPlace::Keyring {
+                account: format!("sync:{id}"),
+            },
+        }
+    }
+
+    /// For messages: the keyring entry or the file.
+    pub fn describe(&self) -> String {
+        match self {
+            SecretPlace::Keyring { account } => {
+                format!("the OS keyring entry {KEYRING_SERVICE} / {account}")
+            }
+            SecretPlace::File(p) => format!("the file {}", p.display()),
+        }
+    }
+
+    fn entry(account: &str) -> Result<keyring_core::Entry> {
+        ensure_default_keyring()?;
+        keyring_core::Entry::new(KEYRING_SERVICE, account)
+            .map_err(|e| StoreError::Keyring(e.to_string()))
+    }
+
+    /// The secret, if one is kept there.
+    pub fn get(&self) -> Result<Option<String>> {
+        match self {
+            SecretPlace::Keyring { account } => match Self::entry(account)?.get_password() {
+                Ok(s) => Ok(Some(s)),
+                Err(keyring_core::Error::NoEntry) => Ok(None),
+                Err(e) => Err(StoreError::Keyring(e.to_string())),
+            },
+            SecretPlace::File(p) => match std::fs::read_to_string(p) {
+                Ok(s) => Ok(Some(s.trim_end().to_string())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e.into()),
+            },
+        }
+    }
+
+    /// Remove the secret kept here (undoing a [`SecretPlace::put_new`] whose enrolment did not
+    /// complete); nothing kept is not an error.
+    pub fn remove(&self) -> Result<()> {
+        match self {
+            SecretPlace::Keyring { account } => match Self::entry(account)?.delete_credential() {
+                Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+                Err(e) => Err(StoreError::Keyring(e.to_string())),
+            },
+            SecretPlace::File(p) => match std::fs::remove_file(p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    /// Keep `secret` here; refused (nothing written) when a secret is already kept here.
+    pub fn put_new(&self, secret: &str) -> Result<()> {
+        if self.get()?.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "{} already holds a sync password; it was not overwritten",
+                self.describe()
+            )));
+        }
+        match self {
+            SecretPlace::Keyring { account } => {
+                Self::entry(account)?
+                    .set_password(secret)
+                    .map_err(|e| StoreError::Keyring(e.to_string()))?;
+                if self.get()?.as_deref() != Some(secret) {
+                    return Err(StoreError::Keyring(format!(
+                        "the sync password did not read back from {}",
+                        self.describe()
+                    )));
+                }
+                Ok(())
+            }
+            SecretPlace::File(p) => write_private_file(p, secret.as_bytes()),
+        }
+    }
+}

@@ -24,6 +24,6 @@ pub use db::{
     WriteMode, WriteTx, CIPHER_PAGE_SIZE,
 };
 pub use error::{Result, StoreError};
-pub use key::{DbId, DbKey, KeySource, KEY_ENV, KEY_FILE_ENV};
+pub use key::{DbId, DbKey, KeySource, SecretPlace, KEY_ENV, KEY_FILE_ENV};
 pub use recovery::{RecoveryKey, WrappedKey};
 pub use table::Table;

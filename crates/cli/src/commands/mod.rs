@@ -10,6 +10,7 @@ pub mod people;
 pub mod scheduling;
 pub mod setup;
 pub mod staffing;
+pub mod sync;
 pub mod waitlist;
 
 use std::str::FromStr;
