@@ -119,14 +119,20 @@ impl App {
                 tx.audit_event("users", Some(&id.to_string()), "login_failed", &details)?;
                 return Ok(Outcome::Locked(until));
             }
-            user.updated_at = tx.ctx.now_ms;
             if ok {
+                // `updated_at` moves only with a replicated value: the sign-in time itself
+                // (`last_login_at`) is this PC's own, and a captured-nowhere `updated_at`
+                // would make PCs differ for ever.
+                let before = (user.password_hash.clone(), user.failed_login_count, user.locked_until);
                 if needs_rehash(&user.password_hash) {
                     user.password_hash = hash_unchecked(password)?;
                 }
                 user.failed_login_count = 0;
                 user.locked_until = None;
                 user.last_login_at = Some(tx.ctx.now_ms);
+                if before != (user.password_hash.clone(), user.failed_login_count, user.locked_until) {
+                    user.updated_at = tx.ctx.now_ms;
+                }
                 table::update(tx, &user)?;
                 tx.audit_event("users", Some(&user.id.to_string()), "login", &serde_json::json!({ "username": uname }))?;
                 let roles = user_clinic_roles::active_for_user(tx, &user.id)?
@@ -140,6 +146,7 @@ impl App {
                     roles,
                 }))
             } else {
+                user.updated_at = tx.ctx.now_ms;
                 user.failed_login_count += 1;
                 let locked = user.failed_login_count >= MAX_FAILED_LOGINS;
                 if locked {

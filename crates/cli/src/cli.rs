@@ -859,7 +859,20 @@ pub enum SyncCmd {
         sync_key_file: Option<PathBuf>,
         /// The first PC only: copy every row of this database to the (empty) server, in the
         /// enrolment's transaction. The other PCs join with an empty database.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "join")]
         seed: bool,
+        /// A new PC: create the database given by --db (it must not exist) from the server's
+        /// data (initial sync), as a new device. No sign-in is needed: the server owner's
+        /// password authorises it.
+        #[arg(long)]
+        join: bool,
+        /// With --join: the id of a clinic this PC syncs (repeat for several); all the
+        /// server's clinics when not given.
+        #[arg(long = "clinic", requires = "join")]
+        clinics: Vec<String>,
     },
+    /// Push this PC's pending changes and pull the server's, once.
+    Now,
+    /// What sync knows: enrolled or not, pending changes, last success, last error.
+    Status,
 }

@@ -31,6 +31,9 @@ pub struct Seeded {
     /// The last local change the server now holds (`max(change_log.seq)` of the snapshot): the
     /// device's push watermark.
     pub push_acked_seq: i64,
+    /// The server's clock after the seed: the seeding PC holds every row up to it (its pull
+    /// cursor), so its first pull does not download its own data again.
+    pub server_seq: i64,
 }
 
 pub(crate) fn seed(
@@ -112,8 +115,12 @@ pub(crate) fn seed(
             r.get(0)
         })
         .map_err(local_err)?;
+    let server_seq: i64 = tx
+        .query_one("SELECT seq FROM sync.clock WHERE id = 1", &[])?
+        .get(0);
     Ok(Seeded {
         rows,
         push_acked_seq,
+        server_seq,
     })
 }

@@ -77,6 +77,8 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// The audit verification key K_0 when this open created it, until taken.
     initial_seal_key: Mutex<Option<SealKey>>,
+    /// Local (captured) transactions committed through this handle: the sync loop's wake-up.
+    local_commits: std::sync::atomic::AtomicU64,
 }
 
 pub fn now_ms() -> i64 {
@@ -115,6 +117,44 @@ pub fn open_raw(path: &Path, key: &DbKey) -> Result<Connection> {
         return Err(StoreError::NoDatabase(path.to_path_buf()));
     }
     open_keyed(path, key, OpenFlags::SQLITE_OPEN_READ_WRITE)
+}
+
+/// The last captured change (`change_log.seq`), 0 when none: a lookup of the rowid's end.
+fn last_change_seq(c: &Connection) -> Result<i64> {
+    Ok(
+        c.query_row("SELECT coalesce(max(seq), 0) FROM change_log", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// Record the transaction's captured changes (those after `before`) as one unit of the push,
+/// in the transaction itself (V10 `sync_txn`); nothing when it captured none.
+fn record_sync_txn(c: &Connection, before: i64, user_id: Option<&str>, at: i64) -> Result<()> {
+    c.execute(
+        "INSERT INTO sync_txn (first_seq, last_seq, user_id, at)
+         SELECT min(seq), max(seq), ?2, ?3 FROM change_log WHERE seq > ?1 HAVING count(*) > 0",
+        rusqlite::params![before, user_id, at],
+    )?;
+    Ok(())
+}
+
+/// The clock a database starts with: the latest of its captured changes and its observed floor.
+fn stored_hlc(c: &Connection) -> Result<Hlc> {
+    let last: Option<String> = c.query_row("SELECT max(hlc) FROM change_log", [], |r| r.get(0))?;
+    let floor: Option<String> = c
+        .query_row(
+            "SELECT value FROM local_meta WHERE key = ?1",
+            [crate::sync_meta::HLC_FLOOR],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok([last, floor]
+        .iter()
+        .flatten()
+        .filter_map(|h| Hlc::decode(h))
+        .max()
+        .unwrap_or_default())
 }
 
 /// A commit checkpoints the WAL only past this many pages (32 MiB): checkpoints normally run
@@ -442,11 +482,7 @@ impl Store {
         )?;
         let initial_seal_key = audit::init_seal_key(&conn)?;
         record_trigger_drift(&conn, device_id)?;
-        let last: Option<String> =
-            conn.query_row("SELECT max(hlc) FROM change_log", [], |r| r.get(0))?;
-        let hlc = Arc::new(Mutex::new(
-            last.as_deref().and_then(Hlc::decode).unwrap_or_default(),
-        ));
+        let hlc = Arc::new(Mutex::new(stored_hlc(&conn)?));
         let state = Arc::new(Mutex::new(ConnState::default()));
         register_functions(&conn, state.clone(), device_id.to_string(), hlc.clone())?;
         Ok(Store {
@@ -457,6 +493,7 @@ impl Store {
             writer: Mutex::new(Conn { conn, state }),
             readers: Mutex::new(Vec::new()),
             initial_seal_key: Mutex::new(initial_seal_key),
+            local_commits: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -523,12 +560,24 @@ impl Store {
                     device_id: self.device_id.to_string(),
                 },
             };
+            let seq_at_begin = if mode == WriteMode::Local {
+                Some(last_change_seq(&wtx.tx)?)
+            } else {
+                None
+            };
             let out = f(&wtx)?;
+            if let Some(before) = seq_at_begin {
+                record_sync_txn(&wtx.tx, before, user_id, now)?;
+            }
             if bulk {
                 // Rows written without per-row audit entries are covered by a baseline event.
                 audit::append_baseline(&wtx.tx, &wtx.ctx)?;
             }
             wtx.tx.commit().map_err(StoreError::from)?;
+            if mode == WriteMode::Local {
+                self.local_commits
+                    .fetch_add(1, std::sync::atomic::Ordering::Release);
+            }
             Ok(out)
         })();
         *lock(&state) = ConnState::default();
@@ -602,9 +651,31 @@ impl Store {
         })
     }
 
+    /// How many local (captured) transactions this handle has committed since it opened: the
+    /// sync loop compares it to push soon after a commit without a callback on the write path.
+    pub fn local_commits(&self) -> u64 {
+        self.local_commits
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Current HLC of this device (for diagnostics and the sync issue).
     pub fn hlc(&self) -> Hlc {
         *lock(&self.hlc)
+    }
+
+    /// Observe the largest HLC among rows pulled from the server, bounded against a clock far
+    /// in the future (SYNC.md §6), and persist the result as the floor in `tx` (the apply's
+    /// transaction): an edit made after seeing a remote value carries a larger HLC, also after
+    /// a restart. The in-memory clock moves only forward, so a rolled-back apply leaves it at
+    /// most a little ahead, never behind.
+    pub fn observe_hlc(&self, tx: &WriteTx<'_>, remote: Hlc) -> Result<Hlc> {
+        let h = {
+            let mut cur = lock(&self.hlc);
+            *cur = cur.observe_bounded(remote, now_ms());
+            *cur
+        };
+        crate::sync_meta::set(tx, crate::sync_meta::HLC_FLOOR, &h.encode())?;
+        Ok(h)
     }
 
     /// `PRAGMA integrity_check` and `PRAGMA cipher_integrity_check`; returns the problems found.
@@ -789,13 +860,20 @@ impl Store {
         lock(&self.readers).clear();
         let mut w = lock(&self.writer);
         copy_pages(&source, &mut w.conn, &mut progress)?;
-        let last: Option<String> =
-            w.conn
-                .query_row("SELECT max(hlc) FROM change_log", [], |r| r.get(0))?;
-        if let Some(h) = last.as_deref().and_then(Hlc::decode) {
+        let h = stored_hlc(&w.conn)?;
+        {
             let mut cur = lock(&self.hlc);
             *cur = (*cur).max(h);
         }
+        // An enrolled database restored from a backup is a new incarnation: its change_log
+        // will reuse sequence numbers the server already acknowledged with other changes.
+        w.conn.execute(
+            "UPDATE local_meta SET value = ?2 WHERE key = ?1",
+            [
+                crate::sync_meta::INCARNATION,
+                &uuid::Uuid::now_v7().to_string(),
+            ],
+        )?;
         Ok(())
     }
 }

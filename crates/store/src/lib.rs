@@ -14,6 +14,7 @@ pub mod files;
 pub mod key;
 pub mod recovery;
 pub mod registry;
+pub mod sync_meta;
 pub mod table;
 pub mod tables;
 

@@ -274,6 +274,8 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec::replicated("staff_profiles", "staff member")
         .merge_groups(&[&["hire_date", "termination_date"]])
         .unique(&[("ux_staff_employee_id", UniquePolicy::RenameAndInbox)]),
+    // The boundaries of local transactions in change_log (V10): the push sends whole ones.
+    TableSpec::device_only("sync_txn", "sync transaction"),
     TableSpec::replicated("user_clinic_roles", "role assignment")
         .unique(&[("ux_user_clinic_roles", UniquePolicy::Dedupe)]),
     // password_hash replicates (a user signs in on every PC) but is never shown in the audit.

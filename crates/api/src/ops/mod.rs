@@ -58,7 +58,9 @@ pub use reminders::PendingReminder;
 pub use scheduling::{DaySchedule, GridEntry, ScheduleEntry, Slot, UNNAMED_PATIENT};
 pub use series::{OccurrenceCheck, SeriesResult, SeriesScope};
 pub use staffing::{BulkAssignment, MySwap, RosterEntry, TimeOffDecision, NO_STAFF_PROFILE};
-pub use sync::{SyncConnection, SyncEnrolment, SYNC_PUSH_ACKED_KEY, SYNC_ROLE_KEY, SYNC_URL_KEY};
+pub use sync::{
+    SeededAt, SyncConnection, SyncEnrolment, SYNC_PUSH_ACKED_KEY, SYNC_ROLE_KEY, SYNC_URL_KEY,
+};
 pub use time::parse_when;
 pub use today::{Today, TodayCounts, TodayEntry};
 pub use waitlist::WaitlistView;

@@ -12,10 +12,18 @@ use crate::error::{ApiError, ApiResult};
 use crate::{App, Session};
 
 /// `local_meta` keys of an enrolled PC: the server URL (no owner, no password) and its role.
-pub const SYNC_URL_KEY: &str = "sync.url";
-pub const SYNC_ROLE_KEY: &str = "sync.role";
-/// The last local change the server holds (set by the seed: `max(change_log.seq)`).
-pub const SYNC_PUSH_ACKED_KEY: &str = "sync.push_acked_seq";
+use clinicdesk_store::sync_meta;
+pub use clinicdesk_store::sync_meta::{
+    PUSH_ACKED_SEQ as SYNC_PUSH_ACKED_KEY, ROLE as SYNC_ROLE_KEY, URL as SYNC_URL_KEY,
+};
+
+/// Where a seeding PC stands after its seed: the last local change the server holds and the
+/// server's clock (every row up to it came from this PC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeededAt {
+    pub push_acked_seq: i64,
+    pub server_seq: i64,
+}
 
 /// What enrolling this PC needs: its device id, the database id (which names the keyring
 /// entry of the sync password) and the clinics it will sync.
@@ -79,17 +87,19 @@ impl App {
         &self,
         s: &Session,
         conn: &SyncConnection,
-        push_acked_seq: Option<i64>,
+        seeded: Option<SeededAt>,
     ) -> ApiResult<()> {
         self.sync_enrolment(s)?;
         self.tx(s, |tx| {
-            let acked = push_acked_seq.map(|n| n.to_string());
+            let acked = seeded.map(|n| n.push_acked_seq.to_string());
+            let cursor = seeded.map(|n| n.server_seq.to_string());
             let mut meta = vec![
                 (SYNC_URL_KEY, conn.url.as_str()),
                 (SYNC_ROLE_KEY, conn.role.as_str()),
             ];
-            if let Some(a) = &acked {
+            if let (Some(a), Some(c)) = (&acked, &cursor) {
                 meta.push((SYNC_PUSH_ACKED_KEY, a));
+                meta.push((sync_meta::PULL_CURSOR, c));
             }
             for (k, v) in meta {
                 tx.execute(

@@ -7,14 +7,17 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clinicdesk_api::keys::{DbId, SecretPlace};
-use clinicdesk_api::SyncConnection;
+use clinicdesk_api::{SeededAt, SyncConnection};
 use clinicdesk_server::admin::{self, Client, Device, ServerUrl};
+use clinicdesk_sync::{engine, Settings};
 
 use crate::cli::{ServerCmd, ServerUrlArg, SyncCmd};
 use crate::ctx::Ctx;
 
 /// The environment variable holding the server owner's password (automation).
 const SERVER_PASSWORD_ENV: &str = "CLINICDESK_SERVER_PASSWORD";
+/// Where the sync password is kept instead of the keyring (as `--sync-key-file` at enrolment).
+const SYNC_KEY_FILE_ENV: &str = "CLINICDESK_SYNC_KEY_FILE";
 
 pub fn server(ctx: &Ctx, cmd: &ServerCmd) -> Result<()> {
     match cmd {
@@ -56,9 +59,120 @@ pub fn sync(ctx: &Ctx, cmd: &SyncCmd) -> Result<()> {
         SyncCmd::Enrol {
             server,
             sync_key_file,
+            join: true,
+            clinics,
+            ..
+        } => join(ctx, server, sync_key_file.clone(), clinics),
+        SyncCmd::Enrol {
+            server,
+            sync_key_file,
             seed,
+            ..
         } => enrol(ctx, server, sync_key_file.as_deref(), *seed),
+        SyncCmd::Now => now(ctx),
+        SyncCmd::Status => status(ctx),
     }
+}
+
+/// The sync settings of this (enrolled) database: its URL and the password kept for it.
+fn settings(ctx: &Ctx) -> Result<Settings> {
+    let app = ctx.app()?;
+    let id = app.store().db_id()?;
+    let file = std::env::var_os(SYNC_KEY_FILE_ENV).map(Into::into);
+    let place = SecretPlace::sync(&ctx.key_source()?, &id, file);
+    Ok(Settings::of(app.store(), &place)?)
+}
+
+/// `sync now`: push every pending change, then pull.
+fn now(ctx: &Ctx) -> Result<()> {
+    let settings = settings(ctx)?;
+    let store = ctx.app()?.store();
+    let mut pg = match settings.connect() {
+        Ok(pg) => pg,
+        Err(e) => {
+            let _ = engine::record_outcome(store, Some(&e));
+            return Err(e.into());
+        }
+    };
+    let r = engine::sync_now(store, &mut pg)?;
+    let text = format!(
+        "pushed {} change(s) in {} batch(es); pulled {} row(s){}; server at {}",
+        r.pushed_changes,
+        r.pushed_batches,
+        r.pulled_rows,
+        if r.changed_tables.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", r.changed_tables.join(", "))
+        },
+        r.server_seq
+    );
+    let mut v = serde_json::to_value(&r)?;
+    v["ok"] = true.into();
+    v["message"] = text.clone().into();
+    ctx.out.value(&v, &text)
+}
+
+/// `sync status`.
+fn status(ctx: &Ctx) -> Result<()> {
+    let s = engine::status(ctx.app()?.store())?;
+    let text = if !s.enrolled {
+        "this PC is not enrolled for sync".to_string()
+    } else {
+        format!(
+            "server {}; {} pending change(s); last success {}{}",
+            s.url.as_deref().unwrap_or_default(),
+            s.pending_changes,
+            s.last_ok_at
+                .map_or("never".to_string(), |t| format!("at {t} ms")),
+            s.last_error.as_ref().map_or(String::new(), |e| format!(
+                "; last error ({}): {}",
+                e.code, e.message
+            ))
+        )
+    };
+    let mut v = serde_json::to_value(&s)?;
+    v["message"] = text.clone().into();
+    ctx.out.value(&v, &text)
+}
+
+/// `sync enrol --join`: a new database from the server's data, as a new device.
+fn join(
+    ctx: &Ctx,
+    server: &ServerUrlArg,
+    sync_key_file: Option<std::path::PathBuf>,
+    clinics: &[String],
+) -> Result<()> {
+    let url = ServerUrl::parse(&server.url)?;
+    let dest = ctx.db_path()?;
+    let password = read_server_password()?;
+    let keys = ctx.key_source()?;
+    let j = clinicdesk_sync::join::join(&clinicdesk_sync::join::JoinRequest {
+        dest: &dest,
+        keys: &keys,
+        sync_key_file,
+        url: &url,
+        owner_password: &password,
+        clinics: (!clinics.is_empty()).then(|| clinics.to_vec()),
+    })?;
+    let text = format!(
+        "joined: {} is a copy of the server's data ({} rows, server at {}) for {} clinic(s), as device {} (role {}); its sync password is kept in {}\n\n\
+         RECOVERY KEY (shown this once; write it down or print it, keep it away from this PC):\n  {}",
+        dest.display(),
+        j.rows,
+        j.server_seq,
+        j.clinics.len(),
+        j.device_id,
+        j.role,
+        j.password_place,
+        j.recovery_key
+    );
+    ctx.out.value(
+        &serde_json::json!({ "ok": true, "device_id": j.device_id, "database_id": j.database_id,
+            "role": j.role, "url": j.url, "clinics": j.clinics, "rows": j.rows,
+            "server_seq": j.server_seq, "recovery_key": j.recovery_key.to_string(), "message": text }),
+        &text,
+    )
 }
 
 /// Enrol this PC: checked locally first (the owner of every clinic, not enrolled yet, no sync
@@ -89,7 +203,8 @@ fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>, seed: b
             let snapshot = c.unchecked_transaction()?;
             let from = admin::Seed {
                 local: &snapshot,
-                hlc: app.store().hlc(),
+                // At least the wall clock: a database filled in bulk has captured nothing.
+                hlc: app.store().hlc().tick(wall_ms()),
             };
             Ok(admin::enrol_device(
                 &mut owner,
@@ -112,8 +227,14 @@ fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>, seed: b
     place
         .put_new(&creds.password)
         .context("enrolment rolled back on the server")?;
-    if let Err(e) = app.record_sync_connection(s, &conn, seeded.as_ref().map(|x| x.push_acked_seq))
-    {
+    if let Err(e) = app.record_sync_connection(
+        s,
+        &conn,
+        seeded.as_ref().map(|x| SeededAt {
+            push_acked_seq: x.push_acked_seq,
+            server_seq: x.server_seq,
+        }),
+    ) {
         let undo = place.remove();
         let err = anyhow::Error::from(e).context("enrolment rolled back on the server");
         return Err(match undo {
@@ -142,6 +263,12 @@ fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>, seed: b
             "url": conn.url, "clinics": clinics, "seeded_rows": seeded_rows, "message": text }),
         &text,
     )
+}
+
+fn wall_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Connect as the URL's owner with the password typed once.

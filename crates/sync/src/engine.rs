@@ -1,0 +1,148 @@
+//! One sync round (`clinicdesk sync now`, and each turn of the desktop's loop): push every
+//! pending batch, then pull every checkpoint; and the status a screen or `sync status` shows.
+
+use clinicdesk_server::admin::ServerUrl;
+use clinicdesk_store::{now_ms, sync_meta, SecretPlace, Store, WriteMode};
+use serde::Serialize;
+
+use crate::{pull, push, Result, SyncError};
+
+/// How this PC reaches the server: the URL it was enrolled with (its own role as the user)
+/// and its password (from the OS keyring or its key file; never stored elsewhere).
+#[derive(Clone)]
+pub struct Settings {
+    pub url: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Settings({}, <password>)", self.url)
+    }
+}
+
+impl Settings {
+    /// The settings of an enrolled database: its URL from `local_meta`, its password from
+    /// `place` (the keyring entry `sync:<database id>` or the key file beside the DB key).
+    pub fn of(store: &Store, place: &SecretPlace) -> Result<Settings> {
+        let url = store
+            .read(|c| sync_meta::get(c, sync_meta::URL))?
+            .ok_or(SyncError::NotEnrolled)?;
+        let password = place.get()?.ok_or_else(|| {
+            SyncError::Revoked(format!("no sync password in {}", place.describe()))
+        })?;
+        Ok(Settings { url, password })
+    }
+
+    /// Connect as the device.
+    pub fn connect(&self) -> Result<postgres::Client> {
+        let url = ServerUrl::parse(&self.url)?;
+        Ok(url.connect(None, &self.password)?)
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub pushed_batches: u64,
+    pub pushed_changes: u64,
+    pub pulled_rows: u64,
+    /// Groups that kept this PC's newer value over a pulled one (until its push lands).
+    pub kept_local: u64,
+    /// Tables that received pulled rows.
+    pub changed_tables: Vec<String>,
+    pub server_seq: i64,
+}
+
+/// Push all, then pull all, on `pg`; the outcome is recorded in the status (`last_ok_at` or
+/// `last_error`).
+pub fn sync_now(store: &Store, pg: &mut postgres::Client) -> Result<SyncReport> {
+    let r = round(store, pg);
+    record_outcome(store, r.as_ref().err())?;
+    r
+}
+
+fn round(store: &Store, pg: &mut postgres::Client) -> Result<SyncReport> {
+    let (_, server_id) = pull::clock(pg)?;
+    pull::check_server(store, &server_id)?;
+    let pushed = push::push_all(store, pg)?;
+    let (cp, applied) = pull::pull(store, pg)?;
+    Ok(SyncReport {
+        pushed_batches: pushed.batches,
+        pushed_changes: pushed.changes,
+        pulled_rows: applied.rows,
+        kept_local: applied.kept_local,
+        changed_tables: applied.tables,
+        server_seq: cp.server_seq,
+    })
+}
+
+/// Record the last success or error (the error replaces the previous one; a success clears it).
+pub fn record_outcome(store: &Store, err: Option<&SyncError>) -> Result<()> {
+    store.write_as(WriteMode::Remote, None, |tx| -> Result<()> {
+        let now = now_ms();
+        match err {
+            None => {
+                sync_meta::set(tx, sync_meta::LAST_OK_AT, &now.to_string())?;
+                sync_meta::remove(tx, sync_meta::LAST_ERROR)?;
+            }
+            Some(e) => {
+                let v =
+                    serde_json::json!({ "code": e.code(), "message": e.to_string(), "at": now });
+                sync_meta::set(tx, sync_meta::LAST_ERROR, &v.to_string())?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// The last error as recorded.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LastError {
+    pub code: String,
+    pub message: String,
+    pub at: i64,
+}
+
+/// What a screen shows about sync.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Status {
+    pub enrolled: bool,
+    /// The server URL (no password).
+    pub url: Option<String>,
+    /// Whether the last attempt reached the server (the desktop loop knows; from the CLI,
+    /// whether the last recorded outcome was a success).
+    pub online: bool,
+    /// Local changes the server has not acknowledged.
+    pub pending_changes: i64,
+    pub last_ok_at: Option<i64>,
+    pub last_error: Option<LastError>,
+    pub pull_cursor: i64,
+    pub push_acked_seq: i64,
+}
+
+/// The status as recorded in the database.
+pub fn status(store: &Store) -> Result<Status> {
+    store.read(|c| -> Result<Status> {
+        let url = sync_meta::get(c, sync_meta::URL)?;
+        let last_ok_at = sync_meta::get(c, sync_meta::LAST_OK_AT)?.and_then(|v| v.parse().ok());
+        let last_error = sync_meta::get(c, sync_meta::LAST_ERROR)?.and_then(|v| {
+            let j: serde_json::Value = serde_json::from_str(&v).ok()?;
+            Some(LastError {
+                code: j.get("code")?.as_str()?.to_string(),
+                message: j.get("message")?.as_str()?.to_string(),
+                at: j.get("at")?.as_i64()?,
+            })
+        });
+        Ok(Status {
+            enrolled: url.is_some(),
+            url,
+            online: last_ok_at.is_some() && last_error.is_none(),
+            pending_changes: push::pending(c)?,
+            last_ok_at,
+            last_error,
+            pull_cursor: sync_meta::get_i64(c, sync_meta::PULL_CURSOR, 0)?,
+            push_acked_seq: sync_meta::get_i64(c, sync_meta::PUSH_ACKED_SEQ, 0)?,
+        })
+    })
+}

@@ -1,0 +1,299 @@
+//! A new PC joins (SYNC.md §4.2 "Initial sync", §4.3): `clinicdesk sync enrol --join`.
+//!
+//! 1. A fresh encrypted database is created beside the destination (`<db>.joining`), with its
+//!    own key (keyring or key file), device id and database id.
+//! 2. The owner enrols the device (its role and password; the password is kept like the DB
+//!    key) for the server's live clinics, or those asked for.
+//! 3. As the device, in one REPEATABLE READ snapshot bounded by `sync.clock`, every replicated
+//!    table is read by binary `COPY` (row-level security gives the device exactly its rows)
+//!    and loaded in one bulk transaction (no per-row audit or capture; one baseline audit
+//!    event), with the cursor, server id and connection in the same transaction.
+//! 4. Foreign keys and integrity are checked; only then is the file renamed into place.
+//!
+//! Any failure removes the new file and its kept password and revokes the device: nothing is
+//! left half-joined. The destination must not exist (merging two databases is not supported).
+
+use std::path::{Path, PathBuf};
+
+use clinicdesk_server::admin::{self, Device, ServerUrl};
+use clinicdesk_store::{sync_meta, DbId, KeySource, RecoveryKey, SecretPlace, Store, WriteMode};
+use postgres::binary_copy::BinaryCopyOutIter;
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::Type;
+use rusqlite::types::Value as Sql;
+
+use crate::tables::{tables, Table};
+use crate::{pull, Result, SyncError};
+
+/// What joining needs.
+pub struct JoinRequest<'a> {
+    /// Where the new database goes (must not exist).
+    pub dest: &'a Path,
+    pub keys: &'a KeySource,
+    /// Keep the sync password in this file instead of the keyring.
+    pub sync_key_file: Option<PathBuf>,
+    /// The server, as its owner (the URL's user).
+    pub url: &'a ServerUrl,
+    pub owner_password: &'a str,
+    /// Clinic ids to sync; all live clinics of the server when None.
+    pub clinics: Option<Vec<String>>,
+}
+
+/// What a join did.
+#[derive(Debug)]
+pub struct Joined {
+    pub device_id: String,
+    pub database_id: String,
+    pub role: String,
+    pub url: String,
+    pub clinics: Vec<String>,
+    pub rows: u64,
+    pub server_seq: i64,
+    /// Where the sync password is kept.
+    pub password_place: String,
+    /// The new database's recovery key (shown once).
+    pub recovery_key: RecoveryKey,
+}
+
+fn staging_of(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().unwrap_or_default().to_os_string();
+    name.push(".joining");
+    dest.with_file_name(name)
+}
+
+fn remove_db_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut p = path.as_os_str().to_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+    let _ = std::fs::remove_file(DbId::file_of(path));
+}
+
+pub fn join(req: &JoinRequest<'_>) -> Result<Joined> {
+    if req.dest.exists() || DbId::file_of(req.dest).exists() {
+        return Err(SyncError::Apply(format!(
+            "{} already exists: a PC joins with a new database (nothing was changed)",
+            req.dest.display()
+        )));
+    }
+    let staging = staging_of(req.dest);
+    remove_db_files(&staging); // a previous attempt that died
+    let store = Store::create(&staging, req.keys)?;
+    let db_id = store.db_id()?;
+    let device = store.device_id();
+    let place = SecretPlace::sync(req.keys, &db_id, req.sync_key_file.clone());
+    let mut owner = req.url.connect(None, req.owner_password)?;
+    let clinics = match &req.clinics {
+        Some(c) => c.clone(),
+        None => owner
+            .query(
+                "SELECT id::text FROM cd.clinics WHERE deleted_at IS NULL ORDER BY id",
+                &[],
+            )
+            .map_err(|e| SyncError::from_pg(e, |c, m| SyncError::Protocol(format!("{c}: {m}"))))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+    };
+    if clinics.is_empty() {
+        drop(store);
+        remove_db_files(&staging);
+        return Err(SyncError::Apply(
+            "the server holds no clinic yet: enrol the first PC with --seed".into(),
+        ));
+    }
+    let enrolment = match admin::enrol_device(&mut owner, &device, &clinics, None) {
+        Ok(e) => e,
+        Err(e) => {
+            drop(store);
+            remove_db_files(&staging);
+            return Err(e.into());
+        }
+    };
+    let role = enrolment.credentials.role.clone();
+    let password = enrolment.credentials.password.clone();
+    let kept = place.put_new(&password).map_err(SyncError::from);
+    let committed = kept.and_then(|()| enrolment.commit().map_err(SyncError::from));
+    if let Err(e) = committed {
+        let _ = place.remove();
+        drop(store);
+        remove_db_files(&staging);
+        return Err(e);
+    }
+    let url = req.url.with_user(&role);
+    let loaded = load(&store, &url, &role, &password);
+    let finished = loaded.and_then(|(rows, seq)| {
+        let rk = store.new_recovery_key(None)?;
+        drop(store);
+        std::fs::rename(&staging, req.dest)
+            .map_err(|e| SyncError::Apply(format!("moving the new database into place: {e}")))?;
+        let _ = std::fs::rename(DbId::file_of(&staging), DbId::file_of(req.dest));
+        if let Some(dir) = req.dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok((rows, seq, rk))
+    });
+    match finished {
+        Ok((rows, server_seq, recovery_key)) => Ok(Joined {
+            device_id: device.to_string(),
+            database_id: db_id.to_string(),
+            role,
+            url,
+            clinics,
+            rows,
+            server_seq,
+            password_place: place.describe(),
+            recovery_key,
+        }),
+        Err(e) => {
+            remove_db_files(&staging);
+            let _ = place.remove();
+            let _ = admin::revoke_device(&mut owner, &Device::from(device));
+            Err(e)
+        }
+    }
+}
+
+fn pg_type(t: &Table, i: usize) -> Type {
+    match t.columns[i].pg_type {
+        "uuid" => Type::UUID,
+        "bigint" => Type::INT8,
+        "double precision" => Type::FLOAT8,
+        _ => Type::TEXT,
+    }
+}
+
+/// Copy every replicated table into `store` in one bulk transaction; returns (rows, X).
+fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i64)> {
+    let settings = crate::Settings {
+        url: url.to_string(),
+        password: password.to_string(),
+    };
+    let mut pg = settings.connect()?;
+    let pg_err =
+        |e: postgres::Error| SyncError::from_pg(e, |c, m| SyncError::Protocol(format!("{c}: {m}")));
+    let mut tx = pg
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(pg_err)?;
+    let (server_seq, server_id) = pull::clock(&mut tx)?;
+    let rows = store.write_as(WriteMode::Bulk, None, |w| -> Result<u64> {
+        let mut rows = 0u64;
+        for t in tables()? {
+            let cols: Vec<String> = t.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+            let types: Vec<Type> = (0..t.columns.len()).map(|i| pg_type(t, i)).collect();
+            let reader = tx
+                .copy_out(&format!(
+                    "COPY (SELECT {} FROM cd.\"{}\" WHERE _seq <= {server_seq}) TO STDOUT (FORMAT binary)",
+                    cols.join(", "),
+                    t.name
+                ))
+                .map_err(pg_err)?;
+            let mut it = BinaryCopyOutIter::new(reader, &types);
+            let mut stmt = w
+                .prepare(&insert_sql(t))
+                .map_err(|e| SyncError::Store(e.into()))?;
+            let mut values: Vec<Sql> = Vec::with_capacity(t.columns.len());
+            while let Some(r) = it.next().map_err(pg_err)? {
+                values.clear();
+                for (i, ty) in types.iter().enumerate() {
+                    let v = match *ty {
+                        Type::UUID => r
+                            .try_get::<Option<uuid::Uuid>>(i)
+                            .map(|v| v.map(|u| Sql::Text(u.to_string()))),
+                        Type::INT8 => r.try_get::<Option<i64>>(i).map(|v| v.map(Sql::Integer)),
+                        Type::FLOAT8 => r.try_get::<Option<f64>>(i).map(|v| v.map(Sql::Real)),
+                        _ => r.try_get::<Option<String>>(i).map(|v| v.map(Sql::Text)),
+                    }
+                    .map_err(pg_err)?;
+                    values.push(v.unwrap_or(Sql::Null));
+                }
+                stmt.execute(rusqlite::params_from_iter(values.iter()))
+                    .map_err(|e| SyncError::Apply(format!("{}: {e}", t.name)))?;
+                rows += 1;
+            }
+        }
+        for (k, v) in [
+            (sync_meta::URL, url.to_string()),
+            (sync_meta::ROLE, role.to_string()),
+            (sync_meta::PULL_CURSOR, server_seq.to_string()),
+            (sync_meta::PUSH_ACKED_SEQ, "0".to_string()),
+            (sync_meta::SERVER_ID, server_id.clone()),
+            (sync_meta::INCARNATION, uuid::Uuid::now_v7().to_string()),
+        ] {
+            sync_meta::set(w, k, &v)?;
+        }
+        Ok(rows)
+    })?;
+    tx.commit().map_err(pg_err)?;
+    let problems = store.read(|c| -> Result<Vec<String>> {
+        let mut stmt = c
+            .prepare("PRAGMA foreign_key_check")
+            .map_err(|e| SyncError::Store(e.into()))?;
+        let found = stmt
+            .query_map([], |r| {
+                Ok(format!(
+                    "{} row {} refers to a missing {}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?
+                ))
+            })
+            .map_err(|e| SyncError::Store(e.into()))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| SyncError::Store(e.into()))?;
+        Ok(found)
+    })?;
+    let mut problems = problems;
+    problems.extend(store.integrity_check()?);
+    if !problems.is_empty() {
+        return Err(SyncError::Apply(format!(
+            "the initial copy is inconsistent: {}",
+            problems.join("; ")
+        )));
+    }
+    Ok((rows, server_seq))
+}
+
+/// The insert of one pulled row into a new database. Rows a migration already seeded (the
+/// system goal templates) take the server's values. An appointment brings its patient's
+/// display name (a local column the V5 trigger would otherwise fill by a second write).
+fn insert_sql(t: &Table) -> String {
+    let mut names: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| format!("\"{}\"", c.name))
+        .collect();
+    let mut marks: Vec<String> = (1..=t.columns.len()).map(|i| format!("?{i}")).collect();
+    if t.name == "appointments" {
+        if let Some(p) = t.index_of("patient_id") {
+            names.push("patient_name".into());
+            marks.push(format!(
+                "(SELECT p.first_name || ' ' || p.last_name FROM patients p WHERE p.id = ?{})",
+                p + 1
+            ));
+        }
+    }
+    let sets: Vec<String> = t
+        .columns
+        .iter()
+        .filter(|c| c.name != "id")
+        .map(|c| format!("\"{0}\" = excluded.\"{0}\"", c.name))
+        .collect();
+    let conflict = if t.immutable || sets.is_empty() {
+        "NOTHING".to_string()
+    } else {
+        format!("UPDATE SET {}", sets.join(", "))
+    };
+    format!(
+        "INSERT INTO \"{}\" ({}) VALUES ({}) ON CONFLICT (id) DO {conflict}",
+        t.name,
+        names.join(", "),
+        marks.join(", ")
+    )
+}

@@ -1,0 +1,224 @@
+//! Push (SYNC.md §4.1): the next batch of this PC's unacknowledged changes, cut only at the
+//! end of a local transaction (`sync_txn`), at most `MAX_BATCH` changes and about 1 MiB;
+//! sent as one `sync.push` call (one server transaction, idempotent by device, incarnation
+//! and first sequence); the acknowledgement recorded in its own local transaction.
+//!
+//! A single local transaction larger than a batch (a CSV import) is split at the batch limit:
+//! each part is still applied by the server in order and exactly once, but not atomically with
+//! the rest (staging in `sync.push_chunk` is not built yet).
+
+use clinicdesk_server::push::MAX_BATCH;
+use clinicdesk_store::{sync_meta, Store, WriteMode};
+use rusqlite::Connection;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::{failpoint, Result, SyncError};
+
+/// A batch stops growing at the first transaction end past this many bytes of changes.
+pub const MAX_BATCH_BYTES: usize = 1 << 20;
+
+/// One batch of whole local transactions.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub first: i64,
+    pub last: i64,
+    pub changes: usize,
+    /// The changes as the JSON array sent (`[{seq, table, row_id, op, columns, hlc}]`).
+    body: String,
+    digest: [u8; 32],
+}
+
+/// The server's acknowledgement of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ack {
+    pub last: i64,
+    /// Changes that changed something on the server (a replay or a losing change: none).
+    pub applied: i64,
+    pub server_seq: i64,
+}
+
+/// The local queue: acknowledged watermark and what waits after it.
+pub fn pending(c: &Connection) -> Result<i64> {
+    let acked = sync_meta::get_i64(c, sync_meta::PUSH_ACKED_SEQ, 0)?;
+    Ok(c.query_row(
+        "SELECT count(*) FROM change_log WHERE seq > ?1",
+        [acked],
+        |r| r.get(0),
+    )
+    .map_err(clinicdesk_store::StoreError::from)?)
+}
+
+/// The next batch after the acknowledged watermark, or None when the queue is empty. Reads
+/// one snapshot (`c` should be inside a read transaction or idle).
+pub fn next_batch(c: &Connection) -> Result<Option<Batch>> {
+    let acked = sync_meta::get_i64(c, sync_meta::PUSH_ACKED_SEQ, 0)?;
+    let sql_err = |e: rusqlite::Error| SyncError::Store(e.into());
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT seq, table_name, row_id, op, columns, hlc FROM change_log
+             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )
+        .map_err(sql_err)?;
+    let mut rows = stmt
+        .query(rusqlite::params![acked, MAX_BATCH as i64])
+        .map_err(sql_err)?;
+    let mut changes: Vec<(i64, String)> = Vec::new();
+    while let Some(r) = rows.next().map_err(sql_err)? {
+        let seq: i64 = r.get(0).map_err(sql_err)?;
+        let columns: String = r.get(4).map_err(sql_err)?;
+        let columns: Map<String, Value> = serde_json::from_str(&columns).map_err(|e| {
+            SyncError::Protocol(format!(
+                "change {seq}: its columns are not a JSON object ({e})"
+            ))
+        })?;
+        let mut o = Map::new();
+        o.insert("seq".into(), seq.into());
+        o.insert("table".into(), Value::String(r.get(1).map_err(sql_err)?));
+        o.insert("row_id".into(), Value::String(r.get(2).map_err(sql_err)?));
+        o.insert("op".into(), Value::String(r.get(3).map_err(sql_err)?));
+        o.insert("columns".into(), Value::Object(columns));
+        o.insert("hlc".into(), Value::String(r.get(5).map_err(sql_err)?));
+        changes.push((seq, Value::Object(o).to_string()));
+    }
+    drop(rows);
+    let Some(&(first, _)) = changes.first() else {
+        return Ok(None);
+    };
+    let top = changes.last().map_or(first, |c| c.0);
+    // Where a batch may end: the end of a recorded transaction, or a change no recorded
+    // transaction covers (captured before V10 recorded transactions).
+    let mut ends = c
+        .prepare_cached(
+            "SELECT first_seq, last_seq FROM sync_txn WHERE last_seq >= ?1 AND first_seq <= ?2
+             ORDER BY last_seq",
+        )
+        .map_err(sql_err)?;
+    let txns: Vec<(i64, i64)> = ends
+        .query_map([first, top], |r| Ok((r.get(0)?, r.get(1)?)))
+        .map_err(sql_err)?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(sql_err)?;
+    let is_end = |seq: i64| {
+        txns.iter().any(|&(_, l)| l == seq) || !txns.iter().any(|&(f, l)| f <= seq && seq <= l)
+    };
+    let mut cut = None;
+    let mut bytes = 0usize;
+    for (i, (seq, text)) in changes.iter().enumerate() {
+        bytes += text.len() + 1;
+        if is_end(*seq) {
+            cut = Some(i);
+            if bytes >= MAX_BATCH_BYTES {
+                break;
+            }
+        }
+    }
+    // A transaction larger than one batch: split at the limit (see the module doc).
+    let n = cut.map_or(changes.len(), |i| i + 1);
+    let changes = &changes[..n];
+    let mut body = String::with_capacity(bytes + 2);
+    body.push('[');
+    for (i, (_, text)) in changes.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(text);
+    }
+    body.push(']');
+    let digest: [u8; 32] = Sha256::digest(body.as_bytes()).into();
+    Ok(Some(Batch {
+        first,
+        last: changes[n - 1].0,
+        changes: n,
+        body,
+        digest,
+    }))
+}
+
+/// This database's incarnation, minted on first use.
+pub fn incarnation(store: &Store) -> Result<String> {
+    if let Some(i) = store.read(|c| sync_meta::get(c, sync_meta::INCARNATION))? {
+        return Ok(i);
+    }
+    store.write_as(WriteMode::Remote, None, |tx| -> Result<String> {
+        if let Some(i) = sync_meta::get(tx, sync_meta::INCARNATION)? {
+            return Ok(i);
+        }
+        let i = uuid::Uuid::now_v7().to_string();
+        sync_meta::set(tx, sync_meta::INCARNATION, &i)?;
+        Ok(i)
+    })
+}
+
+/// Send one batch: one server transaction. A retry of a batch whose acknowledgement was lost
+/// gets the stored acknowledgement back (nothing applied twice).
+pub fn send(pg: &mut postgres::Client, incarnation: &str, b: &Batch) -> Result<Ack> {
+    let row = pg
+        .query_one(
+            "SELECT sync.push($1::text::uuid, $2, $3, $4, $5::text::jsonb)::text",
+            &[&incarnation, &b.first, &b.last, &&b.digest[..], &b.body],
+        )
+        .map_err(|e| {
+            SyncError::from_pg(e, |code, message| SyncError::Refused {
+                first: b.first,
+                last: b.last,
+                code,
+                message,
+            })
+        })?;
+    let text: String = row.get(0);
+    let ack: Value = serde_json::from_str(&text)
+        .map_err(|e| SyncError::Protocol(format!("the push acknowledgement {text:?}: {e}")))?;
+    let field = |k: &str| {
+        ack.get(k).and_then(Value::as_i64).ok_or_else(|| {
+            SyncError::Protocol(format!("the push acknowledgement has no {k}: {text}"))
+        })
+    };
+    let a = Ack {
+        last: field("last_seq")?,
+        applied: field("applied")?,
+        server_seq: field("server_seq")?,
+    };
+    if a.last != b.last {
+        return Err(SyncError::Protocol(format!(
+            "the server acknowledged up to {} for a batch ending at {}",
+            a.last, b.last
+        )));
+    }
+    failpoint::hit("push:after_send");
+    Ok(a)
+}
+
+/// Record that the server holds every change up to `last` (never moves back).
+pub fn record_ack(store: &Store, last: i64) -> Result<()> {
+    store.write_as(WriteMode::Remote, None, |tx| -> Result<()> {
+        let acked = sync_meta::get_i64(tx, sync_meta::PUSH_ACKED_SEQ, 0)?;
+        if last > acked {
+            sync_meta::set(tx, sync_meta::PUSH_ACKED_SEQ, &last.to_string())?;
+        }
+        Ok(())
+    })
+}
+
+/// What [`push_all`] sent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pushed {
+    pub batches: u64,
+    pub changes: u64,
+    pub applied: u64,
+}
+
+/// Push batches until the queue is empty (or a step fails: what was acknowledged stays
+/// acknowledged, the rest waits).
+pub fn push_all(store: &Store, pg: &mut postgres::Client) -> Result<Pushed> {
+    let inc = incarnation(store)?;
+    let mut out = Pushed::default();
+    while let Some(b) = store.read(next_batch)? {
+        let ack = send(pg, &inc, &b)?;
+        record_ack(store, ack.last)?;
+        out.batches += 1;
+        out.changes += b.changes as u64;
+        out.applied += ack.applied.max(0) as u64;
+    }
+    Ok(out)
+}
