@@ -239,6 +239,31 @@ impl PgCluster {
         Ok(self.config("postgres").connect(postgres::NoTls)?)
     }
 
+    /// Crash and restart the server on the same port and data (`pg_ctl restart -m
+    /// immediate`): every open session is cut, transactions in flight are lost, committed
+    /// ones survive (crash recovery) — the "server restart" fault of the sync tests.
+    pub fn restart_immediate(&mut self) -> Result<()> {
+        let data = self.data.display().to_string();
+        let log = self.dir.path().join("server.log").display().to_string();
+        self.run(
+            "pg_ctl restart",
+            &[
+                "-D",
+                &data,
+                "-l",
+                &log,
+                "-m",
+                "immediate",
+                "-o",
+                &format!("-p {}", self.port),
+                "-w",
+                "-t",
+                "60",
+                "restart",
+            ],
+        )
+    }
+
     /// Stop the server (`pg_ctl stop -m immediate`) and remove its directory.
     pub fn stop(mut self) -> Result<()> {
         self.stop_server()

@@ -81,8 +81,21 @@ pub struct Store {
     local_commits: std::sync::atomic::AtomicU64,
 }
 
+/// The environment variable that shifts this process's clock by a number of milliseconds
+/// (read once): how the sync tests give each PC process a wrong clock (SYNC.md §6, §8), as a
+/// PC with a badly set BIOS clock has. Unset in normal use.
+pub const CLOCK_SKEW_ENV: &str = "CLINICDESK_CLOCK_SKEW_MS";
+
+/// The wall clock every timestamp and HLC of this store is taken from (ms since the epoch).
 pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
+    static SKEW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let skew = *SKEW.get_or_init(|| {
+        std::env::var(CLOCK_SKEW_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    });
+    chrono::Utc::now().timestamp_millis() + skew
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -1,0 +1,210 @@
+//! Sync under faults (SYNC.md §4.1 failure matrix, §8), each injected for real: a loopback
+//! TCP proxy that cuts the connection mid-batch or after the server committed but before the
+//! acknowledgement arrives, a PostgreSQL crash-restart, `kill -9` (an abort at a failpoint) of
+//! a PC mid-push and mid-apply, and PC clocks five minutes fast and slow. After healing: no
+//! acknowledged write lost, none applied twice, every replica equal to the server, queues empty.
+
+mod sync_support;
+
+use std::os::unix::process::ExitStatusExt;
+
+use sync_support::*;
+
+/// b's edit of a patient, as a separate process.
+fn edit(pc: &Pc, patient: &str, field: &str, value: &str) {
+    pc.admin(&[
+        "patient",
+        "update",
+        patient,
+        "--set",
+        &format!("{field}={value}"),
+    ]);
+}
+
+fn field(pc: &Pc, patient: &str, field: &str) -> String {
+    pc.one(&format!(
+        "SELECT {field} FROM patients WHERE id = '{patient}'"
+    ))
+}
+
+#[test]
+fn a_connection_cut_mid_batch_commits_nothing_and_the_retry_applies_it_once() {
+    let proxy = Proxy::start();
+    let mut s = Scene::new(Some(&proxy));
+    let p = s.patient(0);
+    edit(&s.b, &p, "phone", "+1 403 555 0111");
+    let (clock, acked) = (server_seq(&mut s.su), batches(&mut s.su));
+    proxy.arm(Fault::CutMidBatch);
+    let o = s.b.cmd(&["sync", "now"], &[]);
+    assert!(!o.status.success(), "the cut connection is an error");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("cannot be reached"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(proxy.cuts(), 1, "the fault was injected");
+    assert_eq!(server_seq(&mut s.su), clock, "the server committed nothing");
+    assert_eq!(batches(&mut s.su), acked);
+    assert_eq!(pending(&s.b), 1, "the change waits");
+    let st = s.b.ok(&["sync", "status"]);
+    assert_eq!(st["last_error"]["code"], "sync_offline", "{st}");
+    s.heal_and_check();
+    assert_eq!(batches(&mut s.su), acked + 1, "applied once");
+    assert_eq!(field(&s.a, &p, "phone"), "+1 403 555 0111");
+}
+
+#[test]
+fn a_cut_after_the_commit_replays_the_stored_ack_and_applies_nothing_twice() {
+    let proxy = Proxy::start();
+    let mut s = Scene::new(Some(&proxy));
+    let p = s.patient(1);
+    edit(&s.b, &p, "phone", "+1 403 555 0122");
+    let acked = batches(&mut s.su);
+    proxy.arm(Fault::CutBeforeAck);
+    let o = s.b.cmd(&["sync", "now"], &[]);
+    assert!(!o.status.success());
+    assert_eq!(proxy.cuts(), 1, "the fault was injected");
+    // The server committed the batch; b never heard of it.
+    assert_eq!(batches(&mut s.su), acked + 1);
+    assert_eq!(pending(&s.b), 1);
+    let clock = server_seq(&mut s.su);
+    // The retry gets the stored acknowledgement: the server applies nothing again.
+    let r = s.b.sync();
+    assert_eq!(r["pushed_changes"], 1, "{r}");
+    assert_eq!(server_seq(&mut s.su), clock, "nothing applied twice");
+    assert_eq!(batches(&mut s.su), acked + 1);
+    s.heal_and_check();
+    assert_eq!(field(&s.a, &p, "phone"), "+1 403 555 0122");
+}
+
+#[test]
+fn a_server_crash_restart_loses_no_acknowledged_change() {
+    let mut s = Scene::new(None);
+    let p = s.patient(2);
+    edit(&s.a, &p, "phone", "+1 403 555 0133");
+    s.a.sync();
+    assert_eq!(pending(&s.a), 0, "acknowledged");
+    s.cluster.restart_immediate().unwrap();
+    s.su = s
+        .cluster
+        .config(SERVER_DB)
+        .connect(clinicdesk_pgcluster::postgres::NoTls)
+        .unwrap();
+    // b's edit while the server is down would wait; after the restart everything flows.
+    edit(&s.b, &p, "email", "after@restart.example");
+    s.heal_and_check();
+    assert_eq!(field(&s.b, &p, "phone"), "+1 403 555 0133");
+    assert_eq!(field(&s.a, &p, "email"), "after@restart.example");
+}
+
+#[test]
+fn kill_9_mid_push_and_mid_apply_loses_nothing_and_applies_nothing_twice() {
+    let mut s = Scene::new(None);
+    let p = s.patient(3);
+    edit(&s.a, &p, "phone", "+1 403 555 0144");
+    let acked = batches(&mut s.su);
+    // a dies right after the server committed its batch, before recording the ack.
+    let o =
+        s.a.cmd(&["sync", "now"], &[("CD_FAILPOINT", "push:after_send")]);
+    assert_eq!(o.status.signal(), Some(6), "aborted at the failpoint");
+    assert_eq!(batches(&mut s.su), acked + 1);
+    assert_eq!(pending(&s.a), 1);
+    let clock = server_seq(&mut s.su);
+    let r = s.a.sync();
+    assert_eq!(r["pushed_changes"], 1, "{r}");
+    assert_eq!(
+        server_seq(&mut s.su),
+        clock,
+        "the replayed ack applied nothing"
+    );
+
+    // b dies after writing the pulled rows, before its transaction commits: nothing applied.
+    let cursor =
+        s.b.one("SELECT value FROM local_meta WHERE key = 'sync.pull_cursor'");
+    let o =
+        s.b.cmd(&["sync", "now"], &[("CD_FAILPOINT", "apply:after_rows")]);
+    assert_eq!(o.status.signal(), Some(6));
+    assert_ne!(field(&s.b, &p, "phone"), "+1 403 555 0144");
+    assert_eq!(
+        s.b.one("SELECT value FROM local_meta WHERE key = 'sync.pull_cursor'"),
+        cursor
+    );
+    s.heal_and_check();
+    assert_eq!(field(&s.b, &p, "phone"), "+1 403 555 0144");
+}
+
+#[test]
+fn clocks_five_minutes_apart_converge_and_a_fast_clock_wins_by_two_minutes_at_most() {
+    let mut s = Scene::new(None);
+    let p = s.patient(4);
+    let fast = [("CLINICDESK_CLOCK_SKEW_MS", "300000")];
+    let slow = [("CLINICDESK_CLOCK_SKEW_MS", "-300000")];
+    let run = |pc: &Pc, args: &[&str], env: &[(&str, &str)]| {
+        let o = pc.cmd(args, env);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    // a's clock is 5 minutes fast, b's 5 minutes slow; b writes after a (in real time).
+    run(
+        &s.a,
+        &[
+            "--user",
+            "admin",
+            "patient",
+            "update",
+            &p,
+            "--set",
+            "notes=from the fast PC",
+        ],
+        &fast,
+    );
+    run(&s.a, &["sync", "now"], &fast);
+    run(
+        &s.b,
+        &[
+            "--user",
+            "admin",
+            "patient",
+            "update",
+            &p,
+            "--set",
+            "notes=from the slow PC",
+        ],
+        &slow,
+    );
+    run(&s.b, &["sync", "now"], &slow);
+    run(&s.a, &["sync", "now"], &fast);
+    // The fast PC's version is clamped to the server's now + 2 min, its own HLC kept second.
+    let v: String =
+        s.su.query_one(
+            "SELECT coalesce(_v->>'notes', _v0) FROM cd.patients WHERE id = $1::text::uuid",
+            &[&p],
+        )
+        .unwrap()
+        .get(0);
+    let parts: Vec<&str> = v.split('|').collect();
+    assert!(parts[1] < parts[2], "clamped below the original: {v}");
+    for pc in [&s.a, &s.b] {
+        assert_eq!(field(pc, &p, "notes"), "from the fast PC", "{}", pc.name);
+    }
+    // b has seen a's version (its HLC observed it): b's next edit wins although b's clock is
+    // still slow.
+    run(
+        &s.b,
+        &[
+            "--user",
+            "admin",
+            "patient",
+            "update",
+            &p,
+            "--set",
+            "notes=the slow PC again",
+        ],
+        &slow,
+    );
+    run(&s.b, &["sync", "now"], &slow);
+    run(&s.a, &["sync", "now"], &fast);
+    for pc in [&s.a, &s.b] {
+        assert_eq!(field(pc, &p, "notes"), "the slow PC again", "{}", pc.name);
+    }
+    s.heal_and_check();
+}
