@@ -15,6 +15,7 @@ pub mod admin;
 pub mod push;
 pub mod schema;
 mod seed;
+mod tls;
 
 mod embedded {
     refinery::embed_migrations!("../../migrations/postgres");
