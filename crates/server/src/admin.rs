@@ -1,6 +1,8 @@
-//! Administration of the server as its owner (SYNC.md §3.1, §4.3): the server URL, applying
-//! the migrations (`clinicdesk server init` / `migrate`), enrolling a PC as a device (its own
-//! LOGIN role, member of `clinicdesk_device`, with a random password) and revoking one.
+//! Administration of the server as its owner (SYNC.md §3.1, §4.3): the server URL and how the
+//! connection to it is secured ([`ServerUrl`], [`Security`]: off this computer, TLS with a
+//! verified certificate, through `tls.rs`), applying the migrations (`clinicdesk server init`
+//! / `migrate`), enrolling a PC as a device (its own LOGIN role, member of
+//! `clinicdesk_device`, with a random password) and revoking one.
 //!
 //! The owner's password is typed by an administrator for one command and never stored. A
 //! device's password is generated here, set on the server as a SCRAM verifier (computed on
