@@ -44,28 +44,23 @@ pub(crate) fn connector(
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS set-up: {e}"))?;
-    let config = match security {
+    let chain = match security {
         Security::Plain => return Err("a plain connection has no TLS to set up".into()),
-        Security::Unverified => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Unverified(provider)))
-            .with_no_client_auth(),
-        Security::VerifyCa | Security::VerifyFull => {
-            let full = WebPkiServerVerifier::builder_with_provider(
-                Arc::new(roots(extra)?),
-                provider.clone(),
-            )
-            .build()
-            .map_err(|e| format!("TLS set-up: {e}"))?;
-            if security == Security::VerifyFull {
-                builder.with_webpki_verifier(full).with_no_client_auth()
-            } else {
-                builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(ChainOnly(full)))
-                    .with_no_client_auth()
-            }
+        Security::Unverified => None,
+        Security::VerifyCa | Security::VerifyFull => Some(
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots(extra)?), provider.clone())
+                .build()
+                .map_err(|e| format!("TLS set-up: {e}"))?,
+        ),
+    };
+    let config = match chain {
+        Some(full) if security == Security::VerifyFull => {
+            builder.with_webpki_verifier(full).with_no_client_auth()
         }
+        chain => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Lenient { chain, provider }))
+            .with_no_client_auth(),
     };
     Ok(MakeRustlsConnect::new(config))
 }
@@ -79,11 +74,17 @@ fn ring_provider() -> CryptoProvider {
     rustls::crypto::ring::default_provider()
 }
 
-/// `verify-ca`: the chain up to a trusted root (and the validity dates), not the host name.
+/// The verifier of `verify-ca` (`chain`: the web PKI verifier — chain up to a trusted root,
+/// validity dates — with its host name error alone forgiven) and of `require`, which
+/// `ServerUrl::parse` allows on loopback only (no `chain`: any certificate). Both still check
+/// the handshake's signatures.
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct Lenient {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -92,12 +93,12 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
         // The web PKI verifier checks the chain first and the name last, so a name error
         // means everything else held.
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
@@ -111,51 +112,11 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `require`, on loopback only (`ServerUrl::parse` refuses it for any other host): encrypted,
-/// any certificate accepted; the handshake's signatures are still checked.
-#[derive(Debug)]
-struct Unverified(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for Unverified {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         verify_tls12_signature(
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -169,11 +130,13 @@ impl ServerCertVerifier for Unverified {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
