@@ -839,7 +839,9 @@ pub enum ServerCmd {
 
 #[derive(Debug, Args)]
 pub struct ServerUrlArg {
-    /// postgres://OWNER@HOST:PORT/DATABASE (no password in it).
+    /// postgres://OWNER@HOST:PORT/DATABASE (no password in it). A host other than this
+    /// computer is reached over TLS with a verified certificate: sslmode=verify-full (the
+    /// default) or verify-ca, plus sslrootcert=/path/to/ca.pem for a CA that is not public.
     #[arg(long, env = "CLINICDESK_SERVER_URL")]
     pub url: String,
 }

@@ -3328,13 +3328,20 @@ fn sync_server_init_enrol_and_revoke_through_the_cli() {
             ),
             "holds a password",
         ),
+        // Off this computer only a verified certificate will do; refused before connecting.
         (
-            "postgres://cd_owner@db.example.com:5432/clinicdesk",
-            "not this computer",
+            "postgres://cd_owner@db.example.com:5432/clinicdesk?sslmode=require",
+            "not acceptable for patient data",
         ),
         (
+            "postgres://cd_owner@db.example.com:5432/clinicdesk?sslmode=disable",
+            "only for a server on this computer",
+        ),
+        (&format!("{url}?sslmode=verify_full"), "unknown sslmode"),
+        // TLS asked of a server that has none: refused when connecting, nothing changed.
+        (
             &format!("{url}?sslmode=verify-full"),
-            "TLS is not available",
+            "server does not support TLS",
         ),
     ] {
         env.bad(&["server", "init", "--url", bad_url], Some(PW), needle);

@@ -40,10 +40,12 @@ pub enum PgError {
 
 pub type Result<T> = std::result::Result<T, PgError>;
 
-/// Extra server settings (`name = value` lines appended to `postgresql.conf`).
+/// Extra server settings (`name = value` lines appended to `postgresql.conf`) and files put in
+/// the data directory before the server starts (a TLS certificate and its key, say).
 #[derive(Debug, Clone, Default)]
 pub struct PgOptions {
     settings: Vec<(String, String)>,
+    files: Vec<(String, Vec<u8>)>,
 }
 
 impl PgOptions {
@@ -54,6 +56,15 @@ impl PgOptions {
     /// One server setting, e.g. `.set("shared_buffers", "256MB")`; the value is quoted.
     pub fn set(mut self, name: &str, value: &str) -> Self {
         self.settings.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// A file `name` (a plain file name, no directory) in the data directory, mode 0600 and
+    /// owned by the server's user (PostgreSQL refuses a TLS key anyone else can read). Server
+    /// settings name it relative to the data directory, e.g.
+    /// `.file("server.key", key).set("ssl_key_file", "server.key")`.
+    pub fn file(mut self, name: &str, contents: impl Into<Vec<u8>>) -> Self {
+        self.files.push((name.to_string(), contents.into()));
         self
     }
 }
@@ -152,6 +163,9 @@ impl PgCluster {
             .append(true)
             .open(cluster.data.join("postgresql.conf"))?
             .write_all(conf.as_bytes())?;
+        for (name, contents) in &options.files {
+            cluster.put_file(name, contents)?;
+        }
 
         let log = cluster.dir.path().join("server.log").display().to_string();
         let mut last = None;
@@ -285,6 +299,30 @@ impl PgCluster {
         stopped
     }
 
+    /// Write `name` into the data directory: 0600, owned by the user the server runs as.
+    fn put_file(&self, name: &str, contents: &[u8]) -> Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(PgError::Command {
+                what: "PgOptions::file".into(),
+                detail: format!("{name:?} is not a plain file name"),
+            });
+        }
+        let path = self.data.join(name);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?
+            .write_all(contents)?;
+        if self.run_as.is_some() {
+            let owner = std::fs::metadata(&self.data)?;
+            std::os::unix::fs::chown(&path, Some(owner.uid()), Some(owner.gid()))?;
+        }
+        Ok(())
+    }
+
     /// Last resort: SIGKILL the postmaster this cluster started (its pid file).
     fn kill_postmaster(&self) {
         let pid = std::fs::read_to_string(self.data.join("postmaster.pid"))
@@ -412,5 +450,44 @@ mod tests {
         drop(cluster);
         assert!(!dir.exists());
         assert!(config.connect(postgres::NoTls).is_err(), "server is gone");
+    }
+
+    #[test]
+    fn files_land_in_the_data_directory_and_bad_names_are_refused() {
+        let options = PgOptions::new().file("extra.conf", "work_mem = '7MB'\n");
+        let cluster = match PgCluster::start_with(&options.set("include", "extra.conf")) {
+            Err(PgError::NotInstalled(why)) => {
+                eprintln!("SKIPPED: PostgreSQL is not installed here ({why}); scripts/setup.sh installs it");
+                return;
+            }
+            other => other.unwrap(),
+        };
+        let path = cluster.data_dir().join("extra.conf");
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o600);
+        assert_eq!(
+            meta.uid(),
+            std::fs::metadata(cluster.data_dir()).unwrap().uid(),
+            "owned by the server's user"
+        );
+        let work_mem: String = cluster
+            .connect()
+            .unwrap()
+            .query_one("SHOW work_mem", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(work_mem, "7MB", "the server read the file");
+        drop(cluster);
+
+        for name in ["", "../x", "a/b", ".."] {
+            match PgCluster::start_with(&PgOptions::new().file(name, "x")) {
+                Err(PgError::Command { what, detail }) => {
+                    assert_eq!(what, "PgOptions::file");
+                    assert!(detail.contains("not a plain file name"), "{detail}");
+                }
+                Err(e) => panic!("{name:?}: {e}"),
+                Ok(_) => panic!("{name:?} was accepted"),
+            }
+        }
     }
 }

@@ -1,6 +1,8 @@
-//! Administration of the server as its owner (SYNC.md §3.1, §4.3): the server URL, applying
-//! the migrations (`clinicdesk server init` / `migrate`), enrolling a PC as a device (its own
-//! LOGIN role, member of `clinicdesk_device`, with a random password) and revoking one.
+//! Administration of the server as its owner (SYNC.md §3.1, §4.3): the server URL and how the
+//! connection to it is secured ([`ServerUrl`], [`Security`]: off this computer, TLS with a
+//! verified certificate, through `tls.rs`), applying the migrations (`clinicdesk server init`
+//! / `migrate`), enrolling a PC as a device (its own LOGIN role, member of
+//! `clinicdesk_device`, with a random password) and revoking one.
 //!
 //! The owner's password is typed by an administrator for one command and never stored. A
 //! device's password is generated here, set on the server as a SCRAM verifier (computed on
@@ -9,13 +11,17 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use clinicdesk_store::DeviceId;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use postgres::config::{Host, SslMode};
 pub use postgres::Client;
 use postgres::{Config, NoTls};
 use rand::RngCore;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 pub use crate::seed::{Seed, Seeded};
 pub use clinicdesk_store::DeviceId as Device;
@@ -50,14 +56,45 @@ impl From<postgres::Error> for AdminError {
     }
 }
 
-/// A server URL `postgres://user@host:port/db[?sslmode=…]`, checked: one TCP host, a user and
-/// a database, no password (passwords never go in URLs, which end up in shell histories).
+/// How the connection to the server is secured, decided by [`ServerUrl::parse`] from the host
+/// and `sslmode`. Patient data leaves this computer only over TLS with a verified certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// No TLS: a server on this computer (loopback) with no `sslmode`, `disable` or `prefer`
+    /// (which, with no certificate to check, is taken as `disable`).
+    Plain,
+    /// `require` on loopback: encrypted, the certificate not verified.
+    Unverified,
+    /// `verify-ca`: the certificate's chain is verified, not the host name it names.
+    VerifyCa,
+    /// `verify-full`: chain and host name verified; the default for any host but loopback.
+    VerifyFull,
+}
+
+/// A server URL `postgres://user@host:port/db[?sslmode=…][&sslrootcert=/path/ca.pem]`, checked:
+/// one TCP host, a user and a database, no password (passwords never go in URLs, which end up
+/// in shell histories), and a [`Security`] that fits the host:
+///
+/// - a host other than this computer needs TLS with verification: `verify-full` (the
+///   default when no `sslmode` is given) or `verify-ca`; `require` (encrypted, unverified),
+///   `disable` and `prefer` are refused;
+/// - on loopback, no `sslmode` (or `disable`, `prefer`) is a plain connection, `require` TLS
+///   without verification, `verify-ca`/`verify-full` as for any host;
+/// - `sslrootcert` names a PEM file of CA certificates trusted besides the Mozilla roots and
+///   the platform's (a self-hosted server's CA, the AWS RDS bundle, Supabase's pooler CA). It
+///   is read here (a missing or empty file is refused now, not at the first sync) and kept as
+///   an absolute path. With `sslrootcert` and no `sslmode`, the mode is `verify-full`.
 #[derive(Clone)]
 pub struct ServerUrl {
     config: Config,
     host: String,
     port: u16,
+    /// As given, for a plain connection (`disable`, `prefer`, or none); see [`Self::with_user`].
     sslmode: Option<String>,
+    security: Security,
+    sslrootcert: Option<PathBuf>,
+    /// The certificates of `sslrootcert`.
+    ca: Vec<CertificateDer<'static>>,
 }
 
 impl fmt::Debug for ServerUrl {
@@ -66,6 +103,14 @@ impl fmt::Debug for ServerUrl {
     }
 }
 
+/// What `with_user` percent-encodes in the `sslrootcert` path.
+const PATH_ESCAPES: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 impl ServerUrl {
     pub fn parse(url: &str) -> AdminResult<Self> {
         let bad = |m: &str| AdminError::BadUrl(m.to_string());
@@ -73,27 +118,45 @@ impl ServerUrl {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(bad("expected postgres://USER@HOST:PORT/DATABASE"));
         }
-        // TODO(sync TLS): tokio-postgres-rustls is not in Cargo.lock yet; until it is, only
-        // plain connections on this computer (loopback) are made, and every sslmode that asks
-        // for TLS (require, verify-ca, verify-full — the one a hosted server needs) is refused.
-        let sslmode = url
-            .split_once('?')
-            .into_iter()
-            .flat_map(|(_, q)| q.split('&'))
-            .find_map(|kv| kv.strip_prefix("sslmode="))
-            .map(str::to_string);
-        if let Some(m) = &sslmode {
-            match m.as_str() {
-                "disable" | "prefer" => {}
-                "require" | "verify-ca" | "verify-full" => {
-                    return Err(bad(&format!(
-                        "sslmode={m}: TLS is not available in this build yet; only a server on this computer (sslmode=disable) can be used"
-                    )))
+        // sslmode and sslrootcert are ours (tokio-postgres knows neither verify-ca/verify-full
+        // nor sslrootcert); the other parameters go to tokio-postgres as they are.
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut rest = Vec::new();
+        let mut sslmode: Option<String> = None;
+        let mut sslrootcert: Option<String> = None;
+        for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+            let (slot, value) = match kv.split_once('=') {
+                Some(("sslmode", v)) => (&mut sslmode, v),
+                Some(("sslrootcert", v)) => (&mut sslrootcert, v),
+                _ => {
+                    rest.push(kv);
+                    continue;
                 }
-                _ => return Err(bad(&format!("unknown sslmode {m:?}"))),
+            };
+            let name = kv.split('=').next().unwrap_or_default();
+            let value = percent_decode_str(value)
+                .decode_utf8()
+                .map_err(|_| bad(&format!("{name} is not UTF-8 text")))?;
+            if slot.replace(value.into_owned()).is_some() {
+                return Err(bad(&format!("{name} is given twice")));
             }
         }
-        let config = Config::from_str(url).map_err(|e| bad(&e.to_string()))?;
+        if let Some(m) = &sslmode {
+            if !matches!(
+                m.as_str(),
+                "disable" | "prefer" | "require" | "verify-ca" | "verify-full"
+            ) {
+                return Err(bad(&format!(
+                    "unknown sslmode {m:?} (expected verify-full, verify-ca, require, prefer or disable)"
+                )));
+            }
+        }
+        let plain_url = if rest.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", rest.join("&"))
+        };
+        let config = Config::from_str(&plain_url).map_err(|e| bad(&e.to_string()))?;
         if config.get_password().is_some() {
             return Err(bad(
                 "it holds a password: give the password on standard input or in the environment instead",
@@ -117,25 +180,53 @@ impl ServerUrl {
                 .trim_matches(['[', ']'])
                 .parse::<IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback());
-        if !loopback {
-            return Err(bad(&format!(
-                "{host} is not this computer: TLS is not available in this build yet, so only a server on loopback can be used"
-            )));
-        }
+        let security = match (sslmode.as_deref(), loopback) {
+            (None, true) if sslrootcert.is_none() => Security::Plain,
+            (None, _) | (Some("verify-full"), _) => Security::VerifyFull,
+            (Some("verify-ca"), _) => Security::VerifyCa,
+            (Some("disable" | "prefer"), true) => Security::Plain,
+            (Some("require"), true) => Security::Unverified,
+            (Some("require"), false) => {
+                return Err(bad(&format!(
+                    "sslmode=require encrypts the connection to {host} but does not verify the server's certificate, which is not acceptable for patient data: use sslmode=verify-full (the default), with sslrootcert=/path/to/ca.pem when the server's CA is not a public one"
+                )))
+            }
+            (Some(m), _) => {
+                return Err(bad(&format!(
+                    "sslmode={m} is only for a server on this computer: {host} needs TLS with a verified certificate (sslmode=verify-full, the default, or verify-ca)"
+                )))
+            }
+        };
+        let (sslrootcert, ca) = match sslrootcert {
+            None => (None, Vec::new()),
+            Some(_) if matches!(security, Security::Plain | Security::Unverified) => {
+                return Err(bad(
+                    "sslrootcert needs a verified connection: sslmode=verify-full or verify-ca",
+                ))
+            }
+            Some(path) => {
+                let (path, ca) = read_ca(Path::new(&path)).map_err(|m| bad(&m))?;
+                (Some(path), ca)
+            }
+        };
         let port = match config.get_ports() {
             [] => 5432,
             [p] => *p,
             _ => return Err(bad("give one port")),
         };
         let mut config = config;
-        if sslmode.is_none() {
-            config.ssl_mode(SslMode::Disable);
-        }
+        config.ssl_mode(match security {
+            Security::Plain => SslMode::Disable,
+            _ => SslMode::Require,
+        });
         Ok(ServerUrl {
             config,
             host,
             port,
-            sslmode,
+            sslmode: sslmode.filter(|_| security == Security::Plain),
+            security,
+            sslrootcert,
+            ca,
         })
     }
 
@@ -144,7 +235,14 @@ impl ServerUrl {
         self.config.get_user().unwrap_or_default()
     }
 
+    /// How the connection is secured.
+    pub fn security(&self) -> Security {
+        self.security
+    }
+
     /// The same server and database as `user`, without a password: what an enrolled PC keeps.
+    /// It parses back to the same [`Security`] and CA file (the mode is spelled out whenever
+    /// TLS is used, so the default cannot change under an enrolled PC).
     pub fn with_user(&self, user: &str) -> String {
         let host = if self.host.contains(':') && !self.host.starts_with('[') {
             format!("[{}]", self.host)
@@ -156,13 +254,27 @@ impl ServerUrl {
             self.port,
             self.config.get_dbname().unwrap_or_default()
         );
-        if let Some(m) = &self.sslmode {
+        let sslmode = match self.security {
+            Security::Plain => self.sslmode.as_deref(),
+            Security::Unverified => Some("require"),
+            Security::VerifyCa => Some("verify-ca"),
+            Security::VerifyFull => Some("verify-full"),
+        };
+        if let Some(m) = sslmode {
             url.push_str(&format!("?sslmode={m}"));
+        }
+        if let Some(path) = &self.sslrootcert {
+            let path = path.to_string_lossy();
+            url.push_str(&format!(
+                "&sslrootcert={}",
+                utf8_percent_encode(&path, PATH_ESCAPES)
+            ));
         }
         url
     }
 
-    /// Connect as `user` (the URL's own when `None`) with `password`.
+    /// Connect as `user` (the URL's own when `None`) with `password`, over TLS unless the
+    /// connection is [`Security::Plain`].
     pub fn connect(&self, user: Option<&str>, password: &str) -> AdminResult<Client> {
         let mut config = self.config.clone();
         let user = user.unwrap_or(self.user()).to_string();
@@ -171,14 +283,78 @@ impl ServerUrl {
             .password(password)
             .application_name("clinicdesk")
             .connect_timeout(std::time::Duration::from_secs(15));
-        config.connect(NoTls).map_err(|e| AdminError::Connect {
-            user,
+        let connected = match self.security {
+            Security::Plain => config.connect(NoTls),
+            security => {
+                let tls = crate::tls::connector(security, &self.ca).map_err(|reason| {
+                    AdminError::Connect {
+                        user: user.clone(),
+                        reason,
+                    }
+                })?;
+                config.connect(tls)
+            }
+        };
+        connected.map_err(|e| AdminError::Connect {
             reason: match e.as_db_error() {
                 Some(db) => db.message().to_string(),
-                None => e.to_string(),
+                None => self.explain(&with_causes(&e)),
             },
+            user,
         })
     }
+
+    /// A connection error's text, with what to do about the certificate errors rustls names.
+    fn explain(&self, reason: &str) -> String {
+        let hint = if reason.contains("UnknownIssuer") {
+            Some("the server's certificate is not signed by a CA this computer trusts: give the server's CA with sslrootcert=/path/to/ca.pem".to_string())
+        } else if reason.contains("NotValidForName") || reason.contains("not valid for name") {
+            Some(format!(
+                "the server's certificate does not name {}: use the host name it was issued for",
+                self.host
+            ))
+        } else if reason.contains("does not support TLS") {
+            Some("TLS is switched on in the server's postgresql.conf: ssl = on, ssl_cert_file, ssl_key_file".to_string())
+        } else {
+            None
+        };
+        match hint {
+            Some(h) => format!("{reason} ({h})"),
+            None => reason.to_string(),
+        }
+    }
+}
+
+/// `e` and its causes, `: `-separated (a TLS error's own text is only "error performing TLS
+/// handshake"; what failed is in its cause).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
+/// The CA certificates of `path` (PEM), and the path made absolute (an enrolled PC keeps it).
+fn read_ca(path: &Path) -> Result<(PathBuf, Vec<CertificateDer<'static>>), String> {
+    let shown = path.display();
+    let absolute = std::fs::canonicalize(path).map_err(|e| format!("sslrootcert {shown}: {e}"))?;
+    let certs = CertificateDer::pem_file_iter(&absolute)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("sslrootcert {shown} is not a PEM file of certificates: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "sslrootcert {shown} holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)"
+        ));
+    }
+    crate::tls::roots(&certs).map_err(|e| format!("sslrootcert {shown}: {e}"))?;
+    Ok((absolute, certs))
 }
 
 /// The login role of a device: `cd_dev_` and its id's 32 hex digits. (Not the first 8 only:

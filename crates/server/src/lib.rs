@@ -6,7 +6,8 @@
 //! (the model of `clinicdesk_wire::merge`, in SQL) and `sync.push`.
 //!
 //! [`admin`] is the owner's side of enrolment and revocation (used by the CLI's `server` and
-//! `sync enrol` commands), with the first PC's seed (`seed.rs`).
+//! `sync enrol` commands), with the first PC's seed (`seed.rs`); its `ServerUrl::connect`
+//! goes over TLS (`tls.rs`: rustls, verify-full by default for any host but loopback).
 //!
 //! This crate holds a PostgreSQL client; `tests/layout.rs` keeps it out of the desktop binary
 //! and the api. The pull and the sync client come in later steps.
@@ -15,6 +16,7 @@ pub mod admin;
 pub mod push;
 pub mod schema;
 mod seed;
+mod tls;
 
 mod embedded {
     refinery::embed_migrations!("../../migrations/postgres");
