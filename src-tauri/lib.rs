@@ -4,10 +4,12 @@ mod commands;
 pub mod files;
 mod session;
 mod state;
+mod sync;
 
 pub use commands::{fields, CredentialAlertsRaised, FieldMap, Progress};
 pub use session::{SessionGuard, SessionStatus, Tick, LOCKED, NOT_SIGNED_IN, SLEEP_LOCKS_AFTER};
 pub use state::{body, open_store, AppState, CmdResult, DbLocation, TaskHandle};
+pub use sync::{SyncChanged, SyncErrorView, SyncStatusView};
 
 use commands::{admin, front_desk, managers, people, recovery, session as sess, waitlist};
 
@@ -152,10 +154,13 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             admin::generate_demo,
             admin::import_patients,
             admin::cancel_task,
+            // Sync
+            sync::sync_status,
         ])
         .events(tauri_specta::collect_events![
             Progress,
-            CredentialAlertsRaised
+            CredentialAlertsRaised,
+            SyncChanged
         ])
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()
@@ -325,7 +330,8 @@ pub fn run() {
             };
             app.manage(state.clone());
             app.manage(files::Chooser::from_env());
-            spawn_housekeeping(state, app.handle().clone());
+            spawn_housekeeping(state.clone(), app.handle().clone());
+            sync::spawn(state, app.handle().clone());
             Ok(())
         })
         .invoke_handler(invoke)

@@ -103,6 +103,8 @@ pub struct AppState {
     tasks: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
     /// The keys of first-run setup, until the UI has shown them (`take_recovery_key`).
     recovery_key: Arc<Mutex<Option<FirstRunKeys>>>,
+    /// The background sync loop of an enrolled database (`crate::sync`).
+    pub(crate) sync: Arc<Mutex<crate::sync::SyncSlot>>,
 }
 
 /// What first-run setup shows once and stores nowhere.
@@ -132,6 +134,7 @@ impl AppState {
             ))),
             tasks: Arc::new(Mutex::new(HashMap::new())),
             recovery_key: Arc::new(Mutex::new(None)),
+            sync: Arc::new(Mutex::new(Default::default())),
         }
     }
 

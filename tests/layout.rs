@@ -201,19 +201,29 @@ fn cargo_tree(package: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The desktop links PostgreSQL only through the sync client (its background loop), never a
+/// test cluster or the benchmarks; the API links none at all.
 #[test]
-fn the_desktop_binary_links_no_postgres_client() {
+fn the_desktop_binary_links_postgres_only_through_the_sync_client() {
     let tree = cargo_tree("clinicdesk-app");
     assert!(tree.contains("clinicdesk-api "), "{tree}");
-    for banned in [
-        "postgres ",
-        "tokio-postgres ",
-        "clinicdesk-pgcluster ",
-        "clinicdesk-bench ",
-    ] {
+    assert!(tree.contains("clinicdesk-sync "), "{tree}");
+    for banned in ["clinicdesk-pgcluster ", "clinicdesk-bench "] {
         assert!(
             !tree.lines().any(|l| l.starts_with(banned)),
             "the desktop app depends on {banned}"
+        );
+    }
+    let api = cargo_tree("clinicdesk-api");
+    for banned in [
+        "postgres ",
+        "tokio-postgres ",
+        "clinicdesk-sync ",
+        "clinicdesk-server ",
+    ] {
+        assert!(
+            !api.lines().any(|l| l.starts_with(banned)),
+            "the API depends on {banned}"
         );
     }
 }
@@ -266,7 +276,8 @@ fn the_front_doors_depend_on_the_api_only() {
         |names: &[&str]| -> BTreeSet<String> { names.iter().map(|s| s.to_string()).collect() };
     assert_eq!(
         our_dependencies(&root().join("Cargo.toml")),
-        set(&["clinicdesk-api", "clinicdesk-demo"]),
+        // clinicdesk-sync: the background sync loop of an enrolled PC.
+        set(&["clinicdesk-api", "clinicdesk-demo", "clinicdesk-sync"]),
         "the desktop shell"
     );
     assert_eq!(
@@ -277,6 +288,7 @@ fn the_front_doors_depend_on_the_api_only() {
             "clinicdesk-bench",
             "clinicdesk-demo",
             "clinicdesk-server",
+            "clinicdesk-sync",
         ]),
         "the CLI"
     );

@@ -424,12 +424,15 @@ export const commands = {
 	 *  task's own command then fails with code `cancelled`.
 	 */
 	cancelTask: (taskId: string) => __TAURI_INVOKE<boolean>("cancel_task", { taskId }),
+	/**  The sync status for the window (signed-in users). */
+	syncStatus: () => typedError<SyncStatusView, ErrorBody>(__TAURI_INVOKE("sync_status")),
 };
 
 /** Events */
 export const events = {
 	credentialAlerts: makeEvent<CredentialAlertsRaised, CredentialAlertsRaised>("credential_alerts"),
 	progress: makeEvent<Progress, Progress>("progress"),
+	syncChanged: makeEvent<SyncChanged, SyncChanged>("sync_changed"),
 };
 
 /* Types */
@@ -1522,6 +1525,32 @@ export type StaffScheduleId = string;
 
 /**  A request to swap shifts between staff. */
 export type SwapStatus = "requested" | "approved" | "rejected" | "cancelled";
+
+/**  Pulled rows changed these tables (`sync_changed` event): screens showing them reload. */
+export type SyncChanged = {
+	tables: string[],
+};
+
+/**  The last sync error as recorded. */
+export type SyncErrorView = {
+	code: string,
+	message: string,
+	at: number,
+};
+
+/**  What the window shows about sync. */
+export type SyncStatusView = {
+	/**  Whether this PC is enrolled (nothing else is meaningful when it is not). */
+	enrolled: boolean,
+	/**  The server (its address and this PC's role; no password). */
+	server: string | null,
+	/**  Whether the server was reached on the last attempt. */
+	online: boolean,
+	/**  Changes made here that the server has not acknowledged yet. */
+	pending_changes: number,
+	last_ok_at: number | null,
+	last_error: SyncErrorView | null,
+};
 
 /**  What approving time off did. */
 export type TimeOffDecision = {

@@ -5,13 +5,15 @@
 //! `sync.stamp()` per row, `_dev` = the seeding device. The server must hold no rows yet:
 //! exactly one PC seeds, the others join empty.
 //!
-//! Not done here yet: `sync.case_counters` (from the case-number blocks and used numbers) and
-//! row-by-row INSERTs are used instead of COPY into staging tables (fine on loopback; a hosted
-//! server will want COPY).
+//! Rows travel by binary COPY into a temporary table (COPY FROM cannot write a table under
+//! row-level security), then one `INSERT … SELECT` per table stamps them with one clock range.
+//!
+//! Not done here yet: `sync.case_counters` (from the case-number blocks and used numbers).
 
 use clinicdesk_store::{DeviceId, Hlc};
 use clinicdesk_wire::merge::{Rank, Version};
-use postgres::types::ToSql;
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
 use rusqlite::types::ValueRef;
 
 use crate::admin::{AdminError, AdminResult};
@@ -66,48 +68,95 @@ pub(crate) fn seed(
             .iter()
             .map(|c| format!("\"{}\"", c.name))
             .collect();
-        let n = m.columns.len();
-        let values: Vec<String> = m
+        let types: Vec<Type> = m
             .columns
             .iter()
-            .enumerate()
-            .map(|(i, c)| format!("${}::text::{}", i + 1, c.pg_type))
+            .map(|c| match c.pg_type {
+                "uuid" => Type::UUID,
+                "bigint" => Type::INT8,
+                "double precision" => Type::FLOAT8,
+                _ => Type::TEXT,
+            })
             .collect();
-        let insert = tx.prepare(&format!(
-            "INSERT INTO cd.{} ({}, _v0, _seq, _dev) VALUES ({}, ${}, sync.stamp(), ${}::text::uuid)",
-            m.name,
+        // COPY FROM cannot write a table under row-level security: the rows go into a
+        // temporary table first, then into the mirror with one INSERT … SELECT.
+        tx.batch_execute(&format!(
+            "CREATE TEMP TABLE seed_rows ON COMMIT DROP AS SELECT {} FROM cd.\"{}\" WITH NO DATA",
             names.join(", "),
-            values.join(", "),
-            n + 1,
-            n + 2
+            m.name
         ))?;
+        let sink = tx.copy_in(&format!(
+            "COPY seed_rows ({}) FROM STDIN (FORMAT binary)",
+            names.join(", ")
+        ))?;
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
         let mut select = from
             .local
             .prepare(&format!("SELECT {} FROM \"{}\"", names.join(", "), m.name))
             .map_err(local_err)?;
         let mut found = select.query([]).map_err(local_err)?;
+        let mut n = 0i64;
+        let mut values: Vec<Box<dyn ToSql + Sync>> = Vec::with_capacity(types.len());
         while let Some(r) = found.next().map_err(local_err)? {
-            let mut text: Vec<Option<String>> = Vec::with_capacity(n);
-            for i in 0..n {
-                text.push(match r.get_ref(i).map_err(local_err)? {
-                    ValueRef::Null => None,
-                    ValueRef::Integer(v) => Some(v.to_string()),
-                    ValueRef::Real(v) => Some(v.to_string()),
-                    ValueRef::Text(t) => Some(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(_) => {
-                        return Err(AdminError::Refused(format!(
-                            "cannot seed {}.{}: a blob",
-                            m.name, m.columns[i].name
+            values.clear();
+            for (i, ty) in types.iter().enumerate() {
+                let bad = |what: &str| {
+                    AdminError::Refused(format!(
+                        "cannot seed {}.{}: {what}",
+                        m.name, m.columns[i].name
+                    ))
+                };
+                let v = r.get_ref(i).map_err(local_err)?;
+                values.push(match (v, ty) {
+                    (ValueRef::Null, &Type::UUID) => {
+                        Box::new(None::<uuid::Uuid>) as Box<dyn ToSql + Sync>
+                    }
+                    (ValueRef::Null, &Type::INT8) => Box::new(None::<i64>),
+                    (ValueRef::Null, &Type::FLOAT8) => Box::new(None::<f64>),
+                    (ValueRef::Null, _) => Box::new(None::<String>),
+                    (ValueRef::Integer(x), &Type::INT8) => Box::new(x),
+                    (ValueRef::Integer(x), &Type::FLOAT8) => Box::new(x as f64),
+                    (ValueRef::Real(x), &Type::FLOAT8) => Box::new(x),
+                    (ValueRef::Text(t), &Type::UUID) => Box::new(
+                        uuid::Uuid::parse_str(&String::from_utf8_lossy(t))
+                            .map_err(|_| bad("not a valid id"))?,
+                    ),
+                    (ValueRef::Text(t), &Type::TEXT) => {
+                        Box::new(String::from_utf8_lossy(t).into_owned())
+                    }
+                    _ => {
+                        return Err(bad(&format!(
+                            "a {:?} value for a {ty} column",
+                            v.data_type()
                         )))
                     }
                 });
             }
-            let mut params: Vec<&(dyn ToSql + Sync)> = text.iter().map(|v| v as _).collect();
-            params.push(&version);
-            params.push(&dev);
-            tx.execute(&insert, &params)?;
-            rows += 1;
+            let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
+            writer.write(&refs)?;
+            n += 1;
         }
+        writer.finish()?;
+        if n > 0 {
+            // One clock range for the table's rows (not one clock update per row).
+            let base: i64 = tx
+                .query_one(
+                    "UPDATE sync.clock SET seq = seq + $1 WHERE id = 1 RETURNING seq - $1",
+                    &[&n],
+                )?
+                .get(0);
+            tx.execute(
+                &format!(
+                    "INSERT INTO cd.\"{}\" ({cols}, _v0, _seq, _dev)
+                     SELECT {cols}, $1, $2 + row_number() OVER (), $3::text::uuid FROM seed_rows",
+                    m.name,
+                    cols = names.join(", ")
+                ),
+                &[&version, &base, &dev],
+            )?;
+        }
+        tx.batch_execute("DROP TABLE seed_rows")?;
+        rows += n as u64;
     }
     let push_acked_seq: i64 = from
         .local

@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-use clinicdesk_server::admin::{self, Device, ServerUrl};
+use clinicdesk_server::admin::{self, ServerUrl};
 use clinicdesk_store::{sync_meta, DbId, KeySource, RecoveryKey, SecretPlace, Store, WriteMode};
 use postgres::binary_copy::BinaryCopyOutIter;
 use postgres::fallible_iterator::FallibleIterator;
@@ -151,7 +151,7 @@ pub fn join(req: &JoinRequest<'_>) -> Result<Joined> {
         Err(e) => {
             remove_db_files(&staging);
             let _ = place.remove();
-            let _ = admin::revoke_device(&mut owner, &Device::from(device));
+            let _ = admin::revoke_device(&mut owner, &device);
             Err(e)
         }
     }

@@ -32,6 +32,8 @@ export const api = {
   restoreNewDatabase: (recoveryKey: string) => commands.restoreNewDatabase(recoveryKey),
   /** Ask Rust to stop a long task; false when no such task runs. */
   cancelTask: (taskId: string) => commands.cancelTask(taskId),
+  /** Whether this PC syncs, is online, has changes waiting, and the last error. */
+  syncStatus: () => commands.syncStatus(),
 
   // Organisation
   listClinics: (q: ListQuery) => commands.listClinics(q),

@@ -53,6 +53,7 @@ export type {
   Progress,
   CaseDetail, CredentialFilter, AuditQuery, ListQuery, Session, ErrorBody, Role,
   Credential, CredentialHistory, CaseWarning, GoalProgress,
+  SyncStatusView, SyncChanged,
 } from "../bindings";
 
 export type Id = string;
