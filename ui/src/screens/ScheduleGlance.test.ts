@@ -7,7 +7,7 @@ import { render, screen, fireEvent, waitFor, within } from "@testing-library/sve
 import Schedule from "./Schedule.svelte";
 import { app, resetSession } from "../lib/session.svelte";
 import { keys } from "../lib/keys.svelte";
-import { fakeBackend, shimMissingCommands } from "../test/ipc";
+import { fakeBackend, refuse, shimMissingCommands } from "../test/ipc";
 import { appointment, clinic, CLINIC_ID, drLee, gridEntry, sessionFor } from "../test/fixtures";
 import { TEST_NOW } from "../test/clock";
 import { APPOINTMENT_NEXT_STEPS } from "../bindings";
@@ -124,6 +124,13 @@ describe("the schedule at a glance", () => {
       expect(labels[1]).toHaveClass("on");
       expect(labels[0]).not.toHaveClass("on");
     }
+  });
+
+  it("shows a failure to read the clinic's lists, and keeps it after the day is read", async () => {
+    backend([waiting], { list_appointment_types: () => refuse("storage_error", "appointment types: the database is busy") });
+    render(Schedule);
+    await screen.findByRole("button", { name: "09:45 Ann Smith with Robin Lee" });
+    await waitFor(() => expect(screen.getByRole("alert")).toHaveTextContent("appointment types: the database is busy"));
   });
 
   // Last in the file: with setInterval faked, jsdom's animation frames stop for what follows.
