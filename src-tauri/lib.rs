@@ -162,6 +162,12 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             CredentialAlertsRaised,
             SyncChanged
         ])
+        // The front desk's next steps per appointment status: the UI offers exactly these.
+        .typ::<clinicdesk_api::domain::AppointmentAction>()
+        .constant(
+            "APPOINTMENT_NEXT_STEPS",
+            clinicdesk_api::domain::appointment_next_steps(),
+        )
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()
 }

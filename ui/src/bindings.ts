@@ -435,6 +435,9 @@ export const events = {
 	syncChanged: makeEvent<SyncChanged, SyncChanged>("sync_changed"),
 };
 
+/* Constants */
+export const APPOINTMENT_NEXT_STEPS = [{"actions":["confirm","check_in","remind","no_show","move","cancel"],"checked_out":false,"status":"pending"},{"actions":["confirm","check_in","remind","no_show","move","cancel"],"checked_out":true,"status":"pending"},{"actions":["check_in","remind","no_show","move","cancel"],"checked_out":false,"status":"confirmed"},{"actions":["check_in","remind","no_show","move","cancel"],"checked_out":true,"status":"confirmed"},{"actions":["check_in","no_show","move","cancel"],"checked_out":false,"status":"reminded"},{"actions":["check_in","no_show","move","cancel"],"checked_out":true,"status":"reminded"},{"actions":["start","cancel"],"checked_out":false,"status":"checked_in"},{"actions":["start","cancel"],"checked_out":true,"status":"checked_in"},{"actions":["complete"],"checked_out":false,"status":"in_progress"},{"actions":["complete"],"checked_out":true,"status":"in_progress"},{"actions":["check_out"],"checked_out":false,"status":"completed"},{"actions":[],"checked_out":true,"status":"completed"},{"actions":[],"checked_out":false,"status":"no_show"},{"actions":[],"checked_out":true,"status":"no_show"},{"actions":[],"checked_out":false,"status":"cancelled"},{"actions":[],"checked_out":true,"status":"cancelled"},{"actions":[],"checked_out":false,"status":"rescheduled"},{"actions":[],"checked_out":true,"status":"rescheduled"}] as const;
+
 /* Types */
 /**
  *  A suspension, revocation, probation or restriction of a credential, for a period
@@ -501,6 +504,14 @@ export type Appointment = {
 	updated_at: number,
 	deleted_at: number | null,
 };
+
+/**
+ *  What the front desk can do with an appointment, in the order the panel offers them: the
+ *  first legal one is the primary next step. All but `check_out` (which marks a completed
+ *  visit) and `move` (a new appointment; this one becomes rescheduled) are
+ *  `set_appointment_status` actions.
+ */
+export type AppointmentAction = "confirm" | "check_in" | "start" | "complete" | "check_out" | "remind" | "no_show" | "move" | "cancel";
 
 export type AppointmentId = string;
 

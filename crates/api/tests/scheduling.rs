@@ -494,6 +494,82 @@ fn status_flow_with_history_and_kpi_events() {
     ));
 }
 
+/// The UI offers exactly `AppointmentAction::next_steps` (the bindings' APPOINTMENT_NEXT_STEPS):
+/// each offered step is one the API takes, and each step not offered is one it refuses, changing
+/// nothing. Appointments in the past (2026-01-05), so a no-show is allowed by its time.
+#[test]
+fn the_api_takes_exactly_the_next_steps_the_ui_offers() {
+    use clinicdesk_domain::AppointmentAction as A;
+    let d = desk();
+    let (app, c) = (&d.w.app, d.w.clinic_a);
+    let mut slot = 0;
+    let mut next_time = || {
+        let m = 8 * 60 + 5 * slot;
+        slot += 1;
+        format!("2026-01-05 {:02}:{:02}", m / 60, m % 60)
+    };
+    // How to bring a new booking (pending) to each status the API can reach by steps.
+    let paths: &[(AppointmentStatus, &[&str])] = &[
+        (AppointmentStatus::Pending, &[]),
+        (AppointmentStatus::Confirmed, &["confirm"]),
+        (AppointmentStatus::Reminded, &["remind"]),
+        (AppointmentStatus::CheckedIn, &["check_in"]),
+        (AppointmentStatus::InProgress, &["check_in", "start"]),
+        (
+            AppointmentStatus::Completed,
+            &["check_in", "start", "complete"],
+        ),
+        (AppointmentStatus::NoShow, &["no_show"]),
+        (AppointmentStatus::Cancelled, &["cancel"]),
+    ];
+    let mut taken = 0;
+    for &(status, path) in paths {
+        for &action in A::ALL {
+            let start = next_time();
+            let a = book(app, &d.desk, c, &d.patient, d.provider, &start, 5).unwrap();
+            for step in path {
+                app.set_appointment_status(&d.desk, a.id, step, Some("test"))
+                    .unwrap();
+            }
+            let before = d.w.fingerprint();
+            let r = match action {
+                A::Move => app
+                    .reschedule_appointment(
+                        &d.desk,
+                        a.id,
+                        &Fields::new().with("start", next_time()),
+                    )
+                    .map(|_| ()),
+                _ => app
+                    .set_appointment_status(&d.desk, a.id, action.as_str(), Some("test"))
+                    .map(|_| ()),
+            };
+            let offered = A::next_steps(status, false).contains(&action);
+            assert_eq!(r.is_ok(), offered, "{action} on {status}: {r:?}");
+            if offered {
+                taken += 1;
+            } else {
+                assert_eq!(
+                    before,
+                    d.w.fingerprint(),
+                    "{action} on {status} changed something"
+                );
+            }
+        }
+    }
+    assert_eq!(taken, 6 + 5 + 4 + 2 + 1 + 1);
+    // Rescheduled (the old appointment of a move) offers nothing, and the API agrees.
+    let a = book(app, &d.desk, c, &d.patient, d.provider, &next_time(), 5).unwrap();
+    app.reschedule_appointment(&d.desk, a.id, &Fields::new().with("start", next_time()))
+        .unwrap();
+    assert!(A::next_steps(AppointmentStatus::Rescheduled, false).is_empty());
+    for &action in A::ALL.iter().filter(|&&x| x != A::Move) {
+        assert!(app
+            .set_appointment_status(&d.desk, a.id, action.as_str(), Some("test"))
+            .is_err());
+    }
+}
+
 #[test]
 fn cancel_needs_a_reason_no_show_only_after_start_and_cancelled_time_is_free_again() {
     let d = desk();

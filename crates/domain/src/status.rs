@@ -111,6 +111,86 @@ impl AppointmentStatus {
 }
 impl_transition!(AppointmentStatus, "appointment");
 
+string_enum! {
+    /// What the front desk can do with an appointment, in the order the panel offers them: the
+    /// first legal one is the primary next step. All but `check_out` (which marks a completed
+    /// visit) and `move` (a new appointment; this one becomes rescheduled) are
+    /// `set_appointment_status` actions.
+    pub enum AppointmentAction("action", "appointment action") {
+        Confirm => "confirm",
+        CheckIn => "check_in",
+        Start => "start",
+        Complete => "complete",
+        CheckOut => "check_out",
+        Remind => "remind",
+        NoShow => "no_show",
+        Move => "move",
+        Cancel => "cancel",
+    }
+}
+
+impl AppointmentAction {
+    /// The status the action moves the appointment to (`None`: checking out keeps it completed).
+    pub fn target(self) -> Option<AppointmentStatus> {
+        use AppointmentAction::*;
+        match self {
+            Confirm => Some(AppointmentStatus::Confirmed),
+            CheckIn => Some(AppointmentStatus::CheckedIn),
+            Start => Some(AppointmentStatus::InProgress),
+            Complete => Some(AppointmentStatus::Completed),
+            CheckOut => None,
+            Remind => Some(AppointmentStatus::Reminded),
+            NoShow => Some(AppointmentStatus::NoShow),
+            Move => Some(AppointmentStatus::Rescheduled),
+            Cancel => Some(AppointmentStatus::Cancelled),
+        }
+    }
+
+    /// Whether the action is a legal next step for an appointment in `status`: its move is in
+    /// the transition table, or (check out) the visit is completed and not checked out yet.
+    /// Rules that depend on more than the status (a no-show only after the start, the booking
+    /// rules of a move) are the API's to check.
+    pub fn allowed(self, status: AppointmentStatus, checked_out: bool) -> bool {
+        match self.target() {
+            Some(to) => status.can_transition_to(to),
+            None => status == AppointmentStatus::Completed && !checked_out,
+        }
+    }
+
+    /// The legal next steps for an appointment in `status`, the primary one first.
+    pub fn next_steps(status: AppointmentStatus, checked_out: bool) -> Vec<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(|a| a.allowed(status, checked_out))
+            .collect()
+    }
+}
+
+/// One row of the next-steps table: what may be done with an appointment in `status`
+/// (`checked_out`: a completed visit already checked out), the primary step first.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NextSteps {
+    pub status: AppointmentStatus,
+    pub checked_out: bool,
+    pub actions: Vec<AppointmentAction>,
+}
+
+/// The next-steps table for every status, checked out or not: what the UI offers (exported to
+/// it through the generated bindings as `APPOINTMENT_NEXT_STEPS`).
+pub fn appointment_next_steps() -> Vec<NextSteps> {
+    AppointmentStatus::ALL
+        .iter()
+        .flat_map(|&status| {
+            [false, true].map(|checked_out| NextSteps {
+                status,
+                checked_out,
+                actions: AppointmentAction::next_steps(status, checked_out),
+            })
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Cases
 // ---------------------------------------------------------------------------------------------
@@ -796,6 +876,78 @@ mod tests {
             e.to_string(),
             "status: 'done' is not a valid appointment status; expected one of: pending, confirmed, \
              reminded, checked_in, in_progress, completed, no_show, cancelled, rescheduled"
+        );
+    }
+
+    /// The front desk's next steps, spelled out: the first of each list is the primary step.
+    #[test]
+    fn appointment_next_steps_follow_the_transition_table() {
+        use AppointmentAction as A;
+        use AppointmentStatus::*;
+        let expected: &[(AppointmentStatus, &[AppointmentAction])] = &[
+            (
+                Pending,
+                &[
+                    A::Confirm,
+                    A::CheckIn,
+                    A::Remind,
+                    A::NoShow,
+                    A::Move,
+                    A::Cancel,
+                ],
+            ),
+            (
+                Confirmed,
+                &[A::CheckIn, A::Remind, A::NoShow, A::Move, A::Cancel],
+            ),
+            (Reminded, &[A::CheckIn, A::NoShow, A::Move, A::Cancel]),
+            (CheckedIn, &[A::Start, A::Cancel]),
+            (InProgress, &[A::Complete]),
+            (Completed, &[A::CheckOut]),
+            (NoShow, &[]),
+            (Cancelled, &[]),
+            (Rescheduled, &[]),
+        ];
+        assert_eq!(expected.len(), AppointmentStatus::ALL.len());
+        for &(status, actions) in expected {
+            assert_eq!(
+                AppointmentAction::next_steps(status, false),
+                actions,
+                "{status}"
+            );
+            // Checked out: a completed visit has nothing left; the flag changes nothing else.
+            let out: Vec<_> = actions
+                .iter()
+                .copied()
+                .filter(|a| *a != A::CheckOut)
+                .collect();
+            assert_eq!(
+                AppointmentAction::next_steps(status, true),
+                out,
+                "{status}, checked out"
+            );
+        }
+        // Every status-changing step is exactly a transition of the table.
+        for &a in AppointmentAction::ALL {
+            for &from in AppointmentStatus::ALL {
+                if let Some(to) = a.target() {
+                    assert_eq!(
+                        a.allowed(from, false),
+                        from.can_transition_to(to),
+                        "{a} from {from}"
+                    );
+                }
+            }
+        }
+        let table = appointment_next_steps();
+        assert_eq!(table.len(), 2 * AppointmentStatus::ALL.len());
+        assert!(table
+            .iter()
+            .all(|r| r.actions == AppointmentAction::next_steps(r.status, r.checked_out)));
+        assert_eq!(
+            serde_json::to_value(&table[0]).unwrap(),
+            serde_json::json!({"status": "pending", "checked_out": false,
+                "actions": ["confirm", "check_in", "remind", "no_show", "move", "cancel"]})
         );
     }
 }

@@ -1,22 +1,54 @@
 import { describe, expect, it, beforeEach, vi } from "vitest";
-import { render, screen, fireEvent, waitFor } from "@testing-library/svelte";
+import { render, screen, fireEvent, waitFor, within } from "@testing-library/svelte";
 import AppointmentPanel from "./AppointmentPanel.svelte";
 import { fakeBackend, refuse, shimMissingCommands } from "../test/ipc";
 import { drLee, scheduleEntry, appointment } from "../test/fixtures";
+import { APPOINTMENT_NEXT_STEPS } from "../bindings";
+import { ACTIONS } from "../lib/actions";
+import type { AppointmentStatus } from "../lib/types";
 
 describe("AppointmentPanel", () => {
   beforeEach(() => shimMissingCommands());
 
-  const props = (onchanged = vi.fn()) => ({
-    entry: scheduleEntry(), tz: "America/Edmonton", providers: [drLee], canOverride: false, onchanged, onclose: vi.fn(),
+  const props = (onchanged = vi.fn(), status: AppointmentStatus = "confirmed") => ({
+    entry: scheduleEntry({ status }), tz: "America/Edmonton", providers: [drLee], canOverride: false, onchanged, onclose: vi.fn(),
   });
 
+  // Each button where it is a legal next step (the e2e tests find them by these names).
+  const offeredIn: [string, AppointmentStatus][] = [
+    ["Check in", "confirmed"], ["Start", "checked_in"], ["Complete", "in_progress"], ["Check out", "completed"],
+    ["Cancel appointment", "confirmed"], ["No-show", "confirmed"], ["Move", "confirmed"],
+  ];
   it("has every action button by its name", () => {
-    render(AppointmentPanel, props());
-    for (const name of ["Check in", "Start", "Complete", "Check out", "Cancel appointment", "No-show", "Move"]) {
+    for (const [name, status] of offeredIn) {
+      const { unmount } = render(AppointmentPanel, props(vi.fn(), status));
       expect(screen.getByRole("button", { name })).toBeInTheDocument();
+      expect(screen.getByRole("complementary", { name: "Ann Smith" })).toBeInTheDocument();
+      unmount();
     }
-    expect(screen.getByRole("complementary", { name: "Ann Smith" })).toBeInTheDocument();
+  });
+
+  it("offers exactly the domain's next steps for every status, the primary one first and prominent", () => {
+    // APPOINTMENT_NEXT_STEPS is generated from crates/domain (AppointmentAction::next_steps):
+    // a step the UI adds, drops or reorders fails here.
+    expect(APPOINTMENT_NEXT_STEPS.length).toBe(18);
+    for (const row of APPOINTMENT_NEXT_STEPS) {
+      const entry = scheduleEntry({ status: row.status, checked_out_at: row.checked_out ? Date.UTC(2026, 2, 9, 16, 0) : null });
+      const { unmount } = render(AppointmentPanel, { ...props(), entry });
+      const group = screen.getByRole("group", { name: "Appointment actions" });
+      const buttons = within(group).queryAllByRole("button");
+      const what = `${row.status}${row.checked_out ? ", checked out" : ""}`;
+      expect(buttons.map((b) => b.textContent?.trim()), what).toEqual(row.actions.map((a) => ACTIONS[a].label));
+      buttons.forEach((b, i) => expect(b.classList.contains("primary"), `${what}: ${b.textContent}`).toBe(i === 0));
+      if (row.actions.length === 0) expect(group).toHaveTextContent("Nothing more to do");
+      unmount();
+    }
+  });
+
+  it("a confirmed appointment is not offered Start or Complete", () => {
+    render(AppointmentPanel, props());
+    expect(screen.getByRole("button", { name: "Check in" })).toHaveClass("primary");
+    for (const name of ["Start", "Complete", "Check out"]) expect(screen.queryByRole("button", { name })).not.toBeInTheDocument();
   });
 
   it("checks in through set_appointment_status", async () => {
@@ -31,7 +63,7 @@ describe("AppointmentPanel", () => {
   it("shows the API's refusal inline", async () => {
     fakeBackend({ set_appointment_status: () => refuse("invalid_input", "status: cannot go from confirmed to completed") });
     const onchanged = vi.fn();
-    render(AppointmentPanel, props(onchanged));
+    render(AppointmentPanel, props(onchanged, "in_progress"));
     await fireEvent.click(screen.getByRole("button", { name: "Complete" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("status: cannot go from confirmed to completed");
     expect(onchanged).not.toHaveBeenCalled();

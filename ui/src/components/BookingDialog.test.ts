@@ -122,4 +122,11 @@ describe("BookingDialog", () => {
     await fireEvent.click(await screen.findByRole("button", { name: "11:30 Robin Lee" }));
     expect(screen.getByLabelText("Start")).toHaveValue("2026-03-09 11:30");
   });
+
+  it("says so where the type is chosen when the types cannot be read", async () => {
+    fakeBackend({ list_appointment_types: () => refuse("storage_error", "the database is busy") });
+    render(BookingDialog, props());
+    expect(await screen.findByText("Appointment types could not be read: the database is busy")).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Book" })).toBeEnabled();
+  });
 });

@@ -54,8 +54,13 @@ describe("status correction", () => {
   it("is not offered to the front desk", () => {
     app.session = sessionFor("front_desk");
     fakeBackend({});
-    render(AppointmentPanel, props());
+    // On an appointment that can still move (its steps are shown) and on the no-show.
+    const { unmount } = render(AppointmentPanel, { ...props(), entry: scheduleEntry({ status: "confirmed" }) });
     expect(screen.getByRole("button", { name: "Move" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Correct status" })).not.toBeInTheDocument();
+    unmount();
+    render(AppointmentPanel, props());
+    expect(screen.getByRole("complementary", { name: "Ann Smith" })).toBeInTheDocument();
     expect(screen.queryByRole("button", { name: "Correct status" })).not.toBeInTheDocument();
   });
 });

@@ -83,6 +83,13 @@ export async function attempt<T>(p: Promise<Result<T> | T>): Promise<Outcome<T>>
   }
 }
 
+/** The first failure among outcomes read together (null: all succeeded), so a screen that reads
+ *  several lists shows a failure of any of them, not only of the first. */
+export function firstError(rs: readonly ({ ok: true } | { ok: false; error: ErrorBody })[]): ErrorBody | null {
+  for (const r of rs) if (!r.ok) return r.error;
+  return null;
+}
+
 const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 /** Whether this build's bindings have the command (camelCase name, as in bindings.ts). */

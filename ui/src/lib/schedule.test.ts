@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appointmentEvents, blockEvents, emptyNames, entryLabel, lanesPerPage, onShift, pageOf, cellStart, shiftEvents, timeRangeText, AXIS_PX, MIN_COLUMN_PX, NO_ROOM, viewDates } from "./schedule";
+import { appointmentEvents, blockEvents, emptyNames, entryLabel, eventContent, lanesPerPage, loadText, minutesText, onShift, pageOf, cellStart, providerLoad, resourceLabel, safeColor, shiftEvents, statusText, timeRangeText, waitingMinutes, AXIS_PX, MIN_COLUMN_PX, NO_ROOM, STATUS_GLYPH, STATUS_LABEL, viewDates } from "./schedule";
 import type { AvailabilityBlock, RosterEntry, StaffSchedule } from "./types";
 import { appointment, gridEntry } from "../test/fixtures";
 
@@ -109,5 +109,98 @@ describe("columns that fit, a page at a time", () => {
   it("formats the grid's times on the 24-hour clock", () => {
     expect(timeRangeText(new Date(2026, 10, 23, 9, 5), new Date(2026, 10, 23, 9, 50))).toBe("09:05–09:50");
     expect(timeRangeText(new Date(2026, 10, 23, 14, 0))).toBe("14:00");
+  });
+});
+
+describe("the grid at a glance", () => {
+  const t = Date.UTC(2026, 2, 9, 15, 0); // 09:00 MDT
+  const min = 60_000;
+  const shift = (over: Partial<StaffSchedule> = {}): RosterEntry => ({
+    schedule: { id: "sh", clinic_id: "c1", staff_id: "s1", shift_id: "t", schedule_date: "2026-03-09", start_at: t, end_at: t + 8 * 60 * min, status: "scheduled", ...over } as StaffSchedule,
+    staff_name: "Robin Lee",
+    shift_name: "Day",
+  });
+
+  it("never leaves a dangling separator when the type or the room is missing or blank", () => {
+    const n = names();
+    n.type.set("blank", "  ");
+    const title = (over: Parameters<typeof appointment>[0]) => appointmentEvents([g({ start_at: t, end_at: t + 1, ...over })], EDMONTON, n)[0]?.title;
+    expect(title({})).toBe("Ann Smith");
+    expect(title({ appointment_type_id: "t1" })).toBe("Ann Smith · Follow-up");
+    expect(title({ room_id: "room1" })).toBe("Ann Smith · Room 1");
+    expect(title({ appointment_type_id: "blank", room_id: "gone" })).toBe("Ann Smith");
+    expect(title({ appointment_type_id: "unknown", room_id: "room1" })).toBe("Ann Smith · Room 1");
+  });
+
+  it("colours an appointment by status and type, and says its status in words", () => {
+    const n = names();
+    n.typeColor.set("t1", "#ff8800");
+    const [e] = appointmentEvents([g({ start_at: t, end_at: t + 30 * min, appointment_type_id: "t1", status: "in_progress" })], EDMONTON, n, { now: t });
+    expect(e?.classNames).toEqual(["appt", "status-in_progress"]);
+    expect(e?.styles).toEqual(["border-left: 6px solid #ff8800"]);
+    expect(e?.extendedProps).toMatchObject({ statusLabel: "In progress", glyph: "▶" });
+    const [plain] = appointmentEvents([g({ start_at: t, end_at: t + 1 })], EDMONTON, names());
+    expect(plain?.styles).toBeUndefined();
+    // Every status has its glyph and its words.
+    for (const s of Object.keys(STATUS_LABEL) as (keyof typeof STATUS_LABEL)[]) expect(STATUS_GLYPH[s]).toMatch(/\S/);
+  });
+
+  it("accepts only #RRGGBB colours", () => {
+    expect(safeColor("#0f766e")).toBe("#0f766e");
+    for (const bad of [null, undefined, "", "red", "#fff", "#12345g", "#123456; background: url(x)"]) expect(safeColor(bad)).toBeNull();
+  });
+
+  it("marks cancelled, moved and no-shows as muted when they are shown", () => {
+    const list = ["cancelled", "rescheduled", "no_show", "completed"].map((status, i) => g({ id: `a${i}`, status: status as "completed", start_at: t, end_at: t + 1 }));
+    const evs = appointmentEvents(list, EDMONTON, names(), { showInactive: true });
+    expect(evs.map((e) => e.classNames?.includes("inactive"))).toEqual([true, true, true, false]);
+  });
+
+  it("shows how long a checked-in patient has waited, by the clock it is given", () => {
+    const e = g({ status: "checked_in", checked_in_at: t, start_at: t, end_at: t + 1 });
+    expect(waitingMinutes(e, t + 12 * min + 59_000)).toBe(12);
+    expect(statusText(e, t + 12 * min)).toBe("Checked in, waiting 12 min");
+    expect(statusText(e, t + 75 * min)).toBe("Checked in, waiting 1 h 15 min");
+    expect(statusText(e, t - 5 * min)).toBe("Checked in, waiting 0 min"); // a clock behind the check-in
+    expect(waitingMinutes(g({ status: "confirmed", start_at: t, end_at: t + 1 }), t + 99 * min)).toBeNull();
+    expect(appointmentEvents([e], EDMONTON, names(), { now: t + 20 * min })[0]?.extendedProps?.statusLabel).toBe("Checked in, waiting 20 min");
+    expect(minutesText(120)).toBe("2 h");
+    expect(minutesText(61)).toBe("1 h 01 min");
+  });
+
+  it("draws the status as a glyph and words inside the event, from text (never HTML)", () => {
+    const [e] = appointmentEvents([g({ status: "checked_in", checked_in_at: t, start_at: t, end_at: t + 1 })], EDMONTON, emptyNames(), { now: t + 3 * min });
+    const out = eventContent({ event: { title: "<b>Ann</b>", extendedProps: e!.extendedProps! }, timeText: "09:00–09:30" });
+    const box = document.createElement("div");
+    box.append(...out!.domNodes);
+    expect(box.querySelector("time")?.textContent).toBe("09:00–09:30");
+    expect(box.querySelector(".appt-status")?.textContent).toBe("⏵ Checked in, waiting 3 min");
+    expect(box.querySelector(".appt-glyph")?.getAttribute("aria-hidden")).toBe("true");
+    expect(box.querySelector("h4")?.textContent).toBe("<b>Ann</b>");
+    expect(box.querySelector("b")).toBeNull();
+    // Shifts and blocks keep the calendar's own content.
+    expect(eventContent({ event: { title: "Day", extendedProps: {} }, timeText: "" })).toBeUndefined();
+  });
+
+  it("sums a provider's booked and free time on their shift", () => {
+    const entries = [
+      g({ id: "a", start_at: t, end_at: t + 30 * min }),
+      g({ id: "b", start_at: t + 15 * min, end_at: t + 45 * min }), // overlaps a: counted once
+      g({ id: "c", start_at: t - 60 * min, end_at: t - 30 * min }), // before the shift: booked, not free time
+      g({ id: "x", status: "cancelled", start_at: t + 60 * min, end_at: t + 120 * min }), // frees its slot
+      g({ id: "o", provider_id: "s2", start_at: t, end_at: t + 60 * min }), // someone else's
+    ];
+    expect(providerLoad("s1", entries, [shift()])).toEqual({ booked: 75, free: 8 * 60 - 45 });
+    expect(loadText(providerLoad("s1", entries, [shift()]))).toBe("1 h 15 min booked · 7 h 15 min free");
+    expect(providerLoad("s1", entries, [shift({ status: "cancelled" })])).toEqual({ booked: 75, free: null });
+    expect(loadText({ booked: 0, free: null })).toBe("0 min booked · no shift");
+    expect(providerLoad("s2", entries, [])).toEqual({ booked: 60, free: null });
+  });
+
+  it("heads a column with its name and, when given, its load", () => {
+    const box = document.createElement("div");
+    box.append(...resourceLabel({ resource: { title: "Robin Lee", extendedProps: { load: "1 h booked · 7 h free" } } }).domNodes);
+    expect(box.textContent).toBe("Robin Lee1 h booked · 7 h free");
+    expect(resourceLabel({ resource: { title: "Room 1" } }).domNodes).toHaveLength(1);
   });
 });

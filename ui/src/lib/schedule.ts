@@ -18,13 +18,15 @@ export type CalendarEvent = {
   title: string;
   display?: "auto" | "background";
   classNames?: string[];
+  styles?: string[];
   extendedProps?: Record<string, unknown>;
 };
 
-/** Names by id: providers (staff), rooms and appointment types of the clinic. */
-export type Names = { provider: Map<string, string>; room: Map<string, string>; type: Map<string, string> };
+/** Names by id: providers (staff), rooms and appointment types of the clinic; the types'
+ *  colours (`appointment_types.color`, "#RRGGBB") where they have one. */
+export type Names = { provider: Map<string, string>; room: Map<string, string>; type: Map<string, string>; typeColor: Map<string, string> };
 
-export const emptyNames = (): Names => ({ provider: new Map(), room: new Map(), type: new Map() });
+export const emptyNames = (): Names => ({ provider: new Map(), room: new Map(), type: new Map(), typeColor: new Map() });
 
 /** Statuses that hold the slot; the others are history and hidden unless asked for. */
 export const ACTIVE_STATUSES: readonly AppointmentStatus[] = [
@@ -42,6 +44,47 @@ export const STATUS_LABEL: Record<AppointmentStatus, string> = {
   cancelled: "Cancelled",
   rescheduled: "Moved",
 };
+
+/** Each status's cue beside its colour (WCAG 1.4.1: never colour alone): a glyph, then the
+ *  status in words. */
+export const STATUS_GLYPH: Record<AppointmentStatus, string> = {
+  pending: "?",
+  confirmed: "✓",
+  reminded: "✉",
+  checked_in: "⏵",
+  in_progress: "▶",
+  completed: "✔",
+  no_show: "✗",
+  cancelled: "⊘",
+  rescheduled: "↷",
+};
+
+/** A duration in minutes as the front desk reads it: "12 min", "1 h 05 min", "2 h". */
+export function minutesText(min: number): string {
+  const m = Math.max(0, Math.floor(min));
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  const r = m % 60;
+  return r ? `${h} h ${String(r).padStart(2, "0")} min` : `${h} h`;
+}
+
+/** How long a checked-in patient has been waiting at `now` (ms), in whole minutes; null for
+ *  any other status. `now` is the screen's clock, never read here. */
+export function waitingMinutes(e: Pick<GridEntry, "status" | "checked_in_at">, now: number): number | null {
+  if (e.status !== "checked_in" || e.checked_in_at === null) return null;
+  return Math.max(0, Math.floor((now - e.checked_in_at) / 60_000));
+}
+
+/** The status in words, with the wait of a checked-in patient: "Checked in, waiting 12 min". */
+export function statusText(e: Pick<GridEntry, "status" | "checked_in_at">, now: number): string {
+  const w = waitingMinutes(e, now);
+  return w === null ? STATUS_LABEL[e.status] : `${STATUS_LABEL[e.status]}, waiting ${minutesText(w)}`;
+}
+
+/** A type's colour if it is one ("#RRGGBB", as the database's CHECK allows). */
+export function safeColor(c: string | null | undefined): string | null {
+  return c && /^#[0-9a-fA-F]{6}$/.test(c) ? c : null;
+}
 
 /** The room lane for appointments without a room. */
 export const NO_ROOM = "__no_room__";
@@ -65,7 +108,7 @@ export function appointmentEvents(
   entries: GridEntry[],
   tz: string,
   names: Names,
-  opts: { lane?: Lane; showInactive?: boolean } = {},
+  opts: { lane?: Lane; showInactive?: boolean; now?: number } = {},
 ): CalendarEvent[] {
   const lane = opts.lane ?? "provider";
   const out: CalendarEvent[] = [];
@@ -73,18 +116,82 @@ export function appointmentEvents(
     if (!isShown(e, opts.showInactive)) continue;
     const resource = laneOf(e, lane);
     const typeName = e.appointment_type_id ? names.type.get(e.appointment_type_id) : undefined;
+    const typeColor = safeColor(e.appointment_type_id ? names.typeColor.get(e.appointment_type_id) : null);
     const where = lane === "provider" ? (e.room_id ? names.room.get(e.room_id) : undefined) : providerName(names, e.provider_id);
     out.push({
       id: e.id,
       resourceIds: [resource],
       start: wallClock(e.start_at, tz),
       end: wallClock(e.end_at, tz),
-      title: [e.patient_name, typeName, where].filter(Boolean).join(" · "),
-      classNames: ["appt", `status-${e.status}`, ...(e.series_id ? ["in-series"] : [])],
-      extendedProps: { entryId: e.id, statusLabel: STATUS_LABEL[e.status] },
+      // Only the parts there are: no dangling " ·" when the type or the room is missing.
+      title: [e.patient_name, typeName, where].map((x) => x?.trim()).filter(Boolean).join(" · "),
+      classNames: ["appt", `status-${e.status}`, ...(isShown(e) ? [] : ["inactive"]), ...(e.series_id ? ["in-series"] : [])],
+      // The type's colour as the event's left edge; the status is the fill (CSS).
+      ...(typeColor ? { styles: [`border-left: 6px solid ${typeColor}`] } : {}),
+      extendedProps: { entryId: e.id, statusLabel: opts.now === undefined ? STATUS_LABEL[e.status] : statusText(e, opts.now), glyph: STATUS_GLYPH[e.status] },
     });
   }
   return out;
+}
+
+/** What the grid draws inside an appointment: its time, its status (glyph and words: the
+ *  colour is never the only cue) and its title. Built from text nodes, never HTML. Other
+ *  events (shifts, blocks) keep the calendar's own content. */
+export function eventContent(arg: { event: { title: unknown; extendedProps: Record<string, unknown> }; timeText: string }): { domNodes: Node[] } | undefined {
+  const label = arg.event.extendedProps.statusLabel;
+  if (typeof label !== "string") return undefined;
+  const el = (tag: string, cls: string, text: string) => {
+    const n = document.createElement(tag);
+    n.className = cls;
+    n.textContent = text;
+    return n;
+  };
+  const status = el("span", "appt-status", "");
+  const glyph = el("span", "appt-glyph", String(arg.event.extendedProps.glyph ?? ""));
+  glyph.setAttribute("aria-hidden", "true");
+  status.append(glyph, ` ${label}`);
+  return { domNodes: [el("time", "ec-event-time", arg.timeText), status, el("h4", "ec-event-title", typeof arg.event.title === "string" ? arg.event.title : "")] };
+}
+
+/** Merged, sorted [start, end) intervals. */
+function merged(list: [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [a, b] of [...list].sort((x, y) => x[0] - y[0])) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else if (b > a) out.push([a, b]);
+  }
+  return out;
+}
+const minutesOf = (list: [number, number][]) => list.reduce((m, [a, b]) => m + (b - a), 0) / 60_000;
+
+/** A provider's day at a glance: minutes booked (appointments that hold their slot) and, when
+ *  they have a shift, minutes of the shift still free. `entries` and `roster` are the day's. */
+export function providerLoad(providerId: string, entries: GridEntry[], roster: RosterEntry[]): { booked: number; free: number | null } {
+  const booked = merged(entries.filter((e) => e.provider_id === providerId && isShown(e)).map((e) => [e.start_at, e.end_at]));
+  const shifts = merged(
+    roster.filter((r) => r.schedule.staff_id === providerId && r.schedule.status !== "cancelled").map((r) => [r.schedule.start_at, r.schedule.end_at]),
+  );
+  const bookedInShift = shifts.flatMap(([s, t]) => booked.map(([a, b]): [number, number] => [Math.max(a, s), Math.min(b, t)]).filter(([a, b]) => b > a));
+  return { booked: minutesOf(booked), free: shifts.length ? minutesOf(shifts) - minutesOf(bookedInShift) : null };
+}
+
+/** The load in words, for a column's heading: "2 h 30 min booked · 5 h free". */
+export function loadText(l: { booked: number; free: number | null }): string {
+  return `${minutesText(l.booked)} booked · ${l.free === null ? "no shift" : `${minutesText(l.free)} free`}`;
+}
+
+/** A column's heading: its name and, in the day view of providers, the day's load beneath. */
+export function resourceLabel(arg: { resource: { title: unknown; extendedProps?: Record<string, unknown> } }): { domNodes: Node[] } {
+  const name = document.createElement("span");
+  name.className = "lane-name";
+  name.textContent = typeof arg.resource.title === "string" ? arg.resource.title : "";
+  const load = arg.resource.extendedProps?.load;
+  if (typeof load !== "string") return { domNodes: [name] };
+  const small = document.createElement("small");
+  small.className = "lane-load";
+  small.textContent = load;
+  return { domNodes: [name, small] };
 }
 
 /** The column an appointment sits in. */

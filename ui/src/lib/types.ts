@@ -2,7 +2,7 @@
 // screens import from one place), plus two names of the UI's own.
 
 export type {
-  AppointmentStatus, GridEntry,
+  AppointmentAction, AppointmentStatus, GridEntry,
   Appointment,
   ScheduleEntry,
   DaySchedule,
