@@ -208,3 +208,39 @@ fn clocks_five_minutes_apart_converge_and_a_fast_clock_wins_by_two_minutes_at_mo
     }
     s.heal_and_check();
 }
+
+#[test]
+fn a_restored_backup_pushes_as_a_new_incarnation_and_loses_nothing() {
+    let mut s = Scene::new(None);
+    let p = s.patient(6);
+    let backup = s.dir.path().join("a-before.cdbk");
+    s.a.admin(&["backup", backup.to_str().unwrap()]);
+    let incarnation =
+        s.a.one("SELECT value FROM local_meta WHERE key = 'sync.incarnation'");
+    // After the backup, a change the server acknowledges...
+    edit(&s.a, &p, "phone", "+1 403 555 0177");
+    s.a.sync();
+    // ...then the backup comes back: its change_log is older than what the server holds, and
+    // its next changes reuse those sequence numbers.
+    s.a.admin(&["restore", backup.to_str().unwrap()]);
+    assert_ne!(
+        s.a.one("SELECT value FROM local_meta WHERE key = 'sync.incarnation'"),
+        incarnation,
+        "a restore is a new incarnation"
+    );
+    edit(&s.a, &p, "email", "restored@example.com");
+    let r = s.a.sync();
+    assert_eq!(r["pushed_changes"], 1, "{r}");
+    s.heal_and_check();
+    // The change made between the backup and the restore was not lost: it came back from the
+    // server; the change after the restore reached the other PC.
+    for pc in [&s.a, &s.b] {
+        assert_eq!(field(pc, &p, "phone"), "+1 403 555 0177", "{}", pc.name);
+        assert_eq!(
+            field(pc, &p, "email"),
+            "restored@example.com",
+            "{}",
+            pc.name
+        );
+    }
+}

@@ -143,3 +143,69 @@ fn two_pcs_seed_join_edit_offline_and_converge() {
     assert_same("converged, b vs a", &db, &da);
     assert_same("converged, server vs a", &dump_server(&mut su), &da);
 }
+
+/// A join that cannot finish leaves nothing behind: no database file, no kept password, no
+/// device on the server. Bad input (a wrong owner password, an empty server, a database that
+/// exists) is a clear error.
+#[test]
+fn a_failed_join_leaves_nothing_behind() {
+    let cluster = server();
+    let mut su = cluster.config(SERVER_DB).connect(NoTls).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let b = Pc::new(dir.path(), "b", &cluster);
+    let devices = |su: &mut clinicdesk_pgcluster::postgres::Client| -> i64 {
+        su.query_one("SELECT count(*) FROM sync.devices", &[])
+            .unwrap()
+            .get(0)
+    };
+    b.ok(&["server", "init", "--url", &b.url]);
+    let nothing_left = |what: &str, o: std::process::Output, needle: &str| {
+        assert!(!o.status.success(), "{what} should fail");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "{what}: {err}");
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("b.db"))
+            .collect();
+        assert!(left.is_empty(), "{what} left {left:?}");
+        assert!(
+            !b.key().with_extension("key.sync").exists(),
+            "{what}: a kept password"
+        );
+        assert!(!b.key().exists(), "{what}: a new key file");
+    };
+    // An empty server: nothing to join.
+    nothing_left(
+        "joining an empty server",
+        b.cmd(&["sync", "enrol", "--url", &b.url, "--join"], &[]),
+        "no clinic",
+    );
+    // The wrong owner password.
+    nothing_left(
+        "a wrong owner password",
+        b.cmd(
+            &["sync", "enrol", "--url", &b.url, "--join"],
+            &[("CLINICDESK_SERVER_PASSWORD", "wrong")],
+        ),
+        "password authentication failed",
+    );
+    // A clinic id that is not a clinic of the server: refused by the server, nothing kept.
+    nothing_left(
+        "an unknown clinic",
+        b.cmd(
+            &[
+                "sync",
+                "enrol",
+                "--url",
+                &b.url,
+                "--join",
+                "--clinic",
+                "not-an-id",
+            ],
+            &[],
+        ),
+        "not a clinic of this server",
+    );
+    assert_eq!(devices(&mut su), 0);
+}

@@ -77,8 +77,23 @@ fn round(store: &Store, pg: &mut postgres::Client) -> Result<SyncReport> {
     })
 }
 
+/// How stale `last_ok_at` may get while sync keeps succeeding.
+const OK_REWRITE_MS: i64 = 30_000;
+
 /// Record the last success or error (the error replaces the previous one; a success clears it).
 pub fn record_outcome(store: &Store, err: Option<&SyncError>) -> Result<()> {
+    if err.is_none() {
+        // A success right after another is not written again (each write is a durable commit,
+        // and the loop succeeds after every local commit): only every 30 s.
+        let fresh = store.read(|c| -> Result<bool> {
+            let ok = sync_meta::get(c, sync_meta::LAST_OK_AT)?.and_then(|v| v.parse::<i64>().ok());
+            let failed = sync_meta::get(c, sync_meta::LAST_ERROR)?.is_some();
+            Ok(!failed && ok.is_some_and(|t| now_ms().saturating_sub(t) < OK_REWRITE_MS))
+        })?;
+        if fresh {
+            return Ok(());
+        }
+    }
     store.write_as(WriteMode::Remote, None, |tx| -> Result<()> {
         let now = now_ms();
         match err {

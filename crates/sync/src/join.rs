@@ -77,12 +77,19 @@ pub fn join(req: &JoinRequest<'_>) -> Result<Joined> {
             req.dest.display()
         )));
     }
+    // A key file this join creates goes again when the join fails (a retry must be able to
+    // create it anew; an existing one is the user's and stays).
+    let new_key_file = match req.keys {
+        KeySource::File(p) if !p.exists() => Some(p.clone()),
+        _ => None,
+    };
+    let forget_key = || {
+        if let Some(p) = &new_key_file {
+            let _ = std::fs::remove_file(p);
+        }
+    };
     let staging = staging_of(req.dest);
     remove_db_files(&staging); // a previous attempt that died
-    let store = Store::create(&staging, req.keys)?;
-    let db_id = store.db_id()?;
-    let device = store.device_id();
-    let place = SecretPlace::sync(req.keys, &db_id, req.sync_key_file.clone());
     let mut owner = req.url.connect(None, req.owner_password)?;
     let clinics = match &req.clinics {
         Some(c) => c.clone(),
@@ -96,20 +103,40 @@ pub fn join(req: &JoinRequest<'_>) -> Result<Joined> {
             .map(|r| r.get(0))
             .collect(),
     };
-    if clinics.is_empty() {
+    let store = Store::create(&staging, req.keys)?;
+    let db_id = store.db_id()?;
+    let device = store.device_id();
+    let place = SecretPlace::sync(req.keys, &db_id, req.sync_key_file.clone());
+    let refused = |store: Store, e: SyncError| {
         drop(store);
         remove_db_files(&staging);
-        return Err(SyncError::Apply(
-            "the server holds no clinic yet: enrol the first PC with --seed".into(),
-        ));
+        forget_key();
+        Err(e)
+    };
+    if clinics.is_empty() {
+        return refused(
+            store,
+            SyncError::Apply(
+                "the server holds no clinic yet: enrol the first PC with --seed".into(),
+            ),
+        );
+    }
+    if let Some(c) = req
+        .clinics
+        .iter()
+        .flatten()
+        .find(|c| !server_has_clinic(&mut owner, c))
+    {
+        return refused(
+            store,
+            SyncError::Apply(format!(
+                "{c:?} is not a clinic of this server (nothing was changed)"
+            )),
+        );
     }
     let enrolment = match admin::enrol_device(&mut owner, &device, &clinics, None) {
         Ok(e) => e,
-        Err(e) => {
-            drop(store);
-            remove_db_files(&staging);
-            return Err(e.into());
-        }
+        Err(e) => return refused(store, e.into()),
     };
     let role = enrolment.credentials.role.clone();
     let password = enrolment.credentials.password.clone();
@@ -117,9 +144,7 @@ pub fn join(req: &JoinRequest<'_>) -> Result<Joined> {
     let committed = kept.and_then(|()| enrolment.commit().map_err(SyncError::from));
     if let Err(e) = committed {
         let _ = place.remove();
-        drop(store);
-        remove_db_files(&staging);
-        return Err(e);
+        return refused(store, e);
     }
     let url = req.url.with_user(&role);
     let loaded = load(&store, &url, &role, &password);
@@ -150,11 +175,23 @@ pub fn join(req: &JoinRequest<'_>) -> Result<Joined> {
         }),
         Err(e) => {
             remove_db_files(&staging);
+            forget_key();
             let _ = place.remove();
             let _ = admin::revoke_device(&mut owner, &device);
             Err(e)
         }
     }
+}
+
+/// Whether `id` names a live clinic of the server (as its owner).
+fn server_has_clinic(owner: &mut postgres::Client, id: &str) -> bool {
+    uuid::Uuid::parse_str(id).is_ok()
+        && owner
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM cd.clinics WHERE id = $1::text::uuid AND deleted_at IS NULL)",
+                &[&id],
+            )
+            .is_ok_and(|r| r.get::<_, bool>(0))
 }
 
 fn pg_type(t: &Table, i: usize) -> Type {

@@ -294,8 +294,22 @@ fn upsert(tx: &WriteTx<'_>, t: &Table, row: &Row, kept: &BTreeSet<String>) -> Re
     if t.immutable || sets.is_empty() {
         sql.push_str("NOTHING");
     } else {
+        // A row already equal (this PC's own change coming back) is not rewritten: no page
+        // write, no commit to make durable.
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| c.name != "id" && !kept.contains(&c.name))
+            .map(|c| format!("\"{}\"", c.name))
+            .collect();
+        let theirs: Vec<String> = cols.iter().map(|c| format!("excluded.{c}")).collect();
         sql.push_str("UPDATE SET ");
         sql.push_str(&sets.join(", "));
+        sql.push_str(&format!(
+            " WHERE ({}) IS NOT ({})",
+            cols.join(", "),
+            theirs.join(", ")
+        ));
     }
     let values: Vec<Sql> = t
         .columns

@@ -1,6 +1,6 @@
 //! The desktop's background sync loop (SYNC.md §4.1–4.2): one thread and one connection.
 //!
-//! - After a local commit (the store's commit counter moved) it pushes within ~100 ms.
+//! - After a local commit (the store's commit counter moved) it pushes within ~25 ms.
 //! - It `LISTEN`s on `cd_sync` (each push ends with a NOTIFY) and pulls on a hint, and
 //!   every 30 s anyway (a hint is lost while disconnected).
 //! - While the server cannot be reached it backs off from 1 s to 60 s with ±20 % jitter; an
@@ -22,7 +22,8 @@ use crate::SyncError;
 
 /// How often the loop pulls when no hint arrives.
 pub const PULL_EVERY: Duration = Duration::from_secs(30);
-const POLL: Duration = Duration::from_millis(100);
+/// How often the idle loop looks for a local commit or a NOTIFY (a cheap check each time).
+const POLL: Duration = Duration::from_millis(25);
 const BACKOFF_MIN: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
 

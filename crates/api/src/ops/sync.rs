@@ -93,9 +93,11 @@ impl App {
         self.tx(s, |tx| {
             let acked = seeded.map(|n| n.push_acked_seq.to_string());
             let cursor = seeded.map(|n| n.server_seq.to_string());
+            let incarnation = uuid::Uuid::now_v7().to_string();
             let mut meta = vec![
                 (SYNC_URL_KEY, conn.url.as_str()),
                 (SYNC_ROLE_KEY, conn.role.as_str()),
+                (sync_meta::INCARNATION, incarnation.as_str()),
             ];
             if let (Some(a), Some(c)) = (&acked, &cursor) {
                 meta.push((SYNC_PUSH_ACKED_KEY, a));
