@@ -79,7 +79,7 @@ e2e("book by clicking an empty cell of the grid", async ({ launch, cli }) => {
   // Where 08:30–08:45 is in Maya Singh's column: her column head gives the x, the day column's
   // height (06:00–22:00) the y. Then a real pointer click there, as a mouse would.
   const at = await browser.execute(() => {
-    const heads = [...document.querySelectorAll(".ec-col-head")].filter((h) => h.textContent.trim() === "Maya Singh");
+    const heads = [...document.querySelectorAll(".ec-col-head")].filter((h) => h.querySelector(".lane-name")?.textContent.trim() === "Maya Singh");
     const head = heads[0]?.getBoundingClientRect();
     const day = [...document.querySelectorAll(".ec-body .ec-day")].map((d) => d.getBoundingClientRect()).find((r) => head && Math.abs(r.left - head.left) < 2);
     if (!head || !day) return null;

@@ -22,7 +22,7 @@ e2e("cancel an appointment, the waitlist offer appears and is accepted", async (
   await goTo(browser, "Schedule");
   await click(browser, "button", "Next day");
   const grid = await byRole(browser, "region", "Appointments grid");
-  await click(browser, "button", /^09:00\s*[–-]\s*09:30 Ann Lee$/, { within: grid });
+  await click(browser, "button", /^09:00\s*[–-]\s*09:30 Pending Ann Lee$/, { within: grid });
   const panel = await byRole(browser, "complementary", "Ann Lee");
   await click(browser, "button", "Cancel appointment", { within: panel });
   await fill(browser, "Cancellation reason", "Patient called in sick", { within: panel });

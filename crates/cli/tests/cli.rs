@@ -190,10 +190,14 @@ fn fingerprint(db: &Path, key: &Path) -> Option<Vec<(String, u64)>> {
         use std::hash::{Hash, Hasher};
         let mut h = std::collections::hash_map::DefaultHasher::new();
         // Sign-ins update the users row (failed-attempt counter), which change capture records.
-        let filter = if n == "change_log" {
-            "WHERE table_name <> 'users'"
-        } else {
-            ""
+        // ... and the push queue records that change as one transaction.
+        let filter = match n.as_str() {
+            "change_log" => "WHERE table_name <> 'users'",
+            "sync_txn" => {
+                "WHERE EXISTS (SELECT 1 FROM change_log l WHERE l.seq BETWEEN sync_txn.first_seq \
+                 AND sync_txn.last_seq AND l.table_name <> 'users')"
+            }
+            _ => "",
         };
         let mut s = c
             .prepare(&format!("SELECT * FROM {n} {filter} ORDER BY rowid"))
