@@ -70,6 +70,7 @@ fn counting_proxy(upstream: u16, down: Arc<AtomicU64>) -> Result<u16> {
             let (mut c1, mut s1) = (c.try_clone().unwrap(), s.try_clone().unwrap());
             std::thread::spawn(move || {
                 let _ = std::io::copy(&mut c1, &mut s1);
+                let _ = s1.shutdown(std::net::Shutdown::Both);
             });
             let (mut s2, mut c2) = (s, c);
             let down = down.clone();
@@ -81,6 +82,8 @@ fn counting_proxy(upstream: u16, down: Arc<AtomicU64>) -> Result<u16> {
                     }
                     down.fetch_add(n as u64, Ordering::Relaxed);
                 }
+                // Either side closing closes the other (the client sees a server's hang-up).
+                let _ = c2.shutdown(std::net::Shutdown::Both);
             });
         }
     });

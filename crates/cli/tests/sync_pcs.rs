@@ -216,14 +216,21 @@ fn a_failed_join_leaves_nothing_behind() {
 #[test]
 fn a_pc_away_for_a_week_catches_up_in_one_round() {
     let mut s = Scene::new(None);
-    let clinic = s.a.one("SELECT clinic_id FROM patients ORDER BY id LIMIT 1");
+    let clinic =
+        s.a.one("SELECT clinic_id FROM patients ORDER BY id LIMIT 1");
     let csv = s.dir.path().join("import.csv");
     let mut text = String::from("legacy_id,first_name,last_name\n");
     for i in 0..1500 {
         text.push_str(&format!("W{i},Week{i},Away\n"));
     }
     std::fs::write(&csv, text).unwrap();
-    s.a.admin(&["patient", "import", "--clinic", &clinic, csv.to_str().unwrap()]);
+    s.a.admin(&[
+        "patient",
+        "import",
+        "--clinic",
+        &clinic,
+        csv.to_str().unwrap(),
+    ]);
     for n in 0..5 {
         let p = s.patient(10 + n);
         s.a.admin(&["patient", "update", &p, "--set", &format!("notes=day {n}")]);
@@ -232,9 +239,8 @@ fn a_pc_away_for_a_week_catches_up_in_one_round() {
     assert!(r["pushed_batches"].as_i64().unwrap() >= 2, "{r}");
     let r = s.b.sync();
     assert!(r["pulled_rows"].as_i64().unwrap() >= 1505, "{r}");
-    let n: String = s
-        .b
-        .one("SELECT count(*) || '' FROM patients WHERE last_name = 'Away'");
+    let n: String =
+        s.b.one("SELECT count(*) || '' FROM patients WHERE last_name = 'Away'");
     assert_eq!(n, "1500");
     s.heal_and_check();
 }

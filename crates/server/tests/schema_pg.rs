@@ -22,7 +22,7 @@ fn server() -> Result<(PgCluster, Client)> {
     su.batch_execute(&format!("CREATE ROLE {OWNER} LOGIN CREATEROLE"))?;
     su.batch_execute(&format!("CREATE DATABASE {DB} OWNER {OWNER}"))?;
     let mut owner = connect_as(&cluster, OWNER)?;
-    assert_eq!(clinicdesk_server::migrate(&mut owner)?, [1, 2]);
+    assert_eq!(clinicdesk_server::migrate(&mut owner)?, [1, 2, 3]);
     assert_eq!(
         clinicdesk_server::migrate(&mut owner)?,
         Vec::<i64>::new(),
@@ -92,6 +92,62 @@ fn the_migration_mirrors_every_replicated_table_with_rls_forced_everywhere() -> 
     }
     let clock: i64 = owner.query_one("SELECT seq FROM sync.clock", &[])?.get(0);
     assert_eq!(clock, 0);
+    Ok(())
+}
+
+/// The sync functions and triggers look rows up by `patient_id` (patient visibility, SYNC.md
+/// §4.2) once per row they touch: each table they read that way has an index leading with it,
+/// or seeding and pushing grow quadratically with the data (V3 added the one that was missing).
+#[test]
+fn every_patient_id_the_sync_functions_look_up_is_indexed() -> Result<()> {
+    let (_cluster, mut owner) = server()?;
+    let sources: Vec<String> = owner
+        .query(
+            "SELECT p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE n.nspname = 'sync'",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let tables: Vec<String> = owner
+        .query(
+            "SELECT table_name::text FROM information_schema.columns
+              WHERE table_schema = 'cd' AND column_name = 'patient_id' ORDER BY 1",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut looked_up = Vec::new();
+    for t in &tables {
+        let by_patient = sources.iter().any(|src| {
+            src.match_indices(&format!("cd.{t} "))
+                .any(|(i, _)| src[i..].lines().take(2).any(|l| l.contains("patient_id =")))
+        });
+        if !by_patient {
+            continue;
+        }
+        looked_up.push(t.as_str());
+        let indexed: bool = owner
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_index i
+                   JOIN pg_class c ON c.oid = i.indrelid
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+                  WHERE n.nspname = 'cd' AND c.relname = $1 AND a.attname = 'patient_id')",
+                &[t],
+            )?
+            .get(0);
+        assert!(
+            indexed,
+            "cd.{t} is looked up by patient_id without an index"
+        );
+    }
+    // The check finds what it is about (the lookups in V1's visibility triggers).
+    for t in ["appointments", "patient_insurance", "waitlist"] {
+        assert!(looked_up.contains(&t), "{t} not found in {looked_up:?}");
+    }
     Ok(())
 }
 

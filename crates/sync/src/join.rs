@@ -218,6 +218,14 @@ fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i6
         .read_only(true)
         .start()
         .map_err(pg_err)?;
+    // The device role's timeouts (60 s a statement, 30 s idle in a transaction) guard the
+    // sync calls. Here a table's COPY lasts as long as this PC takes to write it, and the
+    // snapshot stays open while the local bulk transaction commits (a large clinic: minutes
+    // each); the user can stop a join at any time.
+    tx.batch_execute(
+        "SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0",
+    )
+    .map_err(pg_err)?;
     let (server_seq, server_id) = pull::clock(&mut tx)?;
     let rows = store.write_as(WriteMode::Bulk, None, |w| -> Result<u64> {
         let mut rows = 0u64;
