@@ -252,6 +252,71 @@ fn main() -> Result<()> {
         applied.rows,
         t.elapsed().as_secs_f64()
     ));
+    // Where one change's time goes (no loops): A's commit, its push, B's fetch, B's apply;
+    // then the slowest of B's per-table fetch queries with its plan.
+    let mut parts: [Vec<f64>; 4] = Default::default();
+    let one: String = sa.read(|c| {
+        c.query_row("SELECT id FROM appointments ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .map_err(StoreError::from)
+    })?;
+    for i in 0..20 {
+        let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+        let t = Instant::now();
+        sa.write(None, |tx| -> Result<(), StoreError> {
+            tx.execute(
+                "UPDATE appointments SET notes = ?1 WHERE id = ?2",
+                [&format!("breakdown {i}"), &one],
+            )?;
+            Ok(())
+        })?;
+        parts[0].push(ms(t));
+        let t = Instant::now();
+        while let Some(batch) = sa.read(push::next_batch)? {
+            let ack = push::send(&mut pg, &inc, &batch)?;
+            push::record_ack(&sa, ack.last)?;
+        }
+        parts[1].push(ms(t));
+        let cursor = sb.read(|c| {
+            clinicdesk_store::sync_meta::get_i64(c, clinicdesk_store::sync_meta::PULL_CURSOR, 0)
+        })?;
+        let t = Instant::now();
+        let cp = pull::fetch(&mut pgb, cursor)?;
+        parts[2].push(ms(t));
+        let t = Instant::now();
+        pull::apply(&sb, &cp)?;
+        parts[3].push(ms(t));
+    }
+    line(format!(
+        "- one change, by part (p50 of 20): commit on A {:.1} ms, push {:.1} ms, fetch on B {:.1} ms, apply on B {:.1} ms",
+        pct(&mut parts[0], 0.5),
+        pct(&mut parts[1], 0.5),
+        pct(&mut parts[2], 0.5),
+        pct(&mut parts[3], 0.5)
+    ));
+    let cursor = sb.read(|c| {
+        clinicdesk_store::sync_meta::get_i64(c, clinicdesk_store::sync_meta::PULL_CURSOR, 0)
+    })?;
+    let mut slow: Vec<(f64, String)> = Vec::new();
+    for t in clinicdesk_sync::tables::tables()? {
+        let sql = format!(
+            "SELECT * FROM cd.\"{}\" WHERE _seq > {cursor} - 1 AND _seq <= {cursor} ORDER BY _seq",
+            t.name
+        );
+        let start = Instant::now();
+        pgb.query(&sql, &[])?;
+        slow.push((start.elapsed().as_secs_f64() * 1000.0, sql));
+    }
+    slow.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap());
+    for (ms, sql) in slow.iter().take(3) {
+        let plan: Vec<String> = pgb
+            .query(&format!("EXPLAIN (ANALYZE, COSTS OFF) {sql}"), &[])?
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        println!("fetch query {ms:.1} ms: {sql}\n  {}", plan.join("\n  "));
+    }
     drop((pg, pgb));
 
     // Propagation with both desktop loops running.
