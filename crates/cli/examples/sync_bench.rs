@@ -327,12 +327,7 @@ fn main() -> Result<()> {
     let ra = Runner::start(sa.clone(), settings(&sa, &a)?, |_| {});
     let rb = Runner::start(sb.clone(), settings(&sb, &b)?, |_| {});
     std::thread::sleep(Duration::from_secs(2));
-    let id: String = sa.read(|c| {
-        c.query_row("SELECT id FROM appointments ORDER BY id LIMIT 1", [], |r| {
-            r.get(0)
-        })
-        .map_err(StoreError::from)
-    })?;
+    let id = one;
     let mut lat = Vec::new();
     for i in 0..100 {
         let value = format!("propagation {i}");
