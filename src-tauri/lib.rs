@@ -126,6 +126,8 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             admin::update_user,
             admin::set_password,
             admin::change_own_password,
+            admin::display_preferences,
+            admin::set_display_preferences,
             admin::delete_user,
             admin::list_roles,
             admin::grant_role,
@@ -182,6 +184,9 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 /// How often the system's housekeeping (lapsed waitlist offers, credential evaluation,
 /// capacity snapshots) runs while the app is open.
 const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// Leaf pages of search-index merging per step (a few milliseconds), and steps per minute.
+const SEARCH_MERGE_PAGES: u32 = 64;
+const SEARCH_MERGE_STEPS: usize = 200;
 
 /// Run `App::run_housekeeping` at start-up and then every minute on a background thread, on
 /// the same opened `App` as the commands. New credential alerts raise a desktop notification
@@ -194,6 +199,18 @@ fn spawn_housekeeping(state: AppState, handle: tauri::AppHandle) {
             if let Ok(app) = state.app() {
                 if let Err(e) = app.store().checkpoint() {
                     log::warn!("checkpoint failed: {e}");
+                }
+                // Merge the patient search index's segments in small steps (writes never do:
+                // see Store::merge_search_index), each its own short transaction.
+                for _ in 0..SEARCH_MERGE_STEPS {
+                    match app.store().merge_search_index(SEARCH_MERGE_PAGES) {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        Err(e) => {
+                            log::warn!("merging the search index failed: {e}");
+                            break;
+                        }
+                    }
                 }
                 // Seal the audit entries of the last minute and evolve the sealing key (a key
                 // holder from now on cannot re-seal them: see clinicdesk_store::audit::seal).

@@ -6,7 +6,7 @@ import { CLI_BIN } from "./paths.js";
 /** Every user the fixtures create signs in with this (the app's minimum is 10 characters). */
 export const PASSWORD = "e2e-password-123";
 
-export const CLINIC = { name: "Riverside Physio", code: "RVS", timezone: "America/Edmonton" };
+export const CLINIC = { name: "Riverside Physio", code: "RVS", timezone: "America/Edmonton", country: "CA" };
 
 /** The CLI's environment: passwords set, no database/user/key from the caller's environment. */
 function cliEnv() {
@@ -52,6 +52,9 @@ export function localDate(timeZone, offsetDays = 0) {
 /** A new database with the clinic and its admin (`clinicdesk init`). */
 export function initClinic(cli) {
   const r = cli.run(["init", "--clinic-name", CLINIC.name, "--clinic-code", CLINIC.code, "--timezone", CLINIC.timezone, "--admin", "admin"], { user: null });
+  // A Canadian clinic with no format of its own: dates and times read as its country's (en-CA,
+  // 12-hour: "9:00 a.m."), which the tests' names follow.
+  cli.run(["clinic", "update", r.clinic.id, "--set", `country=${CLINIC.country}`]);
   return { clinicId: r.clinic.id, admin: { username: "admin", displayName: r.admin.display_name } };
 }
 

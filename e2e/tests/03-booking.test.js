@@ -31,9 +31,9 @@ e2e("book an appointment from a free slot", async ({ launch, cli }) => {
   await click(browser, "button", "Free slots", { within: dialog });
   await click(browser, "button", "Find free slots", { within: dialog });
   const slots = await byRole(browser, "list", "Free slots", { within: dialog });
-  await byRole(browser, "button", "08:00 Maya Singh", { within: slots });
-  await waitGone(browser, "button", "09:00 Maya Singh", { within: slots, timeout: 1000 });
-  await click(browser, "button", "10:00 Maya Singh", { within: slots });
+  await byRole(browser, "button", "8:00 a.m. Maya Singh", { within: slots });
+  await waitGone(browser, "button", "9:00 a.m. Maya Singh", { within: slots, timeout: 1000 });
+  await click(browser, "button", "10:00 a.m. Maya Singh", { within: slots });
   const start = await byRole(browser, "textbox", "Start", { within: dialog });
   assert.equal(await start.getValue(), `${f.dates.tomorrow} 10:00`);
   await click(browser, "button", "Book", { within: dialog });
@@ -45,7 +45,7 @@ e2e("book an appointment from a free slot", async ({ launch, cli }) => {
   assert.equal(ben.end_at - ben.start_at, 30 * 60_000);
   assert.equal(ben.status, "pending");
   // …and on the schedule (its list of the day's appointments, which a screen reader reads).
-  await byRole(browser, "button", "10:00 Ben Okafor with Maya Singh");
+  await byRole(browser, "button", "10:00 a.m. Ben Okafor with Maya Singh");
 });
 
 e2e("a double booking is refused with the reason shown", async ({ launch, cli }) => {
@@ -75,7 +75,7 @@ e2e("book by clicking an empty cell of the grid", async ({ launch, cli }) => {
   await signIn(browser, "frontdesk", PASSWORD);
   await goTo(browser, "Schedule");
   await click(browser, "button", "Next day");
-  await byRole(browser, "button", "09:00 Ann Lee with Maya Singh");
+  await byRole(browser, "button", "9:00 a.m. Ann Lee with Maya Singh");
   // Where 08:30–08:45 is in Maya Singh's column: her column head gives the x, the day column's
   // height (06:00–22:00) the y. Then a real pointer click there, as a mouse would.
   const at = await browser.execute(() => {
@@ -110,5 +110,5 @@ e2e("book by clicking an empty cell of the grid", async ({ launch, cli }) => {
   await waitGone(browser, "dialog", "Book appointment");
   const ben = cli.run(["appointment", "day", "--clinic", f.clinicId, "--date", f.dates.tomorrow]).entries.find((e) => e.patient_name === "Ben Okafor");
   assert.ok(ben, "the booking is in the database");
-  await byRole(browser, "button", "08:30 Ben Okafor with Maya Singh");
+  await byRole(browser, "button", "8:30 a.m. Ben Okafor with Maya Singh");
 });

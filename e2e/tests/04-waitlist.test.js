@@ -22,12 +22,12 @@ e2e("cancel an appointment, the waitlist offer appears and is accepted", async (
   await goTo(browser, "Schedule");
   await click(browser, "button", "Next day");
   const grid = await byRole(browser, "region", "Appointments grid");
-  await click(browser, "button", /^09:00\s*[–-]\s*09:30 Pending Ann Lee$/, { within: grid });
+  await click(browser, "button", /^9:00 a\.m\.\s*[–-]\s*9:30 a\.m\. Pending Ann Lee$/, { within: grid });
   const panel = await byRole(browser, "complementary", "Ann Lee");
   await click(browser, "button", "Cancel appointment", { within: panel });
   await fill(browser, "Cancellation reason", "Patient called in sick", { within: panel });
   await click(browser, "button", "Confirm cancellation", { within: panel });
-  await waitGone(browser, "button", "09:00 Ann Lee with Maya Singh");
+  await waitGone(browser, "button", "9:00 a.m. Ann Lee with Maya Singh");
 
   // The freed 09:00 is offered to Cara Diaz; accepting books it.
   await goTo(browser, "Waitlist");
@@ -43,5 +43,5 @@ e2e("cancel an appointment, the waitlist offer appears and is accepted", async (
 
   await goTo(browser, "Schedule");
   await click(browser, "button", "Next day");
-  await byRole(browser, "button", "09:00 Cara Diaz with Maya Singh");
+  await byRole(browser, "button", "9:00 a.m. Cara Diaz with Maya Singh");
 });

@@ -14,7 +14,8 @@ use clinicdesk_api::rows::{
     user_clinic_roles::UserClinicRole,
 };
 use clinicdesk_api::{
-    ApiError, AuditQuery, ClosureResult, ErrorBody, ListQuery, PatientImport, UserView,
+    ApiError, AuditQuery, ClosureResult, DisplayPreferences, ErrorBody, ListQuery, PatientImport,
+    UserView,
 };
 use clinicdesk_api::{AuditEntry, VerifyReport};
 use clinicdesk_demo::{DemoReport, DemoSize};
@@ -78,6 +79,24 @@ pub fn change_own_password(
     new_password: String,
 ) -> CmdResult<()> {
     state.call(|app, s| app.change_own_password(s, &current_password, &new_password))
+}
+
+/// The signed-in user's own display locale and hour cycle (None: the clinic's).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn display_preferences(state: State<'_, AppState>) -> CmdResult<DisplayPreferences> {
+    state.call(|app, s| app.display_preferences(s))
+}
+
+/// Set or clear (empty) the signed-in user's own `display_locale` and `hour_cycle`.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn set_display_preferences(
+    state: State<'_, AppState>,
+    fields: FieldMap,
+) -> CmdResult<DisplayPreferences> {
+    let f = super::fields(fields);
+    state.call(|app, s| app.set_display_preferences(s, &f))
 }
 
 #[tauri::command(async)]

@@ -334,6 +334,10 @@ export const commands = {
 	setPassword: (userId: UserId, password: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("set_password", { userId, password })),
 	/**  Change one's own password; the current one is checked as a sign-in is. */
 	changeOwnPassword: (currentPassword: string, newPassword: string) => typedError<null, ErrorBody>(__TAURI_INVOKE("change_own_password", { currentPassword, newPassword })),
+	/**  The signed-in user's own display locale and hour cycle (None: the clinic's). */
+	displayPreferences: () => typedError<DisplayPreferences, ErrorBody>(__TAURI_INVOKE("display_preferences")),
+	/**  Set or clear (empty) the signed-in user's own `display_locale` and `hour_cycle`. */
+	setDisplayPreferences: (fields: { [key in string]: string }) => typedError<DisplayPreferences, ErrorBody>(__TAURI_INVOKE("set_display_preferences", { fields })),
 	deleteUser: (userId: UserId) => typedError<null, ErrorBody>(__TAURI_INVOKE("delete_user", { userId })),
 	/**  Role assignments at a clinic. */
 	listRoles: (clinicId: ClinicId) => typedError<UserClinicRole[], ErrorBody>(__TAURI_INVOKE("list_roles", { clinicId })),
@@ -764,6 +768,13 @@ export type Clinic = {
 	created_at: number,
 	updated_at: number,
 	deleted_at: number | null,
+	/**
+	 *  The clinic's display locale (None: the one its country implies; see
+	 *  `clinicdesk_domain::DisplayFormat::resolve`).
+	 */
+	display_locale: DisplayLocale | null,
+	/**  The clinic's hour cycle (None: the locale's own). */
+	hour_cycle: HourCycle | null,
 };
 
 export type ClinicDirectory = {
@@ -1041,6 +1052,15 @@ export type DirectoryType = {
 	color: string | null,
 };
 
+/**  A locale ClinicDesk formats dates and times for (a BCP 47 tag). */
+export type DisplayLocale = "en-CA" | "en-US" | "en-GB" | "en-AU" | "fr-CA";
+
+/**  A user's own choice of how dates and times read (each None: the clinic's). */
+export type DisplayPreferences = {
+	display_locale: DisplayLocale | null,
+	hour_cycle: HourCycle | null,
+};
+
 export type EmployerId = string;
 
 /**  How a staff member is employed. */
@@ -1131,6 +1151,9 @@ export type GridEntry = {
 	case_id: CaseId | null,
 	checked_in_at: number | null,
 };
+
+/**  Whether times read "2:30 p.m." or "14:30". */
+export type HourCycle = "h12" | "h23";
 
 /**  A row that cannot be imported. */
 export type ImportRowError = {
@@ -1645,6 +1668,10 @@ export type UserView = {
 	created_at: number,
 	updated_at: number,
 	deleted_at: number | null,
+	/**  The user's own display locale (None: the clinic's). */
+	display_locale: DisplayLocale | null,
+	/**  The user's own hour cycle (None: the clinic's, else the locale's). */
+	hour_cycle: HourCycle | null,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

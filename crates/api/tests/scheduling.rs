@@ -1368,11 +1368,55 @@ fn reminder_export_is_csv_on_the_clinic_clock_and_defuses_formulas() {
         "{}",
         lines[1]
     );
+    // The program's columns stay ISO; the message's follow the display setting: the clinic
+    // has no country and no setting (en-US, 12-hour) …
     assert!(
-        lines[1].ends_with(&format!(",2027-03-01 09:00,{}", a.id)),
+        lines[1].ends_with(&format!(
+            ",2027-03-01 09:00,\"Mon, Mar 1, 2027\",9:00 AM,{}",
+            a.id
+        )),
         "{}",
         lines[1]
     );
+    // … the clinic's default (set by its admin) applies to everyone there …
+    app.update_clinic(
+        &d.w.admin,
+        c,
+        &Fields::new().with("display_locale", "fr-CA"),
+    )
+    .unwrap();
+    let csv = app
+        .export_pending_reminders_csv(&d.desk, c, Some(a.start_at), "test")
+        .unwrap();
+    assert!(
+        csv.contains(&format!(
+            ",2027-03-01 09:00,lun. 1 mars 2027,09 h 00,{}",
+            a.id
+        )),
+        "{csv}"
+    );
+    // … and a user's own override wins over it, for that user only.
+    app.set_display_preferences(
+        &d.desk,
+        &Fields::new()
+            .with("display_locale", "en-GB")
+            .with("hour_cycle", "h12"),
+    )
+    .unwrap();
+    let csv = app
+        .export_pending_reminders_csv(&d.desk, c, Some(a.start_at), "test")
+        .unwrap();
+    assert!(
+        csv.contains(&format!(
+            ",2027-03-01 09:00,Mon 1 Mar 2027,9:00 am,{}",
+            a.id
+        )),
+        "{csv}"
+    );
+    let csv = app
+        .export_pending_reminders_csv(&d.w.admin, c, Some(a.start_at), "test")
+        .unwrap();
+    assert!(csv.contains("lun. 1 mars 2027,09 h 00"), "{csv}");
     // Reading the queue is the front desk's; a viewer is refused.
     let viewer = d.w.user_with("eye", Role::Viewer, c);
     assert_eq!(

@@ -81,6 +81,11 @@ fn two_pcs_seed_join_edit_offline_and_converge() {
     ]);
     a.admin(&["patient", "delete", &q]);
     b.admin(&["patient", "update", &q, "--set", "notes=called back"]);
+    // The clinic's date format (columns added by local V11 and server V4): a's locale and b's
+    // clock are separate merge groups, so both stand.
+    let clinic = a.one("SELECT id FROM clinics ORDER BY id LIMIT 1");
+    a.admin(&["clinic", "update", &clinic, "--set", "display_locale=fr-CA"]);
+    b.admin(&["clinic", "update", &clinic, "--set", "hour_cycle=h12"]);
     let created = b.admin(&[
         "patient",
         "create",
@@ -134,6 +139,19 @@ fn two_pcs_seed_join_edit_offline_and_converge() {
             )
             .unwrap();
         assert_eq!(n, 1, "{}: the new patient", pc.name);
+        let format: (String, String) = c
+            .query_row(
+                "SELECT display_locale, hour_cycle FROM clinics WHERE id = ?1",
+                [&clinic],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (format.0.as_str(), format.1.as_str()),
+            ("fr-CA", "h12"),
+            "{}: both format settings",
+            pc.name
+        );
         assert_eq!(pending(pc), 0, "{}: queue empty", pc.name);
     }
     // b applied a's rows audited under Remote, not captured again: nothing to push back.

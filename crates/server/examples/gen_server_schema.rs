@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p clinicdesk-server --example gen_server_schema > migrations/postgres/V1__server.sql
 //! cargo run -p clinicdesk-server --example gen_server_schema -- v2 > migrations/postgres/V2__merge_and_push.sql
+//! cargo run -p clinicdesk-server --example gen_server_schema -- v4 > migrations/postgres/V4__display_locale.sql
 //! ```
 //!
 //! `tests/generated.rs` fails while a checked-in file differs.
@@ -11,7 +12,12 @@ fn main() -> anyhow::Result<()> {
     match std::env::args().nth(1).as_deref() {
         None | Some("v1") => print!("{}", clinicdesk_server::schema::generate()?),
         Some("v2") => print!("{}", clinicdesk_server::push::generate()?),
-        Some(other) => anyhow::bail!("unknown migration {other} (v1 or v2)"),
+        Some(v) if v.starts_with('v') && v[1..].parse::<i32>().is_ok() => {
+            print!("{}", clinicdesk_server::evolve::generate(v[1..].parse()?)?)
+        }
+        Some(other) => {
+            anyhow::bail!("unknown migration {other} (v1, v2 or v<N> of evolve::EVOLUTIONS)")
+        }
     }
     Ok(())
 }

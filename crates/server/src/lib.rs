@@ -13,6 +13,7 @@
 //! and the api. The pull and the sync client come in later steps.
 
 pub mod admin;
+pub mod evolve;
 pub mod push;
 pub mod schema;
 mod seed;

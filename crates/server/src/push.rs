@@ -102,6 +102,11 @@ fn casts(m: &Mirror) -> Vec<String> {
         .collect()
 }
 
+/// The merge function of one mirror (and its lattice's level function), as V2 creates it.
+pub fn merge_function_sql(s: &mut String, m: &Mirror) -> Result<()> {
+    merge_function(s, m)
+}
+
 fn merge_function(s: &mut String, m: &Mirror) -> Result<()> {
     let spec = registry::spec(&m.name)
         .ok_or_else(|| ServerError::Schema(format!("{} is not in the registry", m.name)))?;

@@ -17,7 +17,8 @@ use postgres::types::{ToSql, Type};
 use rusqlite::types::ValueRef;
 
 use crate::admin::{AdminError, AdminResult};
-use crate::schema::{self, SQLITE_VERSION};
+use crate::evolve::MIRRORED_VERSION;
+use crate::schema;
 
 /// The local database to seed from: a connection inside a read transaction (one snapshot).
 pub struct Seed<'a> {
@@ -46,7 +47,7 @@ pub(crate) fn seed(
     let version = Version::new(Rank::Device, from.hlc, from.hlc, *device)
         .map_err(|e| AdminError::Refused(format!("cannot seed: {e}")))?
         .encode();
-    let mirrors = schema::mirrors(Some(SQLITE_VERSION))?;
+    let mirrors = schema::mirrors(Some(MIRRORED_VERSION))?;
     for m in &mirrors {
         let held: bool = tx
             .query_one(&format!("SELECT EXISTS (SELECT 1 FROM cd.{})", m.name), &[])?

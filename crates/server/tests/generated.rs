@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use anyhow::Result;
+use clinicdesk_server::evolve::{self, EVOLUTIONS, MIRRORED_VERSION};
 use clinicdesk_server::schema::{self, Scope, SQLITE_VERSION};
 use clinicdesk_store::registry;
 
@@ -43,18 +44,50 @@ fn the_checked_in_server_schema_is_what_the_generator_writes() -> Result<()> {
     Ok(())
 }
 
-/// A local migration after SQLITE_VERSION that changes a replicated table (a column, a CHECK,
-/// a UNIQUE index) needs a server migration that does the same to its mirror.
+/// A local migration after MIRRORED_VERSION that changes a replicated table (a column, a
+/// CHECK, a UNIQUE index) needs a server migration that does the same to its mirror.
 #[test]
 fn the_server_schema_mirrors_the_latest_local_schema() -> Result<()> {
-    let pinned = schema::mirrors(Some(SQLITE_VERSION))?;
+    let pinned = schema::mirrors(Some(MIRRORED_VERSION))?;
     let latest = schema::mirrors(None)?;
     assert!(
         pinned == latest,
-        "the local schema changed a replicated table after V{SQLITE_VERSION}: write \
-         migrations/postgres/V2__….sql for the mirror (and a test), then raise SQLITE_VERSION"
+        "the local schema changed a replicated table after V{MIRRORED_VERSION}: add a server \
+         migration to evolve::EVOLUTIONS (generated: `cargo run -p clinicdesk-server --example \
+         gen_server_schema -- v<N>`), then raise MIRRORED_VERSION"
     );
     Ok(())
+}
+
+/// Each generated evolution (V4 …) is what `evolve::generate` writes.
+#[test]
+fn the_checked_in_evolutions_are_what_the_generator_writes() -> Result<()> {
+    for (version, _, file) in EVOLUTIONS {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../migrations/postgres")
+            .join(file);
+        let generated = evolve::generate(*version)?;
+        assert!(
+            std::fs::read_to_string(&path)? == generated,
+            "migrations/postgres/{file} is stale; regenerate it with \
+             `cargo run -p clinicdesk-server --example gen_server_schema -- v{version} > migrations/postgres/{file}`"
+        );
+    }
+    Ok(())
+}
+
+/// V1 and V2 stay as they landed: the mirrors they were generated from (SQLITE_VERSION) are
+/// pinned, and the evolutions start from there.
+#[test]
+fn the_evolutions_start_where_v1_stops_and_go_forward() {
+    let mut at = SQLITE_VERSION;
+    let mut server = 3;
+    for (version, local, _) in EVOLUTIONS {
+        assert!(*local > at, "V{version} goes back to local V{local}");
+        assert!(*version > server, "V{version} is not after V{server}");
+        (at, server) = (*local, *version);
+    }
+    assert_eq!(at, MIRRORED_VERSION);
 }
 
 #[test]

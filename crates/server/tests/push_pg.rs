@@ -37,7 +37,7 @@ fn server() -> Result<(PgCluster, Client)> {
     su.batch_execute(&format!("CREATE ROLE {OWNER} LOGIN CREATEROLE"))?;
     su.batch_execute(&format!("CREATE DATABASE {DB} OWNER {OWNER}"))?;
     let mut owner = connect_as(&cluster, OWNER)?;
-    assert_eq!(clinicdesk_server::migrate(&mut owner)?, [1, 2, 3]);
+    assert_eq!(clinicdesk_server::migrate(&mut owner)?, [1, 2, 3, 4]);
     Ok((cluster, owner))
 }
 

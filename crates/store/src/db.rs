@@ -143,6 +143,36 @@ fn last_change_seq(c: &Connection) -> Result<i64> {
 
 /// Record the transaction's captured changes (those after `before`) as one unit of the push,
 /// in the transaction itself (V10 `sync_txn`); nothing when it captured none.
+/// FTS5 merges the segments of a level once enough of them are there (`automerge`,
+/// `crisismerge`), and a bulk fill leaves the whole index as one segment on level 0, where
+/// every new row's segment lands: the 16th to 64th write after a demo load or a large import
+/// merged it (a ~1.5 s rewrite of the index, inside a receptionist's write), and again a few
+/// hundred writes later. Here the index is forced through one merge now (`crisismerge` 2 and a
+/// one-row rewrite): the big segment moves to level 1, above the small segments writes make;
+/// with `automerge` off (V12) and `crisismerge` 64 a write at worst merges 64 small segments,
+/// and the housekeeping thread merges the rest in small steps (`Store::merge_search_index`).
+fn settle_search_index(c: &Connection) -> Result<()> {
+    let first: Option<i64> =
+        c.query_row("SELECT min(rowid) FROM patients_fts", [], |r| r.get(0))?;
+    let Some(rowid) = first else {
+        return Ok(());
+    };
+    c.execute_batch("INSERT INTO patients_fts(patients_fts, rank) VALUES ('crisismerge', 2);")?;
+    let merged = c.execute(
+        "UPDATE patients_fts SET search = search WHERE rowid = ?1",
+        [rowid],
+    );
+    c.execute_batch(&format!(
+        "INSERT INTO patients_fts(patients_fts, rank) VALUES ('crisismerge', {SEARCH_CRISIS_MERGE});"
+    ))?;
+    merged?;
+    Ok(())
+}
+
+/// FTS5 `crisismerge` of the patient search index (V12): how many segments a level holds
+/// before a write merges them all at once.
+pub const SEARCH_CRISIS_MERGE: i64 = 64;
+
 fn record_sync_txn(c: &Connection, before: i64, user_id: Option<&str>, at: i64) -> Result<()> {
     c.execute(
         "INSERT INTO sync_txn (first_seq, last_seq, user_id, at)
@@ -620,8 +650,36 @@ impl Store {
             if let (Ok(_), Err(e)) = (&result, restored) {
                 return Err(e.into());
             }
+            if result.is_ok() {
+                // The load's cost, not the next receptionist's (see `settle_search_index`).
+                settle_search_index(&w.conn)?;
+            }
         }
         result
+    }
+
+    /// After a load that filled the patient search index in bulk (the demo, a large import):
+    /// move its one big segment off the level new rows' segments land on, so no later write
+    /// merges it (see `settle_search_index`). Costs about one rewrite of the index (~2 s for
+    /// the large demo's 200,000 patients).
+    pub fn settle_search_index(&self) -> Result<()> {
+        let w = lock(&self.writer);
+        settle_search_index(&w.conn)
+    }
+
+    /// Merge the patient search index's segments, at most `pages` leaf pages of work, in one
+    /// short write transaction; true while more merging is left. The desktop app's
+    /// housekeeping thread calls it (writes never merge: V12 turned `automerge` off), so the
+    /// index stays a few segments deep without a write ever waiting for a merge.
+    pub fn merge_search_index(&self, pages: u32) -> Result<bool> {
+        let w = lock(&self.writer);
+        let before = w.conn.total_changes();
+        w.conn.execute(
+            "INSERT INTO patients_fts(patients_fts, rank) VALUES ('merge', ?1)",
+            [i64::from(pages.max(1))],
+        )?;
+        // FTS5: a 'merge' that found work changes at least two rows of its tables.
+        Ok(w.conn.total_changes() - before >= 2)
     }
 
     /// A local write on behalf of `user_id` (audited and captured).

@@ -22,7 +22,7 @@ pub mod tables;
 pub use clinicdesk_wire::{hlc, ChangeRecord, DeviceId, Hlc};
 pub use db::{
     now_ms, open_raw, read_backup_header, schema_in_memory, BackupHeader, Store, WriteCtx,
-    WriteMode, WriteTx, CIPHER_PAGE_SIZE, CLOCK_SKEW_ENV,
+    WriteMode, WriteTx, CIPHER_PAGE_SIZE, CLOCK_SKEW_ENV, SEARCH_CRISIS_MERGE,
 };
 pub use error::{Result, StoreError};
 pub use key::{DbId, DbKey, KeySource, SecretPlace, KEY_ENV, KEY_FILE_ENV};

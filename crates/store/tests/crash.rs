@@ -96,6 +96,8 @@ fn writes_survive_sigkill() {
             created_at: now,
             updated_at: now,
             deleted_at: None,
+            display_locale: None,
+            hour_cycle: None,
         };
         store.write(None, |tx| table::insert(tx, &c)).unwrap();
     }

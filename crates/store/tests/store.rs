@@ -23,6 +23,8 @@ fn clinic() -> Clinic {
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        display_locale: None,
+        hour_cycle: None,
     }
 }
 
@@ -347,5 +349,73 @@ fn checkpoint_moves_the_wal_into_the_database() -> anyhow::Result<()> {
         frames, done,
         "a passive checkpoint with no readers copies every frame"
     );
+    Ok(())
+}
+
+/// Writes never merge the patient search index (V12: `automerge` 0, `crisismerge` 64): each
+/// adds a segment, the housekeeping's `merge_search_index` merges them in bounded steps until
+/// it says none is left, and a bulk load ends settled. Searches find the same patients
+/// throughout. (Speed is the benchmark's: `clinicdesk bench`, "write: patient phone".)
+#[test]
+fn the_search_index_is_merged_off_the_write_path() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (store, _, _) = new_store(&dir);
+    let config = |k: &str| -> i64 {
+        store
+            .read(|c| {
+                c.query_row("SELECT v FROM patients_fts_config WHERE k = ?1", [k], |r| {
+                    r.get(0)
+                })
+                .map_err(StoreError::from)
+            })
+            .unwrap()
+    };
+    assert_eq!(config("automerge"), 0);
+    assert_eq!(config("crisismerge"), clinicdesk_store::SEARCH_CRISIS_MERGE);
+    let segments = || -> i64 {
+        store
+            .read(|c| {
+                c.query_row(
+                    "SELECT count(DISTINCT segid) FROM patients_fts_idx",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(StoreError::from)
+            })
+            .unwrap()
+    };
+    let c = clinic();
+    store.write(None, |tx| table::insert(tx, &c))?;
+    for i in 0..12 {
+        let p = patient(
+            &c,
+            "Ada",
+            &format!("Stone{i}"),
+            &format!("MRN-{i}"),
+            "(403) 555-0101",
+        );
+        store.write(None, |tx| table::insert(tx, &p))?;
+    }
+    let before = segments();
+    assert!(
+        before >= 12,
+        "each write its own segment, none merged: {before}"
+    );
+    let found = |q: &str| store.read(|c| patients::search(c, q, 50)).unwrap().len();
+    assert_eq!(found("stone"), 12);
+    let mut steps = 0;
+    while store.merge_search_index(1)? {
+        steps += 1;
+        assert!(steps < 1000, "merging never ends");
+    }
+    assert!(steps >= 1, "there was merging to do");
+    let after = segments();
+    assert!(after < before / 2, "merged: {before} → {after} segments");
+    assert!(!store.merge_search_index(64)?, "nothing left to merge");
+    assert_eq!(found("stone"), 12);
+    assert_eq!(found("stone7"), 1);
+    store.settle_search_index()?;
+    assert_eq!(found("stone"), 12);
+    assert_eq!(config("crisismerge"), clinicdesk_store::SEARCH_CRISIS_MERGE);
     Ok(())
 }

@@ -4,7 +4,8 @@
 
 use std::sync::OnceLock;
 
-use clinicdesk_server::schema::{self, SQLITE_VERSION};
+use clinicdesk_server::evolve::MIRRORED_VERSION;
+use clinicdesk_server::schema;
 
 use crate::{Result, SyncError};
 
@@ -52,7 +53,7 @@ pub fn tables() -> Result<&'static [Table]> {
 
 fn load() -> std::result::Result<Vec<Table>, clinicdesk_server::ServerError> {
     let mut out = Vec::new();
-    for m in schema::mirrors(Some(SQLITE_VERSION))? {
+    for m in schema::mirrors(Some(MIRRORED_VERSION))? {
         let groups = clinicdesk_server::push::merge_groups(&m)?;
         let immutable = clinicdesk_store::registry::spec(&m.name).is_some_and(|s| s.immutable);
         out.push(Table {

@@ -119,7 +119,8 @@ describe("BookingDialog", () => {
     fakeBackend({ available_slots: () => [{ provider_id: "s1", start_at: Date.UTC(2026, 2, 9, 17, 30), end_at: 0, local_start: "2026-03-09 11:30" }] });
     render(BookingDialog, props());
     await fireEvent.click(screen.getByRole("button", { name: "Find free slots" }));
-    await fireEvent.click(await screen.findByRole("button", { name: "11:30 Robin Lee" }));
+    // No clinic loaded, no setting: en-US, 12-hour (the formats are format.test.ts's).
+    await fireEvent.click(await screen.findByRole("button", { name: "11:30 AM Robin Lee" }));
     expect(screen.getByLabelText("Start")).toHaveValue("2026-03-09 11:30");
   });
 

@@ -6,7 +6,11 @@
 // clinic's lists, which the screen loads once per clinic (`Names`).
 
 import type { AppointmentStatus, AvailabilityBlock, GridEntry, RosterEntry } from "./types";
-import { addDays, wallClock } from "./time";
+import { addDays, wallClock, wallClockParts } from "./time";
+import { fmtDate, fmtHm, type DisplayFormat } from "./format";
+
+/** The format of tests and of callers without a setting: ISO dates, 24-hour times. */
+const ISO_24H: DisplayFormat = { locale: "en-CA", hour_cycle: "h23" };
 
 export type Lane = "provider" | "room";
 
@@ -99,9 +103,9 @@ export function providerName(names: Names, id: string): string {
 
 /** How the schedule names an appointment (its button in the appointment list); the week
  *  view puts the local date first. */
-export function entryLabel(e: GridEntry, names: Names, tz: string, withDate = false): string {
-  const w = wallClock(e.start_at, tz);
-  return `${withDate ? `${w.slice(0, 10)} ` : ""}${w.slice(11, 16)} ${e.patient_name} with ${providerName(names, e.provider_id)}`;
+export function entryLabel(e: GridEntry, names: Names, tz: string, withDate = false, f: DisplayFormat = ISO_24H): string {
+  const w = wallClockParts(e.start_at, tz);
+  return `${withDate ? `${fmtDate(f, w)} ` : ""}${fmtHm(f, w.hour, w.minute)} ${e.patient_name} with ${providerName(names, e.provider_id)}`;
 }
 
 export function appointmentEvents(
@@ -231,10 +235,11 @@ export function cellStart(d: Date): string {
   return `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-/** The grid's event time text, "09:00–09:45", from the calendar's local dates (the formatter
- *  the calendar would otherwise build with Intl.DateTimeFormat.formatRange per event). */
-export function timeRangeText(start: Date, end?: Date | null): string {
-  const hm = (d: Date) => `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+/** The grid's event time text, "09:00–09:45" (or "9:00 a.m.–9:45 a.m." in a 12-hour format),
+ *  from the calendar's local dates (the formatter the calendar would otherwise build with
+ *  Intl.DateTimeFormat.formatRange per event). */
+export function timeRangeText(start: Date, end?: Date | null, f: DisplayFormat = ISO_24H): string {
+  const hm = (d: Date) => fmtHm(f, d.getHours(), d.getMinutes());
   return end ? `${hm(start)}–${hm(end)}` : hm(start);
 }
 

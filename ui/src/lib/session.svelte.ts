@@ -3,11 +3,12 @@
 // (src-tauri/session.rs): the UI only mirrors its status. Every command goes through api.ts,
 // whose `locked` / `not_signed_in` answers land here.
 
-import type { AppInfo, Session } from "../bindings";
+import type { AppInfo, DisplayPreferences, Session } from "../bindings";
 import { attempt, onSessionLoss, type Outcome } from "./api";
 import { api, listQuery } from "./commands";
 import { IdleTimer } from "./idle";
 import { sessionClinics } from "./access";
+import { resolveFormat, type DisplayFormat } from "./format";
 import type { Clinic, SessionStatus } from "./types";
 
 export type Phase = "loading" | "fatal" | "missing" | "setup" | "signin" | "locked" | "app";
@@ -30,6 +31,8 @@ export const app = $state({
   idleMinutes: DEFAULT_IDLE_MINUTES,
   clinicId: null as string | null,
   clinics: [] as Clinic[],
+  /** The signed-in user's own display locale and hour cycle (None: the clinic's). */
+  prefs: null as DisplayPreferences | null,
 });
 
 let timer: IdleTimer | null = null;
@@ -108,6 +111,7 @@ async function apply(st: SessionStatus): Promise<void> {
   const clinics = sessionClinics(st.user);
   if (!app.clinicId || !clinics.includes(app.clinicId)) app.clinicId = clinics[0] ?? null;
   if (newUser || app.clinics.length === 0) await loadClinics();
+  if (newUser || !app.prefs) await loadPreferences();
   if (st.locked) {
     timer?.stop();
     app.phase = "locked";
@@ -121,6 +125,16 @@ async function apply(st: SessionStatus): Promise<void> {
 export async function loadClinics(): Promise<void> {
   const r = await attempt(api.listClinics(listQuery(null)));
   if (r.ok) app.clinics = r.data;
+}
+
+export async function loadPreferences(): Promise<void> {
+  const r = await attempt(api.displayPreferences());
+  app.prefs = r.ok ? r.data : null;
+}
+
+/** How dates and times read for the signed-in user at the current clinic. */
+export function displayFormat(): DisplayFormat {
+  return resolveFormat(app.prefs, currentClinic());
 }
 
 export function currentClinic(): Clinic | null {

@@ -7,6 +7,9 @@ export const CLINIC_ID = "0190a000-0000-7000-8000-000000000001";
 export const clinic = {
   id: CLINIC_ID, name: "Calgary North", code: "CGY", timezone: "America/Edmonton", phone: null,
   reminder_offsets_minutes: [1440, 120], idle_lock_minutes: 15,
+  // ISO dates and a 24-hour clock, so the screens' tests read times as "09:00"; the formats of
+  // every locale are format.test.ts's.
+  country: "CA", display_locale: "en-CA" as const, hour_cycle: "h23" as const,
 } as Clinic;
 
 export function sessionFor(role: "front_desk" | "manager" | "admin" = "front_desk"): Session {

@@ -436,6 +436,14 @@ impl App {
             )?;
             Ok(())
         })?;
+        if out.imported >= SETTLE_AFTER_IMPORTED {
+            // The import's search-index segment is as big as a load's: merged now, as part of
+            // the import, not by the next receptionist's write (Store::settle_search_index).
+            self.store.settle_search_index()?;
+        }
         Ok(out)
     }
 }
+
+/// Imports of at least this many patients settle the search index before they return.
+const SETTLE_AFTER_IMPORTED: u64 = 1000;

@@ -53,7 +53,7 @@ pub use kpis::{
     METRIC_KEYS,
 };
 pub use listing::{AppointmentListEntry, AppointmentQuery, DEFAULT_LIST_ROWS, MAX_LIST_ROWS};
-pub use org::{InitResult, UserView};
+pub use org::{DisplayPreferences, InitResult, UserView};
 pub use reminders::PendingReminder;
 pub use scheduling::{DaySchedule, GridEntry, ScheduleEntry, Slot, UNNAMED_PATIENT};
 pub use series::{OccurrenceCheck, SeriesResult, SeriesScope};

@@ -1,8 +1,8 @@
 //! Clinics, users and their roles per clinic; first-run initialisation.
 
 use clinicdesk_domain::{
-    Capability, ClinicCode, ClinicId, DomainError, Role, TimeZoneName, UserClinicRoleId, UserId,
-    Username,
+    Capability, ClinicCode, ClinicId, DisplayFormat, DisplayLocale, DomainError, HourCycle, Role,
+    TimeZoneName, UserClinicRoleId, UserId, Username,
 };
 use clinicdesk_store::tables::{
     clinics::Clinic, user_clinic_roles, user_clinic_roles::UserClinicRole, users, users::User,
@@ -30,6 +30,33 @@ pub struct UserView {
     pub created_at: i64,
     pub updated_at: i64,
     pub deleted_at: Option<i64>,
+    /// The user's own display locale (None: the clinic's).
+    pub display_locale: Option<DisplayLocale>,
+    /// The user's own hour cycle (None: the clinic's, else the locale's).
+    pub hour_cycle: Option<HourCycle>,
+}
+
+/// A user's own choice of how dates and times read (each None: the clinic's).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, specta::Type)]
+pub struct DisplayPreferences {
+    pub display_locale: Option<DisplayLocale>,
+    pub hour_cycle: Option<HourCycle>,
+}
+
+/// The display settings (`display_locale`, `hour_cycle`) in `f`: None = not given, Some(None)
+/// = cleared (an empty value), Some(Some) = set.
+fn display_fields(
+    f: &Fields,
+) -> ApiResult<(Option<Option<DisplayLocale>>, Option<Option<HourCycle>>)> {
+    let locale = f
+        .text("display_locale")?
+        .map(|v| v.map(|v| DisplayLocale::parse(&v)).transpose())
+        .transpose()?;
+    let cycle = f
+        .text("hour_cycle")?
+        .map(|v| v.map(|v| HourCycle::parse(&v)).transpose())
+        .transpose()?;
+    Ok((locale, cycle))
 }
 
 impl From<User> for UserView {
@@ -45,6 +72,8 @@ impl From<User> for UserView {
             created_at: u.created_at,
             updated_at: u.updated_at,
             deleted_at: u.deleted_at,
+            display_locale: u.display_locale,
+            hour_cycle: u.hour_cycle,
         }
     }
 }
@@ -68,6 +97,9 @@ fn apply_clinic(f: &Fields, c: &mut Clinic, creating: bool) -> ApiResult<()> {
     put(&mut c.country, f.text("country")?);
     put(&mut c.phone, f.phone("phone")?);
     put(&mut c.email, f.email("email")?);
+    let (locale, cycle) = display_fields(f)?;
+    put(&mut c.display_locale, locale);
+    put(&mut c.hour_cycle, cycle);
     if let Some(v) = f.int("idle_lock_minutes", 1, 480)? {
         c.idle_lock_minutes =
             v.ok_or_else(|| DomainError::invalid("idle_lock_minutes", "is required"))?;
@@ -114,6 +146,8 @@ fn new_clinic(f: &Fields, now: i64) -> ApiResult<Clinic> {
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        display_locale: None,
+        hour_cycle: None,
     };
     apply_clinic(f, &mut c, true)?;
     Ok(c)
@@ -144,6 +178,8 @@ fn insert_user(
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        display_locale: None,
+        hour_cycle: None,
     };
     if users::by_username(tx, &u.username)?.is_some() {
         return Err(ApiError::Conflict(format!(
@@ -408,6 +444,56 @@ impl App {
             Err(e) => return Err(e),
         }
         self.store_password(s, s.user_id, new)
+    }
+
+    /// The signed-in user's own display preferences.
+    pub fn display_preferences(&self, s: &Session) -> ApiResult<DisplayPreferences> {
+        let u = self
+            .store
+            .read(|c| table::get_live::<User>(c, &s.user_id))?;
+        Ok(DisplayPreferences {
+            display_locale: u.display_locale,
+            hour_cycle: u.hour_cycle,
+        })
+    }
+
+    /// Set or clear (an empty value) the signed-in user's own `display_locale` and
+    /// `hour_cycle`. Every user may; the change is audited and replicates with the user.
+    pub fn set_display_preferences(
+        &self,
+        s: &Session,
+        f: &Fields,
+    ) -> ApiResult<DisplayPreferences> {
+        let (locale, cycle) = display_fields(f)?;
+        f.finish()?;
+        self.tx(s, |tx| {
+            let mut u = table::get_live::<User>(tx, &s.user_id)?;
+            let before = (u.display_locale, u.hour_cycle);
+            put(&mut u.display_locale, locale);
+            put(&mut u.hour_cycle, cycle);
+            if (u.display_locale, u.hour_cycle) != before {
+                u.updated_at = tx.ctx.now_ms;
+                table::update(tx, &u)?;
+            }
+            Ok(DisplayPreferences {
+                display_locale: u.display_locale,
+                hour_cycle: u.hour_cycle,
+            })
+        })
+    }
+
+    /// How dates and times read for the signed-in user at `clinic` (see
+    /// [`DisplayFormat::resolve`]); exports format with it.
+    pub fn display_format(&self, s: &Session, clinic: ClinicId) -> ApiResult<DisplayFormat> {
+        self.store.read(|c| {
+            let u = table::get_live::<User>(c, &s.user_id)?;
+            let k = table::get_live::<Clinic>(c, &clinic)?;
+            Ok::<_, ApiError>(DisplayFormat::resolve(
+                (u.display_locale, u.hour_cycle),
+                (k.display_locale, k.hour_cycle),
+                k.country.as_deref(),
+            ))
+        })
     }
 
     fn store_password(&self, s: &Session, id: UserId, password: &str) -> ApiResult<()> {

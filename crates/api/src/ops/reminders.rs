@@ -95,7 +95,10 @@ impl App {
 
     /// The pending queue as CSV for a sending gateway or a mail merge: one row per due
     /// reminder with the patient's contact for its channel and the appointment on the clinic's
-    /// wall clock. Text cells that a spreadsheet would run as a formula are prefixed with `'`.
+    /// wall clock — `due_local` and `appointment_local` as "YYYY-MM-DD HH:MM" for a program to
+    /// read, `appointment_date` and `appointment_time` in the exporting user's display format
+    /// (the same as on screen, see [`App::display_format`]) for a message to quote. Text cells
+    /// that a spreadsheet would run as a formula are prefixed with `'`.
     pub fn export_pending_reminders_csv(
         &self,
         s: &Session,
@@ -118,9 +121,13 @@ impl App {
         let tz = self
             .store
             .read(|c| Ok::<_, ApiError>(clinic_tz(c, clinic)?.1))?;
+        let display = self.display_format(s, clinic)?;
+        let wall = |t: i64| {
+            chrono::DateTime::from_timestamp_millis(t).map(|t| t.with_timezone(&tz).naive_local())
+        };
         let local = |t: i64| {
-            chrono::DateTime::from_timestamp_millis(t)
-                .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+            wall(t)
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                 .unwrap_or_default()
         };
         let safe = |v: &str| -> String {
@@ -141,6 +148,8 @@ impl App {
             "email",
             "provider_name",
             "appointment_local",
+            "appointment_date",
+            "appointment_time",
             "appointment_id",
         ])
         .map_err(io)?;
@@ -154,6 +163,12 @@ impl App {
                 r.email.as_deref().map(safe).unwrap_or_default(),
                 safe(&r.provider_name),
                 local(r.appointment_start_at),
+                wall(r.appointment_start_at)
+                    .map(|t| display.date_long(t.date()))
+                    .unwrap_or_default(),
+                wall(r.appointment_start_at)
+                    .map(|t| display.time(t.time()))
+                    .unwrap_or_default(),
                 r.reminder.appointment_id.to_string(),
             ])
             .map_err(io)?;

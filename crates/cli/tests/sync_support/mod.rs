@@ -133,7 +133,7 @@ impl Pc {
 pub type Dump = BTreeMap<String, Vec<Vec<String>>>;
 
 pub fn mirrors() -> Vec<clinicdesk_server::schema::Mirror> {
-    clinicdesk_server::schema::mirrors(Some(clinicdesk_server::schema::SQLITE_VERSION)).unwrap()
+    clinicdesk_server::schema::mirrors(Some(clinicdesk_server::evolve::MIRRORED_VERSION)).unwrap()
 }
 
 /// Every replicated table of a PC, rows by id, values as canonical text.

@@ -1,4 +1,4 @@
-use clinicdesk_domain::ClinicId;
+use clinicdesk_domain::{ClinicId, DisplayLocale, HourCycle};
 use serde::{Deserialize, Serialize};
 
 use crate::table::{json_text, Table};
@@ -23,6 +23,11 @@ pub struct Clinic {
     pub created_at: i64,
     pub updated_at: i64,
     pub deleted_at: Option<i64>,
+    /// The clinic's display locale (None: the one its country implies; see
+    /// `clinicdesk_domain::DisplayFormat::resolve`).
+    pub display_locale: Option<DisplayLocale>,
+    /// The clinic's hour cycle (None: the locale's own).
+    pub hour_cycle: Option<HourCycle>,
 }
 
 impl Table for Clinic {

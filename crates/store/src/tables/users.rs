@@ -1,4 +1,4 @@
-use clinicdesk_domain::UserId;
+use clinicdesk_domain::{DisplayLocale, HourCycle, UserId};
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,10 @@ pub struct User {
     pub created_at: i64,
     pub updated_at: i64,
     pub deleted_at: Option<i64>,
+    /// The user's own display locale (None: the clinic's).
+    pub display_locale: Option<DisplayLocale>,
+    /// The user's own hour cycle (None: the clinic's, else the locale's).
+    pub hour_cycle: Option<HourCycle>,
 }
 
 impl Table for User {

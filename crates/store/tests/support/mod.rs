@@ -30,6 +30,8 @@ pub fn clinic() -> Clinic {
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        display_locale: None,
+        hour_cycle: None,
     }
 }
 
