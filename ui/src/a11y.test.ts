@@ -249,6 +249,13 @@ describe("the shell's menus, dialogs and messages", () => {
     await expectNoAxeViolations(document, "change password dialog");
   });
 
+  it("one's own date and time format", async () => {
+    await openApp("front_desk", "today");
+    await fireEvent.click(screen.getByRole("button", { name: "Date and time format" }));
+    await screen.findByRole("dialog", { name: "Date and time format" });
+    await expectNoAxeViolations(document, "date and time format dialog");
+  });
+
   it("the keyboard shortcuts", async () => {
     await openApp("front_desk", "schedule");
     await fireEvent.click(screen.getByRole("button", { name: "Keyboard shortcuts" }));

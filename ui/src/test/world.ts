@@ -68,6 +68,8 @@ export function worldHandlers(role: Role = "admin"): Record<string, Handler> {
     app_info: () => ({ version: "0.1.0", database: "/data/clinicdesk.db", initialised: true, device_id: "d" }),
     session_status: () => status(role === "clinician" ? "front_desk" : role),
     activity: () => status(role === "clinician" ? "front_desk" : role),
+    display_preferences: () => ({ display_locale: null, hour_cycle: null }),
+    set_display_preferences: (a) => ({ display_locale: (a.fields as Record<string, string>).display_locale || null, hour_cycle: (a.fields as Record<string, string>).hour_cycle || null }),
     sync_status: () => ({ enrolled: true, server: "sync.example.org", online: true, pending_changes: 2, last_ok_at: at(9, 59), last_error: null }),
     list_clinics: () => [clinic, { ...clinic, id: SOUTH, name: "Calgary South", code: "CGS" }],
     list_staff: () => [robin, kim],
