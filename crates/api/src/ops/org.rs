@@ -43,11 +43,11 @@ pub struct DisplayPreferences {
     pub hour_cycle: Option<HourCycle>,
 }
 
-/// The display settings (`display_locale`, `hour_cycle`) in `f`: None = not given, Some(None)
-/// = cleared (an empty value), Some(Some) = set.
-fn display_fields(
-    f: &Fields,
-) -> ApiResult<(Option<Option<DisplayLocale>>, Option<Option<HourCycle>>)> {
+/// A field's update: None = not given, Some(None) = cleared (an empty value), Some(Some) = set.
+type Update<T> = Option<Option<T>>;
+
+/// The display settings (`display_locale`, `hour_cycle`) in `f`.
+fn display_fields(f: &Fields) -> ApiResult<(Update<DisplayLocale>, Update<HourCycle>)> {
     let locale = f
         .text("display_locale")?
         .map(|v| v.map(|v| DisplayLocale::parse(&v)).transpose())
