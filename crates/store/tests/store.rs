@@ -419,3 +419,47 @@ fn the_search_index_is_merged_off_the_write_path() -> anyhow::Result<()> {
     assert_eq!(config("crisismerge"), clinicdesk_store::SEARCH_CRISIS_MERGE);
     Ok(())
 }
+
+/// The store checkpoints the WAL on a thread of its own every few dozen commits, so an
+/// ordinary write does not run the 32 MiB autocheckpoint itself (the benchmark's "write:
+/// patient phone" max shows the difference). Here: the checkpoints happen without anyone
+/// asking, and the data is all there afterwards.
+#[test]
+fn the_wal_is_checkpointed_in_the_background() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (store, keys, path) = new_store(&dir);
+    let c = clinic();
+    store.write(None, |tx| table::insert(tx, &c))?;
+    assert_eq!(store.background_checkpoints(), 0);
+    for i in 0..200 {
+        let p = patient(
+            &c,
+            "Ada",
+            &format!("Wal{i}"),
+            &format!("W-{i}"),
+            "(403) 555-0101",
+        );
+        store.write(None, |tx| table::insert(tx, &p))?;
+    }
+    // The thread runs on its own time: wait for it (not a timing assertion).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while store.background_checkpoints() < 1 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        store.background_checkpoints() >= 1,
+        "no background checkpoint ran"
+    );
+    let n = store.read(|c| {
+        c.query_row("SELECT count(*) FROM patients", [], |r| r.get::<_, i64>(0))
+            .map_err(StoreError::from)
+    })?;
+    assert_eq!(n, 200);
+    drop(store);
+    let store = Store::open(&path, &keys)?;
+    assert!(
+        store.verify_audit()?.ok,
+        "the chain survives the background checkpoints"
+    );
+    Ok(())
+}
