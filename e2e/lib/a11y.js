@@ -306,3 +306,36 @@ export async function click(browser, role, name, opts) {
   await el.click();
   return el;
 }
+
+// axe-core in the real engine: what jsdom cannot judge (colour contrast, text over images)
+// is judged here, on WebKit's own layout and colours. The checker's source is injected through
+// WebDriver (not subject to the page's CSP) and run with the WCAG 2.0/2.1 A and AA tags, as
+// the component tests do (ui/src/test/axe.ts); any violation fails the test with its nodes.
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/** The violations axe-core finds in the page as WebKit draws it (`only`: rule ids to run). */
+export async function axeViolations(browser, { only } = {}) {
+  await browser.execute(AXE_SOURCE);
+  const options = only ? { runOnly: { type: "rule", values: only } } : { runOnly: { type: "tag", values: AXE_TAGS } };
+  const json = await browser.executeAsync((opts, done) => {
+    // eslint-disable-next-line no-undef
+    axe.run(document, opts).then(
+      (r) => done(JSON.stringify(r.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.join(" "), summary: n.failureSummary })) })))),
+      (e) => done(JSON.stringify([{ id: "axe-error", help: String(e), nodes: [] }])),
+    );
+  }, options);
+  return JSON.parse(json);
+}
+
+/** Fails with a readable list when axe-core finds any violation on the screen shown. */
+export async function expectAccessible(browser, what, opts) {
+  const v = await axeViolations(browser, opts);
+  if (v.length) {
+    const lines = v.flatMap((x) => [`${x.id}: ${x.help}`, ...x.nodes.slice(0, 8).map((n) => `  ${n.target}: ${(n.summary ?? "").replace(/\s+/g, " ")}`)]);
+    throw new Error(`axe-core (WebKit) found ${v.length} violation(s) on ${what}:\n${lines.join("\n")}`);
+  }
+}

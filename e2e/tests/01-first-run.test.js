@@ -3,7 +3,7 @@
 // key once (Continue waits for "written down"), and lands signed in.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { byRole, click, fill } from "../lib/a11y.js";
+import { byRole, click, expectAccessible, fill } from "../lib/a11y.js";
 import { PASSWORD } from "../lib/clinic.js";
 import { e2e } from "../lib/harness.js";
 
@@ -13,6 +13,7 @@ e2e("first-run setup creates the clinic and admin and lands signed in", async ({
 
   await byRole(browser, "heading", "Set up ClinicDesk", { timeout: 30_000 });
   assert.ok(existsSync(db) && existsSync(key), "the app created its database and key file");
+  await expectAccessible(browser, "the setup screen");
 
   await fill(browser, "Clinic name", "Bow Valley Physio");
   await fill(browser, "Clinic code", "bvp");
@@ -24,6 +25,7 @@ e2e("first-run setup creates the clinic and admin and lands signed in", async ({
 
   // The keys, shown this once: 14 groups of 4 (the last a check) and 64 hex digits.
   await byRole(browser, "heading", "Your recovery key", { timeout: 20_000 });
+  await expectAccessible(browser, "the recovery key notice");
   const body = await browser.$("body").getText();
   assert.match(body, /([0-9A-Z]{4}-){13}[0-9A-Z]{4}/, "the recovery key is shown");
   assert.match(body, /[0-9a-f]{64}/, "the audit verification key is shown");
@@ -37,6 +39,12 @@ e2e("first-run setup creates the clinic and admin and lands signed in", async ({
   for (const link of ["Schedule", "Credentials", "Admin"]) await byRole(browser, "link", link, { within: nav });
   // The account menu (a disclosure named after the signed-in user).
   await byRole(browser, "button", "Riley Admin", { timeout: 10_000 });
+  // Every screen of the admin's navigation, as WebKit draws it (colour contrast included).
+  for (const screen of ["Schedule", "Today", "Waitlist", "Reminders", "Credentials", "Roster", "Cases", "KPIs", "Capacity", "Admin"]) {
+    await click(browser, "link", screen, { within: nav });
+    await byRole(browser, "heading", new RegExp(`^${screen}\\b`), { timeout: 15_000 });
+    await expectAccessible(browser, `the ${screen} screen (admin)`);
+  }
 
   // The database holds what was typed (read back through the CLI, signed in as the new admin).
   const clinics = cli.run(["clinic", "list"], { user: "riley" });

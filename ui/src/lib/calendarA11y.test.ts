@@ -31,6 +31,10 @@ describe("plainCalendar", () => {
     expect(box.querySelector("header aside")).toHaveAttribute("role", "none");
     expect(box.querySelector(".ec-body aside")).not.toHaveAttribute("role");
     expect(box.querySelector("article")).toHaveAttribute("role", "button");
+    // The scrolling time grid takes the keyboard's focus (a day may have nothing to tab to).
+    expect(box.querySelector(".ec-main")).toHaveAttribute("tabindex", "0");
+    expect(box.querySelector(".ec-main")).toHaveAttribute("role", "group");
+    expect(box.querySelector(".ec-main")).toHaveAttribute("aria-label", "Time grid");
     expect(box.querySelector(".ec-col-head")).toHaveTextContent("Mon 3/9");
 
     // A redraw brings the roles back: they come off again.
