@@ -248,8 +248,10 @@ export function installHelpers() {
     const date = document.querySelector('.schedule input[type="date"]')?.value ?? null;
     const list = [...document.querySelectorAll('ul[aria-label="Appointments in view"] li button')].map((b) => b.textContent.trim());
     const evs = [...document.querySelectorAll(".calendar .ec-event:not(.ec-bg-event)")].map((e) => e.textContent.replace(/\s+/g, " ").trim());
-    // Patient names as the list names them ("10:00 Ann Lee with Maya Singh").
-    const names = new Set(list.map((t) => t.replace(/^\S+\s+/, "").replace(/\s+with\s+.*$/, "")));
+    // Patient names as the list names them ("10:00 Ann Lee with Maya Singh", "10:00 a.m. Ann
+    // Lee with …", "10 h 00 …": the time in the display format comes first).
+    const time = /^(\S+\s+)?\d{1,2}(:|\s?h\s?)\d{2}(\s*([ap]\.m\.|[ap]m|[AP]M))?\s+/;
+    const names = new Set(list.map((t) => t.replace(time, "").replace(/\s+with\s+.*$/, "")));
     const evWithName = evs.filter((t) => [...names].some((n) => n && t.includes(n))).length;
     return { date, listed: list.length, calendarEvents: evs.length, calendarEventsNamed: evWithName };
   };
