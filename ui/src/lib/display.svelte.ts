@@ -4,7 +4,7 @@
 // these redraws when the setting changes.
 
 import { clinicZone, displayFormat } from "./session.svelte";
-import { fmtClock, fmtDate, fmtDateLong, fmtDateTime, fmtDateTimeLong, fmtTime, fmtWall } from "./format";
+import { fmtClock, fmtDate, fmtDateLong, fmtDateTime, fmtDateTimeLong, fmtTime } from "./format";
 import { wallClockParts } from "./time";
 
 /** "Mon, Dec 7, 2026, 9:05 a.m." */
@@ -19,7 +19,5 @@ export const showDate = (date: string): string => fmtDate(displayFormat(), date)
 export const showDay = (date: string): string => fmtDateLong(displayFormat(), date);
 /** "9:05 a.m." */
 export const showTime = (ms: number, tz: string = clinicZone()): string => fmtTime(displayFormat(), ms, tz);
-/** A wall-clock "YYYY-MM-DD HH:MM". */
-export const showWall = (wall: string): string => fmtWall(displayFormat(), wall);
 /** A wall-clock "HH:MM" (a time the API already put on the clinic's clock). */
 export const showClock = (hhmm: string): string => fmtClock(displayFormat(), hhmm);

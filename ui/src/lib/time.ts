@@ -107,20 +107,6 @@ export function offsetString(ms: number, tz: string): string {
   return `${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }
 
-/** Human formatting in the clinic's zone ("Mon 9 Mar, 09:00"). */
-export function formatInstant(ms: number, tz: string, opts?: Intl.DateTimeFormatOptions): string {
-  return new Intl.DateTimeFormat(undefined, {
-    timeZone: tz,
-    weekday: "short",
-    day: "numeric",
-    month: "short",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-    ...opts,
-  }).format(new Date(ms));
-}
-
 /** "YYYY-MM-DD" plus n days (calendar arithmetic on the date alone, no instant involved). */
 export function addDays(date: string, n: number): string {
   return format(dfAddDays(parseISO(date), n), "yyyy-MM-dd");
