@@ -1,6 +1,7 @@
 //! The sync benchmark (issue 12; SYNC.md §9): a report, never a timed test.
 //!
 //! `cargo build --release -p clinicdesk-cli && cargo run --release -p clinicdesk-cli --example sync_bench -- --size large`
+//! (`--profile`: also where the server's push time goes, per plpgsql function)
 //!
 //! On one machine, against a throwaway PostgreSQL on loopback (crates/pgcluster):
 //! 1. PC A: the demo, `server init`, `sync enrol --seed` (timed).
@@ -142,8 +143,17 @@ fn main() -> Result<()> {
             bin.display()
         );
     }
+    // --profile: the server counts time per function (track_functions), and the report says
+    // where a push's time goes (the timing itself costs a little: compare figures without it).
+    let profile = std::env::args().any(|a| a == "--profile");
     let dir = tempfile::tempdir()?;
-    let cluster = clinicdesk_pgcluster::PgCluster::start()?;
+    let cluster = if profile {
+        clinicdesk_pgcluster::PgCluster::start_with(
+            &clinicdesk_pgcluster::PgOptions::new().set("track_functions", "all"),
+        )?
+    } else {
+        clinicdesk_pgcluster::PgCluster::start()?
+    };
     cluster
         .connect()?
         .batch_execute("CREATE DATABASE clinicdesk")?;
@@ -238,6 +248,28 @@ fn main() -> Result<()> {
         pct(&mut times.clone(), 0.5),
         pct(&mut times, 0.99)
     ));
+
+    if profile {
+        // Statistics reach the shared view when the pushing session is idle (≤ 1 s later).
+        std::thread::sleep(Duration::from_millis(1500));
+        let mut su = cluster.connect()?;
+        su.batch_execute("SELECT 1")?;
+        let top = su.query(
+            "SELECT funcname, calls, round(total_time::numeric, 1)::text, round(self_time::numeric, 1)::text
+               FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 12",
+            &[],
+        )?;
+        line("- push profile (server functions by self time, ms):".into());
+        for r in top {
+            line(format!(
+                "  - {}: {} calls, total {}, self {}",
+                r.get::<_, String>(0),
+                r.get::<_, i64>(1),
+                r.get::<_, String>(2),
+                r.get::<_, String>(3)
+            ));
+        }
+    }
 
     // Catch-up: B was away while A made ~50,000 changes.
     let more = (40_000usize).min((appointments as usize).saturating_sub(txns * per)) / per;

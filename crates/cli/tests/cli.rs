@@ -3309,7 +3309,7 @@ fn sync_server_init_enrol_and_revoke_through_the_cli() {
     // init applies every server migration once; again (and migrate) changes nothing.
     assert_eq!(
         env.ok(&["server", "init", "--url", &url])["applied"],
-        serde_json::json!([1, 2, 3, 4])
+        serde_json::json!([1, 2, 3, 4, 5])
     );
     assert_eq!(
         env.ok(&["server", "init", "--url", &url])["applied"],

@@ -244,3 +244,87 @@ fn a_restored_backup_pushes_as_a_new_incarnation_and_loses_nothing() {
         );
     }
 }
+
+/// A local transaction larger than a batch (a CSV import of 2,500 patients) reaches the
+/// server whole or not at all: killed after staging its first part, the server shows none of
+/// it; the next sync applies all of it in one server transaction. Every PC's audit names the
+/// user who imported, not nobody (the server's `_by`).
+#[test]
+fn a_transaction_larger_than_a_batch_arrives_whole_and_names_its_author() {
+    let mut s = Scene::new(None);
+    let n = 2_500;
+    let clinic = s.a.one("SELECT id FROM clinics ORDER BY code LIMIT 1");
+    let csv = s.dir.path().join("patients.csv");
+    let mut text = String::from("legacy_id,first_name,last_name,phone\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "BULK-{i:05},Bulk{i},Import,+1 403 555 {:04}\n",
+            i % 10_000
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let r = s.a.admin(&[
+        "patient",
+        "import",
+        csv.to_str().unwrap(),
+        "--clinic",
+        &clinic,
+    ]);
+    assert_eq!(r["imported"], n, "{r}");
+    let count = |su: &mut clinicdesk_pgcluster::postgres::Client, sql: &str| -> i64 {
+        su.query_one(sql, &[]).unwrap().get(0)
+    };
+    let imported = "SELECT count(*) FROM cd.patients WHERE legacy_id LIKE 'BULK-%'";
+    let (clock, acked) = (server_seq(&mut s.su), batches(&mut s.su));
+
+    // a dies after staging the first of its parts: nothing is applied, the part waits.
+    let o =
+        s.a.cmd(&["sync", "now"], &[("CD_FAILPOINT", "push:after_chunk")]);
+    assert_eq!(o.status.signal(), Some(6), "aborted at the failpoint");
+    assert_eq!(
+        count(&mut s.su, imported),
+        0,
+        "no part of the import is visible"
+    );
+    assert_eq!(count(&mut s.su, "SELECT count(*) FROM sync.push_chunks"), 1);
+    assert_eq!((server_seq(&mut s.su), batches(&mut s.su)), (clock, acked));
+    assert_eq!(pending(&s.a), n as i64);
+
+    // The next sync stages every part again and applies them in one server transaction.
+    let r = s.a.sync();
+    assert_eq!(r["pushed_changes"], n, "{r}");
+    assert_eq!(count(&mut s.su, imported), n as i64);
+    assert_eq!(count(&mut s.su, "SELECT count(*) FROM sync.push_chunks"), 0);
+    assert_eq!(batches(&mut s.su), acked + 1, "one batch");
+    assert_eq!(
+        count(
+            &mut s.su,
+            "SELECT count(DISTINCT _seq) FROM cd.patients WHERE legacy_id LIKE 'BULK-%'"
+        ),
+        1,
+        "one server transaction stamps one sequence value"
+    );
+    s.heal_and_check();
+
+    // The author: the server's _by, and b's audit of the pulled rows, name a's admin.
+    let admin = s.a.one("SELECT id FROM users WHERE username = 'admin'");
+    assert_eq!(
+        count(
+            &mut s.su,
+            &format!(
+                "SELECT count(*) FROM cd.patients WHERE legacy_id LIKE 'BULK-%' AND _by = '{admin}'"
+            )
+        ),
+        n as i64
+    );
+    let one =
+        s.b.one("SELECT id FROM patients WHERE legacy_id = 'BULK-00042'");
+    assert_eq!(
+        s.b.one(&format!(
+            "SELECT group_concat(coalesce(user_id, '-')) FROM audit_log
+              WHERE table_name = 'patients' AND row_id = '{one}'"
+        )),
+        admin,
+        "b's audit names who made the change on a"
+    );
+}

@@ -34,7 +34,7 @@ fn unsupported(table: &str, what: String) -> ServerError {
 }
 
 /// The SQL that changes `from`'s mirror into `to`'s; None when they are the same.
-fn table_change(from: &Mirror, to: &Mirror) -> Result<Option<String>> {
+fn table_change(from: &Mirror, to: &Mirror, form: push::Protocol) -> Result<Option<String>> {
     if from == to {
         return Ok(None);
     }
@@ -134,7 +134,7 @@ fn table_change(from: &Mirror, to: &Mirror) -> Result<Option<String>> {
     }
     // The merge function names every column: replaced (its grants stay).
     let mut f = String::new();
-    push::merge_function_sql(&mut f, to)?;
+    push::merge_function_sql(&mut f, to, form)?;
     s.push_str(&f.replace("CREATE FUNCTION ", "CREATE OR REPLACE FUNCTION "));
     Ok(Some(s))
 }
@@ -164,7 +164,7 @@ pub fn generate(version: i32) -> Result<String> {
         let Some(old) = from.iter().find(|o| o.name == m.name) else {
             return Err(unsupported(&m.name, "a new replicated table".into()));
         };
-        if let Some(sql) = table_change(old, m)? {
+        if let Some(sql) = table_change(old, m, push::Protocol::of_migration(version))? {
             let _ = write!(
                 s,
                 "\n-- {} {}\n",

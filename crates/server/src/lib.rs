@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod evolve;
 pub mod push;
+pub mod push_v2;
 pub mod schema;
 mod seed;
 mod tls;
@@ -42,9 +43,17 @@ pub type Result<T> = std::result::Result<T, ServerError>;
 /// Apply the embedded server migrations (`migrations/postgres`) to the database `client` is
 /// connected to, as its owner. Returns the versions applied now.
 pub fn migrate(client: &mut postgres::Client) -> Result<Vec<i64>> {
-    let report = embedded::migrations::runner()
-        .run(client)
-        .map_err(|e| ServerError::Migration(e.to_string()))?;
+    let report = embedded::migrations::runner().run(client).map_err(|e| {
+        // refinery's message is "error applying update"; the database's reason is below it.
+        let mut msg = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            msg.push_str(": ");
+            msg.push_str(&s.to_string());
+            source = s.source();
+        }
+        ServerError::Migration(msg)
+    })?;
     Ok(report
         .applied_migrations()
         .iter()

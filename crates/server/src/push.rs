@@ -72,7 +72,7 @@ pub fn generate() -> Result<String> {
     let mut s = String::from(HEADER);
     s.push_str(CHECK_CHANGE);
     for m in &mirrors {
-        merge_function(&mut s, m)?;
+        merge_function(&mut s, m, Protocol::V1)?;
     }
     push_function(&mut s, &mirrors);
     let _ = write!(
@@ -102,12 +102,54 @@ fn casts(m: &Mirror) -> Vec<String> {
         .collect()
 }
 
-/// The merge function of one mirror (and its lattice's level function), as V2 creates it.
-pub fn merge_function_sql(s: &mut String, m: &Mirror) -> Result<()> {
-    merge_function(s, m)
+/// The form of the generated merge functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// V2 and the evolutions before V5: `sync.merge_<t>(id, op, cols, ver, dev)`; each row a
+    /// merge changes takes the next `sync.stamp()`.
+    V1,
+    /// From V5 ([`PROTOCOL_V2_SINCE`]): `sync.merge_<t>(id, op, cols, ver, dev, by, seq)`;
+    /// a winning change records its author in `_by`, and every row one push changes takes
+    /// the push's one sequence value `seq` (a `sync.stamp()` per row rewrote the clock row
+    /// once per change: quadratic in the batch, as every update follows the row's chain).
+    V2,
 }
 
-fn merge_function(s: &mut String, m: &Mirror) -> Result<()> {
+/// The first server migration whose merge functions have the [`Protocol::V2`] form.
+pub const PROTOCOL_V2_SINCE: i32 = 5;
+
+impl Protocol {
+    /// The form the merge functions of server migration `version` have.
+    pub fn of_migration(version: i32) -> Protocol {
+        if version >= PROTOCOL_V2_SINCE {
+            Protocol::V2
+        } else {
+            Protocol::V1
+        }
+    }
+    fn params(self) -> &'static str {
+        match self {
+            Protocol::V1 => "p_id uuid, p_op text, p_cols jsonb, p_ver text, p_dev uuid",
+            Protocol::V2 => {
+                "p_id uuid, p_op text, p_cols jsonb, p_ver text, p_dev uuid, p_by uuid, p_seq bigint"
+            }
+        }
+    }
+    /// The new `_seq` of a row the merge changes.
+    fn seq(self) -> &'static str {
+        match self {
+            Protocol::V1 => "sync.stamp()",
+            Protocol::V2 => "p_seq",
+        }
+    }
+}
+
+/// The merge function of one mirror (and its lattice's level function) in `form`.
+pub fn merge_function_sql(s: &mut String, m: &Mirror, form: Protocol) -> Result<()> {
+    merge_function(s, m, form)
+}
+
+fn merge_function(s: &mut String, m: &Mirror, form: Protocol) -> Result<()> {
     let spec = registry::spec(&m.name)
         .ok_or_else(|| ServerError::Schema(format!("{} is not in the registry", m.name)))?;
     let t = &m.name;
@@ -142,15 +184,22 @@ fn merge_function(s: &mut String, m: &Mirror) -> Result<()> {
         }
         None => String::new(),
     };
-    let insert = format!(
-        "INSERT INTO cd.{t} ({}, _v0, _v, _seq, _dev)\n        VALUES ({}, p_ver, '{{}}', sync.stamp(), p_dev);",
-        names.join(", "),
-        casts(m).join(", ")
-    );
+    let insert = match form {
+        Protocol::V1 => format!(
+            "INSERT INTO cd.{t} ({}, _v0, _v, _seq, _dev)\n        VALUES ({}, p_ver, '{{}}', sync.stamp(), p_dev);",
+            names.join(", "),
+            casts(m).join(", ")
+        ),
+        Protocol::V2 => format!(
+            "INSERT INTO cd.{t} ({}, _v0, _v, _seq, _by, _dev)\n        VALUES ({}, p_ver, '{{}}', p_seq, p_by, p_dev);",
+            names.join(", "),
+            casts(m).join(", ")
+        ),
+    };
     let _ = write!(
         s,
         "
-CREATE FUNCTION sync.merge_{t}(p_id uuid, p_op text, p_cols jsonb, p_ver text, p_dev uuid) RETURNS boolean
+CREATE FUNCTION sync.merge_{t}({params}) RETURNS boolean
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.{t}%ROWTYPE;
@@ -173,6 +222,7 @@ BEGIN
         quoted(&types),
         declared.join(", "),
         spec.immutable,
+        params = form.params(),
     );
     if spec.immutable {
         let _ = write!(
@@ -182,7 +232,7 @@ BEGIN
             USING ERRCODE = '{MALFORMED}';
     END IF;
     IF p_ver > r._v0 COLLATE \"C\" THEN
-        UPDATE cd.{t} SET _v0 = p_ver, _seq = sync.stamp() WHERE id = p_id;
+        UPDATE cd.{t} SET _v0 = p_ver, _seq = {seq} WHERE id = p_id;
         RETURN true;
     END IF;
     RETURN false;
@@ -193,7 +243,8 @@ END $$;
                 .map(|c| format!("r.{c}"))
                 .collect::<Vec<_>>()
                 .join(", "),
-            casts(m).join(", ")
+            casts(m).join(", "),
+            seq = form.seq(),
         );
         return Ok(());
     }
@@ -259,7 +310,7 @@ END $$;
             RETURN false;
         END IF;
         UPDATE cd.{t} SET {},
-            _v0 = nv0, _v = nv, _seq = sync.stamp(),
+            _v0 = nv0, _v = nv, _seq = {seq},{by}
             _dev = CASE WHEN cardinality(won) > 0 THEN p_dev ELSE _dev END
          WHERE id = p_id;
         RETURN true;
@@ -267,7 +318,13 @@ END $$;
 END $$;
 ",
         quoted(&group_names),
-        assigns.join(", ")
+        assigns.join(", "),
+        seq = form.seq(),
+        by = match form {
+            Protocol::V1 => "",
+            Protocol::V2 =>
+                "\n            _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,",
+        },
     );
     Ok(())
 }

@@ -37,7 +37,7 @@ fn server() -> Result<(PgCluster, Client)> {
     su.batch_execute(&format!("CREATE ROLE {OWNER} LOGIN CREATEROLE"))?;
     su.batch_execute(&format!("CREATE DATABASE {DB} OWNER {OWNER}"))?;
     let mut owner = connect_as(&cluster, OWNER)?;
-    assert_eq!(clinicdesk_server::migrate(&mut owner)?, [1, 2, 3, 4]);
+    assert_eq!(clinicdesk_server::migrate(&mut owner)?, [1, 2, 3, 4, 5]);
     Ok((cluster, owner))
 }
 
@@ -303,14 +303,17 @@ fn merge_agrees(
     let mut c = client.borrow_mut();
     let mut tx = c.transaction().map_err(|e| fail(e.into()))?;
     let mut model = [RowState::default(), RowState::default()];
-    for ch in &changes {
+    for (i, ch) in changes.iter().enumerate() {
         let k = (ch.row_id.as_u128() & 1) as usize;
         let want = apply(&mut model[k], ch, schema).map_err(|e| fail(e.into()))?;
         let before = pg_row(&mut tx, table.name, ch.row_id).map_err(fail)?;
+        // Each change its own author and push sequence value.
+        let by = Uuid::from_u128(0xb0_0000 + i as u128).to_string();
+        let stamp = 1000 + i as i64;
         let got: bool = tx
             .query_one(
                 &format!(
-                    "SELECT sync.merge_{}($1::text::uuid, $2, $3::text::jsonb, $4, $5::text::uuid)",
+                    "SELECT sync.merge_{}($1::text::uuid, $2, $3::text::jsonb, $4, $5::text::uuid, $6::text::uuid, $7)",
                     table.name
                 ),
                 &[
@@ -319,6 +322,8 @@ fn merge_agrees(
                     &Value::Object(ch.columns.clone()).to_string(),
                     &ch.version.encode(),
                     &ch.device.to_string(),
+                    &by,
+                    &stamp,
                 ],
             )
             .map_err(|e| fail(e.into()))?
@@ -326,13 +331,29 @@ fn merge_agrees(
         prop_assert_eq!(got, want, "changed? {:?}", ch);
         let after = pg_row(&mut tx, table.name, ch.row_id).map_err(fail)?;
         let (values, v0, v, seq) = after.ok_or_else(|| TestCaseError::fail("row missing"))?;
-        if !got {
+        let author: Option<String> = tx
+            .query_one(
+                &format!(
+                    "SELECT _by::text FROM cd.{} WHERE id = $1::text::uuid",
+                    table.name
+                ),
+                &[&ch.row_id.to_string()],
+            )
+            .map_err(|e| fail(e.into()))?
+            .get(0);
+        if got {
+            prop_assert_eq!(seq, stamp, "a changed row takes the push's value: {:?}", ch);
+        } else {
             prop_assert_eq!(
                 Some(seq),
-                before.map(|b| b.3),
+                before.as_ref().map(|b| b.3),
                 "rewritten without a change: {:?}",
                 ch
             );
+        }
+        // The author is the last change whose values were taken (an insert's, or a group's win).
+        if before.as_ref().map(|b| &b.0) != Some(&values) {
+            prop_assert_eq!(author.as_deref(), Some(by.as_str()), "_by after {:?}", ch);
         }
         let m = &model[k];
         prop_assert_eq!(&values, m.values(), "values after {:?}", ch);
@@ -406,7 +427,7 @@ fn immutable_tables_agree(c: &mut Client) -> Result<()> {
         assert_eq!(want.is_ok(), ok, "{ch:?}");
         tx.batch_execute("SAVEPOINT s")?;
         let got = tx.query_one(
-            "SELECT sync.merge_appointment_status_history($1::text::uuid, $2, $3::text::jsonb, $4, $5::text::uuid)",
+            "SELECT sync.merge_appointment_status_history($1::text::uuid, $2, $3::text::jsonb, $4, $5::text::uuid, NULL, 1)",
             &[
                 &id.to_string(),
                 &ch.op.as_str(),
@@ -451,6 +472,25 @@ fn seed(owner: &mut Client) -> Result<()> {
         COMMIT;"
     ))?;
     Ok(())
+}
+
+/// A server with the seed rows and the device roles `dev_a` (enrolled for clinic A),
+/// `dev_r` (revoked) and `stranger` (no device); connected as the owner and as `dev_a`.
+fn push_server() -> Result<(PgCluster, Client, Client)> {
+    let (cluster, mut owner) = server()?;
+    let mut su = cluster.config(DB).connect(NoTls)?;
+    for dev in ["dev_a", "dev_r", "stranger"] {
+        let group = if dev == "stranger" {
+            ""
+        } else {
+            " IN ROLE clinicdesk_device"
+        };
+        su.batch_execute(&format!("CREATE ROLE {dev} LOGIN{group}"))?;
+    }
+    su.batch_execute("GRANT USAGE ON SCHEMA sync TO stranger")?;
+    seed(&mut owner)?;
+    let a = connect_as(&cluster, "dev_a")?;
+    Ok((cluster, owner, a))
 }
 
 fn block(seq: i64, row: u128, op: &str, columns: Value, hlc: &str) -> Value {
@@ -515,19 +555,7 @@ fn snapshot(owner: &mut Client) -> Result<Value> {
 
 #[test]
 fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> Result<()> {
-    let (cluster, mut owner) = server()?;
-    let mut su = cluster.config(DB).connect(NoTls)?;
-    for dev in ["dev_a", "dev_r", "stranger"] {
-        let group = if dev == "stranger" {
-            ""
-        } else {
-            " IN ROLE clinicdesk_device"
-        };
-        su.batch_execute(&format!("CREATE ROLE {dev} LOGIN{group}"))?;
-    }
-    su.batch_execute("GRANT USAGE ON SCHEMA sync TO stranger")?;
-    seed(&mut owner)?;
-    let mut a = connect_as(&cluster, "dev_a")?;
+    let (cluster, mut owner, mut a) = push_server()?;
 
     // A batch applies: an insert and an update of one whole group.
     let batch = json!([
@@ -612,7 +640,7 @@ fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> 
     // Devices call push, not the merge functions.
     let e = a
         .batch_execute(&format!(
-            "SELECT sync.merge_availability_blocks('{}', 'update', '{{\"updated_at\": 9}}', '1|999999999999999-00000000|999999999999999-00000000|{DEV_A}', '{DEV_A}')",
+            "SELECT sync.merge_availability_blocks('{}', 'update', '{{\"updated_at\": 9}}', '1|999999999999999-00000000|999999999999999-00000000|{DEV_A}', '{DEV_A}', NULL, 1)",
             Uuid::from_u128(ROW1)
         ))
         .unwrap_err();
@@ -698,6 +726,25 @@ fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> 
             "ck_availability_blocks_2",
         ),
     ];
+    // An author that is not a uuid.
+    let authored = |by: Value| {
+        let mut b = block(
+            4,
+            ROW1,
+            "update",
+            json!({"updated_at": 4}),
+            "001767225600003-00000000",
+        );
+        b["by"] = by;
+        b
+    };
+    let malformed: Vec<(Value, &str)> = malformed
+        .into_iter()
+        .chain([
+            (authored(json!(42)), "malformed change after seq 3"),
+            (authored(json!("nobody")), "author"),
+        ])
+        .collect();
     for (bad, why) in &malformed {
         let e = push(&mut a, 3, 4, &digest(6), &json!([good, bad])).unwrap_err();
         let msg = e
@@ -807,5 +854,147 @@ fn push_applies_a_batch_once_and_refuses_what_it_must_with_nothing_changed() -> 
         (r["deleted_at"].clone(), r["updated_at"].clone()),
         (json!(4), json!(3))
     );
+    Ok(())
+}
+
+/// `sync.push_chunk(…, part, part_digest, changes)` × n, then `sync.push_commit(…, digest,
+/// parts)`: nothing is applied until the commit, the commit checks it holds exactly the parts
+/// the device digested (else CD003, nothing applied), applies them in one transaction with
+/// one `_seq` and the authors, and a replay of the commit or of a part changes nothing.
+#[test]
+fn staged_parts_apply_at_once_or_not_at_all() -> Result<()> {
+    use clinicdesk_server::push_v2::INCOMPLETE;
+    let (cluster, mut owner, mut a) = push_server()?;
+    let author = "0190a000-0000-7000-8000-0000000000f1";
+    let row2 = 0x0190a000_0000_7000_8000_000000000a02;
+    let mut p0 = json!([
+        insert_block(1, ROW1, CLINIC_A, "001767225600000-00000000"),
+        insert_block(2, row2, CLINIC_A, "001767225600000-00000000"),
+    ]);
+    for c in p0.as_array_mut().unwrap() {
+        c["by"] = json!(author);
+    }
+    let p1 = json!([block(
+        3,
+        ROW1,
+        "update",
+        json!({"is_available": 0, "block_reason": "lunch"}),
+        "001767225600001-00000000"
+    )]);
+    let chunk = |c: &mut Client, part: i32, d: &[u8], changes: &Value| {
+        c.query_one(
+            "SELECT sync.push_chunk($1::text::uuid, 1, 3, $2, $3, $4::text::jsonb)",
+            &[&INC, &part, &d, &changes.to_string()],
+        )
+        .map(|r| r.get::<_, i32>(0))
+    };
+    let commit = |c: &mut Client, d: &[u8], parts: i32| {
+        c.query_one(
+            "SELECT sync.push_commit($1::text::uuid, 1, 3, $2, $3)::text",
+            &[&INC, &d, &parts],
+        )
+        .map(|r| json_of(r.get(0)))
+    };
+    let (d0, d1) = (digest(10), digest(11));
+    let whole: Vec<u8> = owner
+        .query_one("SELECT sha256($1::bytea || $2::bytea)", &[&d0, &d1])?
+        .get(0);
+    let staged = |o: &mut Client| -> Result<i64> {
+        Ok(o.query_one("SELECT count(*) FROM sync.push_chunks", &[])?
+            .get(0))
+    };
+    let before = snapshot(&mut owner)?;
+
+    assert_eq!(chunk(&mut a, 0, &d0, &p0)?, 1);
+    assert_eq!(chunk(&mut a, 1, &d1, &p1)?, 2);
+    assert_eq!(
+        chunk(&mut a, 1, &d1, &p1)?,
+        2,
+        "staging a part again replaces it"
+    );
+    assert_eq!(snapshot(&mut owner)?, before, "staged parts apply nothing");
+
+    // Bad parts and commits: a clear error, nothing staged or applied.
+    let too_many = Value::Array(vec![p1[0].clone(); 1001]);
+    for (part, d, changes) in [
+        (-1, d1.clone(), p1.clone()),
+        (10_000, d1.clone(), p1.clone()),
+        (2, vec![1u8; 5], p1.clone()),
+        (2, d1.clone(), json!([])),
+        (2, d1.clone(), json!({"not": "an array"})),
+        (2, d1.clone(), too_many),
+    ] {
+        let e = chunk(&mut a, part, &d, &changes).unwrap_err();
+        assert_eq!(code(&e), MALFORMED, "part {part}: {e}");
+    }
+    for (d, parts) in [(whole.clone(), 3), (digest(12), 2), (whole.clone(), 1)] {
+        let e = commit(&mut a, &d, parts).unwrap_err();
+        assert_eq!(code(&e), INCOMPLETE, "{parts} parts: {e}");
+    }
+    let e = commit(&mut a, &whole, 0).unwrap_err();
+    assert_eq!(code(&e), MALFORMED, "{e}");
+    let mut r = connect_as(&cluster, "dev_r")?;
+    assert_eq!(code(&chunk(&mut r, 0, &d0, &p0).unwrap_err()), "28000");
+    assert_eq!(code(&commit(&mut r, &whole, 2).unwrap_err()), "28000");
+    let mut stranger = connect_as(&cluster, "stranger")?;
+    assert_eq!(
+        code(&chunk(&mut stranger, 0, &d0, &p0).unwrap_err()),
+        "42501"
+    );
+    assert_eq!(snapshot(&mut owner)?, before);
+    assert_eq!(staged(&mut owner)?, 2);
+
+    // The commit: both parts in one transaction, one sequence value, the authors kept.
+    let ack = commit(&mut a, &whole, 2)?;
+    assert_eq!(
+        (ack["changes"].clone(), ack["applied"].clone()),
+        (json!(3), json!(3)),
+        "{ack}"
+    );
+    assert_eq!(staged(&mut owner)?, 0);
+    let rows = owner.query(
+        "SELECT id::text, is_available, _seq, _by::text FROM cd.availability_blocks
+          WHERE clinic_id = $1::text::uuid ORDER BY id",
+        &[&CLINIC_A],
+    )?;
+    assert_eq!(rows.len(), 2);
+    let seqs: Vec<i64> = rows.iter().map(|r| r.get(2)).collect();
+    assert_eq!(seqs[0], seqs[1], "one transaction, one _seq");
+    assert_eq!(
+        owner
+            .query_one("SELECT seq FROM sync.clock", &[])?
+            .get::<_, i64>(0),
+        seqs[0]
+    );
+    // ROW1: inserted by the author, then updated by a change that names nobody.
+    assert_eq!(rows[0].get::<_, i64>(1), 0);
+    assert_eq!(rows[0].get::<_, Option<String>>(3), None);
+    assert_eq!(rows[1].get::<_, Option<String>>(3).as_deref(), Some(author));
+    let after = snapshot(&mut owner)?;
+
+    // A retry (the ack was lost): the stored ack, nothing applied twice; a part staged again
+    // after the commit is not kept.
+    assert_eq!(commit(&mut a, &whole, 2)?, ack);
+    assert_eq!(chunk(&mut a, 0, &d0, &p0)?, 0);
+    assert_eq!(staged(&mut owner)?, 0);
+    assert_eq!(snapshot(&mut owner)?, after);
+    // The same sequence numbers with other contents: a clone or a restore.
+    let e = commit(&mut a, &digest(13), 2).unwrap_err();
+    assert_eq!(code(&e), CLONE_OR_RESTORE, "{e}");
+    // A plain push after it follows on.
+    let next = push(
+        &mut a,
+        4,
+        4,
+        &digest(14),
+        &json!([block(
+            4,
+            ROW1,
+            "update",
+            json!({"updated_at": 4}),
+            "001767225600002-00000000"
+        )]),
+    )?;
+    assert_eq!(next["applied"], 1);
     Ok(())
 }

@@ -22,7 +22,7 @@ fn server() -> Result<(PgCluster, Client)> {
     su.batch_execute(&format!("CREATE ROLE {OWNER} LOGIN CREATEROLE"))?;
     su.batch_execute(&format!("CREATE DATABASE {DB} OWNER {OWNER}"))?;
     let mut owner = connect_as(&cluster, OWNER)?;
-    assert_eq!(clinicdesk_server::migrate(&mut owner)?, [1, 2, 3, 4]);
+    assert_eq!(clinicdesk_server::migrate(&mut owner)?, [1, 2, 3, 4, 5]);
     assert_eq!(
         clinicdesk_server::migrate(&mut owner)?,
         Vec::<i64>::new(),
@@ -84,7 +84,10 @@ fn the_migration_mirrors_every_replicated_table_with_rls_forced_everywhere() -> 
           WHERE n.nspname IN ('cd', 'sync') AND c.relkind = 'r' ORDER BY 1, 2",
         &[],
     )?;
-    assert_eq!(tables.len(), mirrors.len() + PROTOCOL_TABLES.len());
+    assert_eq!(
+        tables.len(),
+        mirrors.len() + PROTOCOL_TABLES.len() + clinicdesk_server::push_v2::TABLES.len()
+    );
     for t in &tables {
         let (schema, name): (String, String) = (t.get(0), t.get(1));
         assert!(t.get::<_, bool>(2), "RLS is not enabled on {schema}.{name}");

@@ -468,6 +468,8 @@ fn register_functions(
 pub struct WriteTx<'a> {
     tx: rusqlite::Transaction<'a>,
     pub ctx: WriteCtx,
+    mode: WriteMode,
+    state: Arc<Mutex<ConnState>>,
 }
 
 impl std::ops::Deref for WriteTx<'_> {
@@ -487,6 +489,20 @@ impl WriteTx<'_> {
         details: &serde_json::Value,
     ) -> Result<()> {
         audit::append_event(&self.tx, &self.ctx, table, row_id, action, details)
+    }
+
+    /// While applying pulled rows (`WriteMode::Remote` only): the user the audit entries of
+    /// the rows written next name (`cd_user()`), the author of the change on the PC that made
+    /// it (the server's `_by`; None: not known, e.g. a change captured before authors were
+    /// recorded). Other modes are refused: a local write's author is its session's user.
+    pub fn set_author(&self, user_id: Option<&str>) -> Result<()> {
+        if self.mode != WriteMode::Remote {
+            return Err(StoreError::Conflict(
+                "the author of a write can be set only while applying pulled changes".into(),
+            ));
+        }
+        lock(&self.state).user_id = user_id.map(str::to_string);
+        Ok(())
     }
 }
 
@@ -663,6 +679,8 @@ impl Store {
                     now_ms: now,
                     device_id: self.device_id.to_string(),
                 },
+                mode,
+                state: state.clone(),
             };
             let seq_at_begin = if mode == WriteMode::Local {
                 Some(last_change_seq(&wtx.tx)?)

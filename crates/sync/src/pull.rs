@@ -19,7 +19,8 @@ use serde_json::Value;
 use crate::tables::{tables, Table};
 use crate::{failpoint, Result, SyncError};
 
-/// The rows of one table in a checkpoint: the mirrored columns as text, then `_v0`, `_v`.
+/// The rows of one table in a checkpoint: the mirrored columns as text, then `_v0`, `_v`,
+/// `_by`.
 #[derive(Debug, Clone)]
 pub struct TableRows {
     pub table: &'static Table,
@@ -32,6 +33,8 @@ pub struct Row {
     pub v0: String,
     /// The server's `_v`: merge group → version, for groups changed since the insert.
     pub v: BTreeMap<String, String>,
+    /// The server's `_by`: the user whose change last won on this row (None: not recorded).
+    pub by: Option<String>,
 }
 
 /// One checkpoint `(cursor, server_seq]` of the server.
@@ -105,7 +108,7 @@ pub fn fetch(pg: &mut postgres::Client, cursor: i64) -> Result<Checkpoint> {
             .map(|c| format!("\"{}\"::text", c.name))
             .collect();
         let sql = format!(
-            "SELECT {}, _v0, _v::text FROM cd.\"{}\" WHERE _seq > $1 AND _seq <= $2 ORDER BY _seq",
+            "SELECT {}, _v0, _v::text, _by::text FROM cd.\"{}\" WHERE _seq > $1 AND _seq <= $2 ORDER BY _seq",
             cols.join(", "),
             t.name
         );
@@ -121,6 +124,7 @@ pub fn fetch(pg: &mut postgres::Client, cursor: i64) -> Result<Checkpoint> {
                 values,
                 v0: r.get(n),
                 v,
+                by: r.get(n + 2),
             });
         }
         if !rows.is_empty() {
@@ -255,12 +259,15 @@ pub fn apply(store: &Store, cp: &Checkpoint) -> Result<Applied> {
                 if !kept.is_empty() {
                     out.kept_local += 1;
                 }
+                // This PC's audit names the change's author, not nobody.
+                tx.set_author(row.by.as_deref())?;
                 upsert(tx, t, row, &kept)?;
                 max_hlc = max_hlc.max(row_hlc(row));
                 out.rows += 1;
             }
             out.tables.push(t.name.clone());
         }
+        tx.set_author(None)?;
         if let Some(h) = max_hlc {
             store.observe_hlc(tx, h)?;
         }

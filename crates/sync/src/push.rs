@@ -3,9 +3,9 @@
 //! sent as one `sync.push` call (one server transaction, idempotent by device, incarnation
 //! and first sequence); the acknowledgement recorded in its own local transaction.
 //!
-//! A single local transaction larger than a batch (a CSV import) is split at the batch limit:
-//! each part is still applied by the server in order and exactly once, but not atomically with
-//! the rest (staging in `sync.push_chunk` is not built yet).
+//! A single local transaction larger than a batch (a CSV import) stays atomic: it is sent as
+//! parts of at most `MAX_BATCH` changes staged by `sync.push_chunk` and applied together by
+//! `sync.push_commit` (server V5). Each change names its author (`by`, the transaction's user).
 
 use clinicdesk_server::push::MAX_BATCH;
 use clinicdesk_store::{sync_meta, Store, WriteMode};
@@ -15,18 +15,52 @@ use sha2::{Digest, Sha256};
 
 use crate::{failpoint, Result, SyncError};
 
-/// A batch stops growing at the first transaction end past this many bytes of changes.
+/// A batch stops growing at the first transaction end past this many bytes of changes (and a
+/// staged part of a large transaction at this many bytes).
 pub const MAX_BATCH_BYTES: usize = 1 << 20;
 
-/// One batch of whole local transactions.
+/// One request's worth of changes: a JSON array and its SHA-256.
+#[derive(Debug, Clone)]
+struct Part {
+    body: String,
+    digest: [u8; 32],
+}
+
+impl Part {
+    fn of(changes: &[(i64, String)]) -> Part {
+        let bytes: usize = changes.iter().map(|c| c.1.len() + 1).sum();
+        let mut body = String::with_capacity(bytes + 2);
+        body.push('[');
+        for (i, (_, text)) in changes.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(text);
+        }
+        body.push(']');
+        let digest = Sha256::digest(body.as_bytes()).into();
+        Part { body, digest }
+    }
+}
+
+/// One batch of whole local transactions: one part (`sync.push`), or the parts of one local
+/// transaction larger than a batch (`sync.push_chunk` each, then `sync.push_commit`).
 #[derive(Debug, Clone)]
 pub struct Batch {
     pub first: i64,
     pub last: i64,
     pub changes: usize,
-    /// The changes as the JSON array sent (`[{seq, table, row_id, op, columns, hlc}]`).
-    body: String,
+    /// Each a JSON array of changes (`[{seq, table, row_id, op, columns, hlc, by}]`).
+    parts: Vec<Part>,
+    /// One part: its digest; several: the SHA-256 of their digests in order.
     digest: [u8; 32],
+}
+
+impl Batch {
+    /// How many requests stage it (1: an ordinary batch).
+    pub fn parts(&self) -> usize {
+        self.parts.len()
+    }
 }
 
 /// The server's acknowledgement of a batch.
@@ -49,19 +83,44 @@ pub fn pending(c: &Connection) -> Result<i64> {
     .map_err(clinicdesk_store::StoreError::from)?)
 }
 
-/// The next batch after the acknowledged watermark, or None when the queue is empty. Reads
-/// one snapshot (`c` should be inside a read transaction or idle).
-pub fn next_batch(c: &Connection) -> Result<Option<Batch>> {
-    let acked = sync_meta::get_i64(c, sync_meta::PUSH_ACKED_SEQ, 0)?;
-    let sql_err = |e: rusqlite::Error| SyncError::Store(e.into());
+fn sql_err(e: rusqlite::Error) -> SyncError {
+    SyncError::Store(e.into())
+}
+
+/// The recorded local transactions that end at or after `from` and start by `to`:
+/// (first_seq, last_seq, user), by last_seq.
+fn transactions(c: &Connection, from: i64, to: i64) -> Result<Vec<(i64, i64, Option<String>)>> {
+    let mut ends = c
+        .prepare_cached(
+            "SELECT first_seq, last_seq, user_id FROM sync_txn WHERE last_seq >= ?1 AND first_seq <= ?2
+             ORDER BY last_seq",
+        )
+        .map_err(sql_err)?;
+    let txns = ends
+        .query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(sql_err)?
+        .collect::<std::result::Result<_, _>>()
+        .map_err(sql_err)?;
+    Ok(txns)
+}
+
+/// Up to `limit` changes after `after` (and at most `to`), each as the JSON object sent, with
+/// its author from `txns`.
+fn read_changes(
+    c: &Connection,
+    after: i64,
+    to: i64,
+    limit: usize,
+    txns: &[(i64, i64, Option<String>)],
+) -> Result<Vec<(i64, String)>> {
     let mut stmt = c
         .prepare_cached(
             "SELECT seq, table_name, row_id, op, columns, hlc FROM change_log
-             WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+             WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
         )
         .map_err(sql_err)?;
     let mut rows = stmt
-        .query(rusqlite::params![acked, MAX_BATCH as i64])
+        .query(rusqlite::params![after, to, limit as i64])
         .map_err(sql_err)?;
     let mut changes: Vec<(i64, String)> = Vec::new();
     while let Some(r) = rows.next().map_err(sql_err)? {
@@ -72,6 +131,10 @@ pub fn next_batch(c: &Connection) -> Result<Option<Batch>> {
                 "change {seq}: its columns are not a JSON object ({e})"
             ))
         })?;
+        let by = txns
+            .iter()
+            .find(|(f, l, _)| *f <= seq && seq <= *l)
+            .and_then(|t| t.2.clone());
         let mut o = Map::new();
         o.insert("seq".into(), seq.into());
         o.insert("table".into(), Value::String(r.get(1).map_err(sql_err)?));
@@ -79,28 +142,44 @@ pub fn next_batch(c: &Connection) -> Result<Option<Batch>> {
         o.insert("op".into(), Value::String(r.get(3).map_err(sql_err)?));
         o.insert("columns".into(), Value::Object(columns));
         o.insert("hlc".into(), Value::String(r.get(5).map_err(sql_err)?));
+        o.insert("by".into(), by.map_or(Value::Null, Value::String));
         changes.push((seq, Value::Object(o).to_string()));
     }
-    drop(rows);
-    let Some(&(first, _)) = changes.first() else {
-        return Ok(None);
-    };
-    let top = changes.last().map_or(first, |c| c.0);
-    // Where a batch may end: the end of a recorded transaction, or a change no recorded
-    // transaction covers (captured before V10 recorded transactions).
-    let mut ends = c
-        .prepare_cached(
-            "SELECT first_seq, last_seq FROM sync_txn WHERE last_seq >= ?1 AND first_seq <= ?2
-             ORDER BY last_seq",
+    Ok(changes)
+}
+
+/// The next batch after the acknowledged watermark, or None when the queue is empty. Reads
+/// one snapshot (`c` should be inside a read transaction or idle).
+pub fn next_batch(c: &Connection) -> Result<Option<Batch>> {
+    let acked = sync_meta::get_i64(c, sync_meta::PUSH_ACKED_SEQ, 0)?;
+    let first: Option<i64> = c
+        .query_row(
+            "SELECT min(seq) FROM change_log WHERE seq > ?1",
+            [acked],
+            |r| r.get(0),
         )
         .map_err(sql_err)?;
-    let txns: Vec<(i64, i64)> = ends
-        .query_map([first, top], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(sql_err)?
-        .collect::<std::result::Result<_, _>>()
+    let Some(first) = first else {
+        return Ok(None);
+    };
+    let top: i64 = c
+        .query_row(
+            "SELECT max(seq) FROM (SELECT seq FROM change_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2)",
+            rusqlite::params![first, MAX_BATCH as i64],
+            |r| r.get(0),
+        )
         .map_err(sql_err)?;
+    let txns = transactions(c, first, top)?;
+    // The first transaction does not end within a batch: it goes alone, in parts.
+    if let Some(&(_, last, _)) = txns.first().filter(|t| t.0 <= first && t.1 > top) {
+        return large_batch(c, acked, last, txns);
+    }
+    let changes = read_changes(c, acked, top, MAX_BATCH, &txns)?;
+    // Where a batch may end: the end of a recorded transaction, or a change no recorded
+    // transaction covers (captured before V10 recorded transactions).
     let is_end = |seq: i64| {
-        txns.iter().any(|&(_, l)| l == seq) || !txns.iter().any(|&(f, l)| f <= seq && seq <= l)
+        txns.iter().any(|&(_, l, _)| l == seq)
+            || !txns.iter().any(|&(f, l, _)| f <= seq && seq <= l)
     };
     let mut cut = None;
     let mut bytes = 0usize;
@@ -113,25 +192,62 @@ pub fn next_batch(c: &Connection) -> Result<Option<Batch>> {
             }
         }
     }
-    // A transaction larger than one batch: split at the limit (see the module doc).
     let n = cut.map_or(changes.len(), |i| i + 1);
     let changes = &changes[..n];
-    let mut body = String::with_capacity(bytes + 2);
-    body.push('[');
-    for (i, (_, text)) in changes.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(text);
-    }
-    body.push(']');
-    let digest: [u8; 32] = Sha256::digest(body.as_bytes()).into();
+    let part = Part::of(changes);
     Ok(Some(Batch {
         first,
         last: changes[n - 1].0,
         changes: n,
-        body,
-        digest,
+        digest: part.digest,
+        parts: vec![part],
+    }))
+}
+
+/// The one local transaction after `acked` that ends at `last`, in parts of at most
+/// `MAX_BATCH` changes and about `MAX_BATCH_BYTES`.
+fn large_batch(
+    c: &Connection,
+    acked: i64,
+    last: i64,
+    txns: Vec<(i64, i64, Option<String>)>,
+) -> Result<Option<Batch>> {
+    let mut parts = Vec::new();
+    let mut count = 0usize;
+    let mut after = acked;
+    let mut first = None;
+    while after < last {
+        let mut changes = read_changes(c, after, last, MAX_BATCH, &txns)?;
+        if changes.is_empty() {
+            break;
+        }
+        let mut bytes = 0usize;
+        let keep = changes
+            .iter()
+            .position(|(_, t)| {
+                bytes += t.len() + 1;
+                bytes > MAX_BATCH_BYTES
+            })
+            .map_or(changes.len(), |i| i.max(1));
+        changes.truncate(keep);
+        first.get_or_insert(changes[0].0);
+        after = changes[changes.len() - 1].0;
+        count += changes.len();
+        parts.push(Part::of(&changes));
+    }
+    let Some(first) = first else {
+        return Ok(None);
+    };
+    let mut all = Sha256::new();
+    for p in &parts {
+        all.update(p.digest);
+    }
+    Ok(Some(Batch {
+        first,
+        last: after,
+        changes: count,
+        digest: all.finalize().into(),
+        parts,
     }))
 }
 
@@ -150,22 +266,52 @@ pub fn incarnation(store: &Store) -> Result<String> {
     })
 }
 
-/// Send one batch: one server transaction. A retry of a batch whose acknowledgement was lost
-/// gets the stored acknowledgement back (nothing applied twice).
+/// Send one batch: one server transaction (a large transaction's parts are staged first). A
+/// retry of a batch whose acknowledgement was lost gets the stored acknowledgement back
+/// (nothing applied twice).
 pub fn send(pg: &mut postgres::Client, incarnation: &str, b: &Batch) -> Result<Ack> {
-    let row = pg
-        .query_one(
+    let refused = |e: postgres::Error| {
+        SyncError::from_pg(e, |code, message| SyncError::Refused {
+            first: b.first,
+            last: b.last,
+            code,
+            message,
+        })
+    };
+    let row = if let [p] = &b.parts[..] {
+        pg.query_one(
             "SELECT sync.push($1::text::uuid, $2, $3, $4, $5::text::jsonb)::text",
-            &[&incarnation, &b.first, &b.last, &&b.digest[..], &b.body],
+            &[&incarnation, &b.first, &b.last, &&p.digest[..], &p.body],
         )
-        .map_err(|e| {
-            SyncError::from_pg(e, |code, message| SyncError::Refused {
-                first: b.first,
-                last: b.last,
-                code,
-                message,
-            })
-        })?;
+        .map_err(refused)?
+    } else {
+        for (i, p) in b.parts.iter().enumerate() {
+            pg.query_one(
+                "SELECT sync.push_chunk($1::text::uuid, $2, $3, $4, $5, $6::text::jsonb)",
+                &[
+                    &incarnation,
+                    &b.first,
+                    &b.last,
+                    &(i as i32),
+                    &&p.digest[..],
+                    &p.body,
+                ],
+            )
+            .map_err(refused)?;
+            failpoint::hit("push:after_chunk");
+        }
+        pg.query_one(
+            "SELECT sync.push_commit($1::text::uuid, $2, $3, $4, $5)::text",
+            &[
+                &incarnation,
+                &b.first,
+                &b.last,
+                &&b.digest[..],
+                &(b.parts.len() as i32),
+            ],
+        )
+        .map_err(refused)?
+    };
     let text: String = row.get(0);
     let ack: Value = serde_json::from_str(&text)
         .map_err(|e| SyncError::Protocol(format!("the push acknowledgement {text:?}: {e}")))?;
