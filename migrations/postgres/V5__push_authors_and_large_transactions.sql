@@ -21,6 +21,104 @@ ALTER TABLE sync.push_chunks ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sync.push_chunks FORCE ROW LEVEL SECURITY;
 CREATE POLICY owner_all ON sync.push_chunks TO CURRENT_USER USING (true) WITH CHECK (true);
 
+-- The text form of a uuid as PostgreSQL writes it (lower-case hex, hyphens at 9, 14, 19, 24).
+CREATE FUNCTION sync.is_uuid_text(x text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT length(x) = 36 AND translate(x, '0123456789abcdef', '') = '----'
+       AND substr(x, 9, 1) = '-' AND substr(x, 14, 1) = '-' AND substr(x, 19, 1) = '-' AND substr(x, 24, 1) = '-'
+$$;
+
+-- A change's columns checked against its table before anything is written: the op, known
+-- columns of the right JSON type, the id only in an insert, an insert carrying every column,
+-- no update of an immutable table.
+CREATE FUNCTION sync.check_columns(p_table text, p_id uuid, p_op text, p_cols jsonb,
+    p_columns text[], p_types text[], p_immutable boolean)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    k text;
+    ty text;
+    jt text;
+    v text;
+BEGIN
+    IF p_op IS NULL OR p_op NOT IN ('insert', 'update') THEN
+        RAISE EXCEPTION 'merge % %: op % is not insert or update', p_table, p_id, p_op USING ERRCODE = '22023';
+    END IF;
+    IF jsonb_typeof(p_cols) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'merge % %: the columns are not a JSON object', p_table, p_id USING ERRCODE = '22023';
+    END IF;
+    IF p_immutable AND p_op = 'update' THEN
+        RAISE EXCEPTION 'merge % %: % is insert-only; an update is a protocol error', p_table, p_id, p_table
+            USING ERRCODE = '22023';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(p_cols) LOOP
+        ty := p_types[array_position(p_columns, k)];
+        IF ty IS NULL THEN
+            RAISE EXCEPTION 'merge % %: % is not a replicated column of %', p_table, p_id, k, p_table
+                USING ERRCODE = '22023';
+        END IF;
+        jt := jsonb_typeof(p_cols->k);
+        v := p_cols->>k;
+        IF NOT (jt = 'null'
+                OR (jt = 'string' AND ty IN ('text', 'uuid'))
+                OR (jt = 'number' AND ty = 'double precision')
+                OR (jt = 'number' AND ty = 'bigint' AND translate(v, '-0123456789', '') = ''
+                    AND length(ltrim(v, '-')) BETWEEN 1 AND 19 AND strpos(v, '-') IN (0, 1))) THEN
+            RAISE EXCEPTION 'merge % %: % (%) is not a value of the % column %', p_table, p_id, p_cols->k, jt, ty, k
+                USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    IF p_cols ? 'id' AND (p_op = 'update' OR (p_cols->>'id') IS DISTINCT FROM p_id::text) THEN
+        RAISE EXCEPTION 'merge % %: the id column is the row id, set by the insert only', p_table, p_id
+            USING ERRCODE = '22023';
+    END IF;
+    IF p_op = 'insert' AND NOT p_cols ?& p_columns THEN
+        RAISE EXCEPTION 'merge % %: an insert carries every column; it lacks %', p_table, p_id,
+            ARRAY(SELECT c FROM unnest(p_columns) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
+END $$;
+
+-- Patient visibility: triggers that fire only when what they read changed -------------------------
+DROP TRIGGER patients_vis ON cd.patients;
+CREATE TRIGGER patients_vis BEFORE INSERT ON cd.patients
+    FOR EACH ROW EXECUTE FUNCTION sync.patient_vis_init();
+CREATE TRIGGER patients_vis_moved BEFORE UPDATE OF clinic_id ON cd.patients
+    FOR EACH ROW WHEN (OLD.clinic_id IS DISTINCT FROM NEW.clinic_id) EXECUTE FUNCTION sync.patient_vis_init();
+DROP TRIGGER patients_vis_spread ON cd.patients;
+CREATE TRIGGER patients_vis_spread AFTER INSERT ON cd.patients
+    FOR EACH ROW EXECUTE FUNCTION sync.patient_vis_spread();
+CREATE TRIGGER patients_vis_spread_changed AFTER UPDATE ON cd.patients
+    FOR EACH ROW WHEN (OLD._vis IS DISTINCT FROM NEW._vis) EXECUTE FUNCTION sync.patient_vis_spread();
+DROP TRIGGER appointment_series_patient_vis ON cd.appointment_series;
+CREATE TRIGGER appointment_series_patient_vis AFTER INSERT ON cd.appointment_series
+    FOR EACH ROW EXECUTE FUNCTION sync.patient_reason();
+CREATE TRIGGER appointment_series_patient_vis_moved AFTER UPDATE OF patient_id, clinic_id ON cd.appointment_series
+    FOR EACH ROW WHEN (OLD.patient_id IS DISTINCT FROM NEW.patient_id OR OLD.clinic_id IS DISTINCT FROM NEW.clinic_id)
+    EXECUTE FUNCTION sync.patient_reason();
+DROP TRIGGER appointments_patient_vis ON cd.appointments;
+CREATE TRIGGER appointments_patient_vis AFTER INSERT ON cd.appointments
+    FOR EACH ROW EXECUTE FUNCTION sync.patient_reason();
+CREATE TRIGGER appointments_patient_vis_moved AFTER UPDATE OF patient_id, clinic_id ON cd.appointments
+    FOR EACH ROW WHEN (OLD.patient_id IS DISTINCT FROM NEW.patient_id OR OLD.clinic_id IS DISTINCT FROM NEW.clinic_id)
+    EXECUTE FUNCTION sync.patient_reason();
+DROP TRIGGER ops_cases_patient_vis ON cd.ops_cases;
+CREATE TRIGGER ops_cases_patient_vis AFTER INSERT ON cd.ops_cases
+    FOR EACH ROW EXECUTE FUNCTION sync.patient_reason();
+CREATE TRIGGER ops_cases_patient_vis_moved AFTER UPDATE OF patient_id, clinic_id ON cd.ops_cases
+    FOR EACH ROW WHEN (OLD.patient_id IS DISTINCT FROM NEW.patient_id OR OLD.clinic_id IS DISTINCT FROM NEW.clinic_id)
+    EXECUTE FUNCTION sync.patient_reason();
+DROP TRIGGER waitlist_patient_vis ON cd.waitlist;
+CREATE TRIGGER waitlist_patient_vis AFTER INSERT ON cd.waitlist
+    FOR EACH ROW EXECUTE FUNCTION sync.patient_reason();
+CREATE TRIGGER waitlist_patient_vis_moved AFTER UPDATE OF patient_id, clinic_id ON cd.waitlist
+    FOR EACH ROW WHEN (OLD.patient_id IS DISTINCT FROM NEW.patient_id OR OLD.clinic_id IS DISTINCT FROM NEW.clinic_id)
+    EXECUTE FUNCTION sync.patient_reason();
+DROP TRIGGER patient_insurance_vis ON cd.patient_insurance;
+CREATE TRIGGER patient_insurance_vis BEFORE INSERT ON cd.patient_insurance
+    FOR EACH ROW EXECUTE FUNCTION sync.patient_insurance_vis_init();
+CREATE TRIGGER patient_insurance_vis_moved BEFORE UPDATE OF patient_id ON cd.patient_insurance
+    FOR EACH ROW WHEN (OLD.patient_id IS DISTINCT FROM NEW.patient_id) EXECUTE FUNCTION sync.patient_insurance_vis_init();
+
 -- The merge functions take the author and the push's sequence value ---------------------------
 DROP FUNCTION sync.merge_appointment_reminders(uuid, text, jsonb, text, uuid);
 DROP FUNCTION sync.merge_appointment_series(uuid, text, jsonb, text, uuid);
@@ -61,10 +159,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.appointment_reminders%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('appointment_reminders', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('appointment_reminders', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'appointment_id', 'channel', 'due_at', 'status', 'sent_at', 'failure_reason', 'attempts', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'text', 'bigint', 'text', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.appointment_reminders WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -133,15 +231,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'clinic_id', 'appointment_id', 'channel', 'due_at', 'status', 'sent_at', 'failure_reason', 'attempts', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.appointment_reminders SET clinic_id = r.clinic_id, appointment_id = r.appointment_id, channel = r.channel, due_at = r.due_at, status = r.status, sent_at = r.sent_at, failure_reason = r.failure_reason, attempts = r.attempts, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -156,10 +254,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.appointment_series%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('appointment_series', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('appointment_series', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'patient_id', 'provider_id', 'room_id', 'appointment_type_id', 'rrule', 'timezone', 'first_local_start', 'duration_minutes', 'status', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'uuid', 'uuid', 'uuid', 'text', 'text', 'text', 'bigint', 'text', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.appointment_series WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -236,15 +334,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'clinic_id', 'patient_id', 'provider_id', 'room_id', 'appointment_type_id', 'rrule', 'timezone', 'first_local_start', 'duration_minutes', 'status', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.appointment_series SET clinic_id = r.clinic_id, patient_id = r.patient_id, provider_id = r.provider_id, room_id = r.room_id, appointment_type_id = r.appointment_type_id, rrule = r.rrule, timezone = r.timezone, first_local_start = r.first_local_start, duration_minutes = r.duration_minutes, status = r.status, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -259,10 +357,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.appointment_status_history%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('appointment_status_history', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('appointment_status_history', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'appointment_id', 'from_status', 'to_status', 'changed_at', 'changed_by', 'reason', 'is_correction', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'text', 'text', 'bigint', 'uuid', 'text', 'bigint', 'bigint', 'bigint', 'bigint'],
-        '[]', true);
+        true);
     SELECT * INTO r FROM cd.appointment_status_history WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -289,10 +387,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.appointment_types%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('appointment_types', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('appointment_types', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'name', 'code', 'duration_minutes', 'color', 'required_credential_type_ids', 'is_active', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'text', 'text', 'bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.appointment_types WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -357,15 +455,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'clinic_id', 'name', 'code', 'duration_minutes', 'color', 'required_credential_type_ids', 'is_active', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.appointment_types SET clinic_id = r.clinic_id, name = r.name, code = r.code, duration_minutes = r.duration_minutes, color = r.color, required_credential_type_ids = r.required_credential_type_ids, is_active = r.is_active, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -380,10 +478,18 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.appointments%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('appointments', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('appointments', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'patient_id', 'provider_id', 'room_id', 'appointment_type_id', 'start_at', 'end_at', 'status', 'case_id', 'reason', 'notes', 'source', 'rescheduled_from_id', 'series_id', 'cancel_reason', 'override_reason', 'checked_in_at', 'started_at', 'completed_at', 'checked_out_at', 'cancelled_at', 'legacy_id', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'uuid', 'uuid', 'uuid', 'bigint', 'bigint', 'text', 'uuid', 'text', 'text', 'text', 'uuid', 'uuid', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'bigint'],
-        '[["provider_id", "room_id", "start_at", "end_at"], ["status", "cancel_reason", "cancelled_at", "checked_in_at", "started_at", "completed_at", "checked_out_at"]]', false);
+        false);
+    IF p_cols ?| ARRAY['provider_id', 'room_id', 'start_at', 'end_at'] AND NOT p_cols ?& ARRAY['provider_id', 'room_id', 'start_at', 'end_at'] THEN
+        RAISE EXCEPTION 'merge appointments %: a change carries whole merge groups; group provider_id lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['provider_id', 'room_id', 'start_at', 'end_at']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
+    IF p_cols ?| ARRAY['status', 'cancel_reason', 'cancelled_at', 'checked_in_at', 'started_at', 'completed_at', 'checked_out_at'] AND NOT p_cols ?& ARRAY['status', 'cancel_reason', 'cancelled_at', 'checked_in_at', 'started_at', 'completed_at', 'checked_out_at'] THEN
+        RAISE EXCEPTION 'merge appointments %: a change carries whole merge groups; group status lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['status', 'cancel_reason', 'cancelled_at', 'checked_in_at', 'started_at', 'completed_at', 'checked_out_at']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.appointments WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -472,15 +578,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['provider_id', 'status', 'id', 'clinic_id', 'patient_id', 'appointment_type_id', 'case_id', 'reason', 'notes', 'source', 'rescheduled_from_id', 'series_id', 'override_reason', 'legacy_id', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.appointments SET clinic_id = r.clinic_id, patient_id = r.patient_id, provider_id = r.provider_id, room_id = r.room_id, appointment_type_id = r.appointment_type_id, start_at = r.start_at, end_at = r.end_at, status = r.status, case_id = r.case_id, reason = r.reason, notes = r.notes, source = r.source, rescheduled_from_id = r.rescheduled_from_id, series_id = r.series_id, cancel_reason = r.cancel_reason, override_reason = r.override_reason, checked_in_at = r.checked_in_at, started_at = r.started_at, completed_at = r.completed_at, checked_out_at = r.checked_out_at, cancelled_at = r.cancelled_at, legacy_id = r.legacy_id, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -495,10 +601,18 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.availability_blocks%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('availability_blocks', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('availability_blocks', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'provider_id', 'start_at', 'end_at', 'is_available', 'block_reason', 'created_by', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'bigint', 'bigint', 'bigint', 'text', 'uuid', 'bigint', 'bigint', 'bigint'],
-        '[["start_at", "end_at"], ["is_available", "block_reason"]]', false);
+        false);
+    IF p_cols ?| ARRAY['start_at', 'end_at'] AND NOT p_cols ?& ARRAY['start_at', 'end_at'] THEN
+        RAISE EXCEPTION 'merge availability_blocks %: a change carries whole merge groups; group start_at lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['start_at', 'end_at']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
+    IF p_cols ?| ARRAY['is_available', 'block_reason'] AND NOT p_cols ?& ARRAY['is_available', 'block_reason'] THEN
+        RAISE EXCEPTION 'merge availability_blocks %: a change carries whole merge groups; group is_available lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['is_available', 'block_reason']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.availability_blocks WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -555,15 +669,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['start_at', 'is_available', 'id', 'clinic_id', 'provider_id', 'created_by', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.availability_blocks SET clinic_id = r.clinic_id, provider_id = r.provider_id, start_at = r.start_at, end_at = r.end_at, is_available = r.is_available, block_reason = r.block_reason, created_by = r.created_by, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -578,10 +692,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.case_number_blocks%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('case_number_blocks', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('case_number_blocks', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'year', 'device_id', 'first_number', 'last_number', 'granted_by', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'bigint', 'text', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'bigint'],
-        '[["first_number", "last_number"]]', false);
+        false);
+    IF p_cols ?| ARRAY['first_number', 'last_number'] AND NOT p_cols ?& ARRAY['first_number', 'last_number'] THEN
+        RAISE EXCEPTION 'merge case_number_blocks %: a change carries whole merge groups; group first_number lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['first_number', 'last_number']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.case_number_blocks WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -638,15 +756,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['first_number', 'id', 'clinic_id', 'year', 'device_id', 'granted_by', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.case_number_blocks SET clinic_id = r.clinic_id, year = r.year, device_id = r.device_id, first_number = r.first_number, last_number = r.last_number, granted_by = r.granted_by, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -661,10 +779,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.clinics%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('clinics', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('clinics', p_id, p_op, p_cols,
         ARRAY['id', 'name', 'code', 'timezone', 'address_line1', 'city', 'state', 'postal_code', 'country', 'phone', 'email', 'reminder_offsets_minutes', 'idle_lock_minutes', 'created_at', 'updated_at', 'deleted_at', 'display_locale', 'hour_cycle'],
         ARRAY['uuid', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text', 'text'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.clinics WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -757,15 +875,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'name', 'code', 'timezone', 'address_line1', 'city', 'state', 'postal_code', 'country', 'phone', 'email', 'reminder_offsets_minutes', 'idle_lock_minutes', 'created_at', 'updated_at', 'deleted_at', 'display_locale', 'hour_cycle'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.clinics SET name = r.name, code = r.code, timezone = r.timezone, address_line1 = r.address_line1, city = r.city, state = r.state, postal_code = r.postal_code, country = r.country, phone = r.phone, email = r.email, reminder_offsets_minutes = r.reminder_offsets_minutes, idle_lock_minutes = r.idle_lock_minutes, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at, display_locale = r.display_locale, hour_cycle = r.hour_cycle,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -780,10 +898,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.employer_accounts%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('employer_accounts', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('employer_accounts', p_id, p_op, p_cols,
         ARRAY['id', 'employer_name', 'industry', 'employee_count', 'primary_contact_name', 'primary_contact_email', 'primary_contact_phone', 'address_line1', 'city', 'state', 'postal_code', 'contract_start_date', 'contract_end_date', 'is_active', 'notes', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'text', 'bigint', 'bigint', 'bigint'],
-        '[["contract_start_date", "contract_end_date"]]', false);
+        false);
+    IF p_cols ?| ARRAY['contract_start_date', 'contract_end_date'] AND NOT p_cols ?& ARRAY['contract_start_date', 'contract_end_date'] THEN
+        RAISE EXCEPTION 'merge employer_accounts %: a change carries whole merge groups; group contract_start_date lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['contract_start_date', 'contract_end_date']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.employer_accounts WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -872,15 +994,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['contract_start_date', 'id', 'employer_name', 'industry', 'employee_count', 'primary_contact_name', 'primary_contact_email', 'primary_contact_phone', 'address_line1', 'city', 'state', 'postal_code', 'is_active', 'notes', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.employer_accounts SET employer_name = r.employer_name, industry = r.industry, employee_count = r.employee_count, primary_contact_name = r.primary_contact_name, primary_contact_email = r.primary_contact_email, primary_contact_phone = r.primary_contact_phone, address_line1 = r.address_line1, city = r.city, state = r.state, postal_code = r.postal_code, contract_start_date = r.contract_start_date, contract_end_date = r.contract_end_date, is_active = r.is_active, notes = r.notes, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -895,10 +1017,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.goal_templates%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('goal_templates', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('goal_templates', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'name', 'description', 'metric_key', 'comparator', 'target_value', 'period', 'is_system', 'is_active', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'text', 'text', 'text', 'text', 'double precision', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.goal_templates WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -971,15 +1093,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'clinic_id', 'name', 'description', 'metric_key', 'comparator', 'target_value', 'period', 'is_system', 'is_active', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.goal_templates SET clinic_id = r.clinic_id, name = r.name, description = r.description, metric_key = r.metric_key, comparator = r.comparator, target_value = r.target_value, period = r.period, is_system = r.is_system, is_active = r.is_active, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -994,10 +1116,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.insurance_payers%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('insurance_payers', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('insurance_payers', p_id, p_op, p_cols,
         ARRAY['id', 'payer_name', 'payer_code', 'payer_type', 'address_line1', 'city', 'state', 'postal_code', 'phone', 'fax', 'email', 'website', 'claims_submission_url', 'eligibility_phone', 'authorization_phone', 'is_active', 'notes', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'text', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.insurance_payers WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -1098,15 +1220,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'payer_name', 'payer_code', 'payer_type', 'address_line1', 'city', 'state', 'postal_code', 'phone', 'fax', 'email', 'website', 'claims_submission_url', 'eligibility_phone', 'authorization_phone', 'is_active', 'notes', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.insurance_payers SET payer_name = r.payer_name, payer_code = r.payer_code, payer_type = r.payer_type, address_line1 = r.address_line1, city = r.city, state = r.state, postal_code = r.postal_code, phone = r.phone, fax = r.fax, email = r.email, website = r.website, claims_submission_url = r.claims_submission_url, eligibility_phone = r.eligibility_phone, authorization_phone = r.authorization_phone, is_active = r.is_active, notes = r.notes, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -1121,10 +1243,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.metric_aggregations%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('metric_aggregations', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('metric_aggregations', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'metric_key', 'period', 'period_start', 'value', 'numerator', 'denominator', 'computed_at', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'text', 'text', 'text', 'double precision', 'double precision', 'double precision', 'bigint', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.metric_aggregations WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -1193,15 +1315,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'clinic_id', 'metric_key', 'period', 'period_start', 'value', 'numerator', 'denominator', 'computed_at', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.metric_aggregations SET clinic_id = r.clinic_id, metric_key = r.metric_key, period = r.period, period_start = r.period_start, value = r.value, numerator = r.numerator, denominator = r.denominator, computed_at = r.computed_at, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -1216,10 +1338,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_adverse_actions%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_adverse_actions', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_adverse_actions', p_id, p_op, p_cols,
         ARRAY['id', 'credential_id', 'staff_id', 'action_type', 'reason', 'authority', 'start_date', 'end_date', 'reported_by', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'text', 'text', 'text', 'text', 'text', 'uuid', 'bigint', 'bigint', 'bigint'],
-        '[["start_date", "end_date"]]', false);
+        false);
+    IF p_cols ?| ARRAY['start_date', 'end_date'] AND NOT p_cols ?& ARRAY['start_date', 'end_date'] THEN
+        RAISE EXCEPTION 'merge ops_adverse_actions %: a change carries whole merge groups; group start_date lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['start_date', 'end_date']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.ops_adverse_actions WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -1284,15 +1410,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['start_date', 'id', 'credential_id', 'staff_id', 'action_type', 'reason', 'authority', 'reported_by', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_adverse_actions SET credential_id = r.credential_id, staff_id = r.staff_id, action_type = r.action_type, reason = r.reason, authority = r.authority, start_date = r.start_date, end_date = r.end_date, reported_by = r.reported_by, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -1307,10 +1433,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_capacity_snapshots%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_capacity_snapshots', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_capacity_snapshots', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'snapshot_timestamp', 'snapshot_date', 'snapshot_hour', 'total_staff_available', 'total_staff_scheduled', 'total_staff_on_duty', 'staff_utilization_percent', 'total_rooms', 'rooms_available', 'rooms_in_use', 'rooms_maintenance', 'room_utilization_percent', 'total_appointment_slots', 'slots_booked', 'slots_available', 'active_patients_in_clinic', 'waiting_patients', 'critical_equipment_available', 'critical_equipment_in_use', 'average_wait_time_minutes', 'average_visit_duration_minutes', 'is_at_capacity', 'is_overcapacity', 'capacity_status', 'service_line', 'shift_type', 'dimensions', 'captured_by', 'notes', 'created_at'],
         ARRAY['uuid', 'uuid', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'double precision', 'bigint', 'bigint', 'bigint', 'bigint', 'double precision', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'double precision', 'double precision', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'uuid', 'text', 'bigint'],
-        '[]', true);
+        true);
     SELECT * INTO r FROM cd.ops_capacity_snapshots WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -1337,10 +1463,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_cases%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_cases', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_cases', p_id, p_op, p_cols,
         ARRAY['id', 'case_number', 'patient_id', 'clinic_id', 'case_type', 'diagnosis_code', 'diagnosis_description', 'status', 'priority', 'opened_at', 'closed_at', 'target_completion_date', 'primary_clinician_id', 'assigned_team_ids', 'chief_complaint', 'treatment_plan', 'clinical_notes', 'authorization_number', 'authorization_expiry', 'employer_id', 'payer_id', 'referral_source', 'outcome_status', 'discharge_disposition', 'readmission_risk_score', 'tags', 'custom_fields', 'created_by', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'text', 'uuid', 'uuid', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text', 'uuid', 'text', 'text', 'text', 'text', 'text', 'text', 'uuid', 'uuid', 'text', 'text', 'text', 'double precision', 'text', 'text', 'uuid', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.ops_cases WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -1485,15 +1611,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'case_number', 'patient_id', 'clinic_id', 'case_type', 'diagnosis_code', 'diagnosis_description', 'status', 'priority', 'opened_at', 'closed_at', 'target_completion_date', 'primary_clinician_id', 'assigned_team_ids', 'chief_complaint', 'treatment_plan', 'clinical_notes', 'authorization_number', 'authorization_expiry', 'employer_id', 'payer_id', 'referral_source', 'outcome_status', 'discharge_disposition', 'readmission_risk_score', 'tags', 'custom_fields', 'created_by', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_cases SET case_number = r.case_number, patient_id = r.patient_id, clinic_id = r.clinic_id, case_type = r.case_type, diagnosis_code = r.diagnosis_code, diagnosis_description = r.diagnosis_description, status = r.status, priority = r.priority, opened_at = r.opened_at, closed_at = r.closed_at, target_completion_date = r.target_completion_date, primary_clinician_id = r.primary_clinician_id, assigned_team_ids = r.assigned_team_ids, chief_complaint = r.chief_complaint, treatment_plan = r.treatment_plan, clinical_notes = r.clinical_notes, authorization_number = r.authorization_number, authorization_expiry = r.authorization_expiry, employer_id = r.employer_id, payer_id = r.payer_id, referral_source = r.referral_source, outcome_status = r.outcome_status, discharge_disposition = r.discharge_disposition, readmission_risk_score = r.readmission_risk_score, tags = r.tags, custom_fields = r.custom_fields, created_by = r.created_by, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -1508,10 +1634,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_credential_alerts%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_credential_alerts', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_credential_alerts', p_id, p_op, p_cols,
         ARRAY['id', 'credential_id', 'staff_id', 'threshold_days', 'expiry_date', 'alert_date', 'message', 'acknowledged_at', 'acknowledged_by', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'bigint', 'text', 'text', 'text', 'bigint', 'uuid', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.ops_credential_alerts WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -1580,15 +1706,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'credential_id', 'staff_id', 'threshold_days', 'expiry_date', 'alert_date', 'message', 'acknowledged_at', 'acknowledged_by', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_credential_alerts SET credential_id = r.credential_id, staff_id = r.staff_id, threshold_days = r.threshold_days, expiry_date = r.expiry_date, alert_date = r.alert_date, message = r.message, acknowledged_at = r.acknowledged_at, acknowledged_by = r.acknowledged_by, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -1603,10 +1729,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_credential_types%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_credential_types', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_credential_types', p_id, p_op, p_cols,
         ARRAY['id', 'name', 'code', 'description', 'required_for_disciplines', 'is_required_for_clinical', 'renewal_period_months', 'alert_thresholds_days', 'is_active', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.ops_credential_types WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -1675,15 +1801,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'name', 'code', 'description', 'required_for_disciplines', 'is_required_for_clinical', 'renewal_period_months', 'alert_thresholds_days', 'is_active', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_credential_types SET name = r.name, code = r.code, description = r.description, required_for_disciplines = r.required_for_disciplines, is_required_for_clinical = r.is_required_for_clinical, renewal_period_months = r.renewal_period_months, alert_thresholds_days = r.alert_thresholds_days, is_active = r.is_active, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -1698,10 +1824,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_credential_verifications%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_credential_verifications', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_credential_verifications', p_id, p_op, p_cols,
         ARRAY['id', 'credential_id', 'verified_by', 'method', 'result', 'verified_at', 'reference', 'notes', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'text', 'text', 'bigint', 'text', 'text', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.ops_credential_verifications WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -1766,15 +1892,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'credential_id', 'verified_by', 'method', 'result', 'verified_at', 'reference', 'notes', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_credential_verifications SET credential_id = r.credential_id, verified_by = r.verified_by, method = r.method, result = r.result, verified_at = r.verified_at, reference = r.reference, notes = r.notes, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -1789,10 +1915,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_credentials%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_credentials', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_credentials', p_id, p_op, p_cols,
         ARRAY['id', 'staff_id', 'credential_type_id', 'credential_number', 'issuing_authority', 'issuing_state', 'issue_date', 'expiry_date', 'status', 'verification_status', 'verified_at', 'verified_by', 'renewed_at', 'document_ref', 'notes', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'uuid', 'bigint', 'text', 'text', 'bigint', 'bigint', 'bigint'],
-        '[["issue_date", "expiry_date"]]', false);
+        false);
+    IF p_cols ?| ARRAY['issue_date', 'expiry_date'] AND NOT p_cols ?& ARRAY['issue_date', 'expiry_date'] THEN
+        RAISE EXCEPTION 'merge ops_credentials %: a change carries whole merge groups; group issue_date lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['issue_date', 'expiry_date']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.ops_credentials WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -1881,15 +2011,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['issue_date', 'id', 'staff_id', 'credential_type_id', 'credential_number', 'issuing_authority', 'issuing_state', 'status', 'verification_status', 'verified_at', 'verified_by', 'renewed_at', 'document_ref', 'notes', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_credentials SET staff_id = r.staff_id, credential_type_id = r.credential_type_id, credential_number = r.credential_number, issuing_authority = r.issuing_authority, issuing_state = r.issuing_state, issue_date = r.issue_date, expiry_date = r.expiry_date, status = r.status, verification_status = r.verification_status, verified_at = r.verified_at, verified_by = r.verified_by, renewed_at = r.renewed_at, document_ref = r.document_ref, notes = r.notes, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -1904,10 +2034,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_kpi_events%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_kpi_events', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_kpi_events', p_id, p_op, p_cols,
         ARRAY['id', 'event_type', 'event_name', 'clinic_id', 'staff_id', 'patient_id', 'case_id', 'event_timestamp', 'event_date', 'metric_value', 'metric_unit', 'dimensions', 'related_entity_type', 'related_entity_id', 'tags', 'metadata', 'triggered_by', 'created_at'],
         ARRAY['uuid', 'text', 'text', 'uuid', 'uuid', 'uuid', 'uuid', 'bigint', 'text', 'double precision', 'text', 'text', 'text', 'text', 'text', 'text', 'uuid', 'bigint'],
-        '[]', true);
+        true);
     SELECT * INTO r FROM cd.ops_kpi_events WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -1934,10 +2064,18 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_shift_coverage_needs%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_shift_coverage_needs', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_shift_coverage_needs', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'shift_id', 'schedule_id', 'need_date', 'start_at', 'end_at', 'reason', 'status', 'original_staff_id', 'filled_by_staff_id', 'filled_schedule_id', 'notes', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'uuid', 'text', 'bigint', 'bigint', 'text', 'text', 'uuid', 'uuid', 'uuid', 'text', 'bigint', 'bigint', 'bigint'],
-        '[["start_at", "end_at"], ["status", "filled_by_staff_id"]]', false);
+        false);
+    IF p_cols ?| ARRAY['start_at', 'end_at'] AND NOT p_cols ?& ARRAY['start_at', 'end_at'] THEN
+        RAISE EXCEPTION 'merge ops_shift_coverage_needs %: a change carries whole merge groups; group start_at lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['start_at', 'end_at']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
+    IF p_cols ?| ARRAY['status', 'filled_by_staff_id'] AND NOT p_cols ?& ARRAY['status', 'filled_by_staff_id'] THEN
+        RAISE EXCEPTION 'merge ops_shift_coverage_needs %: a change carries whole merge groups; group status lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['status', 'filled_by_staff_id']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.ops_shift_coverage_needs WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -2014,15 +2152,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['start_at', 'status', 'id', 'clinic_id', 'shift_id', 'schedule_id', 'need_date', 'reason', 'original_staff_id', 'filled_schedule_id', 'notes', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_shift_coverage_needs SET clinic_id = r.clinic_id, shift_id = r.shift_id, schedule_id = r.schedule_id, need_date = r.need_date, start_at = r.start_at, end_at = r.end_at, reason = r.reason, status = r.status, original_staff_id = r.original_staff_id, filled_by_staff_id = r.filled_by_staff_id, filled_schedule_id = r.filled_schedule_id, notes = r.notes, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -2037,10 +2175,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_shift_swaps%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_shift_swaps', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_shift_swaps', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'requester_staff_id', 'requester_schedule_id', 'target_staff_id', 'target_schedule_id', 'status', 'reason', 'decided_by', 'decided_at', 'decision_note', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'uuid', 'uuid', 'uuid', 'text', 'text', 'uuid', 'bigint', 'text', 'bigint', 'bigint', 'bigint'],
-        '[["requester_staff_id", "target_staff_id"]]', false);
+        false);
+    IF p_cols ?| ARRAY['requester_staff_id', 'target_staff_id'] AND NOT p_cols ?& ARRAY['requester_staff_id', 'target_staff_id'] THEN
+        RAISE EXCEPTION 'merge ops_shift_swaps %: a change carries whole merge groups; group requester_staff_id lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['requester_staff_id', 'target_staff_id']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.ops_shift_swaps WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -2113,15 +2255,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['requester_staff_id', 'id', 'clinic_id', 'requester_schedule_id', 'target_schedule_id', 'status', 'reason', 'decided_by', 'decided_at', 'decision_note', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_shift_swaps SET clinic_id = r.clinic_id, requester_staff_id = r.requester_staff_id, requester_schedule_id = r.requester_schedule_id, target_staff_id = r.target_staff_id, target_schedule_id = r.target_schedule_id, status = r.status, reason = r.reason, decided_by = r.decided_by, decided_at = r.decided_at, decision_note = r.decision_note, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -2136,10 +2278,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_shifts%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_shifts', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_shifts', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'name', 'shift_type', 'start_time', 'end_time', 'default_capacity', 'color', 'is_active', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'text', 'text', 'text', 'text', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint'],
-        '[["start_time", "end_time"]]', false);
+        false);
+    IF p_cols ?| ARRAY['start_time', 'end_time'] AND NOT p_cols ?& ARRAY['start_time', 'end_time'] THEN
+        RAISE EXCEPTION 'merge ops_shifts %: a change carries whole merge groups; group start_time lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['start_time', 'end_time']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.ops_shifts WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -2204,15 +2350,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['start_time', 'id', 'clinic_id', 'name', 'shift_type', 'default_capacity', 'color', 'is_active', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_shifts SET clinic_id = r.clinic_id, name = r.name, shift_type = r.shift_type, start_time = r.start_time, end_time = r.end_time, default_capacity = r.default_capacity, color = r.color, is_active = r.is_active, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -2227,10 +2373,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_staff_schedules%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_staff_schedules', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_staff_schedules', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'staff_id', 'shift_id', 'schedule_date', 'start_at', 'end_at', 'status', 'override_reason', 'notes', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'uuid', 'text', 'bigint', 'bigint', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint'],
-        '[["start_at", "end_at"]]', false);
+        false);
+    IF p_cols ?| ARRAY['start_at', 'end_at'] AND NOT p_cols ?& ARRAY['start_at', 'end_at'] THEN
+        RAISE EXCEPTION 'merge ops_staff_schedules %: a change carries whole merge groups; group start_at lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['start_at', 'end_at']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.ops_staff_schedules WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -2299,15 +2449,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['start_at', 'id', 'clinic_id', 'staff_id', 'shift_id', 'schedule_date', 'status', 'override_reason', 'notes', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_staff_schedules SET clinic_id = r.clinic_id, staff_id = r.staff_id, shift_id = r.shift_id, schedule_date = r.schedule_date, start_at = r.start_at, end_at = r.end_at, status = r.status, override_reason = r.override_reason, notes = r.notes, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -2322,10 +2472,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_time_off_requests%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_time_off_requests', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_time_off_requests', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'staff_id', 'start_date', 'end_date', 'kind', 'reason', 'status', 'decided_by', 'decided_at', 'decision_note', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'text', 'text', 'text', 'text', 'text', 'uuid', 'bigint', 'text', 'bigint', 'bigint', 'bigint'],
-        '[["start_date", "end_date"]]', false);
+        false);
+    IF p_cols ?| ARRAY['start_date', 'end_date'] AND NOT p_cols ?& ARRAY['start_date', 'end_date'] THEN
+        RAISE EXCEPTION 'merge ops_time_off_requests %: a change carries whole merge groups; group start_date lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['start_date', 'end_date']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.ops_time_off_requests WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -2398,15 +2552,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['start_date', 'id', 'clinic_id', 'staff_id', 'kind', 'reason', 'status', 'decided_by', 'decided_at', 'decision_note', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_time_off_requests SET clinic_id = r.clinic_id, staff_id = r.staff_id, start_date = r.start_date, end_date = r.end_date, kind = r.kind, reason = r.reason, status = r.status, decided_by = r.decided_by, decided_at = r.decided_at, decision_note = r.decision_note, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -2421,10 +2575,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.ops_treatment_rooms%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('ops_treatment_rooms', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('ops_treatment_rooms', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'name', 'room_type', 'capacity', 'status', 'is_active', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'text', 'text', 'bigint', 'text', 'bigint', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.ops_treatment_rooms WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -2485,15 +2639,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'clinic_id', 'name', 'room_type', 'capacity', 'status', 'is_active', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.ops_treatment_rooms SET clinic_id = r.clinic_id, name = r.name, room_type = r.room_type, capacity = r.capacity, status = r.status, is_active = r.is_active, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -2508,10 +2662,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.patient_insurance%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('patient_insurance', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('patient_insurance', p_id, p_op, p_cols,
         ARRAY['id', 'patient_id', 'payer_id', 'coverage_priority', 'policy_number', 'group_number', 'subscriber_name', 'subscriber_relationship', 'subscriber_date_of_birth', 'effective_date', 'termination_date', 'copay_cents', 'is_active', 'notes', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'bigint'],
-        '[["effective_date", "termination_date"]]', false);
+        false);
+    IF p_cols ?| ARRAY['effective_date', 'termination_date'] AND NOT p_cols ?& ARRAY['effective_date', 'termination_date'] THEN
+        RAISE EXCEPTION 'merge patient_insurance %: a change carries whole merge groups; group effective_date lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['effective_date', 'termination_date']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.patient_insurance WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -2596,15 +2754,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['effective_date', 'id', 'patient_id', 'payer_id', 'coverage_priority', 'policy_number', 'group_number', 'subscriber_name', 'subscriber_relationship', 'subscriber_date_of_birth', 'copay_cents', 'is_active', 'notes', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.patient_insurance SET patient_id = r.patient_id, payer_id = r.payer_id, coverage_priority = r.coverage_priority, policy_number = r.policy_number, group_number = r.group_number, subscriber_name = r.subscriber_name, subscriber_relationship = r.subscriber_relationship, subscriber_date_of_birth = r.subscriber_date_of_birth, effective_date = r.effective_date, termination_date = r.termination_date, copay_cents = r.copay_cents, is_active = r.is_active, notes = r.notes, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -2619,10 +2777,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.patients%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('patients', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('patients', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'mrn', 'first_name', 'last_name', 'middle_name', 'preferred_name', 'date_of_birth', 'sex', 'email', 'phone', 'address_line1', 'city', 'state', 'postal_code', 'preferred_contact_method', 'consent_sms', 'consent_email', 'legacy_id', 'notes', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'text', 'text', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.patients WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -2735,15 +2893,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'clinic_id', 'mrn', 'first_name', 'last_name', 'middle_name', 'preferred_name', 'date_of_birth', 'sex', 'email', 'phone', 'address_line1', 'city', 'state', 'postal_code', 'preferred_contact_method', 'consent_sms', 'consent_email', 'legacy_id', 'notes', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.patients SET clinic_id = r.clinic_id, mrn = r.mrn, first_name = r.first_name, last_name = r.last_name, middle_name = r.middle_name, preferred_name = r.preferred_name, date_of_birth = r.date_of_birth, sex = r.sex, email = r.email, phone = r.phone, address_line1 = r.address_line1, city = r.city, state = r.state, postal_code = r.postal_code, preferred_contact_method = r.preferred_contact_method, consent_sms = r.consent_sms, consent_email = r.consent_email, legacy_id = r.legacy_id, notes = r.notes, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -2758,10 +2916,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.staff_profiles%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('staff_profiles', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('staff_profiles', p_id, p_op, p_cols,
         ARRAY['id', 'user_id', 'employee_id', 'first_name', 'last_name', 'middle_name', 'preferred_name', 'title', 'discipline', 'department', 'email', 'phone', 'employment_type', 'primary_clinic_id', 'hire_date', 'termination_date', 'is_active', 'is_clinical', 'emergency_contact_name', 'emergency_contact_phone', 'notes', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'uuid', 'text', 'text', 'bigint', 'bigint', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint'],
-        '[["hire_date", "termination_date"]]', false);
+        false);
+    IF p_cols ?| ARRAY['hire_date', 'termination_date'] AND NOT p_cols ?& ARRAY['hire_date', 'termination_date'] THEN
+        RAISE EXCEPTION 'merge staff_profiles %: a change carries whole merge groups; group hire_date lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['hire_date', 'termination_date']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.staff_profiles WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -2874,15 +3036,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['hire_date', 'id', 'user_id', 'employee_id', 'first_name', 'last_name', 'middle_name', 'preferred_name', 'title', 'discipline', 'department', 'email', 'phone', 'employment_type', 'primary_clinic_id', 'is_active', 'is_clinical', 'emergency_contact_name', 'emergency_contact_phone', 'notes', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.staff_profiles SET user_id = r.user_id, employee_id = r.employee_id, first_name = r.first_name, last_name = r.last_name, middle_name = r.middle_name, preferred_name = r.preferred_name, title = r.title, discipline = r.discipline, department = r.department, email = r.email, phone = r.phone, employment_type = r.employment_type, primary_clinic_id = r.primary_clinic_id, hire_date = r.hire_date, termination_date = r.termination_date, is_active = r.is_active, is_clinical = r.is_clinical, emergency_contact_name = r.emergency_contact_name, emergency_contact_phone = r.emergency_contact_phone, notes = r.notes, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -2897,10 +3059,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.user_clinic_roles%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('user_clinic_roles', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('user_clinic_roles', p_id, p_op, p_cols,
         ARRAY['id', 'user_id', 'clinic_id', 'role', 'is_active', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'text', 'bigint', 'bigint', 'bigint', 'bigint'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.user_clinic_roles WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -2953,15 +3115,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'user_id', 'clinic_id', 'role', 'is_active', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.user_clinic_roles SET user_id = r.user_id, clinic_id = r.clinic_id, role = r.role, is_active = r.is_active, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -2976,10 +3138,10 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.users%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('users', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('users', p_id, p_op, p_cols,
         ARRAY['id', 'username', 'display_name', 'email', 'password_hash', 'is_active', 'failed_login_count', 'locked_until', 'created_at', 'updated_at', 'deleted_at', 'display_locale', 'hour_cycle'],
         ARRAY['uuid', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'bigint', 'text', 'text'],
-        '[]', false);
+        false);
     SELECT * INTO r FROM cd.users WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -3052,15 +3214,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['id', 'username', 'display_name', 'email', 'password_hash', 'is_active', 'failed_login_count', 'locked_until', 'created_at', 'updated_at', 'deleted_at', 'display_locale', 'hour_cycle'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.users SET username = r.username, display_name = r.display_name, email = r.email, password_hash = r.password_hash, is_active = r.is_active, failed_login_count = r.failed_login_count, locked_until = r.locked_until, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at, display_locale = r.display_locale, hour_cycle = r.hour_cycle,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -3075,10 +3237,14 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.waitlist%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('waitlist', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('waitlist', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'patient_id', 'provider_ids', 'appointment_type_id', 'duration_minutes', 'earliest_date', 'latest_date', 'preferred_days', 'preferred_time_start', 'preferred_time_end', 'priority', 'status', 'notes', 'booked_appointment_id', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'text', 'uuid', 'bigint', 'text', 'text', 'text', 'text', 'text', 'bigint', 'text', 'text', 'uuid', 'bigint', 'bigint', 'bigint'],
-        '[["earliest_date", "latest_date"]]', false);
+        false);
+    IF p_cols ?| ARRAY['earliest_date', 'latest_date'] AND NOT p_cols ?& ARRAY['earliest_date', 'latest_date'] THEN
+        RAISE EXCEPTION 'merge waitlist %: a change carries whole merge groups; group earliest_date lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['earliest_date', 'latest_date']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     SELECT * INTO r FROM cd.waitlist WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -3167,15 +3333,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['earliest_date', 'id', 'clinic_id', 'patient_id', 'provider_ids', 'appointment_type_id', 'duration_minutes', 'preferred_days', 'preferred_time_start', 'preferred_time_end', 'priority', 'status', 'notes', 'booked_appointment_id', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.waitlist SET clinic_id = r.clinic_id, patient_id = r.patient_id, provider_ids = r.provider_ids, appointment_type_id = r.appointment_type_id, duration_minutes = r.duration_minutes, earliest_date = r.earliest_date, latest_date = r.latest_date, preferred_days = r.preferred_days, preferred_time_start = r.preferred_time_start, preferred_time_end = r.preferred_time_end, priority = r.priority, status = r.status, notes = r.notes, booked_appointment_id = r.booked_appointment_id, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -3196,10 +3362,18 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.waitlist_offers%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('waitlist_offers', p_id, p_op, p_cols, p_ver,
+    PERFORM sync.check_columns('waitlist_offers', p_id, p_op, p_cols,
         ARRAY['id', 'clinic_id', 'waitlist_id', 'provider_id', 'room_id', 'start_at', 'end_at', 'expires_at', 'outcome', 'decided_at', 'appointment_id', 'created_at', 'updated_at', 'deleted_at'],
         ARRAY['uuid', 'uuid', 'uuid', 'uuid', 'uuid', 'bigint', 'bigint', 'bigint', 'text', 'bigint', 'uuid', 'bigint', 'bigint', 'bigint'],
-        '[["start_at", "end_at"], ["outcome", "decided_at", "appointment_id"]]', false);
+        false);
+    IF p_cols ?| ARRAY['start_at', 'end_at'] AND NOT p_cols ?& ARRAY['start_at', 'end_at'] THEN
+        RAISE EXCEPTION 'merge waitlist_offers %: a change carries whole merge groups; group start_at lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['start_at', 'end_at']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
+    IF p_cols ?| ARRAY['outcome', 'decided_at', 'appointment_id'] AND NOT p_cols ?& ARRAY['outcome', 'decided_at', 'appointment_id'] THEN
+        RAISE EXCEPTION 'merge waitlist_offers %: a change carries whole merge groups; group outcome lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY['outcome', 'decided_at', 'appointment_id']) c WHERE NOT p_cols ? c) USING ERRCODE = '22023';
+    END IF;
     IF p_cols ? 'outcome' AND sync.level_waitlist_offers(p_cols->>'outcome') IS NULL THEN
         RAISE EXCEPTION 'merge waitlist_offers %: % is not a value of the outcome lattice', p_id, p_cols->'outcome'
             USING ERRCODE = '22023';
@@ -3268,15 +3442,15 @@ BEGIN
         IF p_op = 'insert' AND p_ver > r._v0 COLLATE "C" THEN
             nv0 := p_ver;
         END IF;
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;
         FOREACH g IN ARRAY ARRAY['start_at', 'outcome', 'id', 'clinic_id', 'waitlist_id', 'provider_id', 'room_id', 'expires_at', 'created_at', 'updated_at', 'deleted_at'] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
         END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
         UPDATE cd.waitlist_offers SET clinic_id = r.clinic_id, waitlist_id = r.waitlist_id, provider_id = r.provider_id, room_id = r.room_id, start_at = r.start_at, end_at = r.end_at, expires_at = r.expires_at, outcome = r.outcome, decided_at = r.decided_at, appointment_id = r.appointment_id, created_at = r.created_at, updated_at = r.updated_at, deleted_at = r.deleted_at,
             _v0 = nv0, _v = nv, _seq = p_seq,
             _by = CASE WHEN cardinality(won) > 0 THEN p_by ELSE _by END,
@@ -3368,7 +3542,8 @@ BEGIN
     prev := p_first - 1;
     FOR c IN SELECT e.value FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS e ORDER BY e.ordinality LOOP
         IF jsonb_typeof(c) IS DISTINCT FROM 'object' OR jsonb_typeof(c->'seq') IS DISTINCT FROM 'number'
-           OR (c->>'seq') !~ '^[0-9]{1,18}$' OR jsonb_typeof(c->'table') IS DISTINCT FROM 'string'
+           OR NOT (length(c->>'seq') BETWEEN 1 AND 18 AND translate(c->>'seq', '0123456789', '') = '')
+           OR jsonb_typeof(c->'table') IS DISTINCT FROM 'string'
            OR jsonb_typeof(c->'row_id') IS DISTINCT FROM 'string' OR jsonb_typeof(c->'op') IS DISTINCT FROM 'string'
            OR jsonb_typeof(c->'columns') IS DISTINCT FROM 'object' OR jsonb_typeof(c->'hlc') IS DISTINCT FROM 'string'
            OR coalesce(jsonb_typeof(c->'by'), 'null') NOT IN ('null', 'string') THEN
@@ -3379,14 +3554,14 @@ BEGIN
             RAISE EXCEPTION 'malformed batch: change seq % out of order (after %, batch ends at %)', v_seq, prev, p_last
                 USING ERRCODE = '22023';
         END IF;
-        IF (c->>'row_id') !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        IF NOT sync.is_uuid_text(c->>'row_id') THEN
             RAISE EXCEPTION 'malformed change %: row id %', v_seq, c->>'row_id' USING ERRCODE = '22023';
         END IF;
-        IF (c->>'by') !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        IF NOT sync.is_uuid_text(c->>'by') THEN
             RAISE EXCEPTION 'malformed change %: author %', v_seq, c->>'by' USING ERRCODE = '22023';
         END IF;
         hlc := c->>'hlc';
-        IF hlc !~ '^[0-9]{15}-[0-9]{8}$' THEN
+        IF NOT (length(hlc) = 24 AND substr(hlc, 16, 1) = '-' AND translate(hlc, '0123456789', '') = '-') THEN
             RAISE EXCEPTION 'malformed change %: HLC %', v_seq, hlc USING ERRCODE = '22023';
         END IF;
         v_id := (c->>'row_id')::uuid;

@@ -196,6 +196,44 @@ fn merge_function(s: &mut String, m: &Mirror, form: Protocol) -> Result<()> {
             casts(m).join(", ")
         ),
     };
+    let check = match form {
+        Protocol::V1 => format!(
+            "PERFORM sync.check_change('{t}', p_id, p_op, p_cols, p_ver,
+        ARRAY[{}],
+        ARRAY[{}],
+        '[{}]', {});",
+            quoted(&names),
+            quoted(&types),
+            declared.join(", "),
+            spec.immutable,
+        ),
+        // The version is sync.accept's (built from a checked HLC and the device); the merge
+        // groups are checked here, without a loop.
+        Protocol::V2 => {
+            let mut c = format!(
+                "PERFORM sync.check_columns('{t}', p_id, p_op, p_cols,
+        ARRAY[{}],
+        ARRAY[{}],
+        {});",
+                quoted(&names),
+                quoted(&types),
+                spec.immutable,
+            );
+            for g in groups.iter().filter(|g| g.len() > 1) {
+                let cols = quoted(g);
+                let _ = write!(
+                    c,
+                    "
+    IF p_cols ?| ARRAY[{cols}] AND NOT p_cols ?& ARRAY[{cols}] THEN
+        RAISE EXCEPTION 'merge {t} %: a change carries whole merge groups; group {} lacks %', p_id,
+            ARRAY(SELECT c FROM unnest(ARRAY[{cols}]) c WHERE NOT p_cols ? c) USING ERRCODE = '{MALFORMED}';
+    END IF;",
+                    g[0]
+                );
+            }
+            c
+        }
+    };
     let _ = write!(
         s,
         "
@@ -204,10 +242,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r cd.{t}%ROWTYPE;
 BEGIN
-    PERFORM sync.check_change('{t}', p_id, p_op, p_cols, p_ver,
-        ARRAY[{}],
-        ARRAY[{}],
-        '[{}]', {});{lattice_check}
+    {check}{lattice_check}
     SELECT * INTO r FROM cd.{t} WHERE id = p_id FOR UPDATE;
     IF NOT FOUND THEN
         IF p_op = 'update' THEN
@@ -218,10 +253,6 @@ BEGIN
         RETURN true;
     END IF;
 ",
-        quoted(&names),
-        quoted(&types),
-        declared.join(", "),
-        spec.immutable,
         params = form.params(),
     );
     if spec.immutable {
@@ -299,16 +330,13 @@ END $$;
         s,
         "        IF p_op = 'insert' AND p_ver > r._v0 COLLATE \"C\" THEN
             nv0 := p_ver;
-        END IF;
+        END IF;{early}
         FOREACH g IN ARRAY ARRAY[{}] LOOP
             eff := CASE WHEN g = ANY (won) THEN p_ver ELSE coalesce(r._v->>g, r._v0) END;
             IF eff <> nv0 THEN
                 nv := nv || jsonb_build_object(g, eff);
             END IF;
-        END LOOP;
-        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
-            RETURN false;
-        END IF;
+        END LOOP;{late}
         UPDATE cd.{t} SET {},
             _v0 = nv0, _v = nv, _seq = {seq},{by}
             _dev = CASE WHEN cardinality(won) > 0 THEN p_dev ELSE _dev END
@@ -320,6 +348,16 @@ END $$;
         quoted(&group_names),
         assigns.join(", "),
         seq = form.seq(),
+        early = if form == Protocol::V2 {
+            NOTHING_WON
+        } else {
+            ""
+        },
+        late = if form == Protocol::V1 {
+            NOTHING_WON
+        } else {
+            ""
+        },
         by = match form {
             Protocol::V1 => "",
             Protocol::V2 =>
@@ -328,6 +366,12 @@ END $$;
     );
     Ok(())
 }
+
+/// A change that wins no group (and is not a newer insert) changes nothing: the row stays.
+const NOTHING_WON: &str = "
+        IF cardinality(won) = 0 AND nv0 = r._v0 THEN
+            RETURN false;
+        END IF;";
 
 /// The level of a value of `t`'s lattice column (NULL: not a value of it).
 fn level_function(s: &mut String, t: &str, l: Lattice) {

@@ -299,6 +299,30 @@ fn devices_read_their_clinics_rows_only_and_write_nothing_directly() -> Result<(
     a.batch_execute("SET app.clinic = 'x'; SET ROLE NONE")?;
     assert_eq!(ids(&mut a, "patients")?, ["a1", "a2"]);
     assert_eq!(ids(&mut owner, "patients")?, ["a1", "a2", "b1"]);
+
+    // Bob moves to clinic A, written as a merge writes (every column): A now sees him and his
+    // insurance (V5: the spread follows a changed _vis, not a SET list naming it).
+    owner.batch_execute(
+        "INSERT INTO cd.patient_insurance (id, patient_id, payer_id, coverage_priority, policy_number, subscriber_relationship, is_active, created_at, updated_at, _v0, _seq) VALUES
+           ('0190a000-0000-7000-8000-0000000000c1', '0190a000-0000-7000-8000-0000000000b1', '0190a000-0000-7000-8000-0000000000f1', 1, 'P-2', 'self', 1, 0, 0, '0|1|1|dev', 0)",
+    )?;
+    assert_eq!(ids(&mut a, "patient_insurance")?, ["c2"]);
+    let before: i64 = owner.query_one("SELECT seq FROM sync.clock", &[])?.get(0);
+    owner.batch_execute(&format!(
+        "UPDATE cd.patients SET clinic_id = '{CLINIC_A}', first_name = first_name, last_name = last_name WHERE mrn = 'B1'"
+    ))?;
+    assert_eq!(ids(&mut a, "patients")?, ["a1", "a2", "b1"]);
+    assert_eq!(ids(&mut a, "patient_insurance")?, ["c1", "c2"]);
+    let stamped: i64 = owner
+        .query_one(
+            "SELECT _seq FROM cd.patient_insurance WHERE policy_number = 'P-2'",
+            &[],
+        )?
+        .get(0);
+    assert!(
+        stamped > before,
+        "the spread is stamped for A's devices to pull"
+    );
     Ok(())
 }
 
