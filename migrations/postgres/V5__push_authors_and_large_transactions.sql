@@ -21,6 +21,32 @@ ALTER TABLE sync.push_chunks ENABLE ROW LEVEL SECURITY;
 ALTER TABLE sync.push_chunks FORCE ROW LEVEL SECURITY;
 CREATE POLICY owner_all ON sync.push_chunks TO CURRENT_USER USING (true) WITH CHECK (true);
 
+-- The transaction's stamp (owner-only; the rows of committed transactions are cleared by the next).
+CREATE TABLE sync.stamps (
+    xid xid8 PRIMARY KEY,
+    seq bigint NOT NULL
+);
+ALTER TABLE sync.stamps ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sync.stamps FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON sync.stamps TO CURRENT_USER USING (true) WITH CHECK (true);
+
+-- The server's sequence value of this transaction's changes: the next value at the first call
+-- (locking the clock row until commit), the same value after it.
+CREATE OR REPLACE FUNCTION sync.stamp() RETURNS bigint
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    s bigint;
+BEGIN
+    SELECT x.seq INTO s FROM sync.stamps x WHERE x.xid = pg_current_xact_id();
+    IF FOUND THEN
+        RETURN s;
+    END IF;
+    UPDATE sync.clock k SET seq = k.seq + 1 WHERE k.id = 1 RETURNING k.seq INTO s;
+    DELETE FROM sync.stamps;
+    INSERT INTO sync.stamps (xid, seq) VALUES (pg_current_xact_id(), s);
+    RETURN s;
+END $$;
+
 -- The text form of a uuid as PostgreSQL writes it (lower-case hex, hyphens at 9, 14, 19, 24).
 CREATE FUNCTION sync.is_uuid_text(x text) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -3535,7 +3561,9 @@ BEGIN
         RAISE EXCEPTION 'malformed batch: no changes' USING ERRCODE = '22023';
     END IF;
 
-    -- Every row this push changes takes one sequence value; the clock moves once, at the end.
+    -- Every row this push changes takes the transaction's one sequence value: the one
+    -- sync.stamp() gives it (the patient-visibility triggers stamp with it too), taken at the
+    -- end only when something changed, so a push that changes nothing leaves the clock.
     SELECT k.seq + 1 INTO v_stamp FROM sync.clock k WHERE k.id = 1;
     -- §6: a version's HLC is clamped to server now + 2 min (order preserving), the original kept.
     lim := lpad((floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint + 120000)::text, 15, '0') || '-00000000';
@@ -3617,8 +3645,9 @@ BEGIN
             USING ERRCODE = '22023';
     END IF;
 
-    -- The clock covers every value stamped (the patient-visibility triggers stamp their own).
-    UPDATE sync.clock k SET seq = greatest(k.seq, v_stamp) WHERE k.id = 1 AND applied > 0;
+    IF applied > 0 AND sync.stamp() <> v_stamp THEN
+        RAISE EXCEPTION 'internal: the push stamped % but the transaction''s stamp is %', v_stamp, sync.stamp();
+    END IF;
     SELECT k.seq INTO v_clock FROM sync.clock k WHERE k.id = 1;
     ack := jsonb_build_object('device', p_device, 'incarnation', p_incarnation,
         'first_seq', p_first, 'last_seq', p_last, 'changes', v_n, 'applied', applied, 'server_seq', v_clock);

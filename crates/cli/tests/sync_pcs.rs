@@ -32,6 +32,17 @@ fn two_pcs_seed_join_edit_offline_and_converge() {
     assert_eq!(joined["rows"], seeded["seeded_rows"], "{joined}");
     assert!(b.db().exists() && !dir.path().join("b.db.joining").exists());
     assert_same("after the join, b vs a", &dump_pc(&b), &dump_pc(&a));
+    // The join's fast load (triggers and indexes suspended, rebuilt) left the schema whole,
+    // and the search index finds every patient.
+    let schema = |pc: &Pc| {
+        pc.one(
+            "SELECT group_concat(type || ' ' || name || ': ' || coalesce(sql, ''), char(10))
+               FROM (SELECT * FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name)",
+        )
+    };
+    assert_eq!(schema(&b), schema(&a), "the joined PC's schema");
+    let searchable = "SELECT count(*) || '/' || (SELECT count(*) FROM patients) FROM patients_fts";
+    assert_eq!(b.one(searchable), a.one(searchable));
     assert_same(
         "after the join, server vs a",
         &dump_server(&mut su),

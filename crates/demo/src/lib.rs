@@ -17,10 +17,9 @@ use std::time::Instant;
 use chrono::{Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use clinicdesk_domain::{local_to_utc, DomainError};
-use clinicdesk_store::{registry, Store, WriteMode, WriteTx};
+use clinicdesk_store::{bulk, Store, WriteMode, WriteTx};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use rusqlite::OptionalExtension;
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -37,8 +36,6 @@ const SLOT_MS: i64 = 30 * MIN;
 const MAX_PER_DAY: u64 = 16;
 /// Progress is reported about this often (rows).
 const REPORT_EVERY: u64 = 50_000;
-/// SQLite's default FTS5 'hashsize' (1 MiB).
-const FTS5_DEFAULT_HASHSIZE: i64 = 1 << 20;
 
 /// How much demo data to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -217,57 +214,6 @@ const TABLES: [&str; 16] = [
     "appointments",
 ];
 
-/// Drop the audit/change-capture AFTER INSERT triggers of the tables in `TABLES` (named by
-/// the table registry, `TableSpec::insert_trigger_name`; both are no-ops in Bulk mode anyway)
-/// and return their SQL for recreating them. Other triggers (the patient search index) stay.
-/// Everything happens inside the caller's transaction, so a rollback restores them.
-fn suspend_bulk_triggers(tx: &WriteTx<'_>) -> Result<Vec<String>, ApiError> {
-    let mut found = Vec::new();
-    for table in TABLES {
-        let Some(name) = registry::spec(table).and_then(|t| t.insert_trigger_name()) else {
-            return Err(ApiError::Store(clinicdesk_store::StoreError::Data(
-                format!("the demo fills {table}, which is not a replicated table of the registry"),
-            )));
-        };
-        let sql: Option<String> = tx
-            .query_row(
-                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
-                [&name],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(sql) = sql {
-            tx.execute_batch(&format!("DROP TRIGGER \"{name}\";"))?;
-            found.push(sql);
-        }
-    }
-    Ok(found)
-}
-
-/// Drop the indexes `names` of `table` (those that exist and were created by SQL); returns
-/// their exact SQL for recreating them. Inside the caller's transaction: a rollback restores
-/// them.
-fn drop_indexes(
-    tx: &WriteTx<'_>,
-    table: &str,
-    names: &[&str],
-) -> Result<Vec<(String, String)>, ApiError> {
-    let indexes: Vec<(String, String)> = {
-        let mut q = tx.prepare(
-            "SELECT name, sql FROM sqlite_master
-             WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL
-               AND name IN (SELECT value FROM json_each(?2))",
-        )?;
-        let names = serde_json::to_string(names).unwrap_or_default();
-        let rows = q.query_map([table, names.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
-    for (name, _) in &indexes {
-        tx.execute_batch(&format!("DROP INDEX \"{}\";", name.replace('"', "\"\"")))?;
-    }
-    Ok(indexes)
-}
-
 pub(crate) fn generate_with(
     store: &Store,
     size: DemoSize,
@@ -291,15 +237,13 @@ pub(crate) fn generate_with(
         ))?;
         let result = (|| {
             let triggers = if tuning.suspend_bulk_triggers {
-                suspend_bulk_triggers(tx)?
+                bulk::suspend_insert_triggers(tx, &TABLES)?
             } else {
                 Vec::new()
             };
             let mut g = Gen::new(tx, &plan, progress, tuning);
             g.run(&hash)?;
-            for sql in &triggers {
-                tx.execute_batch(sql)?;
-            }
+            bulk::restore(tx, &triggers)?;
             g.report("commit")?;
             Ok::<_, ApiError>(g.counts)
         })();
@@ -2193,63 +2137,19 @@ impl<'a, 't> Gen<'a, 't> {
     }
 
     fn patients(&mut self) -> Result<(), ApiError> {
-        // A larger FTS5 pending-changes buffer: far fewer, larger segments to write and merge.
-        let fts_hash: Option<i64> = if self.tuning.fts_hash_mib > 0 {
-            let old: Option<i64> = self
-                .tx
-                .query_row(
-                    "SELECT CAST(v AS INTEGER) FROM patients_fts_config WHERE k = 'hashsize'",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            self.tx.execute(
-                "INSERT INTO patients_fts(patients_fts, rank) VALUES ('hashsize', ?1)",
-                [self.tuning.fts_hash_mib << 20],
-            )?;
-            Some(old.unwrap_or(FTS5_DEFAULT_HASHSIZE))
-        } else {
-            None
-        };
-        // The search index is filled after the load with one INSERT … SELECT that evaluates
-        // exactly the expression of its AFTER INSERT trigger (derived from the trigger's SQL),
-        // instead of row by row; the trigger is recreated from its exact SQL. Every statement
-        // into a table with triggers would also flush FTS5's pending data into a new segment.
-        let fts_trigger = if self.tuning.fts_after_load {
-            let sql: Option<String> = self
-                .tx
-                .query_row(
-                    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'patients_fts_ai'",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            match sql.as_deref().and_then(fts_backfill_sql) {
-                Some(backfill) => {
-                    self.tx.execute_batch("DROP TRIGGER patients_fts_ai;")?;
-                    sql.map(|sql| (sql, backfill))
-                }
-                None => None,
-            }
-        } else {
-            None
-        };
-        let indexes = drop_indexes(self.tx, "patients", self.tuning.drop_patient_indexes)?;
+        // A larger FTS5 pending-changes buffer (far fewer, larger segments to write and merge),
+        // and the index filled after the load by one statement (store::bulk).
+        let search = bulk::suspend_search_index(
+            self.tx,
+            self.tuning.fts_hash_mib,
+            self.tuning.fts_after_load,
+        )?;
+        let indexes =
+            bulk::drop_indexes(self.tx, "patients", Some(self.tuning.drop_patient_indexes))?;
         self.patient_rows()?;
-        for (_, sql) in &indexes {
-            self.tx.execute_batch(sql)?;
-        }
-        if let Some((trigger, backfill)) = fts_trigger {
-            self.report("search index")?;
-            self.tx.execute_batch(&backfill)?;
-            self.tx.execute_batch(&trigger)?;
-        }
-        if let Some(old) = fts_hash {
-            self.tx.execute(
-                "INSERT INTO patients_fts(patients_fts, rank) VALUES ('hashsize', ?1)",
-                [old],
-            )?;
-        }
+        bulk::restore(self.tx, indexes.iter().map(|(_, sql)| sql))?;
+        self.report("search index")?;
+        search.resume(self.tx)?;
         Ok(())
     }
 
@@ -2859,7 +2759,7 @@ impl Gen<'_, '_> {
     /// same and in adjacent slots (see `patient_at`).
     fn appointments(&mut self) -> Result<(), ApiError> {
         let tx = self.tx;
-        let indexes = drop_indexes(tx, "appointments", self.tuning.drop_indexes)?;
+        let indexes = bulk::drop_indexes(tx, "appointments", Some(self.tuning.drop_indexes))?;
 
         let past = self.plan.past_days;
         let future = self.plan.future_days;
@@ -3188,27 +3088,6 @@ impl ApptPlan<'_> {
         }
         emitted
     }
-}
-
-/// `INSERT INTO patients_fts … SELECT … FROM patients` evaluating exactly what the
-/// `patients_fts_ai` trigger (`sql`) inserts for each new row; None if its shape is unexpected.
-fn fts_backfill_sql(sql: &str) -> Option<String> {
-    let body = sql.split_once(" BEGIN")?.1.trim();
-    let body = body
-        .strip_suffix("END")?
-        .trim_end()
-        .strip_suffix(';')?
-        .trim();
-    let values = body
-        .strip_prefix("INSERT INTO patients_fts(rowid, search) VALUES (")?
-        .strip_suffix(')')?;
-    if values.contains(';') || !values.starts_with("NEW.rowid,") {
-        return None;
-    }
-    Some(format!(
-        "INSERT INTO patients_fts(rowid, search) SELECT {} FROM patients AS NEW ORDER BY NEW.rowid",
-        values
-    ))
 }
 
 /// Time-ordered UUIDv7s without a system call each: the timestamp starts at `now` and a

@@ -739,3 +739,25 @@ fn every_check_accepts_and_refuses_exactly_what_sqlite_does() -> Result<()> {
     );
     Ok(())
 }
+
+/// `sync.stamp()` (V5): one value per transaction — the next at the first call, the same
+/// after it — so stamping many rows in one transaction writes the clock row once.
+#[test]
+fn a_transaction_stamps_with_one_value() -> Result<()> {
+    let (_cluster, mut owner) = server()?;
+    let clock = |o: &mut Client| -> Result<i64> {
+        Ok(o.query_one("SELECT seq FROM sync.clock", &[])?.get(0))
+    };
+    let before = clock(&mut owner)?;
+    let mut tx = owner.transaction()?;
+    let stamps: Vec<i64> = (0..3)
+        .map(|_| tx.query_one("SELECT sync.stamp()", &[]).map(|r| r.get(0)))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(stamps, [before + 1; 3]);
+    tx.commit()?;
+    assert_eq!(clock(&mut owner)?, before + 1);
+    let next: i64 = owner.query_one("SELECT sync.stamp()", &[])?.get(0);
+    assert_eq!(next, before + 2, "the next transaction, the next value");
+    assert_eq!(clock(&mut owner)?, before + 2);
+    Ok(())
+}

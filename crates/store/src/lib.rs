@@ -6,6 +6,7 @@
 //! change-log entry in that same transaction.
 
 pub mod audit;
+pub mod bulk;
 mod db;
 pub mod error;
 #[cfg(feature = "fault-injection")]

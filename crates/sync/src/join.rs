@@ -7,7 +7,9 @@
 //! 3. As the device, in one REPEATABLE READ snapshot bounded by `sync.clock`, every replicated
 //!    table is read by binary `COPY` (row-level security gives the device exactly its rows)
 //!    and loaded in one bulk transaction (no per-row audit or capture; one baseline audit
-//!    event), with the cursor, server id and connection in the same transaction.
+//!    event), with the cursor, server id and connection in the same transaction; loaded as the
+//!    demo generator loads (`clinicdesk_store::bulk`: insert triggers suspended, indexes and
+//!    the search index rebuilt after the rows).
 //! 4. Foreign keys and integrity are checked; only then is the file renamed into place.
 //!
 //! Any failure removes the new file and its kept password and revokes the device: nothing is
@@ -16,7 +18,9 @@
 use std::path::{Path, PathBuf};
 
 use clinicdesk_server::admin::{self, ServerUrl};
-use clinicdesk_store::{sync_meta, DbId, KeySource, RecoveryKey, SecretPlace, Store, WriteMode};
+use clinicdesk_store::{
+    bulk, sync_meta, DbId, KeySource, RecoveryKey, SecretPlace, Store, WriteMode,
+};
 use postgres::binary_copy::BinaryCopyOutIter;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::Type;
@@ -194,6 +198,9 @@ fn server_has_clinic(owner: &mut postgres::Client, id: &str) -> bool {
             .is_ok_and(|r| r.get::<_, bool>(0))
 }
 
+/// The page cache of the joining load (MiB; the demo generator's measured choice is 1,536).
+const JOIN_CACHE_MIB: i64 = 1024;
+
 fn pg_type(t: &Table, i: usize) -> Type {
     match t.columns[i].pg_type {
         "uuid" => Type::UUID,
@@ -228,8 +235,21 @@ fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i6
     .map_err(pg_err)?;
     let (server_seq, server_id) = pull::clock(&mut tx)?;
     let rows = store.write_as(WriteMode::Bulk, None, |w| -> Result<u64> {
+        // As the demo generator loads (store::bulk): the generated insert triggers (no-ops in
+        // Bulk mode) suspended, every table's indexes rebuilt by one sort after its rows, the
+        // search index filled by one statement at the end; a large page cache meanwhile.
+        let all = tables()?;
+        let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
+        let old_cache: i64 = w
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+            .map_err(|e| SyncError::Store(e.into()))?;
+        w.execute_batch(&format!("PRAGMA cache_size = -{}", JOIN_CACHE_MIB * 1024))
+            .map_err(|e| SyncError::Store(e.into()))?;
+        let triggers = bulk::suspend_insert_triggers(w, &names)?;
+        let search = bulk::suspend_search_index(w, 64, true)?;
         let mut rows = 0u64;
-        for t in tables()? {
+        for t in all {
+            let indexes = bulk::drop_indexes(w, &t.name, None)?;
             let cols: Vec<String> = t.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
             let types: Vec<Type> = (0..t.columns.len()).map(|i| pg_type(t, i)).collect();
             let reader = tx
@@ -262,7 +282,13 @@ fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i6
                     .map_err(|e| SyncError::Apply(format!("{}: {e}", t.name)))?;
                 rows += 1;
             }
+            drop(stmt);
+            bulk::restore(w, indexes.iter().map(|(_, sql)| sql))?;
         }
+        bulk::restore(w, &triggers)?;
+        search.resume(w)?;
+        w.execute_batch(&format!("PRAGMA cache_size = {old_cache}"))
+            .map_err(|e| SyncError::Store(e.into()))?;
         for (k, v) in [
             (sync_meta::URL, url.to_string()),
             (sync_meta::ROLE, role.to_string()),
