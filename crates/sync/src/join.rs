@@ -210,8 +210,25 @@ fn pg_type(t: &Table, i: usize) -> Type {
     }
 }
 
-/// Copy every replicated table into `store` in one bulk transaction; returns (rows, X).
-fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i64)> {
+/// Rows decoded from the server's COPY, handed from the reading thread to the writing one.
+enum Copied {
+    /// The snapshot's clock and the server's id (first).
+    Clock(i64, String),
+    /// The next table's rows follow.
+    Table(usize),
+    Rows(Vec<Vec<Sql>>),
+}
+
+/// How many rows the reading thread hands over at once.
+const COPY_CHUNK: usize = 2048;
+
+/// Read every replicated table in one snapshot (binary COPY, decoded here) and hand the rows
+/// to `out`, table by table. Runs on its own thread, beside the SQLite writer.
+fn read_server(
+    url: &str,
+    password: &str,
+    out: &std::sync::mpsc::SyncSender<Result<Copied>>,
+) -> Result<()> {
     let settings = crate::Settings {
         url: url.to_string(),
         password: password.to_string(),
@@ -219,6 +236,7 @@ fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i6
     let mut pg = settings.connect()?;
     let pg_err =
         |e: postgres::Error| SyncError::from_pg(e, |c, m| SyncError::Protocol(format!("{c}: {m}")));
+    let gone = || SyncError::Apply("the join's writer stopped".into());
     let mut tx = pg
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
@@ -226,14 +244,96 @@ fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i6
         .start()
         .map_err(pg_err)?;
     // The device role's timeouts (60 s a statement, 30 s idle in a transaction) guard the
-    // sync calls. Here a table's COPY lasts as long as this PC takes to write it, and the
-    // snapshot stays open while the local bulk transaction commits (a large clinic: minutes
-    // each); the user can stop a join at any time.
+    // sync calls. Here a table's COPY lasts as long as this PC takes to write it (a large
+    // clinic: minutes); the user can stop a join at any time.
     tx.batch_execute(
         "SET LOCAL statement_timeout = 0; SET LOCAL idle_in_transaction_session_timeout = 0",
     )
     .map_err(pg_err)?;
     let (server_seq, server_id) = pull::clock(&mut tx)?;
+    out.send(Ok(Copied::Clock(server_seq, server_id)))
+        .map_err(|_| gone())?;
+    for (i, t) in tables()?.iter().enumerate() {
+        out.send(Ok(Copied::Table(i))).map_err(|_| gone())?;
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| format!("\"{}\"", c.name))
+            .collect();
+        let types: Vec<Type> = (0..t.columns.len()).map(|i| pg_type(t, i)).collect();
+        let reader = tx
+            .copy_out(&format!(
+                "COPY (SELECT {} FROM cd.\"{}\" WHERE _seq <= {server_seq}) TO STDOUT (FORMAT binary)",
+                cols.join(", "),
+                t.name
+            ))
+            .map_err(pg_err)?;
+        let mut it = BinaryCopyOutIter::new(reader, &types);
+        let mut chunk = Vec::with_capacity(COPY_CHUNK);
+        while let Some(r) = it.next().map_err(pg_err)? {
+            let mut values: Vec<Sql> = Vec::with_capacity(types.len());
+            for (i, ty) in types.iter().enumerate() {
+                let v = match *ty {
+                    Type::UUID => r
+                        .try_get::<Option<uuid::Uuid>>(i)
+                        .map(|v| v.map(|u| Sql::Text(u.to_string()))),
+                    Type::INT8 => r.try_get::<Option<i64>>(i).map(|v| v.map(Sql::Integer)),
+                    Type::FLOAT8 => r.try_get::<Option<f64>>(i).map(|v| v.map(Sql::Real)),
+                    _ => r.try_get::<Option<String>>(i).map(|v| v.map(Sql::Text)),
+                }
+                .map_err(pg_err)?;
+                values.push(v.unwrap_or(Sql::Null));
+            }
+            chunk.push(values);
+            if chunk.len() == COPY_CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(COPY_CHUNK));
+                out.send(Ok(Copied::Rows(full))).map_err(|_| gone())?;
+            }
+        }
+        if !chunk.is_empty() {
+            out.send(Ok(Copied::Rows(chunk))).map_err(|_| gone())?;
+        }
+    }
+    tx.commit().map_err(pg_err)?;
+    Ok(())
+}
+
+/// Copy every replicated table into `store` in one bulk transaction; returns (rows, X). A
+/// thread reads and decodes the server's rows while this one writes them.
+fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i64)> {
+    let (send, recv) = std::sync::mpsc::sync_channel::<Result<Copied>>(8);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            if let Err(e) = read_server(url, password, &send) {
+                let _ = send.send(Err(e));
+            }
+        });
+        let loaded = write_rows(store, url, role, &recv);
+        // The writer failed: the reader stops at its next hand-over (the channel is closed).
+        drop(recv);
+        let _ = reader.join();
+        loaded
+    })
+}
+
+/// The writing side of [`load`]: everything the reader hands over, in one Bulk transaction.
+fn write_rows(
+    store: &Store,
+    url: &str,
+    role: &str,
+    recv: &std::sync::mpsc::Receiver<Result<Copied>>,
+) -> Result<(u64, i64)> {
+    let next = || -> Result<Option<Copied>> {
+        match recv.recv() {
+            Ok(m) => m.map(Some),
+            Err(_) => Ok(None),
+        }
+    };
+    let Some(Copied::Clock(server_seq, server_id)) = next()? else {
+        return Err(SyncError::Protocol(
+            "the server's rows came before its clock".into(),
+        ));
+    };
     let rows = store.write_as(WriteMode::Bulk, None, |w| -> Result<u64> {
         // As the demo generator loads (store::bulk): the generated insert triggers (no-ops in
         // Bulk mode) suspended, every table's indexes rebuilt by one sort after its rows, the
@@ -248,42 +348,52 @@ fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i6
         let triggers = bulk::suspend_insert_triggers(w, &names)?;
         let search = bulk::suspend_search_index(w, 64, true)?;
         let mut rows = 0u64;
-        for t in all {
-            let indexes = bulk::drop_indexes(w, &t.name, None)?;
-            let cols: Vec<String> = t.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
-            let types: Vec<Type> = (0..t.columns.len()).map(|i| pg_type(t, i)).collect();
-            let reader = tx
-                .copy_out(&format!(
-                    "COPY (SELECT {} FROM cd.\"{}\" WHERE _seq <= {server_seq}) TO STDOUT (FORMAT binary)",
-                    cols.join(", "),
-                    t.name
-                ))
-                .map_err(pg_err)?;
-            let mut it = BinaryCopyOutIter::new(reader, &types);
-            let mut stmt = w
-                .prepare(&insert_sql(t))
-                .map_err(|e| SyncError::Store(e.into()))?;
-            let mut values: Vec<Sql> = Vec::with_capacity(t.columns.len());
-            while let Some(r) = it.next().map_err(pg_err)? {
-                values.clear();
-                for (i, ty) in types.iter().enumerate() {
-                    let v = match *ty {
-                        Type::UUID => r
-                            .try_get::<Option<uuid::Uuid>>(i)
-                            .map(|v| v.map(|u| Sql::Text(u.to_string()))),
-                        Type::INT8 => r.try_get::<Option<i64>>(i).map(|v| v.map(Sql::Integer)),
-                        Type::FLOAT8 => r.try_get::<Option<f64>>(i).map(|v| v.map(Sql::Real)),
-                        _ => r.try_get::<Option<String>>(i).map(|v| v.map(Sql::Text)),
-                    }
-                    .map_err(pg_err)?;
-                    values.push(v.unwrap_or(Sql::Null));
+        let mut current: Option<(&Table, Vec<(String, String)>, rusqlite::Statement<'_>)> = None;
+        let finish =
+            |c: Option<(&Table, Vec<(String, String)>, rusqlite::Statement<'_>)>| -> Result<()> {
+                if let Some((_, indexes, stmt)) = c {
+                    drop(stmt);
+                    bulk::restore(w, indexes.iter().map(|(_, sql)| sql))?;
                 }
-                stmt.execute(rusqlite::params_from_iter(values.iter()))
-                    .map_err(|e| SyncError::Apply(format!("{}: {e}", t.name)))?;
-                rows += 1;
+                Ok(())
+            };
+        let mut seen = 0usize;
+        while let Some(m) = next()? {
+            match m {
+                Copied::Clock(..) => {
+                    return Err(SyncError::Protocol("the server's clock came twice".into()))
+                }
+                Copied::Table(i) => {
+                    finish(current.take())?;
+                    let t = all.get(i).ok_or_else(|| {
+                        SyncError::Protocol(format!("the server sent table {i} of {}", all.len()))
+                    })?;
+                    let indexes = bulk::drop_indexes(w, &t.name, None)?;
+                    let stmt = w
+                        .prepare(&insert_sql(t))
+                        .map_err(|e| SyncError::Store(e.into()))?;
+                    current = Some((t, indexes, stmt));
+                    seen += 1;
+                }
+                Copied::Rows(chunk) => {
+                    let Some((t, _, stmt)) = current.as_mut() else {
+                        return Err(SyncError::Protocol("rows before their table".into()));
+                    };
+                    for values in &chunk {
+                        stmt.execute(rusqlite::params_from_iter(values.iter()))
+                            .map_err(|e| SyncError::Apply(format!("{}: {e}", t.name)))?;
+                    }
+                    rows += chunk.len() as u64;
+                }
             }
-            drop(stmt);
-            bulk::restore(w, indexes.iter().map(|(_, sql)| sql))?;
+        }
+        finish(current.take())?;
+        if seen != all.len() {
+            // The reader stopped early; its error came through `next` unless it panicked.
+            return Err(SyncError::Apply(format!(
+                "the server's copy stopped after {seen} of {} tables",
+                all.len()
+            )));
         }
         bulk::restore(w, &triggers)?;
         search.resume(w)?;
@@ -301,7 +411,6 @@ fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i6
         }
         Ok(rows)
     })?;
-    tx.commit().map_err(pg_err)?;
     let problems = store.read(|c| -> Result<Vec<String>> {
         let mut stmt = c
             .prepare("PRAGMA foreign_key_check")
