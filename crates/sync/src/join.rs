@@ -219,6 +219,13 @@ enum Copied {
     Rows(Vec<Vec<Sql>>),
 }
 
+/// The table being loaded: its dropped indexes (to rebuild) and its insert.
+type Loading<'w> = (
+    &'static Table,
+    Vec<(String, String)>,
+    rusqlite::Statement<'w>,
+);
+
 /// How many rows the reading thread hands over at once.
 const COPY_CHUNK: usize = 2048;
 
@@ -348,15 +355,14 @@ fn write_rows(
         let triggers = bulk::suspend_insert_triggers(w, &names)?;
         let search = bulk::suspend_search_index(w, 64, true)?;
         let mut rows = 0u64;
-        let mut current: Option<(&Table, Vec<(String, String)>, rusqlite::Statement<'_>)> = None;
-        let finish =
-            |c: Option<(&Table, Vec<(String, String)>, rusqlite::Statement<'_>)>| -> Result<()> {
-                if let Some((_, indexes, stmt)) = c {
-                    drop(stmt);
-                    bulk::restore(w, indexes.iter().map(|(_, sql)| sql))?;
-                }
-                Ok(())
-            };
+        let mut current: Option<Loading<'_>> = None;
+        let finish = |c: Option<Loading<'_>>| -> Result<()> {
+            if let Some((_, indexes, stmt)) = c {
+                drop(stmt);
+                bulk::restore(w, indexes.iter().map(|(_, sql)| sql))?;
+            }
+            Ok(())
+        };
         let mut seen = 0usize;
         while let Some(m) = next()? {
             match m {
