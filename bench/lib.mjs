@@ -126,18 +126,70 @@ export function memoryDetail(pid) {
   return { rss, pss, engineRss };
 }
 
-/** RSS and PSS of the app and every process under it (WebKitWebProcess, WebKitNetworkProcess, …). */
+/**
+ * The memory a process owns itself, from /proc/<pid>/smaps: the private pages (Private_Clean +
+ * Private_Dirty, plus any swapped out) of its anonymous mappings — the C heap ([heap]), unnamed
+ * mmaps (JavaScriptCore's heap and its JIT code, WebKit's bmalloc/libpas pages, the DOM, render
+ * tree and layers, Rust's heap, SQLite's page cache, thread stacks) and named anonymous ones
+ * ([anon:…], [stack]). Left out: every file-backed mapping (the code and data of libraries and
+ * the binary, fonts, ICU data: the same whatever the app does, and shared between processes),
+ * shared memory and graphics buffers (memfd:, /dev/shm, /dev/dri, SYSV, [anon_shmem]: the
+ * compositor's surfaces, shared with another process), and anonymous pages shared after a fork
+ * (counted by the process that made them). Mesa's software rasteriser (llvmpipe) allocates its
+ * textures and JIT-compiled shaders with malloc/mmap, so what it holds is in this figure too and
+ * cannot be told apart by mapping; it is bounded by the window's size, not by the data shown.
+ * KB: { anonKb, anonRssKb } (anonRssKb: all resident anonymous pages, shared or not).
+ */
+export function ownedOf(pid) {
+  let text = "";
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, "utf8");
+  } catch {
+    return { anonKb: 0, anonRssKb: 0 };
+  }
+  let anon = false;
+  let anonKb = 0;
+  let anonRssKb = 0;
+  for (const line of text.split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const name = head[1];
+      anon = name === "" || name === "[heap]" || name.startsWith("[stack") || (name.startsWith("[anon:") && !name.startsWith("[anon_shmem"));
+      continue;
+    }
+    if (!anon) continue;
+    const m = /^(Rss|Private_Clean|Private_Dirty|Swap):\s+(\d+) kB/.exec(line);
+    if (!m) continue;
+    if (m[1] === "Rss") anonRssKb += Number(m[2]);
+    else anonKb += Number(m[2]);
+  }
+  return { anonKb, anonRssKb };
+}
+
+/** The processes whose own memory is the app's: the app process (Rust, GTK, WebKit's UI
+ *  process side) and the web process (JavaScript, DOM, layout, painting). WebKitNetworkProcess
+ *  and the rest are in the RSS and PSS sums only. */
+export const isAppOwned = (name) => name === "clinicdesk-app" || /^WebKitWebProc/.test(name);
+
+/**
+ * RSS and PSS of the app and every process under it (WebKitWebProcess, WebKitNetworkProcess, …),
+ * and the app-owned figure: the private anonymous memory (ownedOf) of the app and web processes.
+ */
 export function memoryOf(appPid) {
   const table = processTable();
   const pids = [appPid, ...descendants(appPid, table)].filter((p) => table.get(p)?.state !== "Z");
-  const procs = pids.map((pid) => ({
-    pid,
-    name: table.get(pid)?.name ?? "?",
-    rssKb: kb(`/proc/${pid}/status`, "VmRSS"),
-    pssKb: kb(`/proc/${pid}/smaps_rollup`, "Pss"),
-  }));
+  const procs = pids.map((pid) => {
+    const name = pid === appPid ? "clinicdesk-app" : (table.get(pid)?.name ?? "?");
+    return {
+      pid,
+      name,
+      rssKb: kb(`/proc/${pid}/status`, "VmRSS"),
+      pssKb: kb(`/proc/${pid}/smaps_rollup`, "Pss"),
+      ...(isAppOwned(name) ? ownedOf(pid) : { anonKb: 0, anonRssKb: 0 }),
+    };
+  });
   const sum = (k) => procs.reduce((s, p) => s + p[k], 0);
-  return { rssMb: sum("rssKb") / 1024, pssMb: sum("pssKb") / 1024, procs };
+  return { rssMb: sum("rssKb") / 1024, pssMb: sum("pssKb") / 1024, ownedMb: sum("anonKb") / 1024, procs };
 }
 
 // ---------------------------------------------------------------- the app under tauri-driver

@@ -115,7 +115,7 @@ try {
   console.log(`page: ${JSON.stringify(await browser.execute(pageSize))}`);
   console.log(`idle frame interval: ${fmt(await browser.executeAsync(frameRate))} ms`);
   const m = memoryOf(appPid);
-  console.log(`memory: RSS ${fmt(m.rssMb)} MB, PSS ${fmt(m.pssMb)} MB: ${m.procs.map((p) => `${p.name}(${p.pid}) RSS ${(p.rssKb / 1024).toFixed(0)} PSS ${(p.pssKb / 1024).toFixed(0)}`).join(", ")}`);
+  console.log(`memory: app-owned ${fmt(m.ownedMb)} MB, RSS ${fmt(m.rssMb)} MB, PSS ${fmt(m.pssMb)} MB: ${m.procs.map((p) => `${p.name}(${p.pid}) owned ${(p.anonKb / 1024).toFixed(0)} RSS ${(p.rssKb / 1024).toFixed(0)} PSS ${(p.pssKb / 1024).toFixed(0)}`).join(", ")}`);
 
   // IPC round trips, on the next weekday's schedule.
   const next = new Date(Date.parse(`${si.detail.date}T12:00:00Z`) + 86_400_000 * (new Date(`${si.detail.date}T12:00:00Z`).getUTCDay() >= 5 ? 3 : 1)).toISOString().slice(0, 10);
@@ -190,7 +190,7 @@ try {
   summary("frame → painted", krows.map((r) => r.d.at - r.d.frameAt));
   console.log(`page with the dialog: ${JSON.stringify(await browser.execute(pageSize))}`);
   const m2 = memoryOf(appPid);
-  console.log(`memory: RSS ${fmt(m2.rssMb)} MB, PSS ${fmt(m2.pssMb)} MB`);
+  console.log(`memory: app-owned ${fmt(m2.ownedMb)} MB (bench/lib.mjs ownedOf), RSS ${fmt(m2.rssMb)} MB, PSS ${fmt(m2.pssMb)} MB`);
   for (const p of m2.procs) {
     const d = memoryDetail(p.pid);
     const show = (o) => Object.entries(o).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(", ");

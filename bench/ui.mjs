@@ -50,11 +50,17 @@ const PASSWORD = "clinicdesk-demo";
 
 /** Targets (the issue's), with the statistic each is judged on. */
 const TARGET = {
-  coldStartMs: 1500, // judged on the median of the launches; every launch is listed
-  navP95Ms: 100,
-  typeaheadP95Ms: 100,
-  memoryMb: 250, // sum of VmRSS of the app and all its descendants
-  memoryGrowth: 0.05, // after 500 navigations at most 5 % above the figure after 250
+  coldStartMs: 800, // judged on the median of the launches; every launch is listed
+  navP95Ms: 60,
+  typeaheadP95Ms: 50,
+  // App-owned memory (bench/lib.mjs ownedOf): the private anonymous memory — heaps (the
+  // JavaScript heap, the DOM and render tree, Rust's), anonymous mmaps, stacks — of the app
+  // process and the web process, read from /proc/<pid>/smaps; file-backed mappings (libraries,
+  // fonts, ICU data), shared memory and graphics buffers are left out. Mesa's software
+  // rasteriser's own allocations cannot be told apart from the web process's heap and are in it.
+  // RSS and PSS of every process of the app are reported beside it (info).
+  ownedMb: 150, // after 500 navigations (the median of the last 5 samples)
+  memoryGrowth: 0.05, // app-owned, after 500 navigations at most 5 % above the figure after 250
 };
 /** The demo schedules shifts for ±4 weeks around the day it was made. */
 const NAV_SPAN_DAYS = 28;
@@ -220,7 +226,7 @@ async function main() {
     const m = mem(done);
     if (done % 50 === 0) {
       const last = report.navigation.samples.slice(-50).filter((x) => !x.missed);
-      log(`navigation ${done}: p50 ${stats(last.map((x) => x.ms)).p50.toFixed(1)} ms in the last 50; memory RSS ${m.rssMb.toFixed(1)} MB, PSS ${m.pssMb.toFixed(1)} MB`);
+      log(`navigation ${done}: p50 ${stats(last.map((x) => x.ms)).p50.toFixed(1)} ms in the last 50; memory app-owned ${m.ownedMb.toFixed(1)} MB, RSS ${m.rssMb.toFixed(1)} MB, PSS ${m.pssMb.toFixed(1)} MB`);
     }
   }
   const navs = report.navigation.samples;
@@ -241,21 +247,28 @@ async function main() {
     const xs = m.filter((x) => x.after > 0 && x.after <= n).slice(-5);
     const med = (k) => stats(xs.map((x) => x[k])).p50;
     const last = xs.at(-1);
-    return { n: xs.length, after: last.after, rssMb: med("rssMb"), pssMb: med("pssMb"), min: Math.min(...xs.map((x) => x.rssMb)), max: Math.max(...xs.map((x) => x.rssMb)), from: xs[0].after, procs: last.procs };
+    return { n: xs.length, after: last.after, rssMb: med("rssMb"), pssMb: med("pssMb"), ownedMb: med("ownedMb"), min: Math.min(...xs.map((x) => x.rssMb)), max: Math.max(...xs.map((x) => x.rssMb)), ownedMin: Math.min(...xs.map((x) => x.ownedMb)), ownedMax: Math.max(...xs.map((x) => x.ownedMb)), from: xs[0].after, procs: last.procs };
   };
   const m0 = m[0];
   const m250 = around(Math.floor(NAVS / 2));
   const m500 = around(NAVS);
-  const growth = m500.rssMb / m250.rssMb - 1;
+  const growth = m500.ownedMb / m250.ownedMb - 1;
+  const rssGrowth = m500.rssMb / m250.rssMb - 1;
   const procs = (x) => x.procs.map((p) => `${p.name} ${(p.rssKb / 1024).toFixed(0)}`).join(", ");
+  const owned = (x) => x.procs.filter((p) => p.anonKb > 0).map((p) => `${p.name} ${(p.anonKb / 1024).toFixed(0)}`).join(", ");
   const memNote = (x) => `sum of VmRSS of ${x.procs.length} processes; median of the samples after ${x.from}…${x.after} navigations (${x.min.toFixed(0)}–${x.max.toFixed(0)} MB); at ${x.after}: ${procs(x)}`;
+  const ownedNote = (x) => `private anonymous memory (heaps, anonymous mmaps, stacks; no file-backed, shared or graphics mappings) of the app and web processes, from /proc/<pid>/smaps; median of the samples after ${x.from}…${x.after} navigations (${x.ownedMin.toFixed(0)}–${x.ownedMax.toFixed(0)} MB); at ${x.after}: ${owned(x)}`;
   const engine = (x) => x.procs.reduce((t, p) => t + (p.detail?.engineRss ?? 0), 0);
+  const every50 = (k) => m.filter((x) => x.after % 50 === 0).map((x) => x[k].toFixed(0)).join(" ");
+  row("memory app-owned signed in, before navigating", { n: 1, p50: m0.ownedMb, p95: NaN, max: NaN, unit: "MB" }, "(info)", null, `${owned(m0)}`);
+  row(`memory app-owned after ${m250.after} navigations`, { n: m250.n, p50: m250.ownedMb, p95: NaN, max: m250.ownedMax, unit: "MB" }, "(info)", null, ownedNote(m250));
+  row(`memory app-owned after ${m500.after} navigations`, { n: m500.n, p50: m500.ownedMb, p95: NaN, max: m500.ownedMax, unit: "MB" }, `≤ ${TARGET.ownedMb} MB (p50)`, m500.ownedMb <= TARGET.ownedMb, ownedNote(m500));
+  row(`memory app-owned growth ${m250.after} → ${m500.after}`, { n: 2, p50: growth * 100, p95: NaN, max: growth * 100, unit: "%" }, `≤ ${TARGET.memoryGrowth * 100} % (p50)`, growth <= TARGET.memoryGrowth, `app-owned ${m250.ownedMb.toFixed(1)} → ${m500.ownedMb.toFixed(1)} MB; every 50 navigations: ${every50("ownedMb")} MB`);
   row("memory RSS signed in, before navigating", { n: 1, p50: m0.rssMb, p95: NaN, max: NaN, unit: "MB" }, "(info)", null, `${procs(m0)}; of which the web engine's own libraries (WebKitGTK, JavaScriptCore, Mesa GL + LLVM), resident in each process: ${engine(m0).toFixed(0)} MB (${m0.procs.map((p) => `${p.name} ${(p.detail?.engineRss ?? 0).toFixed(0)}`).join(", ")})`);
-  row(`memory RSS after ${m250.after} navigations`, { n: m250.n, p50: m250.rssMb, p95: NaN, max: m250.max, unit: "MB" }, `≤ ${TARGET.memoryMb} MB (p50)`, m250.rssMb <= TARGET.memoryMb, `${memNote(m250)}; before navigating ${m0.rssMb.toFixed(0)} MB`);
-  row(`memory RSS after ${m500.after} navigations`, { n: m500.n, p50: m500.rssMb, p95: NaN, max: m500.max, unit: "MB" }, `≤ ${TARGET.memoryMb} MB (p50)`, m500.rssMb <= TARGET.memoryMb, memNote(m500));
-  row(`memory growth ${m250.after} → ${m500.after}`, { n: 2, p50: growth * 100, p95: NaN, max: growth * 100, unit: "%" }, `≤ ${TARGET.memoryGrowth * 100} % (RSS p50)`, growth <= TARGET.memoryGrowth, `RSS ${m250.rssMb.toFixed(1)} → ${m500.rssMb.toFixed(1)} MB, PSS ${m250.pssMb.toFixed(1)} → ${m500.pssMb.toFixed(1)} MB; RSS every 50 navigations: ${m.filter((x) => x.after % 50 === 0).map((x) => x.rssMb.toFixed(0)).join(" ")} MB`);
+  row(`memory RSS after ${m250.after} navigations`, { n: m250.n, p50: m250.rssMb, p95: NaN, max: m250.max, unit: "MB" }, "(info)", null, `${memNote(m250)}; before navigating ${m0.rssMb.toFixed(0)} MB`);
+  row(`memory RSS after ${m500.after} navigations`, { n: m500.n, p50: m500.rssMb, p95: NaN, max: m500.max, unit: "MB" }, "(info)", null, `${memNote(m500)}; growth from ${m250.after}: ${(rssGrowth * 100).toFixed(1)} %; every 50 navigations: ${every50("rssMb")} MB`);
   const mLast = m.at(-1);
-  row(`memory PSS after ${m500.after} navigations`, { n: m500.n, p50: m500.pssMb, p95: NaN, max: NaN, unit: "MB" }, "(info)", null, `proportional set size (smaps_rollup): shared pages split between processes (the RSS sum counts a shared library once per process); at ${mLast.after}: ${mLast.procs.map((p) => `${p.name} ${(p.pssKb / 1024).toFixed(0)}`).join(", ")}`);
+  row(`memory PSS after ${m500.after} navigations`, { n: m500.n, p50: m500.pssMb, p95: NaN, max: NaN, unit: "MB" }, "(info)", null, `proportional set size (smaps_rollup): shared pages split between processes (the RSS sum counts a shared library once per process); after ${m250.after}: ${m250.pssMb.toFixed(1)} MB; at ${mLast.after}: ${mLast.procs.map((p) => `${p.name} ${(p.pssKb / 1024).toFixed(0)}`).join(", ")}`);
 
   // 3. Typeahead: the booking dialog's Patient field, one real key press at a time, each waited
   // for (its results shown) before the next.
