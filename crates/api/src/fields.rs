@@ -42,9 +42,10 @@ pub const LIST_FIELDS: &[&str] = &[
 /// Refuses `v` as the value of `k` when it is longer than `max` characters or holds a control
 /// character (line breaks and tabs are allowed when `multi_line`).
 fn check_text(k: &'static str, v: &str, max: usize, multi_line: bool) -> Result<(), DomainError> {
-    // A character is at most 4 bytes: a long value is refused without counting it.
+    // A character is at most 4 bytes: a long value is refused without counting it (it has at
+    // least len/4 characters, rounded up: more than `max`).
     let chars = if v.len() > 4 * max {
-        v.len() / 4
+        v.len().div_ceil(4)
     } else {
         v.chars().count()
     };
