@@ -52,6 +52,11 @@ echo
 depends=$(dpkg-deb -f "$deb" Depends)
 [ -n "$depends" ] || die "the .deb declares no Depends (WebKitGTK would be missing on a clean system)"
 grep -q 'libwebkit2gtk-4.1-0' <<<"$depends" || die "the .deb's Depends lack libwebkit2gtk-4.1-0: $depends"
+# The database key lives in the desktop session's keyring (Secret Service): a clean system gets
+# one with the package unless the administrator opts out (--no-install-recommends: then a key
+# file, CLINICDESK_DB_KEY_FILE, as on a headless PC).
+grep -q 'gnome-keyring' <<<"$(dpkg-deb -f "$deb" Recommends)" \
+  || die "the .deb does not recommend gnome-keyring (the keyring the app keeps its key in)"
 # Paths as /usr/…, whether the archive names them ./usr/… or usr/….
 contents=$(dpkg-deb --contents "$deb" | awk '{print $NF}' | sed -E 's#^\.?/?#/#')
 grep -qx "/usr/bin/$bin" <<<"$contents" || die "the .deb has no /usr/bin/$bin"
@@ -77,6 +82,8 @@ say ".rpm: $rpm ($(size "$rpm"))"
 if command -v rpm >/dev/null; then
   rpm -qip "$rpm" 2>/dev/null | sed 's/^/  /' || die "rpm cannot read $rpm"
   say ".rpm requires: $(rpm -qp --requires "$rpm" 2>/dev/null | paste -sd ' ')"
+  rpm -qp --recommends "$rpm" 2>/dev/null | grep -q 'gnome-keyring' \
+    || die "the .rpm does not recommend gnome-keyring"
   rfiles=$(rpm -qlp "$rpm" 2>/dev/null)
   grep -qx "/usr/bin/$bin" <<<"$rfiles" || die "the .rpm has no /usr/bin/$bin"
   grep -qE '^/usr/share/applications/.*\.desktop$' <<<"$rfiles" || die "the .rpm has no desktop file"

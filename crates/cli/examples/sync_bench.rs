@@ -216,6 +216,16 @@ fn main() -> Result<()> {
         bytes / rows.max(1.0),
         bytes / 1e6
     ));
+    let phase = |k: &str| joined["phases"][k].as_f64().unwrap_or(0.0) / 1000.0;
+    line(format!(
+        "  - where the PC's writer spent it: waiting for the server's rows {:.1} s, inserting {:.1} s, indexes {:.1} s, search index {:.1} s, commit {:.1} s, checks {:.1} s",
+        phase("wait_ms"),
+        phase("insert_ms"),
+        phase("index_ms"),
+        phase("search_ms"),
+        phase("commit_ms"),
+        phase("check_ms")
+    ));
 
     // Push.
     let sa = open(&a)?;

@@ -228,7 +228,7 @@ pub(crate) fn generate_with(
     let plan = size.plan();
     let counts = store.write_as(WriteMode::Bulk, None, |tx| {
         refuse_if_not_empty(tx)?;
-        let old_cache: i64 = tx.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        // The large cache stays for the baseline and the commit (`write_as` restores it).
         let old_threads: i64 = tx.query_row("PRAGMA threads", [], |r| r.get(0))?;
         tx.execute_batch(&format!(
             "PRAGMA cache_size = -{}; PRAGMA threads = {};",
@@ -247,9 +247,7 @@ pub(crate) fn generate_with(
             g.report("commit")?;
             Ok::<_, ApiError>(g.counts)
         })();
-        tx.execute_batch(&format!(
-            "PRAGMA cache_size = {old_cache}; PRAGMA threads = {old_threads};"
-        ))?;
+        tx.execute_batch(&format!("PRAGMA threads = {old_threads};"))?;
         let counts = result?;
         let summary: serde_json::Map<String, serde_json::Value> = counts
             .iter()

@@ -10,7 +10,7 @@
 //!    event), with the cursor, server id and connection in the same transaction; loaded as the
 //!    demo generator loads (`clinicdesk_store::bulk`: insert triggers suspended, indexes and
 //!    the search index rebuilt after the rows).
-//! 4. Foreign keys and integrity are checked; only then is the file renamed into place.
+//! 4. Foreign keys and every page's MAC are checked; only then is the file renamed into place.
 //!
 //! Any failure removes the new file and its kept password and revokes the device: nothing is
 //! left half-joined. The destination must not exist (merging two databases is not supported).
@@ -57,6 +57,29 @@ pub struct Joined {
     pub password_place: String,
     /// The new database's recovery key (shown once).
     pub recovery_key: RecoveryKey,
+    /// Where the load's time went (milliseconds; for `sync_bench` and support).
+    pub phases: JoinPhases,
+}
+
+/// Where a join's writing side spent its time, in milliseconds.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct JoinPhases {
+    /// Waiting for the reading thread (the server's COPY and its decoding).
+    pub wait_ms: u64,
+    /// Inserting the rows.
+    pub insert_ms: u64,
+    /// Rebuilding each table's indexes after its rows.
+    pub index_ms: u64,
+    /// Filling the patient search index.
+    pub search_ms: u64,
+    /// Committing the one transaction.
+    pub commit_ms: u64,
+    /// Checking foreign keys and every page's MAC before the file goes into place.
+    pub check_ms: u64,
+}
+
+fn ms_since(t: std::time::Instant) -> u64 {
+    u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 fn staging_of(dest: &Path) -> PathBuf {
@@ -152,7 +175,7 @@ pub fn join(req: &JoinRequest<'_>) -> Result<Joined> {
     }
     let url = req.url.with_user(&role);
     let loaded = load(&store, &url, &role, &password);
-    let finished = loaded.and_then(|(rows, seq)| {
+    let finished = loaded.and_then(|(rows, seq, phases)| {
         let rk = store.new_recovery_key(None)?;
         drop(store);
         std::fs::rename(&staging, req.dest)
@@ -163,10 +186,10 @@ pub fn join(req: &JoinRequest<'_>) -> Result<Joined> {
                 let _ = d.sync_all();
             }
         }
-        Ok((rows, seq, rk))
+        Ok((rows, seq, rk, phases))
     });
     match finished {
-        Ok((rows, server_seq, recovery_key)) => Ok(Joined {
+        Ok((rows, server_seq, recovery_key, phases)) => Ok(Joined {
             device_id: device.to_string(),
             database_id: db_id.to_string(),
             role,
@@ -176,6 +199,7 @@ pub fn join(req: &JoinRequest<'_>) -> Result<Joined> {
             server_seq,
             password_place: place.describe(),
             recovery_key,
+            phases,
         }),
         Err(e) => {
             remove_db_files(&staging);
@@ -200,6 +224,9 @@ fn server_has_clinic(owner: &mut postgres::Client, id: &str) -> bool {
 
 /// The page cache of the joining load (MiB; the demo generator's measured choice is 1,536).
 const JOIN_CACHE_MIB: i64 = 1024;
+
+/// SQLite's sorter threads while the join rebuilds indexes (`PRAGMA threads`).
+const JOIN_SORT_THREADS: i64 = 2;
 
 fn pg_type(t: &Table, i: usize) -> Type {
     match t.columns[i].pg_type {
@@ -305,9 +332,9 @@ fn read_server(
     Ok(())
 }
 
-/// Copy every replicated table into `store` in one bulk transaction; returns (rows, X). A
-/// thread reads and decodes the server's rows while this one writes them.
-fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i64)> {
+/// Copy every replicated table into `store` in one bulk transaction; returns (rows, X, where
+/// the time went). A thread reads and decodes the server's rows while this one writes them.
+fn load(store: &Store, url: &str, role: &str, password: &str) -> Result<(u64, i64, JoinPhases)> {
     let (send, recv) = std::sync::mpsc::sync_channel::<Result<Copied>>(8);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
@@ -329,9 +356,18 @@ fn write_rows(
     url: &str,
     role: &str,
     recv: &std::sync::mpsc::Receiver<Result<Copied>>,
-) -> Result<(u64, i64)> {
+) -> Result<(u64, i64, JoinPhases)> {
+    let phases = std::cell::Cell::new(JoinPhases::default());
+    let add = |f: fn(&mut JoinPhases) -> &mut u64, since: std::time::Instant| {
+        let mut p = phases.get();
+        *f(&mut p) += ms_since(since);
+        phases.set(p);
+    };
     let next = || -> Result<Option<Copied>> {
-        match recv.recv() {
+        let t = std::time::Instant::now();
+        let m = recv.recv();
+        add(|p| &mut p.wait_ms, t);
+        match m {
             Ok(m) => m.map(Some),
             Err(_) => Ok(None),
         }
@@ -341,17 +377,22 @@ fn write_rows(
             "the server's rows came before its clock".into(),
         ));
     };
+    let body_done = std::cell::Cell::new(None);
     let rows = store.write_as(WriteMode::Bulk, None, |w| -> Result<u64> {
         // As the demo generator loads (store::bulk): the generated insert triggers (no-ops in
         // Bulk mode) suspended, every table's indexes rebuilt by one sort after its rows, the
         // search index filled by one statement at the end; a large page cache meanwhile.
         let all = tables()?;
         let names: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
-        let old_cache: i64 = w
-            .query_row("PRAGMA cache_size", [], |r| r.get(0))
+        let old_threads: i64 = w
+            .query_row("PRAGMA threads", [], |r| r.get(0))
             .map_err(|e| SyncError::Store(e.into()))?;
-        w.execute_batch(&format!("PRAGMA cache_size = -{}", JOIN_CACHE_MIB * 1024))
-            .map_err(|e| SyncError::Store(e.into()))?;
+        // Index rebuilds sort with a helper thread (the reader is done with a table by then).
+        w.execute_batch(&format!(
+            "PRAGMA cache_size = -{}; PRAGMA threads = {JOIN_SORT_THREADS}",
+            JOIN_CACHE_MIB * 1024
+        ))
+        .map_err(|e| SyncError::Store(e.into()))?;
         let triggers = bulk::suspend_insert_triggers(w, &names)?;
         let search = bulk::suspend_search_index(w, 64, true)?;
         let mut rows = 0u64;
@@ -359,7 +400,9 @@ fn write_rows(
         let finish = |c: Option<Loading<'_>>| -> Result<()> {
             if let Some((_, indexes, stmt)) = c {
                 drop(stmt);
+                let t = std::time::Instant::now();
                 bulk::restore(w, indexes.iter().map(|(_, sql)| sql))?;
+                add(|p| &mut p.index_ms, t);
             }
             Ok(())
         };
@@ -385,10 +428,12 @@ fn write_rows(
                     let Some((t, _, stmt)) = current.as_mut() else {
                         return Err(SyncError::Protocol("rows before their table".into()));
                     };
+                    let started = std::time::Instant::now();
                     for values in &chunk {
                         stmt.execute(rusqlite::params_from_iter(values.iter()))
                             .map_err(|e| SyncError::Apply(format!("{}: {e}", t.name)))?;
                     }
+                    add(|p| &mut p.insert_ms, started);
                     rows += chunk.len() as u64;
                 }
             }
@@ -402,8 +447,11 @@ fn write_rows(
             )));
         }
         bulk::restore(w, &triggers)?;
+        let t = std::time::Instant::now();
         search.resume(w)?;
-        w.execute_batch(&format!("PRAGMA cache_size = {old_cache}"))
+        add(|p| &mut p.search_ms, t);
+        // The large cache stays for the baseline and the commit (`write_as` restores it).
+        w.execute_batch(&format!("PRAGMA threads = {old_threads}"))
             .map_err(|e| SyncError::Store(e.into()))?;
         for (k, v) in [
             (sync_meta::URL, url.to_string()),
@@ -415,8 +463,18 @@ fn write_rows(
         ] {
             sync_meta::set(w, k, &v)?;
         }
+        body_done.set(Some(std::time::Instant::now()));
         Ok(rows)
     })?;
+    if let Some(t) = body_done.get() {
+        add(|p| &mut p.commit_ms, t);
+    }
+    // The rows came from a server that checks the same constraints, into tables SQLite
+    // built in this one transaction: what is left to prove before the file goes into place
+    // is that every reference resolves and every page reads back with a valid MAC. (A full
+    // `integrity_check` re-reads every index against its table: 17 s of the large demo's
+    // join, for what SQLite itself just wrote.)
+    let checking = std::time::Instant::now();
     let problems = store.read(|c| -> Result<Vec<String>> {
         let mut stmt = c
             .prepare("PRAGMA foreign_key_check")
@@ -436,14 +494,15 @@ fn write_rows(
         Ok(found)
     })?;
     let mut problems = problems;
-    problems.extend(store.integrity_check()?);
+    problems.extend(store.page_check()?);
+    add(|p| &mut p.check_ms, checking);
     if !problems.is_empty() {
         return Err(SyncError::Apply(format!(
             "the initial copy is inconsistent: {}",
             problems.join("; ")
         )));
     }
-    Ok((rows, server_seq))
+    Ok((rows, server_seq, phases.get()))
 }
 
 /// The insert of one pulled row into a new database. Rows a migration already seeded (the

@@ -170,7 +170,7 @@ fn join(
     ctx.out.value(
         &serde_json::json!({ "ok": true, "device_id": j.device_id, "database_id": j.database_id,
             "role": j.role, "url": j.url, "clinics": j.clinics, "rows": j.rows,
-            "server_seq": j.server_seq, "recovery_key": j.recovery_key.to_string(), "message": text }),
+            "server_seq": j.server_seq, "phases": j.phases, "recovery_key": j.recovery_key.to_string(), "message": text }),
         &text,
     )
 }
