@@ -47,6 +47,10 @@ pub struct SyncStatusView {
     pub pending_changes: i64,
     pub last_ok_at: Option<i64>,
     pub last_error: Option<SyncErrorView>,
+    /// The server's clock minus this PC's (ms), measured at the last connection.
+    pub clock_skew_ms: Option<i64>,
+    /// Past 2 minutes either way: what an administrator is told (sync goes on).
+    pub clock_warning: Option<String>,
 }
 
 impl From<Status> for SyncStatusView {
@@ -62,6 +66,8 @@ impl From<Status> for SyncStatusView {
                 message: e.message,
                 at: e.at,
             }),
+            clock_warning: clinicdesk_sync::engine::clock_warning(s.clock_skew_ms),
+            clock_skew_ms: s.clock_skew_ms,
         }
     }
 }

@@ -1584,6 +1584,10 @@ export type SyncStatusView = {
 	pending_changes: number,
 	last_ok_at: number | null,
 	last_error: SyncErrorView | null,
+	/**  The server's clock minus this PC's (ms), measured at the last connection. */
+	clock_skew_ms: number | null,
+	/**  Past 2 minutes either way: what an administrator is told (sync goes on). */
+	clock_warning: string | null,
 };
 
 /**  What approving time off did. */

@@ -206,6 +206,37 @@ fn clocks_five_minutes_apart_converge_and_a_fast_clock_wins_by_two_minutes_at_mo
     for pc in [&s.a, &s.b] {
         assert_eq!(field(pc, &p, "notes"), "the slow PC again", "{}", pc.name);
     }
+    // Each PC measured the skew at its connection (server minus PC: the fast PC's is about
+    // -5 min) and an administrator is told, while sync went on; a right clock is not flagged.
+    let status = |pc: &Pc, env: &[(&str, &str)]| -> serde_json::Value {
+        let o = pc.cmd(&["sync", "status"], env);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).expect("sync status prints JSON")
+    };
+    for (pc, env, sign, way) in [(&s.a, &fast, -1, "ahead of"), (&s.b, &slow, 1, "behind")] {
+        let v = status(pc, env);
+        let skew = v["clock_skew_ms"].as_i64().expect("a measured skew");
+        assert!(
+            (skew - sign * 300_000).abs() < 10_000,
+            "{}: {skew} ms",
+            pc.name
+        );
+        let warning = v["clock_warning"].as_str().expect("a warning past 2 min");
+        assert!(
+            warning.contains(&format!("5 min {way} the server")),
+            "{warning}"
+        );
+        assert!(v["last_error"].is_null(), "sync never stops for skew: {v}");
+    }
+    run(&s.a, &["sync", "now"], &[]);
+    let v = status(&s.a, &[]);
+    assert!(
+        v["clock_skew_ms"]
+            .as_i64()
+            .is_some_and(|k| k.abs() < 10_000),
+        "{v}"
+    );
+    assert!(v["clock_warning"].is_null(), "{v}");
     s.heal_and_check();
 }
 

@@ -26,6 +26,8 @@ pub const HLC_FLOOR: &str = "sync.hlc_floor";
 pub const LAST_OK_AT: &str = "sync.last_ok_at";
 /// The last error, as JSON `{code, message, at}`; removed by the next success.
 pub const LAST_ERROR: &str = "sync.last_error";
+/// The server's clock minus this PC's (ms), as measured at the last connection (SYNC.md §6).
+pub const CLOCK_SKEW_MS: &str = "sync.clock_skew_ms";
 
 /// The value of `key`, if set.
 pub fn get(c: &Connection, key: &str) -> Result<Option<String>> {

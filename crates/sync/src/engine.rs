@@ -65,6 +65,7 @@ pub fn sync_now(store: &Store, pg: &mut postgres::Client) -> Result<SyncReport> 
 fn round(store: &Store, pg: &mut postgres::Client) -> Result<SyncReport> {
     let (_, server_id) = pull::clock(pg)?;
     pull::check_server(store, &server_id)?;
+    record_skew(store, measure_skew(pg)?)?;
     let pushed = push::push_all(store, pg)?;
     let (cp, applied) = pull::pull(store, pg)?;
     Ok(SyncReport {
@@ -74,6 +75,57 @@ fn round(store: &Store, pg: &mut postgres::Client) -> Result<SyncReport> {
         kept_local: applied.kept_local,
         changed_tables: applied.tables,
         server_seq: cp.server_seq,
+    })
+}
+
+/// Past this much (either way) the clock of this PC or of the server is wrong enough for an
+/// administrator to be told (issue 13): sync goes on regardless (the HLC bounds what a wrong
+/// clock can do, SYNC.md §6).
+pub const SKEW_WARN_MS: i64 = 120_000;
+
+/// A newly measured skew is recorded only when it moved by more than this (each record is a
+/// durable write; the loop measures every round).
+const SKEW_RECORD_STEP_MS: i64 = 1_000;
+
+/// The server's clock minus this PC's (ms): the server's time against the middle of the
+/// round trip that read it.
+pub fn measure_skew(pg: &mut postgres::Client) -> Result<i64> {
+    let before = now_ms();
+    let row = pg
+        .query_one(
+            "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint",
+            &[],
+        )
+        .map_err(|e| SyncError::from_pg(e, |c, m| SyncError::Protocol(format!("{c}: {m}"))))?;
+    let after = now_ms();
+    let server: i64 = row.get(0);
+    Ok(server - (before + (after - before) / 2))
+}
+
+/// What an administrator is told about a skew past [`SKEW_WARN_MS`] (None within it).
+pub fn clock_warning(skew_ms: Option<i64>) -> Option<String> {
+    let skew = skew_ms.filter(|s| s.abs() > SKEW_WARN_MS)?;
+    let minutes = (skew.abs() + 30_000) / 60_000;
+    let way = if skew > 0 { "behind" } else { "ahead of" };
+    Some(format!(
+        "This PC's clock is about {minutes} min {way} the server's: set this PC's date and \
+         time (or the server's). Sync goes on meanwhile."
+    ))
+}
+
+/// Keep the measured skew in the status (when it is new or moved).
+fn record_skew(store: &Store, skew: i64) -> Result<()> {
+    let known = store.read(|c| sync_meta::get(c, sync_meta::CLOCK_SKEW_MS))?;
+    let known = known.and_then(|v| v.parse::<i64>().ok());
+    if known.is_some_and(|k| (k - skew).abs() <= SKEW_RECORD_STEP_MS) {
+        return Ok(());
+    }
+    store.write_as(WriteMode::Remote, None, |tx| -> Result<()> {
+        Ok(sync_meta::set(
+            tx,
+            sync_meta::CLOCK_SKEW_MS,
+            &skew.to_string(),
+        )?)
     })
 }
 
@@ -134,6 +186,8 @@ pub struct Status {
     pub last_error: Option<LastError>,
     pub pull_cursor: i64,
     pub push_acked_seq: i64,
+    /// The server's clock minus this PC's (ms), measured at the last connection.
+    pub clock_skew_ms: Option<i64>,
 }
 
 /// The status as recorded in the database.
@@ -158,6 +212,8 @@ pub fn status(store: &Store) -> Result<Status> {
             last_error,
             pull_cursor: sync_meta::get_i64(c, sync_meta::PULL_CURSOR, 0)?,
             push_acked_seq: sync_meta::get_i64(c, sync_meta::PUSH_ACKED_SEQ, 0)?,
+            clock_skew_ms: sync_meta::get(c, sync_meta::CLOCK_SKEW_MS)?
+                .and_then(|v| v.parse().ok()),
         })
     })
 }

@@ -52,3 +52,10 @@ export function syncLabel(s: SyncStatusView | null): { text: string; tone: "ok" 
   if (!s.online) return { text: `Offline${waiting}`, tone: "warn" };
   return { text: `Synced${waiting}`, tone: "ok" };
 }
+
+/** The clock warning an administrator sees past 2 minutes of skew (Rust words it); nothing for
+ *  other users, for a PC that does not sync, or within 2 minutes. Sync goes on regardless. */
+export function clockWarning(s: SyncStatusView | null, admin: boolean): string | null {
+  if (!admin || !s || !s.enrolled) return null;
+  return s.clock_warning ?? null;
+}

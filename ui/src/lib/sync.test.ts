@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applySyncChanged, sync, syncLabel, touches } from "./sync.svelte";
+import { applySyncChanged, clockWarning, sync, syncLabel, touches } from "./sync.svelte";
 import type { SyncStatusView } from "./types";
 
 const base: SyncStatusView = {
@@ -9,6 +9,8 @@ const base: SyncStatusView = {
   pending_changes: 0,
   last_ok_at: 1,
   last_error: null,
+  clock_skew_ms: 40,
+  clock_warning: null,
 };
 
 describe("sync status in the header", () => {
@@ -25,6 +27,20 @@ describe("sync status in the header", () => {
     const stopped = syncLabel({ ...base, online: false, pending_changes: 1, last_error: { code: "sync_revoked", message: "this PC's sync access was revoked", at: 2 } });
     expect(stopped?.tone).toBe("error");
     expect(stopped?.text).toContain("revoked");
+  });
+});
+
+describe("a wrong clock", () => {
+  const off = { ...base, clock_skew_ms: -300_000, clock_warning: "This PC's clock is about 5 min ahead of the server's" };
+  it("is told to administrators past 2 minutes, and sync still says synced", () => {
+    expect(clockWarning(off, true)).toContain("5 min ahead");
+    expect(syncLabel(off)).toEqual({ text: "Synced", tone: "ok" });
+  });
+  it("is not told to other users, within 2 minutes, or on a PC that does not sync", () => {
+    expect(clockWarning(off, false)).toBeNull();
+    expect(clockWarning(base, true)).toBeNull();
+    expect(clockWarning({ ...off, enrolled: false }, true)).toBeNull();
+    expect(clockWarning(null, true)).toBeNull();
   });
 });
 

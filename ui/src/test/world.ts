@@ -70,7 +70,7 @@ export function worldHandlers(role: Role = "admin"): Record<string, Handler> {
     activity: () => status(role === "clinician" ? "front_desk" : role),
     display_preferences: () => ({ display_locale: null, hour_cycle: null }),
     set_display_preferences: (a) => ({ display_locale: (a.fields as Record<string, string>).display_locale || null, hour_cycle: (a.fields as Record<string, string>).hour_cycle || null }),
-    sync_status: () => ({ enrolled: true, server: "sync.example.org", online: true, pending_changes: 2, last_ok_at: at(9, 59), last_error: null }),
+    sync_status: () => ({ enrolled: true, server: "sync.example.org", online: true, pending_changes: 2, last_ok_at: at(9, 59), last_error: null, clock_skew_ms: 40, clock_warning: null }),
     list_clinics: () => [clinic, { ...clinic, id: SOUTH, name: "Calgary South", code: "CGS" }],
     list_staff: () => [robin, kim],
     list_rooms: () => [room],

@@ -129,10 +129,14 @@ fn status(ctx: &Ctx) -> Result<()> {
                 "; last error ({}): {}",
                 e.code, e.message
             ))
-        )
+        ) + &s.clock_skew_ms.map_or(String::new(), |k| {
+            format!("; server clock minus this PC's: {k} ms")
+        }) + &engine::clock_warning(s.clock_skew_ms)
+            .map_or(String::new(), |w| format!("\nWARNING: {w}"))
     };
     let mut v = serde_json::to_value(&s)?;
     v["message"] = text.clone().into();
+    v["clock_warning"] = engine::clock_warning(s.clock_skew_ms).into();
     ctx.out.value(&v, &text)
 }
 
