@@ -128,7 +128,7 @@ async function coldStart(i) {
   await app.browser.execute(installHelpers);
   const b = await app.browser.executeAsync(timeSignIn);
   if (b.error) throw new Error(`launch ${i + 1}: ${b.error}`);
-  const ok = b.dom.date === b.detail.date && b.dom.listed === b.detail.shown && (b.detail.shown === 0 || b.dom.calendarEventsNamed > 0);
+  const ok = b.dom.date === b.detail.date && b.dom.calendarEvents === b.detail.shown && b.dom.calendarEventsComplete === b.detail.shown;
   const s = {
     launch: i + 1,
     aMs: a,

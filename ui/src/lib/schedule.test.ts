@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { appointmentEvents, blockEvents, emptyNames, entryLabel, eventContent, lanesPerPage, loadText, minutesText, onShift, pageOf, cellStart, providerLoad, resourceLabel, safeColor, shiftEvents, statusText, timeRangeText, waitingMinutes, AXIS_PX, MIN_COLUMN_PX, NO_ROOM, STATUS_GLYPH, STATUS_LABEL, viewDates } from "./schedule";
+import { appointmentEvents, blockEvents, emptyNames, entryLabel, eventContent, fillLoads, lanesPerPage, loadText, minutesText, onShift, pageOf, cellStart, providerLoad, resourceLabel, safeColor, shiftEvents, statusText, timeRangeText, waitingMinutes, AXIS_PX, MIN_COLUMN_PX, NO_ROOM, STATUS_GLYPH, STATUS_LABEL, viewDates } from "./schedule";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import type { AvailabilityBlock, RosterEntry, StaffSchedule } from "./types";
 import { appointment, gridEntry } from "../test/fixtures";
 
@@ -174,8 +177,14 @@ describe("the grid at a glance", () => {
     const box = document.createElement("div");
     box.append(...out!.domNodes);
     expect(box.querySelector("time")?.textContent).toBe("09:00–09:30");
-    expect(box.querySelector(".appt-status")?.textContent).toBe("⏵ Checked in, waiting 3 min");
-    expect(box.querySelector(".appt-glyph")?.getAttribute("aria-hidden")).toBe("true");
+    // The words as text; the glyph drawn by CSS from data-glyph, with no text for screen readers.
+    expect(box.querySelector(".appt-status")?.textContent).toBe("Checked in, waiting 3 min");
+    expect(box.querySelector<HTMLElement>(".appt-status")?.dataset.glyph).toBe("⏵");
+    const appCss = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "../app.css"), "utf8");
+    expect(appCss).toMatch(/\.appt-status::before\s*\{[^}]*content:\s*attr\(data-glyph\)\s*\/\s*""/);
+    // One text node per element: nothing else drawn per appointment.
+    expect(box.querySelectorAll("*")).toHaveLength(3);
+    expect([...box.children].map((c) => c.childNodes.length)).toEqual([1, 1, 1]);
     expect(box.querySelector("h4")?.textContent).toBe("<b>Ann</b>");
     expect(box.querySelector("b")).toBeNull();
     // Shifts and blocks keep the calendar's own content.
@@ -197,10 +206,19 @@ describe("the grid at a glance", () => {
     expect(providerLoad("s2", entries, [])).toEqual({ booked: 60, free: null });
   });
 
-  it("heads a column with its name and, when given, its load", () => {
+  it("heads a column with its name and, when given, its load; a new day's loads are written in place", () => {
     const box = document.createElement("div");
-    box.append(...resourceLabel({ resource: { title: "Robin Lee", extendedProps: { load: "1 h booked · 7 h free" } } }).domNodes);
-    expect(box.textContent).toBe("Robin Lee1 h booked · 7 h free");
-    expect(resourceLabel({ resource: { title: "Room 1" } }).domNodes).toHaveLength(1);
+    const loads = new Map([["s1", "1 h booked · 7 h free"]]);
+    box.append(...resourceLabel({ resource: { id: "s1", title: "Robin Lee" } }, (id) => loads.get(id)).domNodes);
+    box.append(...resourceLabel({ resource: { id: "s2", title: "Ana Ortiz" } }, (id) => loads.get(id)).domNodes);
+    expect(box.textContent).toBe("Robin Lee1 h booked · 7 h freeAna Ortiz");
+    // No load (a room, the week view): the element is there, empty (hidden by CSS).
+    const room = resourceLabel({ resource: { id: "r1", title: "Room 1" } }).domNodes;
+    expect(room.map((n) => n.textContent)).toEqual(["Room 1", ""]);
+    // The next day: the same heads, their loads replaced; a column without one is emptied.
+    const heads = [...box.childNodes];
+    fillLoads(box, new Map([["s2", "30 min booked · no shift"]]));
+    expect([...box.childNodes]).toEqual(heads);
+    expect(box.textContent).toBe("Robin LeeAna Ortiz30 min booked · no shift");
   });
 });

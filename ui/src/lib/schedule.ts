@@ -139,8 +139,11 @@ export function appointmentEvents(
 }
 
 /** What the grid draws inside an appointment: its time, its status (glyph and words: the
- *  colour is never the only cue) and its title. Built from text nodes, never HTML. Other
- *  events (shifts, blocks) keep the calendar's own content. */
+ *  colour is never the only cue) and its title. Built from text nodes, never HTML; three
+ *  elements with one text node each (a day draws a few hundred appointments on every
+ *  navigation): the glyph is the status element's `data-glyph`, drawn by CSS
+ *  (`.appt-status::before` in app.css, with empty alternative text so that screen readers read
+ *  the words only). Other events (shifts, blocks) keep the calendar's own content. */
 export function eventContent(arg: { event: { title: unknown; extendedProps: Record<string, unknown> }; timeText: string }): { domNodes: Node[] } | undefined {
   const label = arg.event.extendedProps.statusLabel;
   if (typeof label !== "string") return undefined;
@@ -150,10 +153,8 @@ export function eventContent(arg: { event: { title: unknown; extendedProps: Reco
     n.textContent = text;
     return n;
   };
-  const status = el("span", "appt-status", "");
-  const glyph = el("span", "appt-glyph", String(arg.event.extendedProps.glyph ?? ""));
-  glyph.setAttribute("aria-hidden", "true");
-  status.append(glyph, ` ${label}`);
+  const status = el("span", "appt-status", label);
+  status.dataset.glyph = String(arg.event.extendedProps.glyph ?? "");
   return { domNodes: [el("time", "ec-event-time", arg.timeText), status, el("h4", "ec-event-title", typeof arg.event.title === "string" ? arg.event.title : "")] };
 }
 
@@ -185,17 +186,32 @@ export function loadText(l: { booked: number; free: number | null }): string {
   return `${minutesText(l.booked)} booked · ${l.free === null ? "no shift" : `${minutesText(l.free)} free`}`;
 }
 
-/** A column's heading: its name and, in the day view of providers, the day's load beneath. */
-export function resourceLabel(arg: { resource: { title: unknown; extendedProps?: Record<string, unknown> } }): { domNodes: Node[] } {
+/** A column's heading: its name and, beneath it, the day's load when `loadOf` gives one (the day
+ *  view of providers). The load's element is always there, named by its column
+ *  (`data-lane`), so a new day's loads are written into it (`fillLoads`) without the calendar
+ *  rebuilding its column heads. */
+export function resourceLabel(
+  arg: { resource: { id?: unknown; title: unknown } },
+  loadOf: (id: string) => string | undefined = () => undefined,
+): { domNodes: Node[] } {
   const name = document.createElement("span");
   name.className = "lane-name";
   name.textContent = typeof arg.resource.title === "string" ? arg.resource.title : "";
-  const load = arg.resource.extendedProps?.load;
-  if (typeof load !== "string") return { domNodes: [name] };
   const small = document.createElement("small");
   small.className = "lane-load";
-  small.textContent = load;
+  const id = String(arg.resource.id ?? "");
+  small.dataset.lane = id;
+  small.textContent = loadOf(id) ?? "";
   return { domNodes: [name, small] };
+}
+
+/** Write each column's load (by lane id; none: empty, and hidden by CSS) into the column heads
+ *  under `root`. */
+export function fillLoads(root: ParentNode, loads: ReadonlyMap<string, string>): void {
+  for (const el of root.querySelectorAll<HTMLElement>(".lane-load")) {
+    const text = loads.get(el.dataset.lane ?? "") ?? "";
+    if (el.textContent !== text) el.textContent = text;
+  }
 }
 
 /** The column an appointment sits in. */
