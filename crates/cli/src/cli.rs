@@ -137,6 +137,42 @@ pub enum Command {
     /// Capacity snapshots: staff, rooms, slots and patients at one instant.
     #[command(subcommand)]
     Capacity(CapacityCmd),
+    /// Exports in the interop standards: FHIR R4 (bulk NDJSON, one patient's Bundle) and
+    /// iCalendar. Every export is audited.
+    #[command(subcommand)]
+    Export(ExportCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCmd {
+    /// FHIR R4 bulk export of the clinics you may read into a folder: one NDJSON file per
+    /// resource type (Organization, Location, Practitioner, PractitionerRole, Patient,
+    /// Schedule, Slot, Appointment, EpisodeOfCare) and manifest.json. Free slots (Slot) only
+    /// with --from (and --to, default 13 days later; at most 92 days).
+    Fhir {
+        #[arg(long)]
+        out: PathBuf,
+        /// First day of free slots (clinic date, YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of free slots.
+        #[arg(long)]
+        to: Option<String>,
+        /// Length of a free slot in minutes.
+        #[arg(long, default_value_t = 30)]
+        slot_minutes: i64,
+        /// Qualifications are the credentials valid on this date (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// One patient as a FHIR R4 Bundle (type collection) with their appointments and cases,
+    /// to --out FILE or standard output.
+    PatientBundle {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 // `init`: the first clinic and its admin.

@@ -327,8 +327,9 @@ impl App {
         })?)
     }
 
-    /// The clinics a list may cover: the one asked for (checked), or all the caller may read.
-    pub(crate) fn readable_clinics(
+    /// The clinics a list (or an export) may cover: the one asked for (checked), or all
+    /// where the caller holds `cap`.
+    pub fn readable_clinics(
         &self,
         s: &Session,
         clinic: Option<ClinicId>,

@@ -1,0 +1,105 @@
+//! `export …`, `import fhir`, `availability import-ical`: the interop crate's operations.
+
+use anyhow::{anyhow, Result};
+use chrono::NaiveDate;
+use clinicdesk_api::domain::PatientId;
+use clinicdesk_interop::fhir::{export_fhir, patient_bundle, ExportOptions, RESOURCE_TYPES};
+
+use super::flag_id;
+use crate::cli::ExportCmd;
+use crate::ctx::Ctx;
+use crate::output;
+
+/// A date flag (YYYY-MM-DD), refused naming the flag.
+pub fn date_flag(flag: &str, v: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+        .map_err(|_| anyhow!("{flag}: '{}' is not a date (use YYYY-MM-DD)", v.trim()))
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub fn export(ctx: &Ctx, c: &ExportCmd) -> Result<()> {
+    match c {
+        ExportCmd::Fhir {
+            out,
+            from,
+            to,
+            slot_minutes,
+            as_of,
+        } => {
+            let slots = match (from, to) {
+                (Some(f), to) => {
+                    let f = date_flag("--from", f)?;
+                    let t = match to {
+                        Some(t) => date_flag("--to", t)?,
+                        None => f + chrono::Duration::days(13),
+                    };
+                    Some((f, t))
+                }
+                (None, Some(_)) => return Err(anyhow!("--to needs --from")),
+                (None, None) => None,
+            };
+            let as_of = match as_of {
+                Some(d) => date_flag("--as-of", d)?,
+                None => chrono::Utc::now().date_naive(),
+            };
+            let opts = ExportOptions {
+                now_ms: now_ms(),
+                as_of,
+                slots,
+                slot_minutes: *slot_minutes,
+            };
+            let (app, s) = ctx.signed_in()?;
+            // Every file it would write (the key file too, which the API does not know).
+            for t in RESOURCE_TYPES {
+                ctx.check_destination(&out.join(format!("{t}.ndjson")))?;
+            }
+            ctx.check_destination(&out.join("manifest.json"))?;
+            let json = ctx.out.json;
+            let mut last = std::time::Instant::now();
+            let r = export_fhir(app, s, out, &opts, &mut |stage, done, _| {
+                if !json && last.elapsed().as_millis() > 1000 {
+                    eprintln!("  {stage}: {done} resources");
+                    last = std::time::Instant::now();
+                }
+                true
+            })?;
+            if !json {
+                for (t, name, n) in &r.files {
+                    output::line(&format!("{t:<17} {n:>9}  {}", out.join(name).display()));
+                }
+            }
+            ctx.out.value(
+                &r,
+                &format!("{} resources exported to {}", r.total, out.display()),
+            )
+        }
+        ExportCmd::PatientBundle { patient, out } => {
+            let id = flag_id::<PatientId>("--patient", patient)?;
+            let (app, s) = ctx.signed_in()?;
+            let destination = match out {
+                Some(p) => {
+                    ctx.check_destination(p)?;
+                    p.display().to_string()
+                }
+                None => "standard output".to_string(),
+            };
+            let bundle = patient_bundle(app, s, id, now_ms(), &destination)?;
+            let text = serde_json::to_string_pretty(&bundle)?;
+            match out {
+                Some(p) => {
+                    ctx.write_export(p, text.as_bytes())?;
+                    let n = bundle["entry"].as_array().map_or(0, Vec::len);
+                    ctx.out
+                        .ok(&format!("{n} resources written to {}", p.display()))
+                }
+                None => {
+                    output::line(&text);
+                    Ok(())
+                }
+            }
+        }
+    }
+}
