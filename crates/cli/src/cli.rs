@@ -173,6 +173,23 @@ pub enum ExportCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// A provider's appointments (--provider) or a staff member's shifts (--staff) from
+    /// --from to --to (dates, at most 366 days) as an iCalendar file with the clinic's
+    /// VTIMEZONE, to --out FILE or standard output. --private leaves patient names out.
+    Ical {
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        staff: Option<String>,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        private: bool,
+    },
 }
 
 // `init`: the first clinic and its admin.
@@ -554,6 +571,13 @@ pub enum AvailabilityCmd {
     /// [--set holidays="2027-12-25=Christmas Day,2027-12-26"] [--set weekends=no]
     /// [--set weekend_days=sat,sun] [--set provider_id=…]
     Closures(WriteArgs),
+    /// Close the days of a holiday calendar (.ics): every all-day event becomes a closed day
+    /// of the clinic; importing it again changes nothing.
+    ImportIcal {
+        file: PathBuf,
+        #[arg(long)]
+        clinic: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -166,3 +166,128 @@ fn fhir_export_and_patient_bundle_through_the_cli() {
         "database",
     );
 }
+
+#[test]
+fn ical_export_and_holiday_import_through_the_cli() {
+    let e = Env::demo();
+    let provider = e.scalar(
+        "SELECT provider_id FROM appointments GROUP BY provider_id ORDER BY COUNT(*) DESC LIMIT 1",
+    );
+    let day = e.scalar("SELECT MAX(schedule_date) FROM ops_staff_schedules");
+    let from = e.scalar(&format!("SELECT date('{day}', '-30 days')"));
+    let file = e.dir.path().join("a.ics");
+    let args = [
+        "export",
+        "ical",
+        "--provider",
+        &provider,
+        "--from",
+        &from,
+        "--to",
+        &day,
+    ];
+    let mut with_out = args.to_vec();
+    with_out.extend(["--out", file.to_str().unwrap()]);
+    let r = e.ok("admin", &with_out);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("BEGIN:VCALENDAR\r\n") && text.contains("BEGIN:VTIMEZONE"));
+    assert_eq!(
+        text.matches("BEGIN:VEVENT").count() as u64,
+        r["events"].as_u64().unwrap()
+    );
+    assert!(r["events"].as_u64().unwrap() > 0);
+    // Private, to standard output: no patient names.
+    let mut private = vec!["--user", "admin"];
+    private.extend(args);
+    private.push("--private");
+    let o = e.run(&private);
+    assert!(o.status.success());
+    let last_name = e.scalar(&format!(
+        "SELECT p.last_name FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.provider_id = '{provider}' AND a.start_at > 0 ORDER BY a.start_at DESC LIMIT 1"
+    ));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains(&last_name));
+    let shifts = e.ok(
+        "admin",
+        &[
+            "export",
+            "ical",
+            "--staff",
+            &provider,
+            "--from",
+            &from,
+            "--to",
+            &day,
+            "--out",
+            e.dir.path().join("s.ics").to_str().unwrap(),
+        ],
+    );
+    assert!(shifts["events"].as_u64().unwrap() > 0);
+    e.bad(
+        "admin",
+        &["export", "ical", "--from", &from, "--to", &day],
+        "either --provider",
+    );
+    e.bad(
+        "admin",
+        &[
+            "export",
+            "ical",
+            "--provider",
+            &provider,
+            "--from",
+            "x",
+            "--to",
+            &day,
+        ],
+        "--from",
+    );
+
+    // Holidays: closed once; a second import changes nothing; a bad file nothing.
+    let clinic = e.scalar("SELECT id FROM clinics LIMIT 1");
+    let ics = e.dir.path().join("holidays.ics");
+    std::fs::write(
+        &ics,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nBEGIN:VEVENT\r\nUID:1@x\r\nDTSTAMP:20260101T000000Z\r\n\
+DTSTART;VALUE=DATE:20271225\r\nSUMMARY:Christmas Day\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let blocks = || e.scalar("SELECT COUNT(*) || '' FROM availability_blocks");
+    let before = blocks();
+    for created in [1, 0] {
+        let args = [
+            "availability",
+            "import-ical",
+            ics.to_str().unwrap(),
+            "--clinic",
+            &clinic,
+        ];
+        let r = e.ok("admin", &args);
+        assert_eq!(r["created"].as_array().unwrap().len(), created);
+        assert_ne!(before, blocks());
+    }
+    let after = blocks();
+    std::fs::write(&ics, "not a calendar").unwrap();
+    e.bad(
+        "admin",
+        &[
+            "availability",
+            "import-ical",
+            ics.to_str().unwrap(),
+            "--clinic",
+            &clinic,
+        ],
+        "not an iCalendar file",
+    );
+    e.bad(
+        "frontdesk",
+        &[
+            "availability",
+            "import-ical",
+            ics.to_str().unwrap(),
+            "--clinic",
+            &clinic,
+        ],
+        "not allowed",
+    );
+    assert_eq!(blocks(), after);
+}

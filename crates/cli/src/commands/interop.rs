@@ -1,9 +1,12 @@
 //! `export …`, `import fhir`, `availability import-ical`: the interop crate's operations.
 
-use anyhow::{anyhow, Result};
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
 use chrono::NaiveDate;
-use clinicdesk_api::domain::PatientId;
+use clinicdesk_api::domain::{ClinicId, PatientId, StaffId};
 use clinicdesk_interop::fhir::{export_fhir, patient_bundle, ExportOptions, RESOURCE_TYPES};
+use clinicdesk_interop::ical::{export_ics, import_holidays, CalendarOf, IcsOptions};
 
 use super::flag_id;
 use crate::cli::ExportCmd;
@@ -79,13 +82,7 @@ pub fn export(ctx: &Ctx, c: &ExportCmd) -> Result<()> {
         ExportCmd::PatientBundle { patient, out } => {
             let id = flag_id::<PatientId>("--patient", patient)?;
             let (app, s) = ctx.signed_in()?;
-            let destination = match out {
-                Some(p) => {
-                    ctx.check_destination(p)?;
-                    p.display().to_string()
-                }
-                None => "standard output".to_string(),
-            };
+            let destination = destination(ctx, out)?;
             let bundle = patient_bundle(app, s, id, now_ms(), &destination)?;
             let text = serde_json::to_string_pretty(&bundle)?;
             match out {
@@ -101,5 +98,72 @@ pub fn export(ctx: &Ctx, c: &ExportCmd) -> Result<()> {
                 }
             }
         }
+        ExportCmd::Ical {
+            provider,
+            staff,
+            from,
+            to,
+            out,
+            private,
+        } => {
+            let of = match (provider, staff) {
+                (Some(p), None) => CalendarOf::Appointments(flag_id::<StaffId>("--provider", p)?),
+                (None, Some(st)) => CalendarOf::Shifts(flag_id::<StaffId>("--staff", st)?),
+                _ => {
+                    return Err(anyhow!(
+                        "give either --provider (appointments) or --staff (shifts)"
+                    ))
+                }
+            };
+            let opts = IcsOptions {
+                from: date_flag("--from", from)?,
+                to: date_flag("--to", to)?,
+                private: *private,
+                now_ms: now_ms(),
+            };
+            let (app, s) = ctx.signed_in()?;
+            let destination = destination(ctx, out)?;
+            let ics = export_ics(app, s, of, &opts, &destination)?;
+            match out {
+                Some(p) => {
+                    ctx.write_export(p, ics.text.as_bytes())?;
+                    ctx.out.value(
+                        &serde_json::json!({ "events": ics.events, "file": p }),
+                        &format!("{} events written to {}", ics.events, p.display()),
+                    )
+                }
+                None => {
+                    print!("{}", ics.text);
+                    Ok(())
+                }
+            }
+        }
     }
+}
+
+/// Where an export goes, for its audit entry (a file is checked first: never the database).
+fn destination(ctx: &Ctx, out: &Option<PathBuf>) -> Result<String> {
+    Ok(match out {
+        Some(p) => {
+            ctx.check_destination(p)?;
+            p.display().to_string()
+        }
+        None => "standard output".to_string(),
+    })
+}
+
+/// `availability import-ical FILE --clinic ID`.
+pub fn import_ical(ctx: &Ctx, file: &Path, clinic: &str) -> Result<()> {
+    let clinic = flag_id::<ClinicId>("--clinic", clinic)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let (app, s) = ctx.signed_in()?;
+    let r = import_holidays(app, s, clinic, &text)?;
+    if r.ignored > 0 && !ctx.out.json {
+        eprintln!(
+            "{} timed events are not closures and were left out",
+            r.ignored
+        );
+    }
+    super::scheduling::closures_done(&ctx.out, &r.closures)
 }
