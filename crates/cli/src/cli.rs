@@ -141,6 +141,22 @@ pub enum Command {
     /// iCalendar. Every export is audited.
     #[command(subcommand)]
     Export(ExportCmd),
+    /// Imports in the interop standards.
+    #[command(subcommand)]
+    Import(ImportCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// Patients, practitioners and appointments from FHIR R4 files (NDJSON or a Bundle; a
+    /// folder: its Patient, Practitioner and Appointment .ndjson files) into a clinic. All or
+    /// nothing; a re-import skips what is there; appointments through the booking rules.
+    Fhir {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        clinic: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -118,5 +118,6 @@ fn run(command: &Command, ctx: &Ctx) -> Result<()> {
         Command::Goal(c) => kpis::goal(ctx, c),
         Command::Capacity(c) => kpis::capacity(ctx, c),
         Command::Export(c) => interop::export(ctx, c),
+        Command::Import(c) => interop::import(ctx, c),
     }
 }

@@ -253,41 +253,52 @@ DTSTART;VALUE=DATE:20271225\r\nSUMMARY:Christmas Day\r\nEND:VEVENT\r\nEND:VCALEN
     .unwrap();
     let blocks = || e.scalar("SELECT COUNT(*) || '' FROM availability_blocks");
     let before = blocks();
+    let args = [
+        "availability",
+        "import-ical",
+        ics.to_str().unwrap(),
+        "--clinic",
+        &clinic,
+    ];
     for created in [1, 0] {
-        let args = [
-            "availability",
-            "import-ical",
-            ics.to_str().unwrap(),
-            "--clinic",
-            &clinic,
-        ];
         let r = e.ok("admin", &args);
         assert_eq!(r["created"].as_array().unwrap().len(), created);
         assert_ne!(before, blocks());
     }
     let after = blocks();
     std::fs::write(&ics, "not a calendar").unwrap();
-    e.bad(
-        "admin",
-        &[
-            "availability",
-            "import-ical",
-            ics.to_str().unwrap(),
-            "--clinic",
-            &clinic,
-        ],
-        "not an iCalendar file",
-    );
-    e.bad(
-        "frontdesk",
-        &[
-            "availability",
-            "import-ical",
-            ics.to_str().unwrap(),
-            "--clinic",
-            &clinic,
-        ],
-        "not allowed",
-    );
+    e.bad("admin", &args, "not an iCalendar file");
+    e.bad("frontdesk", &args, "not allowed");
     assert_eq!(blocks(), after);
+}
+
+#[test]
+fn fhir_import_through_the_cli_all_or_nothing_and_once() {
+    let e = Env::demo();
+    let clinic = e.scalar("SELECT id FROM clinics LIMIT 1");
+    let file = e.dir.path().join("in.ndjson");
+    let patient =
+        r#"{"resourceType":"Patient","id":"old-7","name":[{"family":"Imported","given":["Ida"]}]}"#;
+    std::fs::write(&file, format!("{patient}\n{{\"resourceType\":\"Patient\",\"id\":\"old-8\",\"birthDate\":\"1990\",\"name\":[{{\"family\":\"B\",\"given\":[\"C\"]}}]}}\n")).unwrap();
+    let path = file.to_str().unwrap();
+    let args = ["import", "fhir", path, "--clinic", &clinic];
+    let count = || e.scalar("SELECT COUNT(*) || '' FROM patients");
+    let before = count();
+    e.bad("admin", &args, "line 2 Patient.birthDate");
+    assert_eq!(count(), before);
+    std::fs::write(&file, format!("{patient}\n")).unwrap();
+    for imported in [1, 0] {
+        let r = e.ok(
+            "admin",
+            &[
+                "import",
+                "fhir",
+                file.to_str().unwrap(),
+                "--clinic",
+                &clinic,
+            ],
+        );
+        assert_eq!(r["patients"], imported, "{r}");
+    }
+    e.bad("frontdesk", &args, "not allowed");
 }

@@ -13,6 +13,7 @@ mod housekeeping;
 mod import;
 mod kpis;
 mod listing;
+mod migration;
 mod org;
 mod people;
 mod reminders;
@@ -53,6 +54,10 @@ pub use kpis::{
     METRIC_KEYS,
 };
 pub use listing::{AppointmentListEntry, AppointmentQuery, DEFAULT_LIST_ROWS, MAX_LIST_ROWS};
+pub use migration::{
+    Migrated, MigratedAppointment, MigrationError, MigrationImport, MigrationRecord,
+    MAX_MIGRATION_RECORDS,
+};
 pub use org::{DisplayPreferences, InitResult, UserView};
 pub use reminders::PendingReminder;
 pub use scheduling::{DaySchedule, GridEntry, ScheduleEntry, Slot, UNNAMED_PATIENT};

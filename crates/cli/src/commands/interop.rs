@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context, Result};
 use chrono::NaiveDate;
 use clinicdesk_api::domain::{ClinicId, PatientId, StaffId};
-use clinicdesk_interop::fhir::{export_fhir, patient_bundle, ExportOptions, RESOURCE_TYPES};
+use clinicdesk_interop::fhir::{
+    export_fhir, import_fhir, patient_bundle, ExportOptions, RESOURCE_TYPES,
+};
 use clinicdesk_interop::ical::{export_ics, import_holidays, CalendarOf, IcsOptions};
 
 use super::flag_id;
-use crate::cli::ExportCmd;
+use crate::cli::{ExportCmd, ImportCmd};
 use crate::ctx::Ctx;
 use crate::output;
 
@@ -166,4 +168,66 @@ pub fn import_ical(ctx: &Ctx, file: &Path, clinic: &str) -> Result<()> {
         );
     }
     super::scheduling::closures_done(&ctx.out, &r.closures)
+}
+
+/// `import fhir FILE… --clinic ID`.
+pub fn import(ctx: &Ctx, c: &ImportCmd) -> Result<()> {
+    let ImportCmd::Fhir { files, clinic } = c;
+    let clinic = flag_id::<ClinicId>("--clinic", clinic)?;
+    let mut paths = Vec::new();
+    for f in files {
+        if f.is_dir() {
+            for t in ["Patient", "Practitioner", "Appointment"] {
+                let p = f.join(format!("{t}.ndjson"));
+                if p.exists() {
+                    paths.push(p);
+                }
+            }
+        } else {
+            paths.push(f.clone());
+        }
+    }
+    if paths.is_empty() {
+        return Err(anyhow!(
+            "no Patient, Practitioner or Appointment file in {}",
+            files[0].display()
+        ));
+    }
+    let mut sources = Vec::new();
+    for p in &paths {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        sources.push((p.display().to_string(), text));
+    }
+    let (app, s) = ctx.signed_in()?;
+    let json = ctx.out.json;
+    let mut last = std::time::Instant::now();
+    let r = import_fhir(app, s, clinic, &sources, &mut |stage, done, total| {
+        if !json && last.elapsed().as_millis() > 1000 {
+            eprintln!("  {stage}: {done}/{total}");
+            last = std::time::Instant::now();
+        }
+        true
+    })?;
+    let m = &r.result;
+    if m.invalid > 0 {
+        let listed: Vec<String> = m
+            .errors
+            .iter()
+            .map(|e| format!("line {} {}: {}", e.line, e.path, e.message))
+            .collect();
+        return Err(anyhow!(
+            "{} of {} resources are invalid, nothing was imported — {}",
+            m.invalid,
+            m.records,
+            listed.join("; ")
+        ));
+    }
+    ctx.out.value(
+        &r,
+        &format!(
+            "imported {} patients, {} practitioners, {} appointments; {} already there, {} context resources ignored",
+            m.patients, m.staff, m.appointments, m.skipped, r.ignored
+        ),
+    )
 }

@@ -14,12 +14,14 @@
 //! | case | `EpisodeOfCare` ([`episode_status`]) |
 
 pub mod export;
+pub mod import;
 
 use chrono::{DateTime, SecondsFormat};
 use chrono_tz::Tz;
 use clinicdesk_domain::{AppointmentStatus, CaseStatus};
 
 pub use export::{export_fhir, patient_bundle, BulkExport, ExportOptions, RESOURCE_TYPES};
+pub use import::{import_fhir, FhirImport};
 
 /// The FHIR version written and read.
 pub const FHIR_VERSION: &str = "4.0.1";
