@@ -57,7 +57,7 @@ pub const SYSTEM_V2_0203: &str = "http://terminology.hl7.org/CodeSystem/v2-0203"
 pub const SYSTEM_LOCATION_TYPE: &str =
     "http://terminology.hl7.org/CodeSystem/location-physical-type";
 
-/// FHIR `Appointment.status` of our status. The mapping (ARCHITECTURE.md, invariant 37):
+/// FHIR `Appointment.status` of our status. The mapping (ARCHITECTURE.md, invariant 38):
 /// pending → `pending` (booked at the desk, not confirmed by the patient), confirmed and reminded → `booked`, checked_in → `checked-in`,
 /// in_progress → `arrived` (the patient is with the provider: FHIR R4 has no "in progress"),
 /// completed → `fulfilled`, no_show → `noshow`, cancelled and rescheduled → `cancelled` (a
