@@ -282,11 +282,13 @@ fn the_front_doors_depend_on_the_api_only() {
     );
     assert_eq!(
         our_dependencies(&root().join("crates/cli/Cargo.toml")),
-        // clinicdesk-server: the sync server's admin commands (`server …`, `sync enrol`).
+        // clinicdesk-server: the sync server's admin commands (`server …`, `sync enrol`);
+        // clinicdesk-interop: FHIR and iCalendar (`export …`, `import fhir`).
         set(&[
             "clinicdesk-api",
             "clinicdesk-bench",
             "clinicdesk-demo",
+            "clinicdesk-interop",
             "clinicdesk-server",
             "clinicdesk-sync",
         ]),

@@ -267,6 +267,22 @@ fn matrix() -> Vec<(&'static str, &'static [Role], Op)> {
             a.import_patients(s, w.clinic_a, &csv, &mut |_, _, _| true)
                 .map(drop)
         }),
+        ("import records from another system", MGMT, |a, s, _, w| {
+            let record = clinicdesk_api::MigrationRecord {
+                line: 1,
+                path: "Patient".into(),
+                record: clinicdesk_api::Migrated::Patient {
+                    id: None,
+                    fields: set("first_name", "Mo")
+                        .with("last_name", "Grant")
+                        .with("legacy_id", format!("M-{}", rand_suffix())),
+                },
+                field_paths: Vec::new(),
+            };
+            let r = a.import_migration(s, w.clinic_a, vec![record], &mut |_, _, _| true)?;
+            assert_eq!((r.invalid, r.patients), (0, 1), "{:?}", r.errors);
+            Ok(())
+        }),
         ("add insurance", DESK, |a, s, f, _| {
             a.add_patient_insurance(
                 s,

@@ -137,6 +137,75 @@ pub enum Command {
     /// Capacity snapshots: staff, rooms, slots and patients at one instant.
     #[command(subcommand)]
     Capacity(CapacityCmd),
+    /// Exports in the interop standards: FHIR R4 (bulk NDJSON, one patient's Bundle) and
+    /// iCalendar. Every export is audited.
+    #[command(subcommand)]
+    Export(ExportCmd),
+    /// Imports in the interop standards.
+    #[command(subcommand)]
+    Import(ImportCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// Patients, practitioners and appointments from FHIR R4 files (NDJSON or a Bundle; a
+    /// folder: its Patient, Practitioner and Appointment .ndjson files) into a clinic. All or
+    /// nothing; a re-import skips what is there; appointments through the booking rules.
+    Fhir {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        clinic: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCmd {
+    /// FHIR R4 bulk export of the clinics you may read into a folder: one NDJSON file per
+    /// resource type (Organization, Location, Practitioner, PractitionerRole, Patient,
+    /// Schedule, Slot, Appointment, EpisodeOfCare) and manifest.json. Free slots (Slot) only
+    /// with --from (and --to, default 13 days later; at most 92 days).
+    Fhir {
+        #[arg(long)]
+        out: PathBuf,
+        /// First day of free slots (clinic date, YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of free slots.
+        #[arg(long)]
+        to: Option<String>,
+        /// Length of a free slot in minutes.
+        #[arg(long, default_value_t = 30)]
+        slot_minutes: i64,
+        /// Qualifications are the credentials valid on this date (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// One patient as a FHIR R4 Bundle (type collection) with their appointments and cases,
+    /// to --out FILE or standard output.
+    PatientBundle {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// A provider's appointments (--provider) or a staff member's shifts (--staff) from
+    /// --from to --to (dates, at most 366 days) as an iCalendar file with the clinic's
+    /// VTIMEZONE, to --out FILE or standard output. --private leaves patient names out.
+    Ical {
+        #[arg(long)]
+        provider: Option<String>,
+        #[arg(long)]
+        staff: Option<String>,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        private: bool,
+    },
 }
 
 // `init`: the first clinic and its admin.
@@ -518,6 +587,13 @@ pub enum AvailabilityCmd {
     /// [--set holidays="2027-12-25=Christmas Day,2027-12-26"] [--set weekends=no]
     /// [--set weekend_days=sat,sun] [--set provider_id=…]
     Closures(WriteArgs),
+    /// Close the days of a holiday calendar (.ics): every all-day event becomes a closed day
+    /// of the clinic; importing it again changes nothing.
+    ImportIcal {
+        file: PathBuf,
+        #[arg(long)]
+        clinic: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -117,5 +117,7 @@ fn run(command: &Command, ctx: &Ctx) -> Result<()> {
         Command::Kpi(c) => kpis::kpi(ctx, c),
         Command::Goal(c) => kpis::goal(ctx, c),
         Command::Capacity(c) => kpis::capacity(ctx, c),
+        Command::Export(c) => interop::export(ctx, c),
+        Command::Import(c) => interop::import(ctx, c),
     }
 }

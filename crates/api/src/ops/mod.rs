@@ -13,6 +13,7 @@ mod housekeeping;
 mod import;
 mod kpis;
 mod listing;
+mod migration;
 mod org;
 mod people;
 mod reminders;
@@ -53,6 +54,10 @@ pub use kpis::{
     METRIC_KEYS,
 };
 pub use listing::{AppointmentListEntry, AppointmentQuery, DEFAULT_LIST_ROWS, MAX_LIST_ROWS};
+pub use migration::{
+    Migrated, MigratedAppointment, MigrationError, MigrationImport, MigrationRecord,
+    MAX_MIGRATION_RECORDS,
+};
 pub use org::{DisplayPreferences, InitResult, UserView};
 pub use reminders::PendingReminder;
 pub use scheduling::{DaySchedule, GridEntry, ScheduleEntry, Slot, UNNAMED_PATIENT};
@@ -171,7 +176,7 @@ pub mod internals {
 }
 
 /// An export: patient data leaving the app (a file, standard output, another system).
-pub(crate) struct Export<'a> {
+pub struct Export<'a> {
     /// What was exported (e.g. `pending_reminders_csv`).
     pub what: &'a str,
     pub clinic: Option<clinicdesk_domain::ClinicId>,
@@ -188,7 +193,8 @@ pub const EXPORT_PATIENTS_LISTED: usize = 1000;
 impl crate::App {
     /// Every export is audited, once per export (not per row): who (the session's user), when
     /// (the entry's time), what, where to, how many rows and which patients.
-    pub(crate) fn record_export(&self, s: &crate::Session, e: &Export<'_>) -> crate::ApiResult<()> {
+    /// Public for the exports made beside the API (`clinicdesk-interop`: FHIR, iCalendar).
+    pub fn record_export(&self, s: &crate::Session, e: &Export<'_>) -> crate::ApiResult<()> {
         let mut patients: Vec<&str> = e.patients.iter().map(String::as_str).collect();
         patients.sort_unstable();
         patients.dedup();

@@ -116,6 +116,40 @@ fn apply_patient(f: &Fields, p: &mut Patient, creating: bool) -> ApiResult<()> {
     }
 }
 
+/// A new staff member of `clinic` from create input, validated as every staff member is (the
+/// migration import builds its rows with this too).
+pub(super) fn new_staff(f: &Fields, clinic: ClinicId, now: i64) -> ApiResult<Staff> {
+    let mut st = Staff {
+        id: StaffId::new(),
+        user_id: None,
+        employee_id: None,
+        first_name: String::new(),
+        last_name: String::new(),
+        middle_name: None,
+        preferred_name: None,
+        title: None,
+        discipline: None,
+        department: None,
+        email: None,
+        phone: None,
+        employment_type: EmploymentType::FullTime,
+        primary_clinic_id: clinic,
+        hire_date: None,
+        termination_date: None,
+        is_active: true,
+        is_clinical: true,
+        emergency_contact_name: None,
+        emergency_contact_phone: None,
+        notes: None,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    apply_staff(f, &mut st, true)?;
+    f.finish()?;
+    Ok(st)
+}
+
 /// A new patient of `clinic` from create input, validated as every patient is (the import
 /// builds its rows with this too). Without an MRN one is made from the clinic's code and the
 /// new id. The MRN's uniqueness is the caller's check (it needs the database).
@@ -212,35 +246,7 @@ impl App {
             "add staff",
         )?;
         self.tx(s, |tx| {
-            let now = tx.ctx.now_ms;
-            let mut st = Staff {
-                id: StaffId::new(),
-                user_id: None,
-                employee_id: None,
-                first_name: String::new(),
-                last_name: String::new(),
-                middle_name: None,
-                preferred_name: None,
-                title: None,
-                discipline: None,
-                department: None,
-                email: None,
-                phone: None,
-                employment_type: EmploymentType::FullTime,
-                primary_clinic_id: clinic,
-                hire_date: None,
-                termination_date: None,
-                is_active: true,
-                is_clinical: true,
-                emergency_contact_name: None,
-                emergency_contact_phone: None,
-                notes: None,
-                created_at: now,
-                updated_at: now,
-                deleted_at: None,
-            };
-            apply_staff(f, &mut st, true)?;
-            f.finish()?;
+            let st = new_staff(f, clinic, tx.ctx.now_ms)?;
             table::insert(tx, &st)?;
             Ok(st)
         })
@@ -327,8 +333,9 @@ impl App {
         })?)
     }
 
-    /// The clinics a list may cover: the one asked for (checked), or all the caller may read.
-    pub(crate) fn readable_clinics(
+    /// The clinics a list (or an export) may cover: the one asked for (checked), or all
+    /// where the caller holds `cap`.
+    pub fn readable_clinics(
         &self,
         s: &Session,
         clinic: Option<ClinicId>,

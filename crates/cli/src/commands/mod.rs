@@ -4,6 +4,7 @@ pub mod admin;
 pub mod cases;
 pub mod catalog;
 pub mod credentials;
+pub mod interop;
 pub mod kpis;
 pub mod org;
 pub mod people;

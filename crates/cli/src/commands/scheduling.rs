@@ -196,6 +196,30 @@ pub fn appointment_type(ctx: &Ctx, c: &AppointmentTypeCmd) -> Result<()> {
     }
 }
 
+/// What the closure generator did: the appointments on closed days, then the counts.
+pub fn closures_done(out: &crate::output::Out, r: &clinicdesk_api::ClosureResult) -> Result<()> {
+    if !out.json {
+        for a in &r.affected {
+            output::line(&format!(
+                "needs moving: appointment {} at {}",
+                a.id,
+                chrono::DateTime::from_timestamp_millis(a.start_at)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default()
+            ));
+        }
+    }
+    out.value(
+        r,
+        &format!(
+            "{} days closed, {} already closed, {} appointments need moving",
+            r.created.len(),
+            r.already_closed.len(),
+            r.affected.len()
+        ),
+    )
+}
+
 /// Availability blocks and the closure generator.
 pub fn availability(ctx: &Ctx, c: &AvailabilityCmd) -> Result<()> {
     let (app, s) = ctx.signed_in()?;
@@ -210,32 +234,16 @@ pub fn availability(ctx: &Ctx, c: &AvailabilityCmd) -> Result<()> {
             app.delete_availability_block(s, AvailabilityBlockId::parse(id)?)?,
             "block removed",
         ),
-        AvailabilityCmd::Closures(a) => {
-            let r = app.generate_closures(
+        AvailabilityCmd::Closures(a) => closures_done(
+            out,
+            &app.generate_closures(
                 s,
                 flag_id::<ClinicId>("--clinic", need(&a.clinic, "--clinic")?)?,
                 &fields(&a.set, &a.data)?,
-            )?;
-            if !out.json {
-                for a in &r.affected {
-                    output::line(&format!(
-                        "needs moving: appointment {} at {}",
-                        a.id,
-                        chrono::DateTime::from_timestamp_millis(a.start_at)
-                            .map(|t| t.to_rfc3339())
-                            .unwrap_or_default()
-                    ));
-                }
-            }
-            out.value(
-                &r,
-                &format!(
-                    "{} days closed, {} already closed, {} appointments need moving",
-                    r.created.len(),
-                    r.already_closed.len(),
-                    r.affected.len()
-                ),
-            )
+            )?,
+        ),
+        AvailabilityCmd::ImportIcal { file, clinic } => {
+            super::interop::import_ical(ctx, file, clinic)
         }
     }
 }
