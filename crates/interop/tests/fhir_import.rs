@@ -84,8 +84,14 @@ fn normalise_rooms(line: &str) -> Value {
     v
 }
 
-#[test]
-fn the_demo_round_trips_through_fhir_and_a_reimport_changes_nothing() {
+/// The small demo exported (FHIR) into `first`, and an empty database with one clinic in the
+/// demo's time zone.
+fn exported_demo_and_empty_target() -> (
+    Demo,
+    ExportOptions,
+    std::path::PathBuf,
+    (App, Session, ClinicId),
+) {
     let demo = small_demo();
     let opts = ExportOptions {
         now_ms: NOW_MS,
@@ -96,15 +102,26 @@ fn the_demo_round_trips_through_fhir_and_a_reimport_changes_nothing() {
     let first = demo.dir.path().join("first");
     export_fhir(&demo.app, &demo.admin, &first, &opts, &mut |_, _, _| true).unwrap();
     let tz = demo.scalar("SELECT timezone FROM clinics LIMIT 1");
-    let (app, root, clinic) = empty(demo.dir.path(), "Target", "TGT", &tz);
-    let files = [
-        ("Patient.ndjson", read(&first, "Patient")),
-        ("Practitioner.ndjson", read(&first, "Practitioner")),
+    let target = empty(demo.dir.path(), "Target", "TGT", &tz);
+    (demo, opts, first, target)
+}
+
+/// The exported patients, practitioners and appointments (rooms left out: not imported).
+fn demo_files(first: &std::path::Path) -> [(&'static str, String); 3] {
+    [
+        ("Patient.ndjson", read(first, "Patient")),
+        ("Practitioner.ndjson", read(first, "Practitioner")),
         (
             "Appointment.ndjson",
-            without_rooms(&read(&first, "Appointment")),
+            without_rooms(&read(first, "Appointment")),
         ),
-    ];
+    ]
+}
+
+#[test]
+fn the_demo_round_trips_through_fhir_and_a_reimport_changes_nothing() {
+    let (demo, opts, first, (app, root, clinic)) = exported_demo_and_empty_target();
+    let files = demo_files(&first);
     let r = import(&app, &root, clinic, &files);
     assert_eq!(r.result.invalid, 0, "{:#?}", r.result.errors);
     assert_eq!(
@@ -143,6 +160,52 @@ fn the_demo_round_trips_through_fhir_and_a_reimport_changes_nothing() {
     assert_eq!(before[..4], after[..4]);
     // The import is audited (one event each run).
     assert_eq!(after[4], before[4] + 1);
+}
+
+/// A clinic that already holds the patients and practitioners under other ids (another
+/// system's numbering: found again by MRN and employee id): the file's appointments refer to
+/// them by the file's ids, and those references mean the records already here.
+#[test]
+fn records_already_here_under_other_ids_take_the_files_references() {
+    let (_demo, _, first, (app, root, clinic)) = exported_demo_and_empty_target();
+    let renumbered = |text: &str| -> String {
+        text.lines()
+            .map(|l| {
+                let mut v: Value = serde_json::from_str(l).unwrap();
+                let id = v["id"].as_str().unwrap().to_string();
+                v["id"] = Value::String(format!("other-{id}"));
+                serde_json::to_string(&v).unwrap() + "\n"
+            })
+            .collect()
+    };
+    let r = import(
+        &app,
+        &root,
+        clinic,
+        &[
+            ("Patient.ndjson", renumbered(&read(&first, "Patient"))),
+            (
+                "Practitioner.ndjson",
+                renumbered(&read(&first, "Practitioner")),
+            ),
+        ],
+    );
+    assert_eq!(r.result.invalid, 0, "{:#?}", r.result.errors);
+    assert_eq!((r.result.patients, r.result.staff), (500, 12));
+    let files = demo_files(&first);
+    let r = import(&app, &root, clinic, &files);
+    assert_eq!(r.result.invalid, 0, "{:#?}", r.result.errors);
+    assert_eq!(
+        (
+            r.result.patients,
+            r.result.staff,
+            r.result.appointments,
+            r.result.skipped
+        ),
+        (0, 0, 5000, 512)
+    );
+    let c = counts(&app);
+    assert_eq!(c[..3], [500, 12, 5000], "no second copy of anyone");
 }
 
 const PATIENT: &str = r#"{"resourceType":"Patient","id":"p-1","name":[{"family":"Good","given":["Gail"]}],"birthDate":"1980-02-03"}"#;

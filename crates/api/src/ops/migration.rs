@@ -13,7 +13,7 @@
 //! in the database is skipped; at another clinic, it is an error. Every bad record comes back
 //! with the caller's line and path; with any, nothing is written.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono_tz::Tz;
 use clinicdesk_domain::{
@@ -204,6 +204,9 @@ impl App {
             let here = clinic.to_string();
             let now = tx.ctx.now_ms;
             let mut appointments: Vec<(&MigrationRecord, &MigratedAppointment)> = Vec::new();
+            // Records found here under another id: the file's id → this database's.
+            let mut patient_alias: HashMap<PatientId, PatientId> = HashMap::new();
+            let mut staff_alias: HashMap<StaffId, StaffId> = HashMap::new();
             for r in &records {
                 tick("importing")?;
                 match &r.record {
@@ -228,8 +231,22 @@ impl App {
                         } else {
                             None
                         };
-                        match by_id.or(by_legacy).or(by_mrn) {
-                            Some(h) if h == here => out.skipped += 1,
+                        match by_id.clone().or(by_legacy.clone()).or(by_mrn.clone()) {
+                            Some(h) if h == here => {
+                                out.skipped += 1;
+                                if by_id.is_none() {
+                                    // Already here under another id (found by legacy id or
+                                    // MRN): the file's references to its id mean that patient.
+                                    let found = match (&p.legacy_id, by_legacy) {
+                                        (Some(l), Some(_)) => holder(tx, "SELECT id FROM patients WHERE legacy_id = ?1", l)?,
+                                        _ if by_mrn.is_some() => holder(tx, "SELECT id FROM patients WHERE mrn = ?1", &p.mrn)?,
+                                        _ => None,
+                                    };
+                                    if let Some(f) = found.and_then(|f| PatientId::parse(&f).ok()) {
+                                        patient_alias.insert(p.id, f);
+                                    }
+                                }
+                            }
                             Some(_) => out.fail(r.line, &r.path, "this patient (by id, legacy id or MRN) belongs to another clinic"),
                             None => {
                                 table::insert(tx, &p)?;
@@ -253,8 +270,17 @@ impl App {
                             Some(e) => holder(tx, "SELECT primary_clinic_id FROM staff_profiles WHERE employee_id = ?1 AND deleted_at IS NULL", e)?,
                             None => None,
                         };
-                        match by_id.or(by_employee) {
-                            Some(h) if h == here => out.skipped += 1,
+                        match by_id.clone().or(by_employee.clone()) {
+                            Some(h) if h == here => {
+                                out.skipped += 1;
+                                if let (None, Some(_), Some(e)) = (&by_id, &by_employee, &st.employee_id) {
+                                    // Already here under another id (by employee id).
+                                    let found = holder(tx, "SELECT id FROM staff_profiles WHERE employee_id = ?1 AND deleted_at IS NULL", e)?;
+                                    if let Some(f) = found.and_then(|f| StaffId::parse(&f).ok()) {
+                                        staff_alias.insert(st.id, f);
+                                    }
+                                }
+                            }
                             Some(_) => out.fail(r.line, &r.path, "this staff member (by id or employee id) belongs to another clinic"),
                             None => {
                                 table::insert(tx, &st)?;
@@ -270,7 +296,14 @@ impl App {
             let mut seen: HashSet<AppointmentId> = HashSet::new();
             for (r, a) in appointments {
                 tick("booking")?;
-                match self.import_appointment(tx, clinic, tz, a, may_override, &mut seen) {
+                let mut a = a.clone();
+                if let Some(p) = patient_alias.get(&a.patient) {
+                    a.patient = *p;
+                }
+                if let Some(st) = staff_alias.get(&a.provider) {
+                    a.provider = *st;
+                }
+                match self.import_appointment(tx, clinic, tz, &a, may_override, &mut seen) {
                     Ok(true) => out.appointments += 1,
                     Ok(false) => out.skipped += 1,
                     Err((path, message)) => out.fail(r.line, format!("{}{path}", r.path), message),
