@@ -145,6 +145,13 @@ fn holder(tx: &rusqlite::Connection, sql: &str, key: &str) -> ApiResult<Option<S
     Ok(tx.query_row(sql, [key], |r| r.get(0)).optional()?)
 }
 
+/// A row found by this id or key: (its id, its clinic), or None.
+fn found(tx: &rusqlite::Connection, sql: &str, key: &str) -> ApiResult<Option<(String, String)>> {
+    Ok(tx
+        .query_row(sql, [key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
 impl App {
     /// Import `records` into `clinic` (see the module docs). Needs `import_patients` at the
     /// clinic, and `manage_staff` / `manage_schedule` when staff / appointments are among
@@ -221,29 +228,24 @@ impl App {
                         if let Some(id) = id {
                             p.id = *id;
                         }
-                        let by_id = holder(tx, "SELECT clinic_id FROM patients WHERE id = ?1", &p.id.to_string())?;
+                        let by_id = found(tx, "SELECT id, clinic_id FROM patients WHERE id = ?1", &p.id.to_string())?;
                         let by_legacy = match &p.legacy_id {
-                            Some(l) => holder(tx, "SELECT clinic_id FROM patients WHERE legacy_id = ?1", l)?,
+                            Some(l) => found(tx, "SELECT id, clinic_id FROM patients WHERE legacy_id = ?1", l)?,
                             None => None,
                         };
                         let by_mrn = if fields.text("mrn")?.flatten().is_some() {
-                            holder(tx, "SELECT clinic_id FROM patients WHERE mrn = ?1", &p.mrn)?
+                            found(tx, "SELECT id, clinic_id FROM patients WHERE mrn = ?1", &p.mrn)?
                         } else {
                             None
                         };
-                        match by_id.clone().or(by_legacy.clone()).or(by_mrn.clone()) {
-                            Some(h) if h == here => {
+                        match by_id.or(by_legacy).or(by_mrn) {
+                            Some((existing, h)) if h == here => {
                                 out.skipped += 1;
-                                if by_id.is_none() {
-                                    // Already here under another id (found by legacy id or
-                                    // MRN): the file's references to its id mean that patient.
-                                    let found = match (&p.legacy_id, by_legacy) {
-                                        (Some(l), Some(_)) => holder(tx, "SELECT id FROM patients WHERE legacy_id = ?1", l)?,
-                                        _ if by_mrn.is_some() => holder(tx, "SELECT id FROM patients WHERE mrn = ?1", &p.mrn)?,
-                                        _ => None,
-                                    };
-                                    if let Some(f) = found.and_then(|f| PatientId::parse(&f).ok()) {
-                                        patient_alias.insert(p.id, f);
+                                // Perhaps here under another id (found by legacy id or MRN):
+                                // the file's references to its id mean that patient.
+                                if let Ok(e) = PatientId::parse(&existing) {
+                                    if e != p.id {
+                                        patient_alias.insert(p.id, e);
                                     }
                                 }
                             }
@@ -265,19 +267,18 @@ impl App {
                         if let Some(id) = id {
                             st.id = *id;
                         }
-                        let by_id = holder(tx, "SELECT primary_clinic_id FROM staff_profiles WHERE id = ?1", &st.id.to_string())?;
+                        let by_id = found(tx, "SELECT id, primary_clinic_id FROM staff_profiles WHERE id = ?1", &st.id.to_string())?;
                         let by_employee = match &st.employee_id {
-                            Some(e) => holder(tx, "SELECT primary_clinic_id FROM staff_profiles WHERE employee_id = ?1 AND deleted_at IS NULL", e)?,
+                            Some(e) => found(tx, "SELECT id, primary_clinic_id FROM staff_profiles WHERE employee_id = ?1 AND deleted_at IS NULL", e)?,
                             None => None,
                         };
-                        match by_id.clone().or(by_employee.clone()) {
-                            Some(h) if h == here => {
+                        match by_id.or(by_employee) {
+                            Some((existing, h)) if h == here => {
                                 out.skipped += 1;
-                                if let (None, Some(_), Some(e)) = (&by_id, &by_employee, &st.employee_id) {
-                                    // Already here under another id (by employee id).
-                                    let found = holder(tx, "SELECT id FROM staff_profiles WHERE employee_id = ?1 AND deleted_at IS NULL", e)?;
-                                    if let Some(f) = found.and_then(|f| StaffId::parse(&f).ok()) {
-                                        staff_alias.insert(st.id, f);
+                                // Perhaps here under another id (by employee id).
+                                if let Ok(e) = StaffId::parse(&existing) {
+                                    if e != st.id {
+                                        staff_alias.insert(st.id, e);
                                     }
                                 }
                             }
@@ -296,14 +297,19 @@ impl App {
             let mut seen: HashSet<AppointmentId> = HashSet::new();
             for (r, a) in appointments {
                 tick("booking")?;
-                let mut a = a.clone();
-                if let Some(p) = patient_alias.get(&a.patient) {
-                    a.patient = *p;
-                }
-                if let Some(st) = staff_alias.get(&a.provider) {
-                    a.provider = *st;
-                }
-                match self.import_appointment(tx, clinic, tz, &a, may_override, &mut seen) {
+                let (patient, provider) = (patient_alias.get(&a.patient), staff_alias.get(&a.provider));
+                let aliased;
+                let a = if patient.is_some() || provider.is_some() {
+                    aliased = MigratedAppointment {
+                        patient: patient.copied().unwrap_or(a.patient),
+                        provider: provider.copied().unwrap_or(a.provider),
+                        ..a.clone()
+                    };
+                    &aliased
+                } else {
+                    a
+                };
+                match self.import_appointment(tx, clinic, tz, a, may_override, &mut seen) {
                     Ok(true) => out.appointments += 1,
                     Ok(false) => out.skipped += 1,
                     Err((path, message)) => out.fail(r.line, format!("{}{path}", r.path), message),
