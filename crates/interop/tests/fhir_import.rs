@@ -31,6 +31,7 @@ fn counts(app: &App) -> Vec<i64> {
                 "SELECT COUNT(*) FROM patients",
                 "SELECT COUNT(*) FROM staff_profiles",
                 "SELECT COUNT(*) FROM appointments",
+                "SELECT COUNT(*) FROM ops_treatment_rooms",
                 "SELECT COUNT(*) FROM appointment_status_history",
                 "SELECT COUNT(*) FROM audit_log WHERE table_name = 'imports'",
             ] {
@@ -42,46 +43,27 @@ fn counts(app: &App) -> Vec<i64> {
 }
 
 /// The declared exceptions of the round trip, applied to both sides:
-/// - every resource's `managingOrganization` / `organization`: the target's clinic is another
-///   clinic (its own id);
+/// - every resource's `managingOrganization` / `organization`, and a room's `partOf`: the
+///   target's clinic is another clinic (its own id);
 /// - Practitioner `qualification`: credentials are not imported (they need credential types);
 /// - Appointment `appointmentType`: types are matched by code and the empty target has none;
-/// - Appointment participants of type Location: rooms are not imported (Location is context),
-///   so they are taken out of the file before the import.
+/// - Location: only rooms are compared (the clinic's own Location is the target's clinic).
 fn normalise(line: &str) -> Value {
     let mut v: Value = serde_json::from_str(line).unwrap();
     let o = v.as_object_mut().unwrap();
     o.remove("managingOrganization");
     o.remove("qualification");
     o.remove("appointmentType");
-    if let Some(Value::Array(ps)) = o.get_mut("participant") {
-        ps.retain(|p| {
-            !p["actor"]["reference"]
-                .as_str()
-                .unwrap_or("")
-                .starts_with("Location/")
-        });
-    }
+    o.remove("partOf");
     v
 }
 
-fn without_rooms(text: &str) -> String {
+/// The rooms among a Location file's lines.
+fn rooms(text: &str) -> String {
     text.lines()
-        .map(|l| serde_json::to_string(&normalise_rooms(l)).unwrap() + "\n")
+        .filter(|l| l.contains(r#""code":"ro""#))
+        .map(|l| format!("{l}\n"))
         .collect()
-}
-
-fn normalise_rooms(line: &str) -> Value {
-    let mut v: Value = serde_json::from_str(line).unwrap();
-    if let Some(Value::Array(ps)) = v.get_mut("participant") {
-        ps.retain(|p| {
-            !p["actor"]["reference"]
-                .as_str()
-                .unwrap_or("")
-                .starts_with("Location/")
-        });
-    }
-    v
 }
 
 /// The small demo exported (FHIR) into `first`, and an empty database with one clinic in the
@@ -106,15 +88,14 @@ fn exported_demo_and_empty_target() -> (
     (demo, opts, first, target)
 }
 
-/// The exported patients, practitioners and appointments (rooms left out: not imported).
-fn demo_files(first: &std::path::Path) -> [(&'static str, String); 3] {
+/// The exported patients, practitioners, locations (the clinic and its rooms) and
+/// appointments.
+fn demo_files(first: &std::path::Path) -> [(&'static str, String); 4] {
     [
         ("Patient.ndjson", read(first, "Patient")),
         ("Practitioner.ndjson", read(first, "Practitioner")),
-        (
-            "Appointment.ndjson",
-            without_rooms(&read(first, "Appointment")),
-        ),
+        ("Location.ndjson", read(first, "Location")),
+        ("Appointment.ndjson", read(first, "Appointment")),
     ]
 }
 
@@ -124,15 +105,28 @@ fn the_demo_round_trips_through_fhir_and_a_reimport_changes_nothing() {
     let files = demo_files(&first);
     let r = import(&app, &root, clinic, &files);
     assert_eq!(r.result.invalid, 0, "{:#?}", r.result.errors);
+    let room_count = rooms(&read(&first, "Location")).lines().count() as u64;
+    assert!(room_count > 0);
     assert_eq!(
-        (r.result.patients, r.result.staff, r.result.appointments),
-        (500, 12, 5000)
+        (
+            r.result.patients,
+            r.result.staff,
+            r.result.rooms,
+            r.result.appointments
+        ),
+        (500, 12, room_count, 5000)
     );
+    // The clinic's own Location is context.
+    assert_eq!(r.ignored, 1);
     let second = demo.dir.path().join("second");
     export_fhir(&app, &root, &second, &opts, &mut |_, _, _| true).unwrap();
-    for t in ["Patient", "Practitioner", "Appointment"] {
-        let a: Vec<Value> = read(&first, t).lines().map(normalise).collect();
-        let b: Vec<Value> = read(&second, t).lines().map(normalise).collect();
+    for t in ["Patient", "Practitioner", "Location", "Appointment"] {
+        let text = |dir| match t {
+            "Location" => rooms(&read(dir, t)),
+            _ => read(dir, t),
+        };
+        let a: Vec<Value> = text(&first).lines().map(normalise).collect();
+        let b: Vec<Value> = text(&second).lines().map(normalise).collect();
         assert_eq!(a.len(), b.len(), "{t}");
         for (x, y) in a.iter().zip(&b) {
             assert_eq!(x, y, "{t}");
@@ -155,11 +149,11 @@ fn the_demo_round_trips_through_fhir_and_a_reimport_changes_nothing() {
         ),
         (0, 0, 0)
     );
-    assert_eq!(again.result.skipped, 5512);
+    assert_eq!(again.result.skipped, 5512 + room_count);
     let after = counts(&app);
-    assert_eq!(before[..4], after[..4]);
+    assert_eq!(before[..5], after[..5]);
     // The import is audited (one event each run).
-    assert_eq!(after[4], before[4] + 1);
+    assert_eq!(after[5], before[5] + 1);
 }
 
 /// A clinic that already holds the patients and practitioners under other ids (another
@@ -188,10 +182,18 @@ fn records_already_here_under_other_ids_take_the_files_references() {
                 "Practitioner.ndjson",
                 renumbered(&read(&first, "Practitioner")),
             ),
+            (
+                "Location.ndjson",
+                renumbered(&rooms(&read(&first, "Location"))),
+            ),
         ],
     );
     assert_eq!(r.result.invalid, 0, "{:#?}", r.result.errors);
-    assert_eq!((r.result.patients, r.result.staff), (500, 12));
+    let room_count = rooms(&read(&first, "Location")).lines().count();
+    assert_eq!(
+        (r.result.patients, r.result.staff, r.result.rooms),
+        (500, 12, room_count as u64)
+    );
     let files = demo_files(&first);
     let r = import(&app, &root, clinic, &files);
     assert_eq!(r.result.invalid, 0, "{:#?}", r.result.errors);
@@ -202,10 +204,29 @@ fn records_already_here_under_other_ids_take_the_files_references() {
             r.result.appointments,
             r.result.skipped
         ),
-        (0, 0, 5000, 512)
+        (0, 0, 5000, 512 + room_count as u64)
     );
+    assert_eq!(r.result.rooms, 0);
     let c = counts(&app);
-    assert_eq!(c[..3], [500, 12, 5000], "no second copy of anyone");
+    assert_eq!(
+        c[..4],
+        [500, 12, 5000, room_count as i64],
+        "no second copy of anyone or of any room"
+    );
+    // The appointments are in the rooms found by name.
+    let unplaced: i64 = app
+        .store()
+        .read(|c| {
+            c.query_row(
+                "SELECT COUNT(*) FROM appointments a WHERE a.room_id IS NOT NULL
+                 AND NOT EXISTS (SELECT 1 FROM ops_treatment_rooms r WHERE r.id = a.room_id AND r.clinic_id = a.clinic_id)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(clinicdesk_store::StoreError::from)
+        })
+        .unwrap();
+    assert_eq!(unplaced, 0);
 }
 
 const PATIENT: &str = r#"{"resourceType":"Patient","id":"p-1","name":[{"family":"Good","given":["Gail"]}],"birthDate":"1980-02-03"}"#;
@@ -302,6 +323,37 @@ fn bad_input_is_a_clear_error_with_line_and_path_and_nothing_is_imported() {
             "unknown reference Practitioner/nobody",
         ),
         (format!("{PATIENT}\n{huge}"), 2, "", "at most 1 MiB"),
+        (
+            format!(
+                "{PATIENT}\n{}",
+                appt(
+                    "a-1",
+                    "2026-03-10T09:00:00-06:00",
+                    ""
+                )
+                .replace(
+                    "]}",
+                    r#",{"actor":{"reference":"Location/room-9"},"status":"accepted"}]}"#
+                )
+            ),
+            2,
+            "Appointment.participant.actor",
+            "unknown reference Location/room-9",
+        ),
+        (
+            r#"{"resourceType":"Location","id":"r-1","physicalType":{"coding":[{"code":"ro"}]}}"#
+                .to_string(),
+            1,
+            "Location.name",
+            "is required for a room",
+        ),
+        (
+            r#"{"resourceType":"Location","id":"r-1","name":"Room 1","status":"gone","physicalType":{"coding":[{"code":"ro"}]}}"#
+                .to_string(),
+            1,
+            "Location.status",
+            "not a Location status",
+        ),
         (
             format!(
                 "{PATIENT}\n{}",

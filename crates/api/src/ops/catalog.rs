@@ -183,6 +183,24 @@ fn apply_payer(f: &Fields, p: &mut Payer, creating: bool) -> ApiResult<()> {
     Ok(())
 }
 
+/// A new room of `clinic` from its create fields (validated as `create_room` does).
+pub(super) fn new_room(f: &Fields, clinic: ClinicId, now: i64) -> ApiResult<Room> {
+    let mut r = Room {
+        id: RoomId::new(),
+        clinic_id: clinic,
+        name: String::new(),
+        room_type: None,
+        capacity: 1,
+        status: "available".into(),
+        is_active: true,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    apply_room(f, &mut r, true)?;
+    Ok(r)
+}
+
 fn apply_room(f: &Fields, r: &mut Room, creating: bool) -> ApiResult<()> {
     r.name = f.required_name("name", creating, &r.name)?;
     put(&mut r.room_type, f.text("room_type")?);
@@ -678,20 +696,7 @@ impl App {
             "manage rooms",
         )?;
         self.tx(s, |tx| {
-            let now = tx.ctx.now_ms;
-            let mut r = Room {
-                id: RoomId::new(),
-                clinic_id: clinic,
-                name: String::new(),
-                room_type: None,
-                capacity: 1,
-                status: "available".into(),
-                is_active: true,
-                created_at: now,
-                updated_at: now,
-                deleted_at: None,
-            };
-            apply_room(f, &mut r, true)?;
+            let r = new_room(f, clinic, tx.ctx.now_ms)?;
             table::insert(tx, &r)?;
             Ok(r)
         })

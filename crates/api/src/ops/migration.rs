@@ -1,4 +1,4 @@
-//! A migration import: patients, staff and appointments from another system, already parsed
+//! A migration import: patients, staff, rooms and appointments from another system, already parsed
 //! by the caller (`clinicdesk-interop` reads them from FHIR) — the rules here, the format
 //! there.
 //!
@@ -9,8 +9,9 @@
 //! credentials, which history often breaks (past shifts were never entered), are overridden
 //! with the reason "imported", and only for callers who may override booking rules. Only
 //! active appointments are checked (a cancelled one blocks nothing). Idempotent: a record
-//! whose id (or patient legacy id / MRN, staff employee id, appointment legacy id) is already
-//! in the database is skipped; at another clinic, it is an error. Every bad record comes back
+//! whose id (or patient legacy id / MRN, staff employee id, room name, appointment legacy id)
+//! is already in the database is skipped, and the file's references to its id mean the one
+//! found; at another clinic, it is an error. Every bad record comes back
 //! with the caller's line and path; with any, nothing is written.
 
 use std::collections::{HashMap, HashSet};
@@ -27,6 +28,7 @@ use serde::Serialize;
 
 use super::booking::effects::record_status;
 use super::booking::rules::{check_rules, Candidate};
+use super::catalog::new_room;
 use super::people::{new_patient, new_staff};
 use super::time::{clinic_tz, instant};
 use crate::access::{allowed, Scope};
@@ -67,6 +69,11 @@ pub enum Migrated {
     /// The create fields of a staff member (as `create_staff`).
     Staff {
         id: Option<StaffId>,
+        fields: Fields,
+    },
+    /// The create fields of a room of the clinic (as `create_room`).
+    Room {
+        id: Option<RoomId>,
         fields: Fields,
     },
     Appointment(MigratedAppointment),
@@ -111,6 +118,7 @@ pub struct MigrationImport {
     pub records: u64,
     pub patients: u64,
     pub staff: u64,
+    pub rooms: u64,
     pub appointments: u64,
     /// Already in the database (a re-import), left as they are.
     pub skipped: u64,
@@ -142,20 +150,24 @@ const ROLLED_BACK: &str = "the import had errors; nothing was imported";
 
 /// Where a row with this id or key lives: None (not there), or its clinic.
 fn holder(tx: &rusqlite::Connection, sql: &str, key: &str) -> ApiResult<Option<String>> {
-    Ok(tx.query_row(sql, [key], |r| r.get(0)).optional()?)
+    Ok(tx
+        .prepare_cached(sql)?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
 }
 
 /// A row found by this id or key: (its id, its clinic), or None.
 fn found(tx: &rusqlite::Connection, sql: &str, key: &str) -> ApiResult<Option<(String, String)>> {
     Ok(tx
-        .query_row(sql, [key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached(sql)?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 
 impl App {
     /// Import `records` into `clinic` (see the module docs). Needs `import_patients` at the
-    /// clinic, and `manage_staff` / `manage_schedule` when staff / appointments are among
-    /// them. Bad records are not an `Err`: the result lists them and says nothing was
+    /// clinic, and `manage_staff` / `manage_rooms` / `manage_schedule` when staff / rooms /
+    /// appointments are among them. Bad records are not an `Err`: the result lists them and says nothing was
     /// imported. `progress(stage, done, total)`; returning false cancels, nothing is kept.
     pub fn import_migration(
         &self,
@@ -172,6 +184,12 @@ impl App {
             .any(|r| matches!(r.record, Migrated::Staff { .. }))
         {
             self.require(s, Capability::ManageStaff, Scope::Clinic(clinic), what)?;
+        }
+        if records
+            .iter()
+            .any(|r| matches!(r.record, Migrated::Room { .. }))
+        {
+            self.require(s, Capability::ManageRooms, Scope::Clinic(clinic), what)?;
         }
         if records
             .iter()
@@ -195,6 +213,8 @@ impl App {
             records: records.len() as u64,
             ..Default::default()
         };
+        // Every record once: patients, staff and rooms as they are read, appointments as
+        // they are booked.
         let total = out.records;
         let mut done = 0u64;
         let mut tick = |stage: &str| -> ApiResult<()> {
@@ -214,8 +234,11 @@ impl App {
             // Records found here under another id: the file's id → this database's.
             let mut patient_alias: HashMap<PatientId, PatientId> = HashMap::new();
             let mut staff_alias: HashMap<StaffId, StaffId> = HashMap::new();
+            let mut room_alias: HashMap<RoomId, RoomId> = HashMap::new();
             for r in &records {
-                tick("importing")?;
+                if !matches!(r.record, Migrated::Appointment(_)) {
+                    tick("importing")?;
+                }
                 match &r.record {
                     Migrated::Patient { id, fields } => {
                         let mut p = match new_patient(fields, clinic, &c.code, now) {
@@ -289,6 +312,39 @@ impl App {
                             }
                         }
                     }
+                    Migrated::Room { id, fields } => {
+                        let mut room = match new_room(fields, clinic, now) {
+                            Ok(room) => room,
+                            Err(e) => {
+                                out.fail(r.line, r.path_of(&e), e.to_string());
+                                continue;
+                            }
+                        };
+                        if let Some(id) = id {
+                            room.id = *id;
+                        }
+                        let by_id = found(tx, "SELECT id, clinic_id FROM ops_treatment_rooms WHERE id = ?1", &room.id.to_string())?;
+                        let by_name = tx
+                            .prepare_cached("SELECT id, clinic_id FROM ops_treatment_rooms WHERE clinic_id = ?1 AND name = ?2 AND deleted_at IS NULL")?
+                            .query_row([here.as_str(), room.name.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                            .optional()?;
+                        match by_id.or(by_name) {
+                            Some((existing, h)) if h == here => {
+                                out.skipped += 1;
+                                // Perhaps here under another id (by name).
+                                if let Ok(e) = RoomId::parse(&existing) {
+                                    if e != room.id {
+                                        room_alias.insert(room.id, e);
+                                    }
+                                }
+                            }
+                            Some(_) => out.fail(r.line, &r.path, "this room (by id) belongs to another clinic"),
+                            None => {
+                                table::insert(tx, &room)?;
+                                out.rooms += 1;
+                            }
+                        }
+                    }
                     Migrated::Appointment(a) => appointments.push((r, a)),
                 }
             }
@@ -298,11 +354,13 @@ impl App {
             for (r, a) in appointments {
                 tick("booking")?;
                 let (patient, provider) = (patient_alias.get(&a.patient), staff_alias.get(&a.provider));
+                let room = a.room.and_then(|r| room_alias.get(&r));
                 let aliased;
-                let a = if patient.is_some() || provider.is_some() {
+                let a = if patient.is_some() || provider.is_some() || room.is_some() {
                     aliased = MigratedAppointment {
                         patient: patient.copied().unwrap_or(a.patient),
                         provider: provider.copied().unwrap_or(a.provider),
+                        room: room.copied().or(a.room),
                         ..a.clone()
                     };
                     &aliased
@@ -324,7 +382,7 @@ impl App {
                 "event",
                 &serde_json::json!({ "migration": {
                     "clinic_id": clinic, "records": out.records, "patients": out.patients,
-                    "staff": out.staff, "appointments": out.appointments, "skipped": out.skipped,
+                    "staff": out.staff, "rooms": out.rooms, "appointments": out.appointments, "skipped": out.skipped,
                 } }),
             )?;
             Ok(())

@@ -177,7 +177,7 @@ pub fn import(ctx: &Ctx, c: &ImportCmd) -> Result<()> {
     let mut paths = Vec::new();
     for f in files {
         if f.is_dir() {
-            for t in ["Patient", "Practitioner", "Appointment"] {
+            for t in ["Patient", "Practitioner", "Location", "Appointment"] {
                 let p = f.join(format!("{t}.ndjson"));
                 if p.exists() {
                     paths.push(p);
@@ -189,7 +189,7 @@ pub fn import(ctx: &Ctx, c: &ImportCmd) -> Result<()> {
     }
     if paths.is_empty() {
         return Err(anyhow!(
-            "no Patient, Practitioner or Appointment file in {}",
+            "no Patient, Practitioner, Location or Appointment file in {}",
             files[0].display()
         ));
     }
@@ -211,23 +211,39 @@ pub fn import(ctx: &Ctx, c: &ImportCmd) -> Result<()> {
     })?;
     let m = &r.result;
     if m.invalid > 0 {
-        let listed: Vec<String> = m
-            .errors
-            .iter()
-            .map(|e| format!("line {} {}: {}", e.line, e.path, e.message))
-            .collect();
+        if json {
+            ctx.out.value(&r, "")?;
+        }
         return Err(anyhow!(
-            "{} of {} resources are invalid, nothing was imported — {}",
+            "{} of {} resources are invalid, nothing was imported:\n{}",
             m.invalid,
             m.records,
-            listed.join("; ")
+            error_lines(&m.errors, m.invalid)
         ));
     }
     ctx.out.value(
         &r,
         &format!(
-            "imported {} patients, {} practitioners, {} appointments; {} already there, {} context resources ignored",
-            m.patients, m.staff, m.appointments, m.skipped, r.ignored
+            "imported {} patients, {} practitioners, {} rooms, {} appointments; {} already there, {} context resources ignored",
+            m.patients, m.staff, m.rooms, m.appointments, m.skipped, r.ignored
         ),
     )
+}
+
+/// The errors shown in a terminal: one a line, the first `SHOWN_ERRORS`, then how many more.
+fn error_lines(errors: &[clinicdesk_api::MigrationError], invalid: u64) -> String {
+    const SHOWN_ERRORS: usize = 20;
+    let mut out: Vec<String> = errors
+        .iter()
+        .take(SHOWN_ERRORS)
+        .map(|e| format!("  line {} {}: {}", e.line, e.path, e.message))
+        .collect();
+    let more = invalid.saturating_sub(out.len() as u64);
+    if more > 0 {
+        out.push(format!(
+            "  … and {more} more (--json lists the first {})",
+            errors.len()
+        ));
+    }
+    out.join("\n")
 }

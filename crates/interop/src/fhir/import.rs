@@ -1,5 +1,5 @@
-//! FHIR R4 import of Patient, Practitioner and Appointment resources (NDJSON, one resource a
-//! line, or one `Bundle`) into a clinic: the resources are read here into the API's migration
+//! FHIR R4 import of Patient, Practitioner, Location (rooms) and Appointment resources
+//! (NDJSON, one resource a line, or one `Bundle`) into a clinic: the resources are read here into the API's migration
 //! records (`App::import_migration`: all or nothing in one audited transaction, idempotent,
 //! appointments through the booking rules).
 //!
@@ -9,9 +9,12 @@
 //! (`SYSTEM_MRN`, `SYSTEM_LEGACY_ID`, `SYSTEM_EMPLOYEE_ID`) become MRN, legacy id and employee
 //! id. An appointment's exact status comes from our extension, else from FHIR's status
 //! (`appointment_status_from_fhir`). A time without an offset is read on the clinic's wall
-//! clock, and one in a daylight-saving gap is refused. The other resource types our export
-//! writes (Organization, Location, PractitionerRole, Schedule, Slot, EpisodeOfCare) are
-//! context and ignored (counted); any other type is an error. Each bad resource is reported
+//! clock, and one in a daylight-saving gap is refused. A Location whose physical type is a
+//! room (`ro`) becomes a room of the clinic (found again by id or name); any other Location
+//! (the clinic's building, a site) is context, and an appointment's reference to it names no
+//! room. The other resource types our export writes (Organization, PractitionerRole,
+//! Schedule, Slot, EpisodeOfCare) are context and ignored (counted); any other type is an
+//! error. Each bad resource is reported
 //! with its line (a Bundle: its entry's number) and a FHIRPath-like path.
 
 use std::collections::HashMap;
@@ -35,10 +38,10 @@ use crate::{ApiError, ApiResult, Progress};
 pub const MAX_FHIR_BYTES: usize = 64 * 1024 * 1024;
 /// The largest single resource (one NDJSON line), bytes.
 pub const MAX_RESOURCE_BYTES: usize = 1024 * 1024;
-/// Types our export writes that an import reads as context only.
-pub const IGNORED_TYPES: [&str; 6] = [
+/// Types our export writes that an import reads as context only (and Location, but for
+/// rooms).
+pub const IGNORED_TYPES: [&str; 5] = [
     "Organization",
-    "Location",
     "PractitionerRole",
     "Schedule",
     "Slot",
@@ -136,6 +139,9 @@ fn reference(v: &Value) -> Option<(&str, &str)> {
 struct Ids {
     patients: HashMap<String, PatientId>,
     staff: HashMap<String, StaffId>,
+    rooms: HashMap<String, RoomId>,
+    /// Locations of the file that are not rooms (the clinic's building): no room.
+    sites: std::collections::HashSet<String>,
 }
 
 struct Reader<'a> {
@@ -303,6 +309,61 @@ impl Reader<'_> {
         ))
     }
 
+    /// A Location: a room (`Some`), or context (`None`: a building or site, remembered so an
+    /// appointment's reference to it names no room).
+    fn location(&mut self, r: &Value) -> Result<Option<(Migrated, Vec<(String, String)>)>, Bad> {
+        let t = "Location";
+        let is_room = r
+            .get("physicalType")
+            .and_then(|p| p.get("coding"))
+            .and_then(Value::as_array)
+            .is_some_and(|c| c.iter().any(|c| str_at(c, "code") == Some("ro")));
+        let foreign = str_at(r, "id");
+        if !is_room {
+            if let Some(f) = foreign {
+                self.ids.sites.insert(f.to_string());
+            }
+            return Ok(None);
+        }
+        let (id, _) = own_id(r, t, None)?;
+        let id = id.map(RoomId::from_uuid).unwrap_or_else(RoomId::new);
+        if let Some(foreign) = foreign {
+            self.ids.rooms.insert(foreign.to_string(), id);
+        }
+        let mut f = Fields::new();
+        f.set(
+            "name",
+            str_at(r, "name").ok_or_else(|| bad("Location.name", "is required for a room"))?,
+        );
+        if let Some(kind) = array(r, "type", t)?.first().and_then(|c| str_at(c, "text")) {
+            f.set("room_type", kind);
+        }
+        let status = match str_at(r, "status") {
+            None | Some("active") => "available",
+            Some("suspended") => "maintenance",
+            Some("inactive") => "closed",
+            Some(other) => {
+                return Err(bad(
+                    "Location.status",
+                    format!("'{other}' is not a Location status (active, suspended, inactive)"),
+                ))
+            }
+        };
+        f.set("status", status);
+        let paths = [
+            ("name", "Location.name"),
+            ("room_type", "Location.type"),
+            ("status", "Location.status"),
+        ];
+        Ok(Some((
+            Migrated::Room {
+                id: Some(id),
+                fields: f,
+            },
+            owned(&paths),
+        )))
+    }
+
     /// A patient or practitioner reference: this import's, a UUID, or a legacy id on record.
     fn patient_ref(&self, id: &str) -> Result<PatientId, Bad> {
         if let Some(p) = self.ids.patients.get(id) {
@@ -383,13 +444,17 @@ impl Reader<'_> {
                         })?,
                     })
                 }
+                "Location" if self.ids.sites.contains(id) => {}
                 "Location" => {
-                    room = Some(RoomId::parse(id).map_err(|_| {
-                        bad(
-                            "Appointment.participant.actor",
-                            format!("unknown reference Location/{id}"),
-                        )
-                    })?)
+                    room = Some(match self.ids.rooms.get(id) {
+                        Some(r) => *r,
+                        None => RoomId::parse(id).map_err(|_| {
+                            bad(
+                                "Appointment.participant.actor",
+                                format!("unknown reference Location/{id}"),
+                            )
+                        })?,
+                    })
                 }
                 _ => {}
             }
@@ -634,6 +699,14 @@ pub fn import_fhir(
             "Patient" => reader.patient(&r),
             "Practitioner" => reader.practitioner(&r),
             "Appointment" => reader.appointment(&r),
+            "Location" => match reader.location(&r) {
+                Ok(Some(room)) => Ok(room),
+                Ok(None) => {
+                    ignored += 1;
+                    continue;
+                }
+                Err(b) => Err(b),
+            },
             t if IGNORED_TYPES.contains(&t) => {
                 ignored += 1;
                 continue;
@@ -641,7 +714,7 @@ pub fn import_fhir(
             "" => Err(bad("resourceType", "is required")),
             other => Err(bad(
                 "resourceType",
-                format!("'{other}' is not imported (Patient, Practitioner and Appointment are)"),
+                format!("'{other}' is not imported (Patient, Practitioner, Location and Appointment are)"),
             )),
         };
         match read {
