@@ -72,6 +72,56 @@ impl Chooser {
     }
 }
 
+impl Chooser {
+    /// Files to read (one or more); None when the user cancelled. Automation: every file in the
+    /// folder whose extension fits, by name.
+    pub fn open_many(&self, app: &AppHandle, p: &Pick<'_>) -> Option<Vec<PathBuf>> {
+        match self {
+            Chooser::Dialog => app
+                .dialog()
+                .file()
+                .set_title(p.title)
+                .add_filter(p.kind.0, p.kind.1)
+                .blocking_pick_files()
+                .map(|fs| fs.into_iter().filter_map(|f| f.into_path().ok()).collect()),
+            Chooser::Folder(dir) => {
+                let mut all = matching(dir, p.kind.1)?;
+                all.sort();
+                Some(all)
+            }
+        }
+    }
+
+    /// A folder to write into; None when the user cancelled. Automation: the folder itself.
+    pub fn folder(&self, app: &AppHandle, title: &str) -> Option<PathBuf> {
+        match self {
+            Chooser::Dialog => app
+                .dialog()
+                .file()
+                .set_title(title)
+                .blocking_pick_folder()
+                .and_then(|f| f.into_path().ok()),
+            Chooser::Folder(dir) => Some(dir.clone()),
+        }
+    }
+}
+
+/// The files in `dir` with one of `extensions`.
+fn matching(dir: &Path, extensions: &[&str]) -> Option<Vec<PathBuf>> {
+    Some(
+        std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.is_file()
+                    && p.extension()
+                        .is_some_and(|x| extensions.iter().any(|w| x.eq_ignore_ascii_case(w)))
+            })
+            .collect(),
+    )
+}
+
 /// The most recently modified file in `dir` with one of `extensions`.
 fn newest(dir: &Path, extensions: &[&str]) -> Option<PathBuf> {
     std::fs::read_dir(dir)

@@ -11,7 +11,7 @@ pub use session::{SessionGuard, SessionStatus, Tick, LOCKED, NOT_SIGNED_IN, SLEE
 pub use state::{body, open_store, AppState, CmdResult, DbLocation, TaskHandle};
 pub use sync::{SyncChanged, SyncErrorView, SyncStatusView};
 
-use commands::{admin, front_desk, managers, people, recovery, session as sess, waitlist};
+use commands::{admin, front_desk, interop, managers, people, recovery, session as sess, waitlist};
 
 /// The typed IPC surface: every command the UI may call and the events it may listen to.
 /// `ui/src/bindings.ts` is generated from it (`cargo test --test bindings`, which fails when
@@ -156,6 +156,11 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             admin::generate_demo,
             admin::import_patients,
             admin::cancel_task,
+            // Interop: FHIR and iCalendar
+            interop::export_fhir,
+            interop::import_fhir,
+            interop::export_ics,
+            interop::import_holidays,
             // Sync
             sync::sync_status,
         ])

@@ -814,3 +814,167 @@ fn a_missing_database_is_an_error_screen_never_a_new_database() {
         .count();
     assert_eq!(kept, 1);
 }
+
+/// Issue 14 point 4: the interop commands' logic. The FHIR export writes a folder with progress
+/// (a cancelled one writes nothing); the import of chosen files skips an export's manifest,
+/// reports bad resources by line and path (importing nothing), keeps nothing when cancelled,
+/// and imports once; a provider's calendar is written where the user chose, with the privacy
+/// option; a holiday calendar becomes closures.
+#[test]
+fn fhir_and_icalendar_exports_and_imports_with_progress_and_cancel() {
+    let d = desk();
+    let (dir, state, c) = (d._dir.path(), &d.state, d.clinic);
+    let (provider, patient) = provider_and_patient(&d);
+    let booking = map(&[
+        ("patient_id", &patient),
+        ("provider_id", &provider.to_string()),
+        ("start", "2027-03-01 09:00"),
+        ("duration_minutes", "30"),
+    ]);
+    state
+        .call(|app, s| app.book_appointment(s, c, &fields(booking)))
+        .unwrap();
+
+    // FHIR export: cancelled at its first report, nothing is written.
+    let out = dir.join("fhir");
+    let e = assert_code(
+        state.export_fhir("x1", &out, None, None, |p| {
+            state.cancel_task(&p.task);
+        }),
+        "cancelled",
+    );
+    assert!(e.message.contains("FHIR export"), "{}", e.message);
+    assert!(!out.join("manifest.json").exists());
+    assert_code(
+        state.export_fhir("x0", &out, None, Some("2027-03-02"), |_| {}),
+        "invalid_input",
+    );
+    assert_code(
+        state.export_fhir("x0", &out, Some("March"), None, |_| {}),
+        "invalid_input",
+    );
+    let mut seen: Vec<Progress> = Vec::new();
+    let r = state
+        .export_fhir("x2", &out, Some("2027-03-01"), None, |p| seen.push(p))
+        .unwrap();
+    assert!(seen.iter().any(|p| p.task == "x2" && p.stage == "writing"));
+    let count = |t: &str| r.files.iter().find(|f| f.resource_type == t).unwrap().count;
+    assert_eq!(
+        (
+            count("Patient"),
+            count("Practitioner"),
+            count("Appointment")
+        ),
+        (1, 1, 1)
+    );
+    assert!(count("Slot") > 0, "{r:?}");
+    assert_eq!(r.total, r.files.iter().map(|f| f.count).sum::<u64>());
+    assert!(out.join("manifest.json").exists() && out.join("Patient.ndjson").exists());
+
+    // Our own export back (manifest included): everything is already here.
+    let mut chosen: Vec<_> = ["manifest.json", "Patient.ndjson", "Practitioner.ndjson"]
+        .iter()
+        .map(|f| out.join(f))
+        .collect();
+    chosen.push(out.join("Appointment.ndjson"));
+    chosen.push(out.join("Organization.ndjson"));
+    let r = state.import_fhir("m1", c, &chosen, |_| {}).unwrap();
+    assert_eq!(r.manifests_skipped, 1);
+    assert_eq!(r.files.len(), 4);
+    assert_eq!(
+        (r.result.invalid, r.result.patients, r.result.skipped),
+        (0, 0, 3)
+    );
+    assert_eq!(r.ignored, 1);
+    assert_code(
+        state.import_fhir("m0", c, &[out.join("manifest.json")], |_| {}),
+        "invalid_input",
+    );
+
+    // New patients: a bad one is reported by line and path, and nothing is imported.
+    let file = dir.join("in.ndjson");
+    let good =
+        r#"{"resourceType":"Patient","id":"old-7","name":[{"family":"Imported","given":["Ida"]}]}"#;
+    let bad = r#"{"resourceType":"Patient","id":"old-8","birthDate":"1990","name":[{"family":"B","given":["C"]}]}"#;
+    std::fs::write(&file, format!("{good}\n{bad}\n")).unwrap();
+    let before = fingerprint(state);
+    let r = state
+        .import_fhir("m2", c, std::slice::from_ref(&file), |_| {})
+        .unwrap();
+    assert_eq!((r.result.invalid, r.result.patients), (1, 0));
+    assert_eq!(r.result.errors[0].line, 2);
+    assert_eq!(r.result.errors[0].path, "Patient.birthDate");
+    assert_eq!(fingerprint(state), before);
+    // Cancelled: nothing kept.
+    std::fs::write(&file, format!("{good}\n")).unwrap();
+    assert_code(
+        state.import_fhir("m3", c, std::slice::from_ref(&file), |p| {
+            state.cancel_task(&p.task);
+        }),
+        "cancelled",
+    );
+    assert_eq!(fingerprint(state), before);
+    let mut seen: Vec<Progress> = Vec::new();
+    let r = state
+        .import_fhir("m4", c, std::slice::from_ref(&file), |p| seen.push(p))
+        .unwrap();
+    assert_eq!((r.result.patients, r.result.invalid), (1, 0));
+    assert!(!seen.is_empty() && seen.iter().all(|p| p.task == "m4"));
+    let r = state
+        .import_fhir("m5", c, std::slice::from_ref(&file), |_| {})
+        .unwrap();
+    assert_eq!((r.result.patients, r.result.skipped), (0, 1));
+    assert_code(
+        state.import_fhir("m6", c, &[dir.join("missing.ndjson")], |_| {}),
+        "invalid_input",
+    );
+
+    // A provider's calendar, with and without patient names.
+    let ics = dir.join("maya.ics");
+    let r = state
+        .export_ics(provider, "2027-03-01", "2027-03-07", false, &ics)
+        .unwrap();
+    assert_eq!(r.events, 1);
+    let text = std::fs::read_to_string(&ics).unwrap();
+    assert!(
+        text.starts_with("BEGIN:VCALENDAR") && text.contains("Lee"),
+        "{text}"
+    );
+    let r = state
+        .export_ics(provider, "2027-03-01", "2027-03-07", true, &ics)
+        .unwrap();
+    assert_eq!(r.events, 1);
+    assert!(!std::fs::read_to_string(&ics).unwrap().contains("Lee"));
+    assert_code(
+        state.export_ics(provider, "2027-03-07", "2027-03-01", true, &ics),
+        "invalid_input",
+    );
+    assert_code(
+        state.export_ics(provider, "", "2027-03-01", true, &ics),
+        "invalid_input",
+    );
+    let e = assert_code(
+        state.export_ics(
+            provider,
+            "2027-03-01",
+            "2027-03-07",
+            true,
+            &dir.join("clinicdesk.db"),
+        ),
+        "invalid_input",
+    );
+    assert!(e.message.contains("database"), "{}", e.message);
+
+    // A holiday calendar: its all-day event closes the clinic that day.
+    let hol = dir.join("holidays.ics");
+    std::fs::write(
+        &hol,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//y//EN\r\nBEGIN:VEVENT\r\nUID:1@x\r\nDTSTAMP:20260101T000000Z\r\n\
+DTSTART;VALUE=DATE:20271225\r\nSUMMARY:Christmas Day\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let r = state.import_holidays(c, &hol).unwrap();
+    assert_eq!((r.days, r.ignored, r.closures.created.len()), (1, 0, 1));
+    std::fs::write(&hol, "not a calendar").unwrap();
+    assert_code(state.import_holidays(c, &hol), "invalid_input");
+}

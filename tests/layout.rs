@@ -276,8 +276,14 @@ fn the_front_doors_depend_on_the_api_only() {
         |names: &[&str]| -> BTreeSet<String> { names.iter().map(|s| s.to_string()).collect() };
     assert_eq!(
         our_dependencies(&root().join("Cargo.toml")),
-        // clinicdesk-sync: the background sync loop of an enrolled PC.
-        set(&["clinicdesk-api", "clinicdesk-demo", "clinicdesk-sync"]),
+        // clinicdesk-sync: the background sync loop of an enrolled PC; clinicdesk-interop: FHIR
+        // and iCalendar (Admin → Export and import, the schedule's calendar export).
+        set(&[
+            "clinicdesk-api",
+            "clinicdesk-demo",
+            "clinicdesk-interop",
+            "clinicdesk-sync"
+        ]),
         "the desktop shell"
     );
     assert_eq!(

@@ -343,7 +343,7 @@ pub fn verify_audit(state: State<'_, AppState>) -> CmdResult<VerifyReport> {
 // Long tasks: backup, restore, demo, patient import --------------------------------------------
 
 /// A failed task that was cancelled is reported as `cancelled`.
-fn finish<T>(r: CmdResult<T>, task: &TaskHandle, what: &str) -> CmdResult<T> {
+pub(crate) fn finish<T>(r: CmdResult<T>, task: &TaskHandle, what: &str) -> CmdResult<T> {
     match r {
         Err(_) if task.is_cancelled() => Err(ErrorBody {
             code: "cancelled".into(),
@@ -353,7 +353,7 @@ fn finish<T>(r: CmdResult<T>, task: &TaskHandle, what: &str) -> CmdResult<T> {
     }
 }
 
-fn progress_of(task: &TaskHandle, stage: &str, done: u64, total: u64) -> Progress {
+pub(crate) fn progress_of(task: &TaskHandle, stage: &str, done: u64, total: u64) -> Progress {
     Progress {
         task: task.id.clone(),
         stage: stage.to_string(),
@@ -552,7 +552,7 @@ pub fn cancel_task(state: State<'_, AppState>, task_id: String) -> bool {
     state.cancel_task(&task_id)
 }
 
-fn emit(app: &AppHandle, p: Progress) {
+pub(crate) fn emit(app: &AppHandle, p: Progress) {
     if let Err(e) = p.emit(app) {
         log::warn!("progress event not delivered: {e}");
     }

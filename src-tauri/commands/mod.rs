@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod front_desk;
+pub mod interop;
 pub mod managers;
 pub mod people;
 pub mod recovery;

@@ -139,6 +139,7 @@ const ADMIN_TABS: [string, () => Promise<unknown>][] = [
   ["backup", () => screen.findByRole("form", { name: "Backup" })],
   ["demo", () => screen.findByRole("form", { name: "Generate demo data" })],
   ["import", () => screen.findByRole("form", { name: "Import patients" })],
+  ["interop", () => screen.findByRole("form", { name: "FHIR export" })],
   ["audit", () => screen.findByRole("cell", { name: "patients" })],
 ];
 

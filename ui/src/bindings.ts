@@ -428,6 +428,28 @@ export const commands = {
 	 *  task's own command then fails with code `cancelled`.
 	 */
 	cancelTask: (taskId: string) => __TAURI_INVOKE<boolean>("cancel_task", { taskId }),
+	/**
+	 *  FHIR bulk export into a folder the user picks (opened here). Emits `progress` events for
+	 *  `task_id`. `from`, `to` (YYYY-MM-DD): free slots for these days (none when `from` is
+	 *  empty). None when the user cancelled the dialog.
+	 */
+	exportFhir: (taskId: string, from: string | null, to: string | null) => typedError<FhirExportView | null, ErrorBody>(__TAURI_INVOKE("export_fhir", { taskId, from, to })),
+	/**
+	 *  Import FHIR resources from one or more files the user picks (opened here) into
+	 *  `clinic_id`. Emits `progress` events for `task_id`. None when the user cancelled the dialog.
+	 */
+	importFhir: (taskId: string, clinicId: ClinicId) => typedError<FhirImportView | null, ErrorBody>(__TAURI_INVOKE("import_fhir", { taskId, clinicId })),
+	/**
+	 *  A provider's appointments from `from` to `to` (YYYY-MM-DD, inclusive) as an `.ics` file the
+	 *  user picks in a save dialog; `without_patient_names`: leave patient names (and reasons,
+	 *  types) out. None when the user cancelled the dialog.
+	 */
+	exportIcs: (providerId: StaffId, from: string, to: string, withoutPatientNames: boolean) => typedError<IcsExportView | null, ErrorBody>(__TAURI_INVOKE("export_ics", { providerId, from, to, withoutPatientNames })),
+	/**
+	 *  Close `clinic_id` on the holidays (all-day events) of an `.ics` calendar the user picks.
+	 *  None when the user cancelled the dialog.
+	 */
+	importHolidays: (clinicId: ClinicId) => typedError<HolidayImportView | null, ErrorBody>(__TAURI_INVOKE("import_holidays", { clinicId })),
 	/**  The sync status for the window (signed-in users). */
 	syncStatus: () => typedError<SyncStatusView, ErrorBody>(__TAURI_INVOKE("sync_status")),
 };
@@ -1081,6 +1103,34 @@ export type ExpiryCounts = {
 	within_90: number,
 };
 
+/**  What a FHIR export wrote. */
+export type FhirExportView = {
+	folder: string,
+	/**  Per resource type, in the manifest's order (empty types too). */
+	files: FhirFileCount[],
+	total: number,
+};
+
+/**  One resource type's file of a FHIR export. */
+export type FhirFileCount = {
+	resource_type: string,
+	/**  The file's name in the folder. */
+	file: string,
+	count: number,
+};
+
+/**
+ *  What a FHIR import did: the migration's counts and errors (when `invalid` is not 0 nothing
+ *  was imported), the context resources left aside, and the files read.
+ */
+export type FhirImportView = {
+	files: string[],
+	/**  Bulk Data manifests among the chosen files: they only list the export's files. */
+	manifests_skipped: number,
+	result: MigrationImport,
+	ignored: number,
+};
+
 /**  What first-run setup shows once and stores nowhere. */
 export type FirstRunKeys = {
 	/**  Restores a backup on a new PC (the database key is wrapped under it in every backup). */
@@ -1152,8 +1202,24 @@ export type GridEntry = {
 	checked_in_at: number | null,
 };
 
+/**  What a holiday calendar's import did. */
+export type HolidayImportView = {
+	file: string,
+	/**  All-day events read (each date once). */
+	days: number,
+	/**  Timed events, which are not closures. */
+	ignored: number,
+	closures: ClosureResult,
+};
+
 /**  Whether times read "2:30 p.m." or "14:30". */
 export type HourCycle = "h12" | "h23";
+
+/**  A calendar file written. */
+export type IcsExportView = {
+	file: string,
+	events: number,
+};
 
 /**  A row that cannot be imported. */
 export type ImportRowError = {
@@ -1258,6 +1324,28 @@ export type Metric = {
 	value: number | null,
 	numerator: number | null,
 	denominator: number | null,
+};
+
+/**  A record that cannot be imported. */
+export type MigrationError = {
+	line: number,
+	/**  Where in the record (FHIRPath-like: `Patient.birthDate`). */
+	path: string,
+	message: string,
+};
+
+/**  What a migration import did, or why it did nothing. */
+export type MigrationImport = {
+	records: number,
+	patients: number,
+	staff: number,
+	appointments: number,
+	/**  Already in the database (a re-import), left as they are. */
+	skipped: number,
+	/**  Records with an error; when not 0, nothing was imported. */
+	invalid: number,
+	/**  The first `MAX_IMPORT_ERRORS` errors, in line order. */
+	errors: MigrationError[],
 };
 
 /**  A swap as one of its two staff members sees it (`my_swaps`). */

@@ -164,6 +164,16 @@ export const api = {
   generateDemo: (taskId: string, size: string, password: string) => commands.generateDemo(taskId, size, password),
   /** Patients from CSV text (all rows or none; rows imported before are skipped); bad rows come back in the result. */
   importPatients: (taskId: string, clinicId: Id, csv: string) => commands.importPatients(taskId, clinicId, csv),
+  // Interop: the app opens the dialogs and owns the paths (null: the user cancelled the dialog).
+  /** FHIR bulk export into a folder; free slots for `from`..`to` (none when `from` is null). */
+  exportFhir: (taskId: string, from: string | null, to: string | null) => commands.exportFhir(taskId, from, to),
+  /** FHIR resources from chosen files into the clinic (all or none); bad resources come back in the result. */
+  importFhir: (taskId: string, clinicId: Id) => commands.importFhir(taskId, clinicId),
+  /** A provider's appointments `from`..`to` (inclusive) as an .ics file. */
+  exportIcs: (providerId: Id, from: string, to: string, withoutPatientNames: boolean) =>
+    commands.exportIcs(providerId, from, to, withoutPatientNames),
+  /** A holiday calendar (.ics) as the clinic's closures. */
+  importHolidays: (clinicId: Id) => commands.importHolidays(clinicId),
   verifyAudit: () => commands.verifyAudit(),
   listAudit: (query: AuditQuery) => commands.listAudit(query),
   // Commands no screen calls yet: listed so every Tauri command has its one line here

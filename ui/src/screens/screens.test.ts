@@ -189,7 +189,7 @@ describe("Admin", () => {
     fakeBackend({ list_rooms: () => [] });
     render(Admin);
     const tabs = screen.getByRole("navigation", { name: "Admin sections" });
-    expect(within(tabs).getAllByRole("link").map((l) => l.textContent)).toEqual(["Rooms", "Credential types", "Shift templates", "Appointment types", "Availability and closures", "Patient import", "Audit log"]);
+    expect(within(tabs).getAllByRole("link").map((l) => l.textContent)).toEqual(["Rooms", "Credential types", "Shift templates", "Appointment types", "Availability and closures", "Patient import", "Export and import", "Audit log"]);
   });
 
   it("verifies the audit chain", async () => {
