@@ -1339,6 +1339,7 @@ export type MigrationImport = {
 	records: number,
 	patients: number,
 	staff: number,
+	rooms: number,
 	appointments: number,
 	/**  Already in the database (a re-import), left as they are. */
 	skipped: number,

@@ -37,7 +37,7 @@ const result = (over: Record<string, unknown> = {}) => ({
   files: ["Patient.ndjson", "Appointment.ndjson"],
   manifests_skipped: 1,
   ignored: 4,
-  result: { records: 11, patients: 8, staff: 1, appointments: 2, skipped: 0, invalid: 0, errors: [], ...over },
+  result: { records: 11, patients: 8, staff: 1, rooms: 0, appointments: 2, skipped: 0, invalid: 0, errors: [], ...over },
 });
 
 beforeEach(() => {
@@ -170,7 +170,7 @@ describe("FHIR import", () => {
     open();
     await fireEvent.click(screen.getByRole("button", { name: "Choose files and import…" }));
     expect(await within(region("FHIR import")).findByRole("status")).toHaveTextContent(
-      "Imported 8 patients, 1 staff member and 2 appointments from 2 files; 3 skipped (already here); 4 other resources ignored.",
+      "Imported 8 patients, 1 staff member, 0 rooms and 2 appointments from 2 files; 3 skipped (already here); 4 other resources ignored.",
     );
   });
 
@@ -178,7 +178,7 @@ describe("FHIR import", () => {
     fakeBackend({
       import_fhir: () =>
         result({
-          patients: 0, staff: 0, appointments: 0, invalid: 120,
+          patients: 0, staff: 0, rooms: 0, appointments: 0, invalid: 120,
           errors: [
             { line: 2, path: "Patient.birthDate", message: "'1990' is not a date (use YYYY-MM-DD)" },
             { line: 7, path: "Appointment.participant", message: "Practitioner/x is not in this import or the database" },
