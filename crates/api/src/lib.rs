@@ -25,6 +25,7 @@ pub use read_audit::{MAX_AUDITED_PATIENT_IDS, READ_AUDIT_WINDOW_MINUTES};
 // What the front doors need from the layers below: they depend on the API only.
 pub use clinicdesk_domain as domain;
 pub use clinicdesk_store::audit::{AuditEntry, Seal, SealKey, VerifyReport};
+pub use clinicdesk_store::files::PrivateFile;
 pub use clinicdesk_store::tables as rows;
 pub use clinicdesk_store::{Store, StoreError};
 /// Where a database key is kept (`KeySource::from_settings` parses the front doors' settings).

@@ -237,6 +237,35 @@ fn the_bulk_export_is_valid_fhir_r4_complete_and_audited() {
             "{t}"
         );
     }
+
+    // Cancelled (when the files are complete, before they are named): nothing appears, no
+    // temporary file is left, nothing is audited — in a new folder (removed) and in a folder
+    // that holds other files (kept as it was).
+    let exports =
+        || demo.scalar("SELECT COUNT(*) || '' FROM audit_log WHERE table_name = 'exports'");
+    let before = exports();
+    let fresh = demo.dir.path().join("cancelled");
+    let kept = demo.dir.path().join("kept");
+    std::fs::create_dir(&kept).unwrap();
+    std::fs::write(kept.join("notes.txt"), "mine").unwrap();
+    for dir in [&fresh, &kept] {
+        let e = export_fhir(
+            &demo.app,
+            &demo.admin,
+            dir,
+            &options(&demo),
+            &mut |stage, _, _| stage != "writing",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("cancelled"), "{e}");
+    }
+    assert!(!fresh.exists());
+    let left: Vec<_> = std::fs::read_dir(&kept)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["notes.txt"]);
+    assert_eq!(exports(), before);
 }
 
 #[test]

@@ -61,28 +61,87 @@ pub(crate) fn private_options() -> std::fs::OpenOptions {
 /// readable and writable by this account only (0600 on Unix), flushed to disk, then renamed
 /// over `path` (so a reader never sees half a file and a crash leaves the old file or none).
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "export".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::now_v7().simple()));
-    let run = || -> std::io::Result<()> {
-        let mut f = private_options().open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, path)?;
-        // The rename itself survives a power loss once the folder is flushed.
-        #[cfg(unix)]
-        std::fs::File::open(&dir)?.sync_all()?;
-        Ok(())
-    };
-    run().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        e.into()
-    })
+    let mut f = PrivateFile::create(path)?;
+    f.write_all(bytes)?;
+    f.commit()
+}
+
+/// A file written as a whole or not at all, a piece at a time (an export too large to hold
+/// in memory): into a new temporary file beside `path`, owner-only (0600 on Unix), renamed
+/// into place by `commit`; dropped without `commit` (an error, a cancel), the temporary file
+/// is removed and `path` never appears.
+pub struct PrivateFile {
+    path: PathBuf,
+    dir: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl PrivateFile {
+    pub fn create(path: &Path) -> Result<PrivateFile> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "export".into());
+        let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::now_v7().simple()));
+        let file = private_options().read(true).open(&tmp)?;
+        Ok(PrivateFile {
+            path: path.to_path_buf(),
+            dir,
+            tmp,
+            file: Some(file),
+        })
+    }
+
+    fn file(&mut self) -> std::io::Result<&mut std::fs::File> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the file was already committed"))
+    }
+
+    /// Everything written so far, from the start (this file's content copied elsewhere).
+    pub fn read_back(&mut self) -> std::io::Result<&mut std::fs::File> {
+        use std::io::Seek;
+        let f = self.file()?;
+        f.flush()?;
+        f.rewind()?;
+        Ok(f)
+    }
+
+    /// Flush to disk and rename into place (the rename flushed too, where the OS allows).
+    pub fn commit(mut self) -> Result<()> {
+        let run = |me: &mut PrivateFile| -> std::io::Result<()> {
+            let f = me.file.take().expect("not committed twice");
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(&me.tmp, &me.path)?;
+            // The rename itself survives a power loss once the folder is flushed.
+            #[cfg(unix)]
+            std::fs::File::open(&me.dir)?.sync_all()?;
+            Ok(())
+        };
+        run(&mut self).map_err(Into::into)
+    }
+}
+
+impl Write for PrivateFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file()?.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file()?.flush()
+    }
+}
+
+impl Drop for PrivateFile {
+    fn drop(&mut self) {
+        // Not committed, or the rename failed: the temporary file goes.
+        if self.file.is_some() || self.tmp.exists() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
 }

@@ -237,11 +237,25 @@ impl crate::App {
     /// through a temporary file with owner-only permissions (0600) and renamed into place.
     pub fn write_export(&self, path: &std::path::Path, bytes: &[u8]) -> crate::ApiResult<()> {
         self.check_destination(path)?;
-        clinicdesk_store::files::write_private(path, bytes).map_err(|e| {
-            crate::ApiError::Store(clinicdesk_store::StoreError::CannotWrite {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })
-        })
+        clinicdesk_store::files::write_private(path, bytes).map_err(|e| cannot_write(path, e))
     }
+
+    /// An export too large to hold in memory, written a piece at a time (refused and made as
+    /// `write_export`): it appears at `path` only when the caller commits it, after the
+    /// export was audited.
+    pub fn export_file(
+        &self,
+        path: &std::path::Path,
+    ) -> crate::ApiResult<clinicdesk_store::files::PrivateFile> {
+        self.check_destination(path)?;
+        clinicdesk_store::files::PrivateFile::create(path).map_err(|e| cannot_write(path, e))
+    }
+}
+
+/// An export that could not be written, and why.
+pub fn cannot_write(path: &std::path::Path, e: impl std::fmt::Display) -> crate::ApiError {
+    crate::ApiError::Store(clinicdesk_store::StoreError::CannotWrite {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }

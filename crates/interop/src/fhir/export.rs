@@ -4,16 +4,17 @@
 //! PractitionerRole, Schedule, Slot) of every clinic where they hold `read_clinic_data`;
 //! patient data (Patient, Appointment, EpisodeOfCare) of every clinic where they hold
 //! `read_patients` (a viewer's export has none). Rows of other clinics are never read. Only
-//! live rows (no tombstones). Every file is built first; the export is audited (one entry:
-//! who, what, where, how many resources, which patients) before the first byte is written;
-//! each file is written owner-only through a temporary file (`App::write_export`).
+//! live rows (no tombstones). Each file is streamed, as its rows are read, into a temporary
+//! owner-only file beside it (`App::export_file`: a large export never sits in memory); the
+//! export is audited (one entry: who, what, where, how many resources, which patients) before
+//! any file appears under its name; an error or a cancel removes the temporary files.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use clinicdesk_api::{App, Export, Session};
+use clinicdesk_api::{cannot_write, App, Export, PrivateFile, Session};
 use clinicdesk_domain::credential::{credential_valid_on, AdverseSpan};
 use clinicdesk_domain::{
     AdverseActionType, AppointmentStatus, Capability, CaseStatus, ClinicId, CredentialStatus,
@@ -65,18 +66,73 @@ pub struct BulkExport {
     pub manifest: PathBuf,
 }
 
-/// One resource type's NDJSON being built.
+/// One resource type's NDJSON being built: in memory, or streamed to its file.
 #[derive(Default)]
 struct Ndjson {
     bytes: Vec<u8>,
     count: u64,
+    /// Where the lines go once `FLUSH_BYTES` have gathered; None: they stay in `bytes`.
+    sink: Option<PrivateFile>,
+    /// The first write error (reported by `finish`; lines after it are dropped).
+    failed: Option<std::io::Error>,
 }
 
+/// Lines gathered before a streamed file is written to.
+const FLUSH_BYTES: usize = 1 << 20;
+
 impl Ndjson {
+    fn streamed(sink: PrivateFile) -> Ndjson {
+        Ndjson {
+            sink: Some(sink),
+            ..Default::default()
+        }
+    }
+
     fn push(&mut self, v: &Value) {
         serde_json::to_writer(&mut self.bytes, v).expect("a Value always serializes");
         self.bytes.push(b'\n');
         self.count += 1;
+        if self.bytes.len() >= FLUSH_BYTES {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        if self.failed.is_none() {
+            if let Err(e) = std::io::Write::write_all(sink, &self.bytes) {
+                self.failed = Some(e);
+            }
+        }
+        self.bytes.clear();
+    }
+
+    /// Append everything `other` (streamed) holds.
+    fn append(&mut self, mut other: Ndjson) -> std::io::Result<()> {
+        other.flush();
+        if let Some(e) = other.failed.take() {
+            return Err(e);
+        }
+        self.flush();
+        if let (Some(from), Some(to)) = (other.sink.as_mut(), self.sink.as_mut()) {
+            std::io::copy(from.read_back()?, to)?;
+        } else {
+            self.bytes.extend_from_slice(&other.bytes);
+        }
+        self.count += other.count;
+        Ok(())
+    }
+
+    /// The streamed file, complete (still under its temporary name).
+    fn finish(mut self, path: &Path) -> ApiResult<PrivateFile> {
+        self.flush();
+        match (self.failed, self.sink) {
+            (Some(e), _) => Err(cannot_write(path, e)),
+            (None, Some(sink)) => Ok(sink),
+            (None, None) => Err(cannot_write(path, "not a streamed file")),
+        }
     }
 }
 
@@ -678,10 +734,31 @@ pub fn export_fhir(
     for p in &paths {
         app.check_destination(p)?;
     }
-    let mut files: HashMap<&str, Ndjson> = RESOURCE_TYPES
-        .iter()
-        .map(|t| (*t, Ndjson::default()))
-        .collect();
+    let created = !dir.exists();
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let result = stream_fhir(app, s, dir, opts, progress, clinic_cap, patient_cap);
+    if result.is_err() && created {
+        // Only when empty: the temporary files are gone.
+        let _ = std::fs::remove_dir(dir);
+    }
+    result
+}
+
+/// `export_fhir` once the destination is checked and `dir` exists.
+fn stream_fhir(
+    app: &App,
+    s: &Session,
+    dir: &Path,
+    opts: &ExportOptions,
+    progress: Progress<'_>,
+    clinic_cap: Vec<ClinicId>,
+    patient_cap: Vec<ClinicId>,
+) -> ApiResult<BulkExport> {
+    let mut files: HashMap<&str, Ndjson> = HashMap::new();
+    for t in RESOURCE_TYPES {
+        let path = dir.join(format!("{t}.ndjson"));
+        files.insert(t, Ndjson::streamed(app.export_file(&path)?));
+    }
     let mut take = |t: &str| files.remove(t).expect("a resource type");
     let (mut org, mut loc, mut prac, mut role) = (
         take("Organization"),
@@ -742,7 +819,8 @@ pub fn export_fhir(
         if let Some(mid) = mid {
             let lower = format!("{APPOINTMENT_SQL} WHERE {live} AND a.id < '{mid}' ORDER BY a.id");
             let upper = format!("{APPOINTMENT_SQL} WHERE {live} AND a.id >= '{mid}' ORDER BY a.id");
-            let mut rest = Ndjson::default();
+            // The upper half streams to a file of its own, appended after the lower half.
+            let mut rest = Ndjson::streamed(app.export_file(&dir.join("Appointment.upper"))?);
             std::thread::scope(|scope| -> ApiResult<()> {
                 let other = scope
                     .spawn(|| store.read(|c2| each(c2, &upper, &mut rest, &mut |_| Ok(()), map)));
@@ -755,8 +833,8 @@ pub fn export_fhir(
                 mine.and(theirs)
             })?;
             tick(rest.count)?;
-            appt.bytes.extend_from_slice(&rest.bytes);
-            appt.count += rest.count;
+            appt.append(rest)
+                .map_err(|e| io(&dir.join("Appointment.ndjson"), e))?;
         }
         each(
             c,
@@ -841,16 +919,19 @@ pub fn export_fhir(
             patients: &patients,
         },
     )?;
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut out = BulkExport {
         files: Vec::new(),
         total,
         manifest: dir.join("manifest.json"),
     };
-    for (t, n) in &built {
+    let mut complete = Vec::new();
+    for (t, n) in built {
         let name = format!("{t}.ndjson");
-        app.write_export(&dir.join(&name), &n.bytes)?;
-        out.files.push((t.to_string(), name, n.count));
+        out.files.push((t.to_string(), name.clone(), n.count));
+        complete.push((dir.join(&name), n.finish(&dir.join(&name))?));
+    }
+    for (path, f) in complete {
+        f.commit().map_err(|e| cannot_write(&path, e))?;
     }
     let manifest = json!({
         "transactionTime": instant(opts.now_ms, Tz::UTC),
