@@ -59,6 +59,9 @@ pub struct FhirImport {
 /// A resource's problem: (path, message).
 type Bad = (String, String);
 
+/// A resource read: its migration record and where each of its fields came from.
+type Read = (Migrated, Vec<(String, String)>);
+
 fn bad(path: impl Into<String>, message: impl Into<String>) -> Bad {
     (path.into(), message.into())
 }
@@ -311,7 +314,7 @@ impl Reader<'_> {
 
     /// A Location: a room (`Some`), or context (`None`: a building or site, remembered so an
     /// appointment's reference to it names no room).
-    fn location(&mut self, r: &Value) -> Result<Option<(Migrated, Vec<(String, String)>)>, Bad> {
+    fn location(&mut self, r: &Value) -> Result<Option<Read>, Bad> {
         let t = "Location";
         let is_room = r
             .get("physicalType")

@@ -21,7 +21,7 @@ use chrono_tz::Tz;
 use clinicdesk_domain::{AppointmentStatus, CaseStatus};
 
 pub use export::{export_fhir, patient_bundle, BulkExport, ExportOptions, RESOURCE_TYPES};
-pub use import::{import_fhir, FhirImport};
+pub use import::{import_fhir, FhirImport, MAX_FHIR_BYTES};
 
 /// The FHIR version written and read.
 pub const FHIR_VERSION: &str = "4.0.1";
