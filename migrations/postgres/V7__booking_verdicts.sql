@@ -9,6 +9,8 @@
 -- write, so every PC converges on it), with a reason naming the winner, a system status-history
 -- row, its pending reminders cancelled and a cd.sync_conflicts row (id = UUIDv5 of device, row,
 -- kind and version: a replayed push creates none twice). The rows arrive on the PCs by pull.
+-- The conflict row itself is versioned at rank 0 (the losing change's version): a PC that pulled
+-- it writes its resolution with a later HLC, which must win.
 --
 -- Scope: overlaps within one clinic (a device's session sees only its clinics' rows under the
 -- forced row-level security, so the judgement and the backstop are per clinic). Only a device's
@@ -147,7 +149,7 @@ BEGIN
     INSERT INTO cd.sync_conflicts (id, clinic_id, kind, appointment_id, winner_id, resource, device_id, detail,
         resolved_at, resolved_by, resolution, rebooked_id, note, created_at, updated_at, deleted_at, _v0, _v, _seq, _by, _dev)
     VALUES (cid, NEW.clinic_id, 'appointment_overlap', NEW.id, winner, res, NEW._dev::text, reason,
-        NULL, NULL, NULL, NULL, NULL, now_ms, now_ms, NULL, verdict, '{}', NEW._seq, NULL, NULL)
+        NULL, NULL, NULL, NULL, NULL, now_ms, now_ms, NULL, ver, '{}', NEW._seq, NULL, NULL)
     ON CONFLICT (id) DO NOTHING;
     UPDATE cd.appointment_reminders r
        SET status = 'cancelled', _v = r._v || jsonb_build_object('status', verdict), _seq = NEW._seq

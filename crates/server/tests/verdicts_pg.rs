@@ -225,6 +225,26 @@ fn the_first_booking_to_reach_the_server_keeps_the_slot_and_the_later_one_is_can
     assert_eq!(appointment(&mut owner, &y)?["status"], "cancelled");
     assert_eq!(conflicts(&mut owner)?.len(), 1);
 
+    // The front desk resolves it on a PC: a device write of the resolution group wins (the
+    // conflict row is versioned at rank 0, unlike the loser's status group).
+    let cid = c[0]["id"].as_str().unwrap().to_string();
+    push(
+        &mut b,
+        INC_B,
+        4,
+        4,
+        &json!([{"seq": 4, "table": "sync_conflicts", "row_id": cid, "op": "update", "hlc": hlc(25),
+                 "columns": {"resolved_at": 25, "resolved_by": null, "resolution": "dismissed",
+                   "rebooked_id": null, "note": "called", "updated_at": 25}}]),
+    )?;
+    assert_eq!(
+        one(
+            &mut owner,
+            &format!("SELECT resolution FROM cd.sync_conflicts WHERE id = '{cid}'")
+        )?,
+        "dismissed"
+    );
+
     // The same room with another provider and patient: the room collided.
     let (r1, r2) = (id(4), id(5));
     push(
@@ -237,9 +257,9 @@ fn the_first_booking_to_reach_the_server_keeps_the_slot_and_the_later_one_is_can
     push(
         &mut b,
         INC_B,
-        4,
-        4,
-        &json!([book(4, &r2, P3, S3, Some(ROOM), (5500, 6500), None, 31)]),
+        5,
+        5,
+        &json!([book(5, &r2, P3, S3, Some(ROOM), (5500, 6500), None, 31)]),
     )?;
     assert_eq!(appointment(&mut owner, &r1)?["status"], "confirmed");
     assert_eq!(appointment(&mut owner, &r2)?["status"], "cancelled");
@@ -260,9 +280,9 @@ fn the_first_booking_to_reach_the_server_keeps_the_slot_and_the_later_one_is_can
     push(
         &mut b,
         INC_B,
-        5,
-        5,
-        &json!([book(5, &p2, P2, S3, None, (9400, 9800), None, 41)]),
+        6,
+        6,
+        &json!([book(6, &p2, P2, S3, None, (9400, 9800), None, 41)]),
     )?;
     assert_eq!(appointment(&mut owner, &p2)?["status"], "cancelled");
     let c = conflicts(&mut owner)?;
@@ -281,9 +301,9 @@ fn the_first_booking_to_reach_the_server_keeps_the_slot_and_the_later_one_is_can
     push(
         &mut b,
         INC_B,
-        6,
-        6,
-        &json!([book(6, &n2, P1, S1, Some(ROOM), (21000, 22000), None, 51)]),
+        7,
+        7,
+        &json!([book(7, &n2, P1, S1, Some(ROOM), (21000, 22000), None, 51)]),
     )?;
     assert_eq!(appointment(&mut owner, &n2)?["status"], "confirmed");
     assert_eq!(conflicts(&mut owner)?.len(), 3);
@@ -294,9 +314,9 @@ fn the_first_booking_to_reach_the_server_keeps_the_slot_and_the_later_one_is_can
     push(
         &mut b,
         INC_B,
-        7,
-        7,
-        &json!([book(7, &old, P3, S2, None, (30000, 31000), None, 60)]),
+        8,
+        8,
+        &json!([book(8, &old, P3, S2, None, (30000, 31000), None, 60)]),
     )?;
     push(
         &mut a,
@@ -308,11 +328,11 @@ fn the_first_booking_to_reach_the_server_keeps_the_slot_and_the_later_one_is_can
     push(
         &mut b,
         INC_B,
-        8,
         9,
+        10,
         &json!([
-            status(8, &old, "rescheduled", 62),
-            book(9, &moved, P3, S2, None, (40500, 41500), Some(&old), 62)
+            status(9, &old, "rescheduled", 62),
+            book(10, &moved, P3, S2, None, (40500, 41500), Some(&old), 62)
         ]),
     )?;
     assert_eq!(appointment(&mut owner, &old)?["status"], "rescheduled");
