@@ -92,11 +92,11 @@ BEGIN
     IF NOT sync.device_session() OR NOT sync.is_active_appointment(NEW.status, NEW.deleted_at) THEN
         RETURN NEW;
     END IF;
-    IF TG_OP = 'UPDATE' AND OLD._judged AND sync.is_active_appointment(OLD.status, OLD.deleted_at)
+    IF TG_OP = 'UPDATE' AND sync.is_active_appointment(OLD.status, OLD.deleted_at)
        AND OLD.clinic_id = NEW.clinic_id AND OLD.provider_id = NEW.provider_id
        AND OLD.room_id IS NOT DISTINCT FROM NEW.room_id AND OLD.patient_id = NEW.patient_id
        AND OLD.start_at = NEW.start_at AND OLD.end_at = NEW.end_at THEN
-        RETURN NEW;   -- it already held this slot
+        RETURN NEW;   -- it already held this slot (an edit of a note does not re-judge history)
     END IF;
     NEW._judged := true;
     SELECT a.id INTO winner FROM cd.appointments a

@@ -8,7 +8,8 @@
 //! - a losing reschedule says the original slot was released; a non-overlapping (adjacent)
 //!   booking creates nothing; a device's later write cannot reactivate the loser;
 //! - the EXCLUDE backstop refuses the owner's direct insert of an overlapping active row;
-//! - a V5 server holding overlapping history upgrades (V6, V7) and judges pushes afterwards.
+//! - a V5 server holding overlapping history upgrades (V6, V7), keeps that history (an edit of
+//!   a note does not re-judge it) and judges pushes afterwards.
 
 use anyhow::Result;
 use clinicdesk_pgcluster::postgres::{Client, NoTls};
@@ -369,7 +370,7 @@ fn a_v5_server_with_overlapping_history_upgrades_and_judges_pushes_afterwards() 
     for (n, p) in [(1, P1), (2, P2)] {
         owner.batch_execute(&format!(
             "INSERT INTO cd.appointments (id, clinic_id, patient_id, provider_id, start_at, end_at, status, source, created_at, updated_at, _v0, _seq)
-             VALUES ('{}', '{CLINIC}', '{p}', '{S1}', 1000, 2000, 'confirmed', 'front_desk', 0, 0, '0|1|1|dev', 0)",
+             VALUES ('{}', '{CLINIC}', '{p}', '{S1}', 1000, 2000, 'confirmed', 'front_desk', 0, 0, '0|000000000000001-00000000|000000000000001-00000000|dev', 0)",
             id(n)
         ))?;
     }
@@ -392,5 +393,20 @@ fn a_v5_server_with_overlapping_history_upgrades_and_judges_pushes_afterwards() 
     let c = conflicts(&mut owner)?;
     assert_eq!(c.len(), 1);
     assert_eq!(c[0]["winner_id"], id(1));
+    // A device's edit of an old overlapping booking (a note) does not re-judge history.
+    push(
+        &mut b,
+        INC_B,
+        2,
+        2,
+        &json!([{"seq": 2, "table": "appointments", "row_id": id(2), "op": "update",
+                 "hlc": hlc(6), "columns": {"notes": "bring the referral"}}]),
+    )?;
+    let old = appointment(&mut owner, &id(2))?;
+    assert_eq!(
+        (old["status"].as_str(), old["notes"].as_str()),
+        (Some("confirmed"), Some("bring the referral"))
+    );
+    assert_eq!(conflicts(&mut owner)?.len(), 1);
     Ok(())
 }
