@@ -53,6 +53,17 @@ fn the_first_booking_to_reach_the_server_wins_on_both_pcs_and_the_front_desk_res
         ))
     };
     let (p1, p2) = (patient(0), patient(1));
+    // The seed's appointments are history, outside the overlap backstop.
+    let seeded: (i64, i64) = {
+        let r =
+            s.su.query_one(
+                "SELECT count(*), count(*) FILTER (WHERE _judged) FROM cd.appointments",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert!(seeded.0 > 0 && seeded.1 == 0, "{seeded:?}");
 
     // Offline, both PCs book the provider at overlapping times.
     let x = book(&s.a, &clinic, &p1, &provider, SLOT);
@@ -245,9 +256,10 @@ fn the_first_booking_to_reach_the_server_wins_on_both_pcs_and_the_front_desk_res
 }
 
 /// The same room (two providers), and the same patient with two providers: the later push
-/// loses on both PCs; a non-overlapping pair decides nothing.
+/// loses on both PCs; a non-overlapping pair decides nothing; a losing reschedule says the
+/// original slot was released.
 #[test]
-fn rooms_and_patients_collide_too_and_adjacent_slots_do_not() {
+fn rooms_patients_and_reschedules_collide_too_and_adjacent_slots_do_not() {
     let mut s = Scene::new(None);
     let clinic =
         s.a.one("SELECT clinic_id FROM patients ORDER BY id LIMIT 1");
@@ -319,7 +331,42 @@ fn rooms_and_patients_collide_too_and_adjacent_slots_do_not() {
     let n2 = book_in(&s.b, &patient(6), &providers[0], None, "2031-05-08 09:30");
     s.a.sync();
     s.b.sync();
+    // A reschedule that loses: b's booking, known to both PCs, is moved by b onto a slot a
+    // takes meanwhile.
+    let m0 = book_in(&s.b, &patient(7), &providers[1], None, "2031-05-09 09:00");
+    s.b.sync();
+    s.a.sync();
+    let w = book_in(&s.a, &patient(8), &providers[1], None, "2031-05-09 11:00");
+    let moved = s.b.admin(&[
+        "appointment",
+        "move",
+        &m0,
+        "--set",
+        "start=2031-05-09 11:15",
+        "--set",
+        "override_reason=verdict test",
+    ]);
+    let m1 = moved["id"].as_str().unwrap().to_string();
+    assert_ne!(m1, m0);
+    s.a.sync();
+    s.b.sync();
     s.heal_and_check();
+    for pc in [&s.a, &s.b] {
+        assert_eq!(
+            pc.one(&format!("SELECT status || '|' || cancel_reason FROM appointments WHERE id = '{m1}'")),
+            format!("cancelled|sync conflict: slot taken by {w}; this was a reschedule of {m0}, whose original slot was released"),
+            "{}: the lost reschedule",
+            pc.name
+        );
+        assert_eq!(
+            pc.one(&format!(
+                "SELECT status FROM appointments WHERE id = '{m0}'"
+            )),
+            "rescheduled",
+            "{}: the original slot stays released",
+            pc.name
+        );
+    }
     for pc in [&s.a, &s.b] {
         let status = |id: &str| {
             pc.one(&format!(
@@ -345,6 +392,6 @@ fn rooms_and_patients_collide_too_and_adjacent_slots_do_not() {
                 pc.name
             );
         }
-        assert_eq!(conflict_rows(pc), "2", "{}", pc.name);
+        assert_eq!(conflict_rows(pc), "3", "{}", pc.name);
     }
 }
