@@ -74,7 +74,11 @@ fn the_first_booking_to_reach_the_server_wins_on_both_pcs_and_the_front_desk_res
     let o = s.b.cmd(&["sync", "now"], &[]);
     assert!(!o.status.success(), "the cut push should fail on b");
     assert_eq!(proxy.cuts(), 1);
-    // B retries: the stored ack is replayed, and the verdict arrives by pull.
+    // Before it hears of the verdict, B's front desk sends the reminder (a local change of
+    // the status group, not yet pushed). B retries: the stored ack is replayed, the reminder
+    // loses to the verdict's rank-1 version, and the verdict arrives by pull — the local
+    // value is not kept.
+    s.b.admin(&["appointment", "status", &y, "remind"]);
     s.b.sync();
     s.a.sync();
     let reason = format!("sync conflict: slot taken by {x}");
