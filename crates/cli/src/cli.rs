@@ -953,4 +953,29 @@ pub enum SyncCmd {
     Now,
     /// What sync knows: enrolled or not, pending changes, last success, last error.
     Status,
+    /// The server's verdicts on this PC's clinics (bookings cancelled because another PC took
+    /// the slot first): patient, provider, slot, who kept it and the patient's phone. Open
+    /// ones; all with --all.
+    Conflicts {
+        /// Resolved ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Resolve a conflict: --dismiss, --waitlisted or --rebooked <appointment id>, with a note.
+    Resolve {
+        /// The conflict's id (from `sync conflicts`).
+        id: String,
+        /// Nothing more to do (the patient was told, or does not want another time).
+        #[arg(long, conflicts_with_all = ["rebooked", "waitlisted"], required_unless_present_any = ["rebooked", "waitlisted"])]
+        dismiss: bool,
+        /// The patient was put on the waitlist.
+        #[arg(long, conflicts_with = "rebooked")]
+        waitlisted: bool,
+        /// The patient was rebooked: the new appointment's id.
+        #[arg(long, value_name = "APPOINTMENT_ID")]
+        rebooked: Option<String>,
+        /// What was done or agreed.
+        #[arg(long)]
+        note: Option<String>,
+    },
 }

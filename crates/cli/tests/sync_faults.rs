@@ -77,6 +77,38 @@ fn a_cut_after_the_commit_replays_the_stored_ack_and_applies_nothing_twice() {
     assert_eq!(field(&s.a, &p, "phone"), "+1 403 555 0122");
 }
 
+/// The same cut, and the front desk keeps working before the retry: the retry sends the
+/// committed batch exactly as it was (a longer batch with the same first change would be
+/// taken for a restored copy, and sync would stop), then the new change in its own batch.
+#[test]
+fn a_change_made_after_a_lost_ack_waits_for_the_replayed_batch() {
+    let proxy = Proxy::start();
+    let mut s = Scene::new(Some(&proxy));
+    let p = s.patient(3);
+    edit(&s.b, &p, "phone", "+1 403 555 0144");
+    let acked = batches(&mut s.su);
+    proxy.arm(Fault::CutBeforeAck);
+    let o = s.b.cmd(&["sync", "now"], &[]);
+    assert!(!o.status.success());
+    assert_eq!(proxy.cuts(), 1, "the fault was injected");
+    edit(&s.b, &p, "email", "after@cut.example");
+    assert_eq!(pending(&s.b), 2);
+    let r = s.b.sync();
+    assert_eq!(
+        (r["pushed_batches"].as_i64(), r["pushed_changes"].as_i64()),
+        (Some(2), Some(2)),
+        "{r}"
+    );
+    assert_eq!(
+        batches(&mut s.su),
+        acked + 2,
+        "the replayed batch, then the new one"
+    );
+    s.heal_and_check();
+    assert_eq!(field(&s.a, &p, "phone"), "+1 403 555 0144");
+    assert_eq!(field(&s.a, &p, "email"), "after@cut.example");
+}
+
 #[test]
 fn a_server_crash_restart_loses_no_acknowledged_change() {
     let mut s = Scene::new(None);

@@ -5,6 +5,7 @@
 //! cargo run -p clinicdesk-server --example gen_server_schema -- v2 > migrations/postgres/V2__merge_and_push.sql
 //! cargo run -p clinicdesk-server --example gen_server_schema -- v4 > migrations/postgres/V4__display_locale.sql
 //! cargo run -p clinicdesk-server --example gen_server_schema -- v5 > migrations/postgres/V5__push_authors_and_large_transactions.sql
+//! cargo run -p clinicdesk-server --example gen_server_schema -- v6 > migrations/postgres/V6__sync_conflicts.sql
 //! ```
 //!
 //! `tests/generated.rs` fails while a checked-in file differs.

@@ -6,8 +6,9 @@
 //!
 //! What a generated evolution can do is what the local migrations do to replicated tables
 //! without rebuilding them: add nullable columns with their CHECKs (and foreign keys), and
-//! replace the merge function of each table it changed (the function lists the columns). Any
-//! other difference (a new or dropped table, a dropped, retyped or NOT NULL column, a changed
+//! replace the merge function of each table it changed (the function lists the columns); and
+//! create a new table read by clinic or organisation-wide (its mirror, policies, grant and
+//! merge function, and a `sync.accept` that knows it). Any other difference (a dropped table, a dropped, retyped or NOT NULL column, a changed
 //! CHECK, key or UNIQUE index) is refused with the table and what differs: it needs a
 //! hand-written server migration. Refresh a file with
 //! `cargo run -p clinicdesk-server --example gen_server_schema -- v<N> > migrations/postgres/V<N>__….sql`;
@@ -20,10 +21,13 @@ use crate::schema::{self, Mirror, SQLITE_VERSION};
 use crate::{Result, ServerError};
 
 /// (server migration version, the local version it brings the mirrors to), in order.
-pub const EVOLUTIONS: &[(i32, i32, &str)] = &[(4, 11, "V4__display_locale.sql")];
+pub const EVOLUTIONS: &[(i32, i32, &str)] = &[
+    (4, 11, "V4__display_locale.sql"),
+    (6, 13, "V6__sync_conflicts.sql"),
+];
 
 /// The local schema version the server's mirrors follow once every server migration ran.
-pub const MIRRORED_VERSION: i32 = 11;
+pub const MIRRORED_VERSION: i32 = 13;
 
 const _: () = assert!(MIRRORED_VERSION == EVOLUTIONS[EVOLUTIONS.len() - 1].1);
 
@@ -139,6 +143,51 @@ fn table_change(from: &Mirror, to: &Mirror, form: push::Protocol) -> Result<Opti
     Ok(Some(s))
 }
 
+/// A table a local migration added: its mirror as V1 creates one (columns, CHECKs, foreign
+/// keys, the pull's indexes, row-level security by its scope, the devices' read grant) and
+/// its merge function.
+fn new_table(m: &Mirror, form: push::Protocol) -> Result<String> {
+    if m.scope == schema::Scope::Patient {
+        return Err(unsupported(
+            &m.name,
+            "a new table read through patient visibility".into(),
+        ));
+    }
+    let t = &m.name;
+    let mut s = String::new();
+    schema::table(&mut s, m);
+    for fk in &m.foreign_keys {
+        let _ = writeln!(
+            s,
+            "ALTER TABLE cd.{t} ADD CONSTRAINT fk_{t}_{c} FOREIGN KEY ({c}) REFERENCES cd.{rt} ({to}) DEFERRABLE INITIALLY DEFERRED;",
+            c = fk.column,
+            rt = fk.table,
+            to = fk.to
+        );
+    }
+    if !m.uniques.is_empty() {
+        return Err(unsupported(t, "a new table with a UNIQUE index".into()));
+    }
+    let _ = writeln!(s, "CREATE INDEX ix_{t}_seq ON cd.{t} (_seq);");
+    if m.column("clinic_id").is_some() {
+        let _ = writeln!(
+            s,
+            "CREATE INDEX ix_{t}_clinic_seq ON cd.{t} (clinic_id, _seq);"
+        );
+    }
+    let scope = schema::scope_sql(m.scope);
+    let _ = write!(
+        s,
+        "ALTER TABLE cd.{t} ENABLE ROW LEVEL SECURITY;\nALTER TABLE cd.{t} FORCE ROW LEVEL SECURITY;\n\
+         CREATE POLICY device_read ON cd.{t} FOR SELECT TO {role} USING ({scope});\n\
+         CREATE POLICY owner_scope ON cd.{t} TO CURRENT_USER\n    USING ((SELECT sync.owner_session()) OR {scope})\n    WITH CHECK ((SELECT sync.owner_session()) OR {scope});\n\
+         GRANT SELECT ON cd.{t} TO {role};\n",
+        role = schema::DEVICE_ROLE
+    );
+    push::merge_function_sql(&mut s, m, form)?;
+    Ok(s)
+}
+
 /// The server migration `version` of [`EVOLUTIONS`].
 pub fn generate(version: i32) -> Result<String> {
     let at = EVOLUTIONS
@@ -160,9 +209,19 @@ pub fn generate(version: i32) -> Result<String> {
         from_local + 1
     );
     let mut changed = 0;
+    let mut added_table = false;
     for m in &to {
         let Some(old) = from.iter().find(|o| o.name == m.name) else {
-            return Err(unsupported(&m.name, "a new replicated table".into()));
+            let _ = write!(
+                s,
+                "\n-- {} (new) {}\n",
+                m.name,
+                "-".repeat(89 - m.name.len().min(84))
+            );
+            s.push_str(&new_table(m, push::Protocol::of_migration(version))?);
+            changed += 1;
+            added_table = true;
+            continue;
         };
         if let Some(sql) = table_change(old, m, push::Protocol::of_migration(version))? {
             let _ = write!(
@@ -180,6 +239,17 @@ pub fn generate(version: i32) -> Result<String> {
             &gone.name,
             "a replicated table was dropped".into(),
         ));
+    }
+    if added_table {
+        // The push dispatches each change by its table: the new list of tables.
+        s.push_str(
+            "\n-- The push knows the new tables -------------------------------------------------------------\n",
+        );
+        s.push_str(
+            &crate::push_v2::accept_sql(&to)
+                .replace("CREATE FUNCTION ", "CREATE OR REPLACE FUNCTION "),
+        );
+        s.push_str("REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA sync FROM PUBLIC;\n");
     }
     if changed == 0 {
         return Err(ServerError::Schema(format!(

@@ -43,7 +43,17 @@ pub type Result<T> = std::result::Result<T, ServerError>;
 /// Apply the embedded server migrations (`migrations/postgres`) to the database `client` is
 /// connected to, as its owner. Returns the versions applied now.
 pub fn migrate(client: &mut postgres::Client) -> Result<Vec<i64>> {
-    let report = embedded::migrations::runner().run(client).map_err(|e| {
+    migrate_to(client, None)
+}
+
+/// [`migrate`] up to server migration `target` (all when None): a test builds a server as an
+/// earlier release left it, then upgrades it.
+pub fn migrate_to(client: &mut postgres::Client, target: Option<i32>) -> Result<Vec<i64>> {
+    let mut runner = embedded::migrations::runner();
+    if let Some(v) = target {
+        runner = runner.set_target(refinery::Target::Version(v));
+    }
+    let report = runner.run(client).map_err(|e| {
         // refinery's message is "error applying update"; the database's reason is below it.
         let mut msg = e.to_string();
         let mut source = std::error::Error::source(&e);

@@ -83,6 +83,21 @@ pub fn generate() -> Result<String> {
             "CREATE OR REPLACE FUNCTION sync.level_",
         ));
     }
+    s.push_str(&accept_sql(&mirrors));
+    let fronts = FRONTS
+        .replace("{MALFORMED}", MALFORMED)
+        .replace("{INCOMPLETE}", INCOMPLETE)
+        .replace("{MAX_BATCH}", &MAX_BATCH.to_string())
+        .replace("{MAX_PARTS}", &MAX_PARTS.to_string())
+        .replace("{DEVICE_ROLE}", DEVICE_ROLE);
+    s.push_str(&fronts);
+    Ok(s)
+}
+
+/// `sync.replayed` and `sync.accept` (which dispatches each change to the merge function of
+/// its table) for `mirrors`. An evolution that adds a table replaces them (`CREATE OR
+/// REPLACE`) with its new list.
+pub fn accept_sql(mirrors: &[Mirror]) -> String {
     let cases: Vec<String> = mirrors
         .iter()
         .map(|m| {
@@ -92,21 +107,12 @@ pub fn generate() -> Result<String> {
             )
         })
         .collect();
-    let accept = ACCEPT
+    ACCEPT
         .replace("{cases}", &cases.join("\n"))
         .replace("{MALFORMED}", MALFORMED)
         .replace("{CLONE_OR_RESTORE}", CLONE_OR_RESTORE)
         .replace("{SEQUENCE_GAP}", crate::push::SEQUENCE_GAP)
-        .replace("{CLAMP_AHEAD_MS}", &CLAMP_AHEAD_MS.to_string());
-    s.push_str(&accept);
-    let fronts = FRONTS
-        .replace("{MALFORMED}", MALFORMED)
-        .replace("{INCOMPLETE}", INCOMPLETE)
-        .replace("{MAX_BATCH}", &MAX_BATCH.to_string())
-        .replace("{MAX_PARTS}", &MAX_PARTS.to_string())
-        .replace("{DEVICE_ROLE}", DEVICE_ROLE);
-    s.push_str(&fronts);
-    Ok(s)
+        .replace("{CLAMP_AHEAD_MS}", &CLAMP_AHEAD_MS.to_string())
 }
 
 /// The patient-visibility triggers (V1) fire on an update only when a column they read

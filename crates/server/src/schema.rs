@@ -111,9 +111,22 @@ fn err(msg: String) -> ServerError {
 /// to `version` (all when None) and the registry as of that version.
 pub fn mirrors(version: Option<i32>) -> Result<Vec<Mirror>> {
     let conn = clinicdesk_store::schema_in_memory(version)?;
-    let specs: Vec<TableSpec> = registry::replicated()
-        .map(|s| version.map_or(*s, |v| s.as_of(v)))
-        .collect();
+    // A table a later local migration creates has no mirror at an earlier version (the
+    // evolution that adds it creates it on the server).
+    let exists = |t: &str| -> Result<bool> {
+        Ok(conn.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [t],
+            |r| r.get::<_, i64>(0),
+        )? > 0)
+    };
+    let mut specs: Vec<TableSpec> = Vec::new();
+    for s in registry::replicated() {
+        if version.is_some() && !exists(s.name)? {
+            continue;
+        }
+        specs.push(version.map_or(*s, |v| s.as_of(v)));
+    }
     let replicated: Vec<&str> = specs.iter().map(|s| s.name).collect();
     let mut out = Vec::new();
     for spec in &specs {
@@ -499,7 +512,7 @@ pub const PROTOCOL_TABLES: &[&str] = &[
     "audit_heads",
 ];
 
-fn scope_sql(scope: Scope) -> String {
+pub(crate) fn scope_sql(scope: Scope) -> String {
     let mine = "(SELECT sync.my_clinics())::uuid[]";
     match scope {
         Scope::Clinic {
@@ -515,7 +528,7 @@ fn scope_sql(scope: Scope) -> String {
     }
 }
 
-fn table(s: &mut String, m: &Mirror) {
+pub(crate) fn table(s: &mut String, m: &Mirror) {
     let _ = writeln!(s, "\nCREATE TABLE cd.{} (", m.name);
     let mut lines: Vec<String> = m
         .columns

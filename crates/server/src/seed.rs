@@ -146,10 +146,17 @@ pub(crate) fn seed(
                     &[&n],
                 )?
                 .get(0);
+            // The first PC's appointments are history: outside the overlap backstop of
+            // V7 (`_judged`), like an upgraded server's older rows (ARCHITECTURE invariant 39).
+            let (judged, not_judged) = if m.name == "appointments" {
+                (", _judged", ", false")
+            } else {
+                ("", "")
+            };
             tx.execute(
                 &format!(
-                    "INSERT INTO cd.\"{}\" ({cols}, _v0, _seq, _dev)
-                     SELECT {cols}, $1, $2 + row_number() OVER (), $3::text::uuid FROM seed_rows",
+                    "INSERT INTO cd.\"{}\" ({cols}, _v0, _seq, _dev{judged})
+                     SELECT {cols}, $1, $2 + row_number() OVER (), $3::text::uuid{not_judged} FROM seed_rows",
                     m.name,
                     cols = names.join(", ")
                 ),

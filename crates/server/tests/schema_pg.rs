@@ -22,7 +22,10 @@ fn server() -> Result<(PgCluster, Client)> {
     su.batch_execute(&format!("CREATE ROLE {OWNER} LOGIN CREATEROLE"))?;
     su.batch_execute(&format!("CREATE DATABASE {DB} OWNER {OWNER}"))?;
     let mut owner = connect_as(&cluster, OWNER)?;
-    assert_eq!(clinicdesk_server::migrate(&mut owner)?, [1, 2, 3, 4, 5]);
+    assert_eq!(
+        clinicdesk_server::migrate(&mut owner)?,
+        [1, 2, 3, 4, 5, 6, 7]
+    );
     assert_eq!(
         clinicdesk_server::migrate(&mut owner)?,
         Vec::<i64>::new(),

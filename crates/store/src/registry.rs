@@ -274,6 +274,15 @@ pub const TABLES: &[TableSpec] = &[
     TableSpec::replicated("staff_profiles", "staff member")
         .merge_groups(&[&["hire_date", "termination_date"]])
         .unique(&[("ux_staff_employee_id", UniquePolicy::RenameAndInbox)]),
+    // A server verdict (V13, SYNC.md §5): what the server decided and how the front desk
+    // resolved it. The resolution is one decision: its columns win or lose together.
+    TableSpec::replicated("sync_conflicts", "sync conflict").merge_groups(&[&[
+        "resolved_at",
+        "resolved_by",
+        "resolution",
+        "rebooked_id",
+        "note",
+    ]]),
     // The boundaries of local transactions in change_log (V10): the push sends whole ones.
     TableSpec::device_only("sync_txn", "sync transaction"),
     TableSpec::replicated("user_clinic_roles", "role assignment")

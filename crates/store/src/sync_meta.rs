@@ -12,6 +12,10 @@ pub const URL: &str = "sync.url";
 pub const ROLE: &str = "sync.role";
 /// The last local change (`change_log.seq`) the server acknowledged.
 pub const PUSH_ACKED_SEQ: &str = "sync.push_acked_seq";
+/// The last change of the batch being sent (written before the call): when its
+/// acknowledgement is lost, the retry sends exactly that batch again, however many changes
+/// were made since — the server replays a stored acknowledgement only for the same batch.
+pub const PUSH_INFLIGHT_LAST: &str = "sync.push_inflight_last";
 /// The server sequence up to which this PC has applied the server's rows (the pull cursor).
 pub const PULL_CURSOR: &str = "sync.pull_cursor";
 /// The server's id (`sync.clock.server_id`): a different server stops sync.

@@ -162,13 +162,20 @@ pub fn next_batch(c: &Connection) -> Result<Option<Batch>> {
     let Some(first) = first else {
         return Ok(None);
     };
-    let top: i64 = c
+    let mut top: i64 = c
         .query_row(
             "SELECT max(seq) FROM (SELECT seq FROM change_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2)",
             rusqlite::params![first, MAX_BATCH as i64],
             |r| r.get(0),
         )
         .map_err(sql_err)?;
+    // A batch sent whose acknowledgement was lost is sent again as it was: the changes made
+    // since wait for the next batch (the server would take a longer batch with the same first
+    // sequence number for a restored copy).
+    let inflight = sync_meta::get_i64(c, sync_meta::PUSH_INFLIGHT_LAST, 0)?;
+    if inflight > acked {
+        top = top.min(inflight);
+    }
     let txns = transactions(c, first, top)?;
     // The first transaction does not end within a batch: it goes alone, in parts.
     if let Some(&(_, last, _)) = txns.first().filter(|t| t.0 <= first && t.1 > top) {
@@ -335,6 +342,18 @@ pub fn send(pg: &mut postgres::Client, incarnation: &str, b: &Batch) -> Result<A
     Ok(a)
 }
 
+/// Record the batch about to be sent (its last change), unless it is already recorded (a
+/// retry): [`next_batch`] sends it again, unchanged, until it is acknowledged.
+fn record_inflight(store: &Store, last: i64) -> Result<()> {
+    if store.read(|c| sync_meta::get_i64(c, sync_meta::PUSH_INFLIGHT_LAST, 0))? == last {
+        return Ok(());
+    }
+    store.write_as(WriteMode::Remote, None, |tx| -> Result<()> {
+        sync_meta::set(tx, sync_meta::PUSH_INFLIGHT_LAST, &last.to_string())?;
+        Ok(())
+    })
+}
+
 /// Record that the server holds every change up to `last` (never moves back).
 pub fn record_ack(store: &Store, last: i64) -> Result<()> {
     store.write_as(WriteMode::Remote, None, |tx| -> Result<()> {
@@ -360,6 +379,7 @@ pub fn push_all(store: &Store, pg: &mut postgres::Client) -> Result<Pushed> {
     let inc = incarnation(store)?;
     let mut out = Pushed::default();
     while let Some(b) = store.read(next_batch)? {
+        record_inflight(store, b.last)?;
         let ack = send(pg, &inc, &b)?;
         record_ack(store, ack.last)?;
         out.batches += 1;

@@ -6,6 +6,7 @@ mod capacity;
 mod cases;
 mod catalog;
 mod closures;
+mod conflicts;
 mod credentials;
 mod dbcheck;
 mod directory;
@@ -36,6 +37,7 @@ pub use capacity::{
 };
 pub use cases::{CaseDetail, CaseWarning, CASE_BLOCK_SIZE};
 pub use closures::ClosureResult;
+pub use conflicts::{ConflictResolution, SyncConflictView};
 pub use credentials::{
     AdverseActionRecorded, AtRiskAppointment, AtRiskShift, AtRiskStaff, CredentialAlertView,
     CredentialDashboard, CredentialEvaluation, CredentialExpiries, CredentialExpiry,

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clinicdesk_api::keys::{DbId, SecretPlace};
-use clinicdesk_api::{SeededAt, SyncConnection};
+use clinicdesk_api::{ConflictResolution, SeededAt, SyncConnection};
 use clinicdesk_server::admin::{self, Client, Device, ServerUrl};
 use clinicdesk_sync::{engine, Settings};
 
@@ -71,7 +71,49 @@ pub fn sync(ctx: &Ctx, cmd: &SyncCmd) -> Result<()> {
         } => enrol(ctx, server, sync_key_file.as_deref(), *seed),
         SyncCmd::Now => now(ctx),
         SyncCmd::Status => status(ctx),
+        SyncCmd::Conflicts { all } => conflicts(ctx, *all),
+        SyncCmd::Resolve {
+            id,
+            dismiss: _,
+            waitlisted,
+            rebooked,
+            note,
+        } => {
+            let how = match (rebooked, waitlisted) {
+                (Some(a), _) => ConflictResolution::Rebooked(a.clone()),
+                (None, true) => ConflictResolution::Waitlisted,
+                (None, false) => ConflictResolution::Dismissed,
+            };
+            let (app, s) = ctx.signed_in()?;
+            let v = app.resolve_sync_conflict(s, id, &how, note.as_deref())?;
+            let text = format!("conflict {} resolved: {}", v.id, v.message);
+            let mut j = serde_json::to_value(&v)?;
+            j["ok"] = true.into();
+            ctx.out.value(&j, &text)
+        }
     }
+}
+
+/// `sync conflicts [--all]`: the verdicts in front-desk words.
+fn conflicts(ctx: &Ctx, all: bool) -> Result<()> {
+    let (app, s) = ctx.signed_in()?;
+    let list = app.list_sync_conflicts(s, all)?;
+    if ctx.out.json {
+        return ctx.out.value(&list, "");
+    }
+    if list.is_empty() {
+        crate::output::line(if all {
+            "no sync conflicts"
+        } else {
+            "no open sync conflicts"
+        });
+        return Ok(());
+    }
+    for c in &list {
+        crate::output::line(&format!("{}  {}", c.id, c.message));
+    }
+    eprintln!("{} conflict(s)", list.len());
+    Ok(())
 }
 
 /// The sync settings of this (enrolled) database: its URL and the password kept for it.
