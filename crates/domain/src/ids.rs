@@ -4,6 +4,27 @@ use crate::error::DomainError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// A name-based UUID of `kind` and its natural `key`: UUIDv8 over SHA-256 (RFC 9562 §5.8,
+/// appendix B.2 — the SHA-256 counterpart of UUIDv5), so the same key always gives the same
+/// id, on every PC. The parts are separated by a byte no text key contains (0x1f), so
+/// ("a", "bc") and ("ab", "c") differ.
+pub fn derived_uuid(kind: &str, key: &[&str]) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"clinicdesk:derived-id:");
+    h.update(kind.as_bytes());
+    for part in key {
+        h.update([0x1f]);
+        h.update(part.as_bytes());
+    }
+    let digest = h.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x80; // version 8
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
+    Uuid::from_bytes(bytes)
+}
+
 macro_rules! define_id {
     ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
         $(#[$meta])*
@@ -16,6 +37,13 @@ macro_rules! define_id {
             #[allow(clippy::new_without_default)]
             pub fn new() -> Self {
                 Self(Uuid::now_v7())
+            }
+
+            /// The id of a derived row (an alert, an offer, a snapshot …) named by its
+            /// natural key: two PCs that derive the same row give it the same id, so the sync
+            /// merges them into one (SYNC.md §5 item 2; `derived_uuid`).
+            pub fn derived(kind: &str, key: &[&str]) -> Self {
+                Self(derived_uuid(kind, key))
             }
 
             /// Wraps an existing UUID.
@@ -106,6 +134,27 @@ mod tests {
         assert_eq!(a.as_uuid().get_version_num(), 7);
         assert_ne!(a, b);
         assert!(a < b);
+    }
+
+    #[test]
+    fn derived_ids_are_v8_the_same_for_the_same_key_and_differ_otherwise() {
+        let a = CredentialAlertId::derived("credential_alert", &["c1", "30", "2027-01-01"]);
+        let again = CredentialAlertId::derived("credential_alert", &["c1", "30", "2027-01-01"]);
+        assert_eq!(a, again);
+        assert_eq!(a.as_uuid().get_version_num(), 8);
+        assert_eq!(a.as_uuid().get_variant(), uuid::Variant::RFC4122);
+        for other in [
+            CredentialAlertId::derived("credential_alert", &["c1", "60", "2027-01-01"]),
+            CredentialAlertId::derived("credential_alert", &["c13", "0", "2027-01-01"]),
+            CredentialAlertId::derived("coverage_need", &["c1", "30", "2027-01-01"]),
+            CredentialAlertId::derived("credential_alert", &["c1", "302027-01-01"]),
+        ] {
+            assert_ne!(a, other);
+        }
+        // Stable across releases (a PC on another version derives the same id): the value
+        // computed independently (Python's hashlib over the same bytes).
+        assert_eq!(a.to_string(), "1d2074c2-ec1e-86ec-be39-d619d6048e0c");
+        assert_eq!(CredentialAlertId::parse(&a.to_string()).unwrap(), a);
     }
 
     #[test]

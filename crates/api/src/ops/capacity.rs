@@ -285,6 +285,9 @@ pub(crate) fn take(
     };
     let at_capacity = peak >= CRITICAL_UTILIZATION_PERCENT;
     let snap = CapacitySnapshot {
+        // A random id even for the housekeeping job's: snapshots are immutable rows, so two
+        // PCs' snapshots of one hour cannot merge; both are kept and readers take one per
+        // clinic and hour (SYNC.md §5 item 7).
         id: CapacitySnapshotId::new(),
         clinic_id: clinic,
         snapshot_timestamp: now,
@@ -382,7 +385,8 @@ impl App {
         self.store.write(None, |tx| hourly(tx, clinic))
     }
 
-    /// The clinic's snapshots, newest first, optionally between two local dates (inclusive).
+    /// The clinic's snapshots, newest first, optionally between two local dates (inclusive);
+    /// the housekeeping job's once per clinic and local hour (several PCs may each take one).
     pub fn list_capacity_snapshots(
         &self,
         s: &Session,
@@ -414,7 +418,13 @@ impl App {
             clinic_tz(c, clinic)?;
             Ok(table::select::<CapacitySnapshot, _>(
                 c,
+                // The housekeeping job's snapshots: one per clinic and local hour even when
+                // several PCs took one (the first by id; SYNC.md §5 item 7).
                 "WHERE clinic_id = ?1 AND (?2 IS NULL OR snapshot_date >= ?2) AND (?3 IS NULL OR snapshot_date <= ?3)
+                   AND NOT (captured_by IS NULL AND EXISTS (
+                     SELECT 1 FROM ops_capacity_snapshots o WHERE o.clinic_id = ops_capacity_snapshots.clinic_id
+                       AND o.captured_by IS NULL AND o.snapshot_date = ops_capacity_snapshots.snapshot_date
+                       AND o.snapshot_hour = ops_capacity_snapshots.snapshot_hour AND o.id < ops_capacity_snapshots.id))
                  ORDER BY snapshot_timestamp DESC, id DESC LIMIT ?4",
                 params![
                     clinic.to_string(),

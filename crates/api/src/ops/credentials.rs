@@ -915,6 +915,8 @@ pub(crate) fn evaluate(
         if to == CredentialStatus::Expired {
             if let Some(e) = row.expiry_date {
                 if !expired_event_recorded(tx, id, e)? {
+                    // KPI events are immutable rows: two PCs' events of one expiry are both
+                    // kept, and the KPI report counts an expiry once (SYNC.md §5 item 7).
                     credential_kpi(
                         tx,
                         KpiEventType::CredentialExpired,
@@ -955,7 +957,15 @@ pub(crate) fn evaluate(
         table::insert(
             tx,
             &CredentialAlert {
-                id: CredentialAlertId::new(),
+                // One alert per credential, threshold and expiry on every PC (the unique key).
+                id: CredentialAlertId::derived(
+                    "credential_alert",
+                    &[
+                        &c.id.to_string(),
+                        &threshold.to_string(),
+                        &expiry.to_string(),
+                    ],
+                ),
                 credential_id: c.id,
                 staff_id: c.staff,
                 threshold_days: threshold,

@@ -55,8 +55,26 @@ pub fn raise_for_schedule(
     {
         return Ok((existing, false));
     }
+    // Derived from the schedule, the reason and how many needs it had before (any status):
+    // two PCs raising the same need offline raise one row (the sync merges them), and a need
+    // raised again after the first was filled or cancelled is a new one.
+    let before: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM ops_shift_coverage_needs WHERE schedule_id = ?1 AND reason = ?2",
+        )?
+        .query_row(
+            rusqlite::params![schedule.id.to_string(), reason.as_str()],
+            |r| r.get(0),
+        )?;
     let need = CoverageNeed {
-        id: CoverageNeedId::new(),
+        id: CoverageNeedId::derived(
+            "coverage_need",
+            &[
+                &schedule.id.to_string(),
+                reason.as_str(),
+                &before.to_string(),
+            ],
+        ),
         clinic_id: schedule.clinic_id,
         shift_id: Some(schedule.shift_id),
         schedule_id: Some(schedule.id),

@@ -236,7 +236,12 @@ pub(crate) fn offer_freed(
                 };
                 if matches!(check_rules(tx, &c), Ok(ref v) if v.is_empty()) {
                     let offer = WaitlistOffer {
-                        id: uuid::Uuid::now_v7().to_string(),
+                        // One offer per entry and slot (the unique key) on every PC.
+                        id: clinicdesk_domain::derived_uuid(
+                            "waitlist_offer",
+                            &[&e.id.to_string(), &provider.to_string(), &t.to_string()],
+                        )
+                        .to_string(),
                         clinic_id: clinic,
                         waitlist_id: e.id,
                         provider_id: provider,
