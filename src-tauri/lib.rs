@@ -151,6 +151,7 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             admin::generate_closures,
             admin::list_audit,
             admin::verify_audit,
+            admin::audit_anchor,
             admin::backup,
             admin::restore,
             admin::generate_demo,

@@ -340,6 +340,48 @@ pub fn verify_audit(state: State<'_, AppState>) -> CmdResult<VerifyReport> {
     state.call(|app, s| app.verify_audit(s))
 }
 
+/// The audit chain's head as last anchored on the sync server, and any flag (issue 13).
+#[derive(Debug, Clone, serde::Serialize, specta::Type)]
+pub struct AuditAnchorView {
+    /// The last entry the server accepted as this PC's head (None: not enrolled, or no round
+    /// reported yet).
+    pub seq: Option<i64>,
+    pub at: Option<i64>,
+    /// The server's first flag of this PC's history: `tamper_suspected` or `truncated`.
+    pub flag: Option<String>,
+    pub flagged_at: Option<i64>,
+    /// The anchored entry's hash here is no longer the one reported.
+    pub anchored_entry_changed: bool,
+}
+
+/// Where this PC's audit chain stands on the sync server (read_audit, like verifying).
+#[tauri::command(async)]
+#[specta::specta]
+pub fn audit_anchor(state: State<'_, AppState>) -> CmdResult<AuditAnchorView> {
+    state.call(|app, s| {
+        app.require(
+            s,
+            clinicdesk_api::domain::Capability::ReadAudit,
+            clinicdesk_api::Scope::AnyClinic,
+            "verify the audit log",
+        )?;
+        let sync_err = |e: clinicdesk_sync::SyncError| match e {
+            clinicdesk_sync::SyncError::Store(e) => clinicdesk_api::ApiError::Store(e),
+            other => clinicdesk_api::ApiError::Conflict(other.to_string()),
+        };
+        let st = clinicdesk_sync::anchor::status(app.store()).map_err(sync_err)?;
+        let changed =
+            clinicdesk_sync::anchor::anchored_entry_changed(app.store(), &st).map_err(sync_err)?;
+        Ok(AuditAnchorView {
+            seq: st.last.as_ref().map(|a| a.seq),
+            at: st.last.as_ref().map(|a| a.at),
+            flag: st.flag.as_ref().map(|f| f.verdict.clone()),
+            flagged_at: st.flag.as_ref().map(|f| f.at),
+            anchored_entry_changed: changed,
+        })
+    })
+}
+
 // Long tasks: backup, restore, demo, patient import --------------------------------------------
 
 /// A failed task that was cancelled is reported as `cancelled`.

@@ -44,6 +44,13 @@ fn label(v: &serde_json::Value) -> String {
 }
 
 /// Print a line; a closed pipe (`clinicdesk … | head`) ends output quietly.
+/// An instant (ms since the epoch) as UTC text for a terminal: `2026-12-08 02:40 UTC`.
+pub fn when(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| ms.to_string())
+}
+
 pub fn line(s: &str) {
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{s}") {

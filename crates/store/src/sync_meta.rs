@@ -33,6 +33,12 @@ pub const LAST_ERROR: &str = "sync.last_error";
 /// The server's clock minus this PC's (ms), as measured at the last connection (SYNC.md §6).
 pub const CLOCK_SKEW_MS: &str = "sync.clock_skew_ms";
 
+/// The audit head the server last answered about (`clinicdesk_sync::anchor`): JSON `{seq,
+/// hash, at, verdict}`.
+pub const AUDIT_ANCHORED: &str = "sync.audit_anchored";
+/// The first answer that flagged this PC's audit history (tampered or truncated), kept.
+pub const AUDIT_FLAG: &str = "sync.audit_flag";
+
 /// The value of `key`, if set.
 pub fn get(c: &Connection, key: &str) -> Result<Option<String>> {
     Ok(

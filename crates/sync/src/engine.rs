@@ -65,9 +65,13 @@ pub fn sync_now(store: &Store, pg: &mut postgres::Client) -> Result<SyncReport> 
 fn round(store: &Store, pg: &mut postgres::Client) -> Result<SyncReport> {
     let (_, server_id) = pull::clock(pg)?;
     pull::check_server(store, &server_id)?;
-    record_skew(store, measure_skew(pg)?)?;
+    let skew = measure_skew(pg)?;
+    record_skew(store, skew)?;
+    report_skew(pg, skew)?;
     let pushed = push::push_all(store, pg)?;
     let (cp, applied) = pull::pull(store, pg)?;
+    // The audit chain's head, after this round's own entries (pulled rows are audited too).
+    crate::anchor::report(store, pg)?;
     Ok(SyncReport {
         pushed_batches: pushed.batches,
         pushed_changes: pushed.changes,
@@ -114,6 +118,18 @@ pub fn clock_warning(skew_ms: Option<i64>) -> Option<String> {
 }
 
 /// Keep the measured skew in the status (when it is new or moved).
+/// The skew, for the server's list of devices (`sync.devices.skew_ms`).
+fn report_skew(pg: &mut postgres::Client, skew: i64) -> Result<()> {
+    let ms = i32::try_from(skew.clamp(i32::MIN as i64, i32::MAX as i64)).expect("clamped");
+    pg.execute("SELECT sync.report_skew($1)", &[&ms])
+        .map_err(|e| {
+            SyncError::from_pg(e, |code, message| {
+                SyncError::Protocol(format!("{code}: {message}"))
+            })
+        })?;
+    Ok(())
+}
+
 fn record_skew(store: &Store, skew: i64) -> Result<()> {
     let known = store.read(|c| sync_meta::get(c, sync_meta::CLOCK_SKEW_MS))?;
     let known = known.and_then(|v| v.parse::<i64>().ok());

@@ -11,9 +11,12 @@
 //!   with a newer unacknowledged local change keeps the local value.
 //! - [`join`]: a new PC's initial sync by binary COPY into a fresh database file, renamed
 //!   into place only when complete.
+//! - [`anchor`]: the audit chain's head reported after each round, the server's answer
+//!   (anchored, or the history flagged) kept for `audit verify`.
 //! - [`engine`]: one round (`sync now`) and the status; [`runner`]: the desktop's background
 //!   loop (push after local commits, pull on a NOTIFY hint or a timer, back-off with jitter).
 
+pub mod anchor;
 pub mod engine;
 mod failpoint;
 pub mod join;

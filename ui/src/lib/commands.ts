@@ -175,6 +175,8 @@ export const api = {
   /** A holiday calendar (.ics) as the clinic's closures. */
   importHolidays: (clinicId: Id) => commands.importHolidays(clinicId),
   verifyAudit: () => commands.verifyAudit(),
+  /** The audit chain's head as last anchored on the sync server, and any flag. */
+  auditAnchor: () => commands.auditAnchor(),
   listAudit: (query: AuditQuery) => commands.listAudit(query),
   // Commands no screen calls yet: listed so every Tauri command has its one line here
   // (commands.test.ts checks the bindings against this file).

@@ -55,6 +55,7 @@ export type {
   UserClinicRole,
   CredentialType,
   VerifyReport,
+  AuditAnchorView,
   AuditEntry,
   SessionStatus,
   Progress,

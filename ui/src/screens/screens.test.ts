@@ -196,10 +196,33 @@ describe("Admin", () => {
     window.location.hash = "#/admin/audit";
     const { route } = await import("../lib/router.svelte");
     route.rest = ["audit"];
-    fakeBackend({ list_audit: () => [], verify_audit: () => ({ entries: 1234, ok: true, first_broken_seq: null, reason: null }) });
+    fakeBackend({
+      list_audit: () => [],
+      verify_audit: () => ({ entries: 1234, ok: true, first_broken_seq: null, reason: null }),
+      audit_anchor: () => ({ seq: 1200, at: Date.UTC(2026, 11, 8, 9), flag: null, flagged_at: null, anchored_entry_changed: false }),
+    });
     render(Admin);
     await fireEvent.click(await screen.findByRole("button", { name: "Verify chain" }));
     expect(await screen.findByText("The audit chain is intact (1234 entries).")).toBeInTheDocument();
+    expect(await screen.findByText(/Anchored on the sync server through entry #1200/)).toBeInTheDocument();
+    expect(screen.queryByRole("alert")).toBeNull();
+    route.rest = [];
+  });
+
+  it("says when the sync server flagged this PC's audit history", async () => {
+    window.location.hash = "#/admin/audit";
+    const { route } = await import("../lib/router.svelte");
+    route.rest = ["audit"];
+    fakeBackend({
+      list_audit: () => [],
+      verify_audit: () => ({ entries: 1234, ok: true, first_broken_seq: null, reason: null }),
+      audit_anchor: () => ({ seq: 1200, at: Date.UTC(2026, 11, 8, 9), flag: "tamper_suspected", flagged_at: Date.UTC(2026, 11, 8, 10), anchored_entry_changed: true }),
+    });
+    render(Admin);
+    await fireEvent.click(await screen.findByRole("button", { name: "Verify chain" }));
+    const alerts = await screen.findAllByRole("alert");
+    expect(alerts.map((a) => a.textContent).join(" ")).toMatch(/flagged this PC's audit history.*rewritten/);
+    expect(alerts.map((a) => a.textContent).join(" ")).toMatch(/#1200\) is no longer what was reported/);
     route.rest = [];
   });
 });

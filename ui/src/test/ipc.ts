@@ -114,6 +114,7 @@ const SIGNATURES: Record<string, string[]> = {
   listCapacitySnapshots: ["clinicId", "from", "to", "limit"],
   takeCapacitySnapshot: ["clinicId"],
   verifyAudit: [],
+  auditAnchor: [],
   listAudit: ["filter"],
   listUsers: ["query"],
   listRoles: ["clinicId"],

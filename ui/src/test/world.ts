@@ -162,6 +162,7 @@ export function worldHandlers(role: Role = "admin"): Record<string, Handler> {
       { seq: 1, at: at(9), table_name: "patients", row_id: "p1", action: "insert", old_values: null, new_values: null, changed_fields: null, user_id: "u1", device_id: "d", hash: "h1" },
     ],
     verify_audit: () => ({ entries: 2, ok: true, first_broken_seq: null, reason: null, seals_checked: false, rows_checked: 2, problems: [] }),
+    audit_anchor: () => ({ seq: null, at: null, flag: null, flagged_at: null, anchored_entry_changed: false }),
     recovery_kit: () => ({ database_id: "db1", clinics: ["Calgary North"], recovery_key: "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01-2345-6789" }),
     get_idle_timeout: () => 15,
   };

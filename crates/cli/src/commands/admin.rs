@@ -114,23 +114,51 @@ pub fn audit(ctx: &Ctx, c: &AuditCmd) -> Result<()> {
                 (true, None) => "no seals yet".to_string(),
                 (false, _) => format!("{} seals NOT checked (pass --verification-key)", r.seals),
             };
-            let summary = format!(
+            let mut summary = format!(
                 "{} entries, {} rows checked; {seals}; {} entries not yet sealed",
                 r.entries, r.rows_checked, r.unsealed_entries
             );
-            if !r.ok {
+            // Anchored off this PC (an enrolled PC reports its head after each sync round).
+            let anchor = clinicdesk_sync::anchor::status(app.store())?;
+            let changed = clinicdesk_sync::anchor::anchored_entry_changed(app.store(), &anchor)?;
+            if let Some(a) = &anchor.last {
+                summary.push_str(&format!(
+                    "; anchored on the sync server through entry {} ({})",
+                    a.seq,
+                    crate::output::when(a.at)
+                ));
+            }
+            let mut json = serde_json::to_value(&r)?;
+            json["anchor"] = serde_json::to_value(&anchor)?;
+            json["anchored_entry_changed"] = changed.into();
+            let mut problems: Vec<String> = r.problems.clone();
+            if let Some(f) = &anchor.flag {
+                problems.push(format!(
+                    "the sync server flagged this PC's audit history on {}: {} (it no longer leads to the entry it reported before)",
+                    crate::output::when(f.at),
+                    f.verdict.replace('_', " ")
+                ));
+            }
+            if changed {
+                problems.push(
+                    "the entry last anchored on the sync server is no longer what was reported"
+                        .to_string(),
+                );
+            }
+            if !problems.is_empty() {
+                json["ok"] = false.into();
                 let mut text = format!("{summary}\nproblems:");
-                for p in &r.problems {
+                for p in &problems {
                     text.push_str(&format!("\n  {p}"));
                 }
-                out.value(&r, &text)?;
-                let reason = r.reason.clone().unwrap_or_default();
+                out.value(&json, &text)?;
+                let reason = r.reason.clone().unwrap_or_else(|| problems[0].clone());
                 match r.first_broken_seq {
                     Some(seq) => bail!("the audit chain is broken at entry {seq}: {reason}"),
                     None => bail!("the audit log failed verification: {reason}"),
                 }
             }
-            out.value(&r, &format!("audit log intact: {summary}"))
+            out.value(&json, &format!("audit log intact: {summary}"))
         }
         AuditCmd::Seal => match app.seal_audit(s)? {
             Some(seal) => out.value(
