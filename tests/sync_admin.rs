@@ -112,6 +112,9 @@ fn admin_sync_tests_the_server_enrols_lists_and_revokes_devices() {
     );
     assert_eq!(server_devices(&cluster), 0);
     assert!(!state.sync_status_view().unwrap().enrolled);
+    let app = state.app().unwrap();
+    let place = SecretPlace::sync(&KeySource::Keyring, &app.store().db_id().unwrap(), None);
+    assert_eq!(place.get().unwrap(), None, "no device password kept");
     // Unreachable (nothing listens there) and a bad address.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!(
@@ -139,9 +142,6 @@ fn admin_sync_tests_the_server_enrols_lists_and_revokes_devices() {
     let status = state.sync_status_view().unwrap();
     assert!(status.enrolled);
     assert_eq!(status.server.as_deref(), Some(done.server.as_str()));
-    let app = state.app().unwrap();
-    let db_id = app.store().db_id().unwrap();
-    let place = SecretPlace::sync(&KeySource::Keyring, &db_id, None);
     assert!(place.describe().contains("keyring"));
     let kept = place
         .get()

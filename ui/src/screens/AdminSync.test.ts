@@ -152,8 +152,10 @@ describe("Sync: an enrolled PC", () => {
       sync_now: () => ({ pushed_changes: 3, pulled_rows: 7, server_seq: 90 }),
     });
     open();
+    app.info = { version: "0.1.0", database: "/data/clinicdesk.db", initialised: true, device_id: ME };
     const part = await screen.findByRole("region", { name: "Sync status" });
     expect(within(part).getByText(enrolled.server)).toBeInTheDocument();
+    expect(within(part).getByText(ME)).toBeInTheDocument();
     expect(within(part).getByText("3")).toBeInTheDocument();
     expect(within(part).getByRole("alert")).toHaveTextContent("10 min behind");
     expect(screen.queryByRole("form", { name: "Enrol this PC" })).not.toBeInTheDocument();
