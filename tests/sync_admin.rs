@@ -123,6 +123,12 @@ fn admin_sync_tests_the_server_enrols_lists_and_revokes_devices() {
     );
     drop(closed);
     assert_code(state.sync_test_connection(&dead, OWNER_PW), "sync_offline");
+    // TLS asked of a server that has none: said so, with what to do.
+    let e = assert_code(
+        state.sync_test_connection(&format!("{url}?sslmode=verify-full"), OWNER_PW),
+        "sync_offline",
+    );
+    assert!(e.message.contains("TLS"), "{}", e.message);
     let e = assert_code(
         state.sync_test_connection("https://example.org", OWNER_PW),
         "sync_bad_url",
