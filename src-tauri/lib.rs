@@ -9,7 +9,10 @@ mod sync;
 pub use commands::{fields, CredentialAlertsRaised, FieldMap, Progress};
 pub use session::{SessionGuard, SessionStatus, Tick, LOCKED, NOT_SIGNED_IN, SLEEP_LOCKS_AFTER};
 pub use state::{body, open_store, AppState, CmdResult, DbLocation, TaskHandle};
-pub use sync::{SyncChanged, SyncErrorView, SyncStatusView};
+pub use sync::{
+    SyncChanged, SyncDevice, SyncEnrolled, SyncErrorView, SyncRevoked, SyncRound, SyncServerInfo,
+    SyncStatusView,
+};
 
 use commands::{admin, front_desk, interop, managers, people, recovery, session as sess, waitlist};
 
@@ -164,6 +167,11 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             interop::import_holidays,
             // Sync
             sync::sync_status,
+            sync::sync_test_connection,
+            sync::sync_enrol,
+            sync::sync_devices,
+            sync::sync_revoke_device,
+            sync::sync_now,
         ])
         .events(tauri_specta::collect_events![
             Progress,

@@ -138,6 +138,7 @@ const ADMIN_TABS: [string, () => Promise<unknown>][] = [
   ["policy", () => screen.findByRole("form", { name: "Reminder policy and lock" })],
   ["backup", () => screen.findByRole("form", { name: "Backup" })],
   ["demo", () => screen.findByRole("form", { name: "Generate demo data" })],
+  ["sync", () => screen.findByRole("region", { name: "Sync status" })],
   ["import", () => screen.findByRole("form", { name: "Import patients" })],
   ["interop", () => screen.findByRole("form", { name: "FHIR export" })],
   ["audit", () => screen.findByRole("cell", { name: "patients" })],

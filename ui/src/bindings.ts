@@ -452,6 +452,16 @@ export const commands = {
 	importHolidays: (clinicId: ClinicId) => typedError<HolidayImportView | null, ErrorBody>(__TAURI_INVOKE("import_holidays", { clinicId })),
 	/**  The sync status for the window (signed-in users). */
 	syncStatus: () => typedError<SyncStatusView, ErrorBody>(__TAURI_INVOKE("sync_status")),
+	/**  Test the server as its owner (admins). */
+	syncTestConnection: (serverUrl: string, ownerPassword: string) => typedError<SyncServerInfo, ErrorBody>(__TAURI_INVOKE("sync_test_connection", { serverUrl, ownerPassword })),
+	/**  Enrol this PC (admins); the owner's password is used once and not kept. */
+	syncEnrol: (serverUrl: string, ownerPassword: string, seed: boolean) => typedError<SyncEnrolled, ErrorBody>(__TAURI_INVOKE("sync_enrol", { serverUrl, ownerPassword, seed })),
+	/**  The server's devices (admins, with the owner's password). */
+	syncDevices: (serverUrl: string, ownerPassword: string) => typedError<SyncDevice[], ErrorBody>(__TAURI_INVOKE("sync_devices", { serverUrl, ownerPassword })),
+	/**  Revoke a device (admins, with the owner's password). */
+	syncRevokeDevice: (serverUrl: string, ownerPassword: string, deviceId: string) => typedError<SyncRevoked, ErrorBody>(__TAURI_INVOKE("sync_revoke_device", { serverUrl, ownerPassword, deviceId })),
+	/**  One sync round now (signed-in users of an enrolled PC). */
+	syncNow: () => typedError<SyncRound, ErrorBody>(__TAURI_INVOKE("sync_now")),
 };
 
 /** Events */
@@ -1654,11 +1664,64 @@ export type SyncChanged = {
 	tables: string[],
 };
 
+/**  A device as the server knows it; times in ms since the epoch. */
+export type SyncDevice = {
+	device_id: string,
+	role: string,
+	clinics: string[],
+	enrolled_at: number,
+	last_seen_at: number | null,
+	revoked_at: number | null,
+	/**  This PC's own device. */
+	this_pc: boolean,
+};
+
+/**  What enrolling did. */
+export type SyncEnrolled = {
+	device_id: string,
+	/**  The server as this PC's role (no password). */
+	server: string,
+	role: string,
+	clinics: string[],
+	seeded_rows: number | null,
+	/**  Where the device's password is kept (words, no secret). */
+	password_place: string,
+};
+
 /**  The last sync error as recorded. */
 export type SyncErrorView = {
 	code: string,
 	message: string,
 	at: number,
+};
+
+/**  What revoking did. */
+export type SyncRevoked = {
+	device_id: string,
+	role: string,
+	/**  Its sessions that were open and are now terminated. */
+	terminated: number,
+};
+
+/**  What one round of "Sync now" did. */
+export type SyncRound = {
+	pushed_changes: number,
+	pulled_rows: number,
+	server_seq: number,
+};
+
+/**  What a connection test found. */
+export type SyncServerInfo = {
+	server_id: string,
+	/**  The last server migration applied. */
+	schema_version: number,
+	postgres_version: string,
+	/**  The server's clock minus this PC's (ms). */
+	clock_skew_ms: number,
+	/**  Past 2 minutes either way: what to fix. */
+	clock_warning: string | null,
+	/**  Devices enrolled on the server (revoked ones included). */
+	devices: number,
 };
 
 /**  What the window shows about sync. */

@@ -2,7 +2,7 @@
 //! connection to it is secured ([`ServerUrl`], [`Security`]: off this computer, TLS with a
 //! verified certificate, through `tls.rs`), applying the migrations (`clinicdesk server init`
 //! / `migrate`), enrolling a PC as a device (its own LOGIN role, member of
-//! `clinicdesk_device`, with a random password) and revoking one.
+//! `clinicdesk_device`, with a random password), listing the devices and revoking one.
 //!
 //! The owner's password is typed by an administrator for one command and never stored. A
 //! device's password is generated here, set on the server as a SCRAM verifier (computed on
@@ -445,6 +445,43 @@ pub fn enrol_device<'a>(
         credentials: DeviceCredentials { role, password },
         seeded,
     })
+}
+
+/// A device as the server knows it ([`list_devices`]); times in ms since the epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    pub role: String,
+    pub clinics: Vec<String>,
+    pub enrolled_at: i64,
+    pub last_seen_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// Every device of `sync.devices`, oldest enrolment first, as the owner.
+pub fn list_devices(owner: &mut Client) -> AdminResult<Vec<DeviceInfo>> {
+    let ms = |col: &str| format!("(extract(epoch FROM {col}) * 1000)::bigint");
+    let rows = owner.query(
+        &format!(
+            "SELECT device_id::text, role_name::text, clinics::text[], {}, {}, {}
+               FROM sync.devices ORDER BY enrolled_at, device_id",
+            ms("enrolled_at"),
+            ms("last_seen_at"),
+            ms("revoked_at")
+        ),
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| DeviceInfo {
+            device_id: r.get(0),
+            role: r.get(1),
+            clinics: r.get(2),
+            enrolled_at: r.get(3),
+            last_seen_at: r.get(4),
+            revoked_at: r.get(5),
+        })
+        .collect())
 }
 
 /// What [`revoke_device`] did.

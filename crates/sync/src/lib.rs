@@ -13,11 +13,14 @@
 //!   into place only when complete.
 //! - [`anchor`]: the audit chain's head reported after each round, the server's answer
 //!   (anchored, or the history flagged) kept for `audit verify`.
+//! - [`enrol`]: enrolment of an existing database (shared by the CLI and the desktop) and the
+//!   owner's connection test, device list and revocation.
 //! - [`engine`]: one round (`sync now`) and the status; [`runner`]: the desktop's background
 //!   loop (push after local commits, pull on a NOTIFY hint or a timer, back-off with jitter).
 
 pub mod anchor;
 pub mod engine;
+pub mod enrol;
 mod failpoint;
 pub mod join;
 pub mod pull;
@@ -56,6 +59,10 @@ pub enum SyncError {
     WrongServer { expected: String, found: String },
     #[error("the server's rows could not be applied here: {0}; nothing was applied")]
     Apply(String),
+    #[error("the server refused the owner's password ({0}); nothing was changed")]
+    OwnerPassword(String),
+    #[error("{0}")]
+    Enrol(String),
     #[error("the server answered something unexpected: {0}")]
     Protocol(String),
     #[error(transparent)]
@@ -76,8 +83,16 @@ impl SyncError {
             SyncError::WrongServer { .. } => "sync_wrong_server",
             SyncError::Apply(_) => "sync_apply_failed",
             SyncError::Protocol(_) => "sync_protocol",
+            SyncError::OwnerPassword(_) => "sync_owner_password",
+            SyncError::Enrol(_) => "sync_enrol_failed",
             SyncError::Store(_) => "sync_local_database",
+            // A refused login is not the network: the header says sync is stopped, and why.
+            SyncError::Admin(AdminError::Connect { reason, .. }) if is_auth_failure(reason) => {
+                "sync_revoked"
+            }
             SyncError::Admin(AdminError::Connect { .. }) => "sync_offline",
+            SyncError::Admin(AdminError::BadUrl(_)) => "sync_bad_url",
+            SyncError::Admin(AdminError::Refused(_)) => "sync_refused_by_server",
             SyncError::Admin(_) => "sync_server",
         }
     }

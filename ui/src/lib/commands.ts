@@ -34,6 +34,12 @@ export const api = {
   cancelTask: (taskId: string) => commands.cancelTask(taskId),
   /** Whether this PC syncs, is online, has changes waiting, and the last error. */
   syncStatus: () => commands.syncStatus(),
+  // Admin → Sync (administrators): the owner's password is an argument, never kept.
+  syncTestConnection: (serverUrl: string, ownerPassword: string) => commands.syncTestConnection(serverUrl, ownerPassword),
+  syncEnrol: (serverUrl: string, ownerPassword: string, seed: boolean) => commands.syncEnrol(serverUrl, ownerPassword, seed),
+  syncDevices: (serverUrl: string, ownerPassword: string) => commands.syncDevices(serverUrl, ownerPassword),
+  syncRevokeDevice: (serverUrl: string, ownerPassword: string, deviceId: string) => commands.syncRevokeDevice(serverUrl, ownerPassword, deviceId),
+  syncNow: () => commands.syncNow(),
 
   // Organisation
   listClinics: (q: ListQuery) => commands.listClinics(q),

@@ -61,7 +61,7 @@ export type {
   Progress,
   CaseDetail, CredentialFilter, AuditQuery, ListQuery, Session, ErrorBody, Role,
   Credential, CredentialHistory, CaseWarning, GoalProgress,
-  SyncStatusView, SyncChanged,
+  SyncStatusView, SyncChanged, SyncDevice, SyncEnrolled, SyncRevoked, SyncRound, SyncServerInfo,
 } from "../bindings";
 
 export type Id = string;

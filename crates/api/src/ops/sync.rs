@@ -64,6 +64,17 @@ impl App {
         })
     }
 
+    /// Administering sync from this PC (testing the server as its owner, listing and revoking
+    /// devices) is for the same people as enrolling: the organisation's owner.
+    pub fn sync_administration(&self, s: &Session) -> ApiResult<()> {
+        self.require(
+            s,
+            Capability::BackupRestore,
+            Scope::EveryClinic,
+            "administer sync",
+        )
+    }
+
     /// The server connection this PC was enrolled with, if any.
     pub fn sync_connection(&self) -> ApiResult<Option<SyncConnection>> {
         self.store.read(|c| -> ApiResult<_> {

@@ -221,10 +221,9 @@ fn join(
     )
 }
 
-/// Enrol this PC: checked locally first (the owner of every clinic, not enrolled yet, no sync
-/// password kept yet), then the device's role and row on the server in one transaction, then
-/// its password (keyring or file) and its connection (the database) while the server's
-/// transaction is still open, then the server commits; a local step that fails rolls it back.
+/// Enrol this PC (`clinicdesk_sync::enrol::enrol`): checked locally first (the owner of every
+/// clinic, not enrolled yet), then the server and this PC's side (password, connection) with
+/// the server's transaction committed last.
 fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>, seed: bool) -> Result<()> {
     let url = ServerUrl::parse(&server.url)?;
     let (app, s) = ctx.signed_in()?;
@@ -242,79 +241,42 @@ fn enrol(ctx: &Ctx, server: &ServerUrlArg, sync_key_file: Option<&Path>, seed: b
     }
     let device: Device = e.device_id.parse().map_err(|e| anyhow!("{e}"))?;
     let clinics: Vec<String> = e.clinics.iter().map(ToString::to_string).collect();
-    let mut owner = connect_owner(&url)?;
-    let enrolment = if seed {
-        // One SQLite snapshot for the rows and the push watermark.
-        app.store().read(|c| -> Result<_> {
-            let snapshot = c.unchecked_transaction()?;
-            let from = admin::Seed {
-                local: &snapshot,
-                // At least the wall clock: a database filled in bulk has captured nothing.
-                hlc: app.store().hlc().tick(wall_ms()),
+    let password = read_server_password()?;
+    let done = clinicdesk_sync::enrol::enrol(
+        &clinicdesk_sync::enrol::EnrolRequest {
+            store: app.store(),
+            url: &url,
+            owner_password: &password,
+            place: &place,
+            device: &device,
+            clinics: &clinics,
+            seed,
+        },
+        |local| {
+            let conn = SyncConnection {
+                url: local.url.to_string(),
+                role: local.role.to_string(),
             };
-            Ok(admin::enrol_device(
-                &mut owner,
-                &device,
-                &clinics,
-                Some(&from),
-            )?)
-        })?
-    } else {
-        admin::enrol_device(&mut owner, &device, &clinics, None)?
-    };
-    let creds = &enrolment.credentials;
-    let seeded = enrolment.seeded.clone();
-    let conn = SyncConnection {
-        url: url.with_user(&creds.role),
-        role: creds.role.clone(),
-    };
-    // This PC's side first, while the server's transaction is open: a failure here drops the
-    // enrolment, which rolls the server back.
-    place
-        .put_new(&creds.password)
-        .context("enrolment rolled back on the server")?;
-    if let Err(e) = app.record_sync_connection(
-        s,
-        &conn,
-        seeded.as_ref().map(|x| SeededAt {
-            push_acked_seq: x.push_acked_seq,
-            server_seq: x.server_seq,
-        }),
-    ) {
-        let undo = place.remove();
-        let err = anyhow::Error::from(e).context("enrolment rolled back on the server");
-        return Err(match undo {
-            Ok(()) => err,
-            Err(u) => err.context(format!("and removing {} failed ({u})", place.describe())),
-        });
-    }
-    let role = creds.role.clone();
-    enrolment.commit().with_context(|| {
-        format!(
-            "the server did not commit the enrolment, but this PC recorded it ({} and {}): run `clinicdesk server revoke-device --device {device}` and restore this database from a backup before enrolling again",
-            conn.url,
-            place.describe()
-        )
-    })?;
-    let seeded_rows = seeded.as_ref().map(|x| x.rows);
+            let seeded = local.seeded.map(|(push_acked_seq, server_seq)| SeededAt {
+                push_acked_seq,
+                server_seq,
+            });
+            app.record_sync_connection(s, &conn, seeded)
+                .map_err(|e| e.to_string())
+        },
+    )?;
     let text = format!(
         "this PC is enrolled as device {device} (role {}, {} clinic(s){}); its sync password is kept in {}",
-        role,
+        done.role,
         clinics.len(),
-        seeded_rows.map_or(String::new(), |n| format!("; {n} rows seeded")),
-        place.describe()
+        done.seeded_rows.map_or(String::new(), |n| format!("; {n} rows seeded")),
+        done.password_place
     );
     ctx.out.value(
-        &serde_json::json!({ "ok": true, "device_id": device.to_string(), "role": role,
-            "url": conn.url, "clinics": clinics, "seeded_rows": seeded_rows, "message": text }),
+        &serde_json::json!({ "ok": true, "device_id": device.to_string(), "role": done.role,
+            "url": done.url, "clinics": clinics, "seeded_rows": done.seeded_rows, "message": text }),
         &text,
     )
-}
-
-fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Connect as the URL's owner with the password typed once.
