@@ -7,6 +7,10 @@
 -- incarnation: its chain is checked against the newest head at or before its own end, and
 -- the restore is recorded (not a flag). Also: the clock skew the PC measured.
 
+-- V1 created an unused placeholder of this table (keyed by device, incarnation and seq: a
+-- rewritten chain's head can repeat a seq with another hash); no code ever wrote it.
+DROP TABLE sync.audit_heads;
+
 CREATE TABLE sync.audit_heads (
     n           bigserial PRIMARY KEY,
     device_id   uuid NOT NULL REFERENCES sync.devices,
@@ -30,6 +34,15 @@ CREATE TABLE sync.audit_flags (
     reported_hash text,
     flagged_at    timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+
+-- Like every table of the server: row-level security on and forced, the owner's policy only
+-- (devices reach them through the functions below, never directly).
+ALTER TABLE sync.audit_heads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sync.audit_heads FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON sync.audit_heads TO CURRENT_USER USING (true) WITH CHECK (true);
+ALTER TABLE sync.audit_flags ENABLE ROW LEVEL SECURITY;
+ALTER TABLE sync.audit_flags FORCE ROW LEVEL SECURITY;
+CREATE POLICY owner_all ON sync.audit_flags TO CURRENT_USER USING (true) WITH CHECK (true);
 
 -- Append-only, for the owner too: a head or a flag, once written, is what the server was told.
 CREATE FUNCTION sync.append_only() RETURNS trigger
@@ -61,17 +74,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     LIMIT 1
 $$;
 
-CREATE FUNCTION sync.calling_device() RETURNS uuid
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    dev uuid;
-BEGIN
-    SELECT device_id INTO dev FROM sync.devices WHERE role_name = session_user AND revoked_at IS NULL;
-    IF dev IS NULL THEN
-        RAISE EXCEPTION 'this role is not an enrolled device' USING ERRCODE = '28000';
-    END IF;
-    RETURN dev;
-END $$;
+-- sync.calling_device() (V5): the enrolled, unrevoked device of session_user, else 28000.
 
 -- The sequence number whose hash the calling device must send with its next report (NULL:
 -- nothing anchored yet).
@@ -130,8 +133,8 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     UPDATE sync.devices SET skew_ms = p_skew_ms WHERE device_id = sync.calling_device()
 $$;
 
-REVOKE EXECUTE ON FUNCTION sync.audit_anchor_of(uuid, uuid, bigint), sync.calling_device(),
-    sync.append_only() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION sync.audit_anchor_of(uuid, uuid, bigint), sync.append_only()
+    FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sync.audit_anchor(uuid, bigint),
     sync.report_audit_head(uuid, bigint, text, bigint, text),
     sync.report_skew(integer) TO clinicdesk_device;

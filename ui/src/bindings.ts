@@ -399,6 +399,8 @@ export const commands = {
 	listAudit: (query: AuditQuery) => typedError<AuditEntry[], ErrorBody>(__TAURI_INVOKE("list_audit", { query })),
 	/**  Check the whole hash chain; reports the first broken entry. */
 	verifyAudit: () => typedError<VerifyReport, ErrorBody>(__TAURI_INVOKE("verify_audit")),
+	/**  Where this PC's audit chain stands on the sync server (read_audit, like verifying). */
+	auditAnchor: () => typedError<AuditAnchorView, ErrorBody>(__TAURI_INVOKE("audit_anchor")),
 	/**
 	 *  Back up to a new file the user picks in a save dialog (opened here: the webview names no
 	 *  path). Emits `progress` events for `task_id` (an id the UI chooses, also for
@@ -616,6 +618,21 @@ export type AtRiskStaff = {
 	more_shifts: boolean,
 	appointments: AtRiskAppointment[],
 	more_appointments: boolean,
+};
+
+/**  The audit chain's head as last anchored on the sync server, and any flag (issue 13). */
+export type AuditAnchorView = {
+	/**
+	 *  The last entry the server accepted as this PC's head (None: not enrolled, or no round
+	 *  reported yet).
+	 */
+	seq: number | null,
+	at: number | null,
+	/**  The server's first flag of this PC's history: `tamper_suspected` or `truncated`. */
+	flag: string | null,
+	flagged_at: number | null,
+	/**  The anchored entry's hash here is no longer the one reported. */
+	anchored_entry_changed: boolean,
 };
 
 /**  One audit entry as stored (JSON columns as their text). */

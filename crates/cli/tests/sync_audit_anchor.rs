@@ -202,7 +202,11 @@ fn a_pc_whose_audit_history_no_longer_leads_to_its_anchored_head_is_flagged() {
         "TRUNCATE sync.audit_flags",
     ] {
         let e = s.su.batch_execute(sql).unwrap_err();
-        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+        let message = e
+            .as_db_error()
+            .map(|d| d.message().to_string())
+            .unwrap_or_default();
+        assert!(message.contains("append-only"), "{sql}: {e:?}");
     }
     assert_eq!(flags(&mut s, "tamper_suspected"), 1);
 }

@@ -502,6 +502,10 @@ fn render(mirrors: &[Mirror]) -> String {
     s
 }
 
+/// Tables of schema sync that later hand-written migrations add (V8: the audit anchors' flags;
+/// V8 also replaces V1's `audit_heads`).
+pub const LATER_PROTOCOL_TABLES: &[&str] = &["audit_flags"];
+
 /// The protocol tables of schema sync (SYNC.md §3.2), in the order the prelude creates them.
 pub const PROTOCOL_TABLES: &[&str] = &[
     "clock",

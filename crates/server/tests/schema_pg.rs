@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{anyhow, Result};
 use clinicdesk_pgcluster::postgres::{self, Client, NoTls};
 use clinicdesk_pgcluster::PgCluster;
-use clinicdesk_server::schema::{self, Mirror, PROTOCOL_TABLES};
+use clinicdesk_server::schema::{self, Mirror, LATER_PROTOCOL_TABLES, PROTOCOL_TABLES};
 use rusqlite::types::Value;
 
 const DB: &str = "clinicdesk";
@@ -89,7 +89,10 @@ fn the_migration_mirrors_every_replicated_table_with_rls_forced_everywhere() -> 
     )?;
     assert_eq!(
         tables.len(),
-        mirrors.len() + PROTOCOL_TABLES.len() + clinicdesk_server::push_v2::TABLES.len()
+        mirrors.len()
+            + PROTOCOL_TABLES.len()
+            + LATER_PROTOCOL_TABLES.len()
+            + clinicdesk_server::push_v2::TABLES.len()
     );
     for t in &tables {
         let (schema, name): (String, String) = (t.get(0), t.get(1));
@@ -286,7 +289,7 @@ fn devices_read_their_clinics_rows_only_and_write_nothing_directly() -> Result<(
         denied(&mut a, &format!("DELETE FROM {t}"));
         denied(&mut a, &format!("TRUNCATE {t}"));
     }
-    for t in PROTOCOL_TABLES {
+    for t in PROTOCOL_TABLES.iter().chain(LATER_PROTOCOL_TABLES) {
         denied(&mut a, &format!("DELETE FROM sync.{t}"));
         if *t != "clock" {
             denied(&mut a, &format!("SELECT * FROM sync.{t}"));
