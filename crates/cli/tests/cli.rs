@@ -3309,7 +3309,7 @@ fn sync_server_init_enrol_and_revoke_through_the_cli() {
     // init applies every server migration once; again (and migrate) changes nothing.
     assert_eq!(
         env.ok(&["server", "init", "--url", &url])["applied"],
-        serde_json::json!([1, 2, 3, 4, 5, 6, 7])
+        serde_json::json!([1, 2, 3, 4, 5, 6, 7, 8])
     );
     assert_eq!(
         env.ok(&["server", "init", "--url", &url])["applied"],

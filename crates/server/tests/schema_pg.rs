@@ -24,7 +24,7 @@ fn server() -> Result<(PgCluster, Client)> {
     let mut owner = connect_as(&cluster, OWNER)?;
     assert_eq!(
         clinicdesk_server::migrate(&mut owner)?,
-        [1, 2, 3, 4, 5, 6, 7]
+        [1, 2, 3, 4, 5, 6, 7, 8]
     );
     assert_eq!(
         clinicdesk_server::migrate(&mut owner)?,

@@ -376,8 +376,8 @@ fn a_v5_server_with_overlapping_history_upgrades_and_judges_pushes_afterwards() 
     }
     assert_eq!(
         clinicdesk_server::migrate(&mut owner)?,
-        [6, 7],
-        "V6 and V7 apply"
+        [6, 7, 8],
+        "V6, V7 (and V8) apply"
     );
     // Upgraded: the history is kept as it was, and a new overlapping push loses.
     assert_eq!(appointment(&mut owner, &id(2))?["status"], "confirmed");

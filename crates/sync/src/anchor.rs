@@ -76,6 +76,13 @@ pub fn report(store: &Store, pg: &mut postgres::Client) -> Result<Option<Anchor>
     let Some((seq, hash)) = head(store)? else {
         return Ok(None);
     };
+    // The head the server already has: the chain up to it is what it was (each hash covers
+    // the one before), so there is nothing to tell — no round trip, no write.
+    if let Some(last) = status(store)?.last {
+        if last.seq == seq && last.hash == hash {
+            return Ok(Some(last));
+        }
+    }
     let incarnation = push::incarnation(store)?;
     let inc = uuid::Uuid::parse_str(&incarnation)
         .map_err(|_| SyncError::Protocol(format!("incarnation {incarnation} is not a UUID")))?;
