@@ -11,7 +11,9 @@ pub use session::{SessionGuard, SessionStatus, Tick, LOCKED, NOT_SIGNED_IN, SLEE
 pub use state::{body, open_store, AppState, CmdResult, DbLocation, TaskHandle};
 pub use sync::{SyncChanged, SyncErrorView, SyncStatusView};
 
-use commands::{admin, front_desk, interop, managers, people, recovery, session as sess, waitlist};
+use commands::{
+    admin, conflicts, front_desk, interop, managers, people, recovery, session as sess, waitlist,
+};
 
 /// The typed IPC surface: every command the UI may call and the events it may listen to.
 /// `ui/src/bindings.ts` is generated from it (`cargo test --test bindings`, which fails when
@@ -75,6 +77,12 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             waitlist::remove_from_waitlist,
             waitlist::accept_offer,
             waitlist::decline_offer,
+            // The sync conflicts inbox (issue 13).
+            conflicts::list_sync_conflicts,
+            conflicts::resolve_sync_conflict,
+            conflicts::suggest_rebook_slots,
+            conflicts::rebook_sync_conflict,
+            conflicts::waitlist_sync_conflict,
             // Managers
             managers::credential_dashboard,
             managers::credential_expiries,
