@@ -101,6 +101,7 @@ describe("Conflicts inbox", () => {
     render(Conflicts);
     await fireEvent.click(within(await card()).getByRole("button", { name: "Add Jane Doe to waitlist" }));
     expect(await screen.findByRole("status")).toHaveTextContent("Added to the waitlist: Jane Doe.");
+    await waitFor(() => expect(screen.getByRole("status")).toHaveFocus());
     expect(calls.find((x) => x.cmd === "waitlist_sync_conflict")?.args).toEqual({ conflictId: "c1", note: null });
   });
 
