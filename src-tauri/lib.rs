@@ -14,7 +14,9 @@ pub use sync::{
     SyncStatusView,
 };
 
-use commands::{admin, front_desk, interop, managers, people, recovery, session as sess, waitlist};
+use commands::{
+    admin, conflicts, front_desk, interop, managers, people, recovery, session as sess, waitlist,
+};
 
 /// The typed IPC surface: every command the UI may call and the events it may listen to.
 /// `ui/src/bindings.ts` is generated from it (`cargo test --test bindings`, which fails when
@@ -78,6 +80,12 @@ pub fn ipc() -> tauri_specta::Builder<tauri::Wry> {
             waitlist::remove_from_waitlist,
             waitlist::accept_offer,
             waitlist::decline_offer,
+            // The sync conflicts inbox (issue 13).
+            conflicts::list_sync_conflicts,
+            conflicts::resolve_sync_conflict,
+            conflicts::suggest_rebook_slots,
+            conflicts::rebook_sync_conflict,
+            conflicts::waitlist_sync_conflict,
             // Managers
             managers::credential_dashboard,
             managers::credential_expiries,

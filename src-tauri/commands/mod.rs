@@ -11,6 +11,7 @@
 //! listed on each command.
 
 pub mod admin;
+pub mod conflicts;
 pub mod front_desk;
 pub mod interop;
 pub mod managers;

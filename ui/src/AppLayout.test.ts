@@ -46,7 +46,7 @@ describe("a calm shell", () => {
     const calls = fakeBackend({ app_info: () => info, session_status: () => status("admin"), list_clinics: () => [clinic], todays_appointments: () => today, logout: () => signedOut });
     render(App);
     const nav = await screen.findByRole("navigation", { name: "Main" });
-    expect(within(nav).getAllByRole("link")).toHaveLength(10);
+    expect(within(nav).getAllByRole("link")).toHaveLength(11);
     const bar = nav.closest("header")!;
     // Outside the menu, the bar has one button: the help.
     const loose = [...bar.querySelectorAll("button")].filter((b) => !b.closest("details"));

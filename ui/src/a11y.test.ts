@@ -92,6 +92,7 @@ const READY: Record<Screen, () => Promise<unknown>> = {
   schedule: () => screen.findByRole("button", { name: "09:45 Ann Smith with Robin Lee" }),
   today: async () => within(await screen.findByRole("table", { name: "Today's appointments" })).findByText("13:00"),
   waitlist: async () => within(await screen.findByRole("table", { name: "Waitlist entries" })).findByText("Ben Ode"),
+  conflicts: () => screen.findByRole("article", { name: /Jane Doe/ }),
   reminders: async () => within(await screen.findByRole("table", { name: "Pending reminders" })).findByText("Ann Smith"),
   credentials: () => screen.findByRole("list", { name: "Credential expiry counts" }),
   roster: async () => within(await screen.findByRole("table", { name: "Shift roster" })).findAllByText(/Kim Wu/),
@@ -372,6 +373,17 @@ describe("the other screens' forms, panels and dialogs", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Add to waitlist" }));
     await screen.findByRole("form", { name: "Add to waitlist" });
     await expectNoAxeViolations(document, "waitlist add form");
+  });
+
+  it("conflicts: suggested slots, the dismiss form and the history", async () => {
+    await openApp("front_desk", "conflicts");
+    await fireEvent.click(screen.getByRole("button", { name: "Rebook Jane Doe" }));
+    await screen.findByRole("list", { name: "Free slots for Jane Doe" });
+    await fireEvent.click(screen.getByRole("button", { name: "Dismiss conflict of Jane Doe" }));
+    await screen.findByRole("form", { name: "Dismiss conflict of Jane Doe" });
+    await fireEvent.click(screen.getByRole("checkbox", { name: "History" }));
+    await within(await screen.findByRole("table", { name: "Resolved conflicts" })).findByText("patient cancelled");
+    await expectNoAxeViolations(document, "conflicts inbox");
   });
 
   for (const [button, name] of [

@@ -187,6 +187,31 @@ export const commands = {
 	/**  The patient declines: the slot passes to the next entry (returned when there is one). */
 	declineOffer: (offerId: string) => typedError<WaitlistOffer | null, ErrorBody>(__TAURI_INVOKE("decline_offer", { offerId })),
 	/**
+	 *  The conflicts of the clinics where the caller manages the schedule: the open ones, or all
+	 *  (the history) with `all`; newest first.
+	 */
+	listSyncConflicts: (all: boolean) => typedError<SyncConflictView[], ErrorBody>(__TAURI_INVOKE("list_sync_conflicts", { all })),
+	/**
+	 *  Resolve an open conflict: `resolution` is rebooked (with `rebooked_appointment_id`, an
+	 *  active booking of the same patient at the same clinic), waitlisted or dismissed.
+	 */
+	resolveSyncConflict: (id: string, resolution: string, note: string | null, rebookedAppointmentId: string | null) => typedError<SyncConflictView, ErrorBody>(__TAURI_INVOKE("resolve_sync_conflict", { id, resolution, note, rebookedAppointmentId })),
+	/**
+	 *  Free slots for the lost appointment (its length): the same provider's first, then the
+	 *  clinic's other providers', from the lost day (or today) for two weeks.
+	 */
+	suggestRebookSlots: (conflictId: string) => typedError<RebookSlot[], ErrorBody>(__TAURI_INVOKE("suggest_rebook_slots", { conflictId })),
+	/**
+	 *  Book the chosen slot for the lost appointment's patient and resolve the conflict as
+	 *  rebooked, in one step (nothing changes when the slot is no longer free).
+	 */
+	rebookSyncConflict: (conflictId: string, providerId: string, start: string, note: string | null) => typedError<SyncConflictView, ErrorBody>(__TAURI_INVOKE("rebook_sync_conflict", { conflictId, providerId, start, note })),
+	/**
+	 *  Put the patient on the waitlist (the lost appointment's length and provider, two weeks)
+	 *  and resolve the conflict as waitlisted, in one step.
+	 */
+	waitlistSyncConflict: (conflictId: string, note: string | null) => typedError<SyncConflictView, ErrorBody>(__TAURI_INVOKE("waitlist_sync_conflict", { conflictId, note })),
+	/**
 	 *  Expired and expiring credentials with counts, and the staff whose work is at risk, in one
 	 *  read. `filter`: clinic_id, staff_id, credential_type_id, within_days (0–365, default 90),
 	 *  horizon_days (1–366, default 90), limit (work listed per person, default 3).
@@ -1469,6 +1494,20 @@ export type Progress = {
 	total: number,
 };
 
+/**  A free slot to rebook a lost appointment into. */
+export type RebookSlot = {
+	provider_id: string,
+	provider: string,
+	/**  The lost appointment's provider. */
+	same_provider: boolean,
+	start_at: number,
+	end_at: number,
+	/**  The clinic's wall-clock start ("2026-03-09 09:00"), what `rebook_sync_conflict` takes. */
+	local_start: string,
+	/**  "Mon 2026-03-09 09:00–09:30 with Maya Singh". */
+	label: string,
+};
+
 /**  What a clinic keeps on paper (or in a safe) to restore its backups on a new PC. */
 export type RecoveryKit = {
 	database_id: string,
@@ -1679,6 +1718,42 @@ export type SwapStatus = "requested" | "approved" | "rejected" | "cancelled";
 /**  Pulled rows changed these tables (`sync_changed` event): screens showing them reload. */
 export type SyncChanged = {
 	tables: string[],
+};
+
+/**  One conflict, as the front desk reads it. */
+export type SyncConflictView = {
+	id: string,
+	clinic_id: string,
+	kind: string,
+	/**  What collided: provider, room or patient. */
+	resource: string | null,
+	/**  The booking that lost (now cancelled). */
+	appointment_id: string,
+	/**  The booking that kept the slot. */
+	winner_id: string | null,
+	/**  None where the caller may not read patients. */
+	patient: string | null,
+	patient_phone: string | null,
+	provider: string,
+	/**  The lost slot in the clinic's time ("Mon 2026-03-09 09:00–09:30"). */
+	slot: string,
+	/**  Who kept it: the winning booking's patient (or "another patient") and provider. */
+	winner: string | null,
+	/**  The server's reason (the loser's cancel reason). */
+	detail: string | null,
+	/**  The device whose push lost. */
+	device_id: string | null,
+	/**  The losing push came from this PC (its front desk made the booking that was cancelled). */
+	this_pc: boolean,
+	created_at: number,
+	resolved_at: number | null,
+	/**  Who resolved it (display name). */
+	resolved_by: string | null,
+	resolution: string | null,
+	rebooked_id: string | null,
+	note: string | null,
+	/**  One line: what happened and what to do. */
+	message: string,
 };
 
 /**  A device as the server knows it; times in ms since the epoch. */

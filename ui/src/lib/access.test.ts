@@ -9,13 +9,13 @@ const labels = (s: Session, c: string | null) => navFor(s, c).map((n) => n.label
 
 describe("navigation by role", () => {
   it("front desk sees the front-desk screens and the roster (for their own requests)", () => {
-    expect(labels(session([["c1", "front_desk"]]), "c1")).toEqual(["Schedule", "Today", "Waitlist", "Reminders", "Roster"]);
+    expect(labels(session([["c1", "front_desk"]]), "c1")).toEqual(["Schedule", "Today", "Waitlist", "Conflicts", "Reminders", "Roster"]);
   });
   it("managers see the manager screens and the admin sections they may use", () => {
-    expect(labels(session([["c1", "manager"]]), "c1")).toEqual(["Schedule", "Today", "Waitlist", "Reminders", "Credentials", "Roster", "Cases", "KPIs", "Capacity", "Admin"]);
+    expect(labels(session([["c1", "manager"]]), "c1")).toEqual(["Schedule", "Today", "Waitlist", "Conflicts", "Reminders", "Credentials", "Roster", "Cases", "KPIs", "Capacity", "Admin"]);
   });
   it("admins see everything", () => {
-    expect(labels(session([["c1", "admin"]]), "c1")).toHaveLength(10);
+    expect(labels(session([["c1", "admin"]]), "c1")).toHaveLength(11);
   });
   it("viewers and clinicians see little", () => {
     expect(labels(session([["c1", "viewer"]]), "c1")).toEqual(["Schedule", "Today"]);

@@ -36,7 +36,7 @@ export function can(session: Session | null, clinicId: string | null, c: Capabil
 }
 
 export type Screen =
-  | "schedule" | "today" | "waitlist" | "reminders" | "credentials" | "roster" | "cases" | "kpis"
+  | "schedule" | "today" | "waitlist" | "conflicts" | "reminders" | "credentials" | "roster" | "cases" | "kpis"
   | "capacity" | "admin";
 
 export type NavItem = { screen: Screen; label: string; any: Capability[] };
@@ -46,6 +46,8 @@ export const NAV: NavItem[] = [
   { screen: "schedule", label: "Schedule", any: ["read_clinic_data"] },
   { screen: "today", label: "Today", any: ["read_clinic_data"] },
   { screen: "waitlist", label: "Waitlist", any: ["manage_waitlist"] },
+  // The sync conflicts inbox; App.svelte hides it on the front desk while nothing is open.
+  { screen: "conflicts", label: "Conflicts", any: ["manage_schedule"] },
   { screen: "reminders", label: "Reminders", any: ["manage_schedule"] },
   { screen: "credentials", label: "Credentials", any: ["manage_credentials"] },
   // Managers run the roster; the staff who work shifts (front desk, clinicians) see it with

@@ -83,6 +83,13 @@ export const api = {
   deleteAvailabilityBlock: (id: Id) => commands.deleteAvailabilityBlock(id),
   generateClosures: (clinicId: Id, f: Fields) => commands.generateClosures(clinicId, f),
   getAppointment: (id: Id) => commands.getAppointment(id),
+  // The sync conflicts inbox (issue 13)
+  listSyncConflicts: (all: boolean) => commands.listSyncConflicts(all),
+  resolveSyncConflict: (id: Id, resolution: "rebooked" | "waitlisted" | "dismissed", note: string | null, rebookedAppointmentId: Id | null) =>
+    commands.resolveSyncConflict(id, resolution, note, rebookedAppointmentId),
+  suggestRebookSlots: (conflictId: Id) => commands.suggestRebookSlots(conflictId),
+  rebookSyncConflict: (conflictId: Id, providerId: Id, start: string, note: string | null) => commands.rebookSyncConflict(conflictId, providerId, start, note),
+  waitlistSyncConflict: (conflictId: Id, note: string | null) => commands.waitlistSyncConflict(conflictId, note),
   bookAppointment: (clinicId: Id, f: Fields) => commands.bookAppointment(clinicId, f),
   rescheduleAppointment: (id: Id, f: Fields) => commands.rescheduleAppointment(id, f),
   setAppointmentStatus: (id: Id, action: string, reason: string | null) => commands.setAppointmentStatus(id, action, reason),

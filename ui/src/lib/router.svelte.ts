@@ -4,7 +4,7 @@ import type { Screen } from "./access";
 
 export const route = $state({ screen: "schedule" as Screen, rest: [] as string[] });
 
-const SCREENS: Screen[] = ["schedule", "today", "waitlist", "reminders", "credentials", "roster", "cases", "kpis", "capacity", "admin"];
+const SCREENS: Screen[] = ["schedule", "today", "waitlist", "conflicts", "reminders", "credentials", "roster", "cases", "kpis", "capacity", "admin"];
 
 export function parseHash(hash: string): { screen: Screen; rest: string[] } {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean);

@@ -29,6 +29,8 @@ export type {
   WaitlistEntry,
   WaitlistOffer,
   WaitlistView,
+  SyncConflictView,
+  RebookSlot,
   TodayEntry,
   Today,
   Reminder,

@@ -94,6 +94,21 @@ export function worldHandlers(role: Role = "admin"): Record<string, Handler> {
       ],
       counts: { booked: 3, checked_in: 1, in_progress: 0, completed: 1, no_show: 0 },
     }),
+    // One open sync conflict: this PC's booking for Jane Doe lost Robin Lee's 10:00 to Ann's.
+    list_sync_conflicts: (a) => [{
+      id: "sc1", clinic_id: CLINIC_ID, kind: "appointment_overlap", resource: "provider", appointment_id: "a9", winner_id: "a1",
+      patient: "Jane Doe", patient_phone: "+1 403 555 0101", provider: "Robin Lee", slot: "Tue 2026-03-10 10:00–10:30",
+      winner: "Ann Smith with Robin Lee", detail: "the provider was already booked", device_id: "d1", this_pc: true,
+      created_at: at(9), resolved_at: null, resolved_by: null, resolution: null, rebooked_id: null, note: null, message: "",
+    }, ...(a.all ? [{
+      id: "sc0", clinic_id: CLINIC_ID, kind: "appointment_overlap", resource: "room", appointment_id: "a8", winner_id: null,
+      patient: "Bo Chan", patient_phone: null, provider: "Kim Wu", slot: "Mon 2026-03-09 08:00–08:30", winner: null, detail: null,
+      device_id: "d2", this_pc: false, created_at: at(8), resolved_at: at(8, 30), resolved_by: "Dana Desk", resolution: "dismissed",
+      rebooked_id: null, note: "patient cancelled", message: "",
+    }] : [])],
+    suggest_rebook_slots: () => [
+      { provider_id: "s1", provider: "Robin Lee", same_provider: true, start_at: at(11), end_at: at(11, 30), local_start: "2026-03-09 11:00", label: "Mon 2026-03-09 11:00–11:30 with Robin Lee" },
+    ],
     list_waitlist: () => [
       {
         entry: { id: "w1", clinic_id: CLINIC_ID, patient_id: "p1", provider_ids: ["s1"], duration_minutes: 30, earliest_date: "2026-03-09", latest_date: "2026-03-20", preferred_days: [1, 3], preferred_time_start: "09:00", preferred_time_end: "12:00", priority: 1, status: "offered", notes: "mornings", created_at: 0 },

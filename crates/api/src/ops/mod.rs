@@ -37,7 +37,7 @@ pub use capacity::{
 };
 pub use cases::{CaseDetail, CaseWarning, CASE_BLOCK_SIZE};
 pub use closures::ClosureResult;
-pub use conflicts::{ConflictResolution, SyncConflictView};
+pub use conflicts::{ConflictResolution, RebookSlot, SyncConflictView, SUGGESTED_SLOTS};
 pub use credentials::{
     AdverseActionRecorded, AtRiskAppointment, AtRiskShift, AtRiskStaff, CredentialAlertView,
     CredentialDashboard, CredentialEvaluation, CredentialExpiries, CredentialExpiry,

@@ -12,12 +12,12 @@ use clinicdesk_domain::{
     CredentialTypeId, DomainError, KpiEventType, PatientId, RecurrenceSeriesId, RoomId,
     ScheduleStatus, SlotQuery, StaffId, TimeRange,
 };
-use clinicdesk_store::table;
 use clinicdesk_store::tables::{
     appointment_types::AppointmentType, appointments::Appointment,
     availability_blocks::AvailabilityBlock, credential_types::CredentialType, patients::Patient,
     rooms::Room, staff::Staff,
 };
+use clinicdesk_store::{table, WriteTx};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -264,117 +264,7 @@ impl App {
     ) -> ApiResult<Appointment> {
         let override_reason = self.require_booking(s, clinic, f, "book appointments")?;
         self.tx(s, |tx| {
-            let (_, tz) = clinic_tz(tx, clinic)?;
-            let patient = f
-                .parsed("patient_id", PatientId::parse)?
-                .ok_or_else(|| DomainError::invalid("patient_id", "is required"))?;
-            let provider = f
-                .parsed("provider_id", StaffId::parse)?
-                .ok_or_else(|| DomainError::invalid("provider_id", "is required"))?;
-            let p = table::get_live::<Patient>(tx, &patient)?;
-            // A patient of another clinic only when the caller may see that clinic's patients.
-            if p.clinic_id != clinic
-                && !allowed(
-                    &crate::access::roles_of(tx, s)?,
-                    Capability::ReadPatients,
-                    Scope::Clinic(p.clinic_id),
-                )
-            {
-                return Err(DomainError::invalid(
-                    "patient_id",
-                    "this patient belongs to another clinic, whose patients you may not see",
-                )
-                .into());
-            }
-            let staff = table::get_live::<Staff>(tx, &provider)?;
-            if !staff.is_active {
-                return Err(
-                    DomainError::invalid("provider_id", "this staff member is not active").into(),
-                );
-            }
-            let kind = match f.parsed("appointment_type_id", AppointmentTypeId::parse)? {
-                Some(t) => Some(table::get_live::<AppointmentType>(tx, &t)?),
-                None => None,
-            };
-            let room = f.parsed("room_id", RoomId::parse)?;
-            if let Some(r) = room {
-                let r = table::get_live::<Room>(tx, &r)?;
-                if r.clinic_id != clinic {
-                    return Err(DomainError::invalid(
-                        "room_id",
-                        "the room belongs to another clinic",
-                    )
-                    .into());
-                }
-                if r.status != "available" || !r.is_active {
-                    return Err(ApiError::Conflict(format!(
-                        "{} is not available ({})",
-                        r.name, r.status
-                    )));
-                }
-            }
-            let case_id = f.parsed("case_id", CaseId::parse)?;
-            if let Some(c) = case_id {
-                super::cases::check_case_for(tx, c, clinic, patient)?;
-            }
-            let start = f
-                .parsed("start", |v| parse_when("start", tz, v))?
-                .ok_or_else(|| DomainError::invalid("start", "is required"))?;
-            let end = match (
-                f.parsed("end", |v| parse_when("end", tz, v))?,
-                f.int("duration_minutes", 5, 720)?.flatten(),
-            ) {
-                (Some(e), _) => e,
-                (None, Some(d)) => start + chrono::Duration::minutes(d),
-                (None, None) => match &kind {
-                    Some(k) => start + chrono::Duration::minutes(k.duration_minutes),
-                    None => {
-                        return Err(DomainError::invalid(
-                            "end",
-                            "give an end time, a duration or an appointment type",
-                        )
-                        .into())
-                    }
-                },
-            };
-            let range = TimeRange::new(start, end)?;
-            if range.duration() > chrono::Duration::milliseconds(MAX_APPOINTMENT_MS) {
-                return Err(DomainError::invalid(
-                    "end",
-                    "an appointment cannot be longer than 12 hours",
-                )
-                .into());
-            }
-            let source = f
-                .parsed("source", AppointmentSource::parse)?
-                .unwrap_or(AppointmentSource::FrontDesk);
-            let reason = f.text("reason")?.flatten();
-            let notes = f.text("notes")?.flatten();
-            f.finish()?;
-            insert_checked(
-                tx,
-                &Candidate {
-                    clinic,
-                    tz,
-                    patient,
-                    provider,
-                    room,
-                    kind: kind.as_ref(),
-                    range,
-                    exclude: None,
-                    hold_exempt: None,
-                    now_ms: tx.ctx.now_ms,
-                },
-                Extra {
-                    case_id,
-                    reason,
-                    notes,
-                    source,
-                    series_id: None,
-                    rescheduled_from: None,
-                },
-                override_reason.as_deref(),
-            )
+            book_in(tx, s, clinic, f, override_reason.as_deref())
         })
     }
 
@@ -1114,4 +1004,120 @@ pub fn day_entries(
         (a.appointment.start_at, &a.provider_name).cmp(&(b.appointment.start_at, &b.provider_name))
     });
     Ok(entries)
+}
+
+/// The booking inside a caller's transaction (rights already checked by `require_booking`):
+/// every booking rule, as `book_appointment`.
+pub(crate) fn book_in(
+    tx: &WriteTx<'_>,
+    s: &Session,
+    clinic: ClinicId,
+    f: &Fields,
+    override_reason: Option<&str>,
+) -> ApiResult<Appointment> {
+    let (_, tz) = clinic_tz(tx, clinic)?;
+    let patient = f
+        .parsed("patient_id", PatientId::parse)?
+        .ok_or_else(|| DomainError::invalid("patient_id", "is required"))?;
+    let provider = f
+        .parsed("provider_id", StaffId::parse)?
+        .ok_or_else(|| DomainError::invalid("provider_id", "is required"))?;
+    let p = table::get_live::<Patient>(tx, &patient)?;
+    // A patient of another clinic only when the caller may see that clinic's patients.
+    if p.clinic_id != clinic
+        && !allowed(
+            &crate::access::roles_of(tx, s)?,
+            Capability::ReadPatients,
+            Scope::Clinic(p.clinic_id),
+        )
+    {
+        return Err(DomainError::invalid(
+            "patient_id",
+            "this patient belongs to another clinic, whose patients you may not see",
+        )
+        .into());
+    }
+    let staff = table::get_live::<Staff>(tx, &provider)?;
+    if !staff.is_active {
+        return Err(DomainError::invalid("provider_id", "this staff member is not active").into());
+    }
+    let kind = match f.parsed("appointment_type_id", AppointmentTypeId::parse)? {
+        Some(t) => Some(table::get_live::<AppointmentType>(tx, &t)?),
+        None => None,
+    };
+    let room = f.parsed("room_id", RoomId::parse)?;
+    if let Some(r) = room {
+        let r = table::get_live::<Room>(tx, &r)?;
+        if r.clinic_id != clinic {
+            return Err(
+                DomainError::invalid("room_id", "the room belongs to another clinic").into(),
+            );
+        }
+        if r.status != "available" || !r.is_active {
+            return Err(ApiError::Conflict(format!(
+                "{} is not available ({})",
+                r.name, r.status
+            )));
+        }
+    }
+    let case_id = f.parsed("case_id", CaseId::parse)?;
+    if let Some(c) = case_id {
+        super::cases::check_case_for(tx, c, clinic, patient)?;
+    }
+    let start = f
+        .parsed("start", |v| parse_when("start", tz, v))?
+        .ok_or_else(|| DomainError::invalid("start", "is required"))?;
+    let end = match (
+        f.parsed("end", |v| parse_when("end", tz, v))?,
+        f.int("duration_minutes", 5, 720)?.flatten(),
+    ) {
+        (Some(e), _) => e,
+        (None, Some(d)) => start + chrono::Duration::minutes(d),
+        (None, None) => match &kind {
+            Some(k) => start + chrono::Duration::minutes(k.duration_minutes),
+            None => {
+                return Err(DomainError::invalid(
+                    "end",
+                    "give an end time, a duration or an appointment type",
+                )
+                .into())
+            }
+        },
+    };
+    let range = TimeRange::new(start, end)?;
+    if range.duration() > chrono::Duration::milliseconds(MAX_APPOINTMENT_MS) {
+        return Err(
+            DomainError::invalid("end", "an appointment cannot be longer than 12 hours").into(),
+        );
+    }
+    let source = f
+        .parsed("source", AppointmentSource::parse)?
+        .unwrap_or(AppointmentSource::FrontDesk);
+    let reason = f.text("reason")?.flatten();
+    let notes = f.text("notes")?.flatten();
+    f.finish()?;
+    insert_checked(
+        tx,
+        &Candidate {
+            clinic,
+            tz,
+            patient,
+            provider,
+            room,
+            kind: kind.as_ref(),
+            range,
+            exclude: None,
+            hold_exempt: None,
+            now_ms: tx.ctx.now_ms,
+        },
+        Extra {
+            case_id,
+            reason,
+            notes,
+            source,
+            series_id: None,
+            rescheduled_from: None,
+        },
+        override_reason,
+    )
 }

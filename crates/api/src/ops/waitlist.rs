@@ -108,109 +108,7 @@ impl App {
             Scope::Clinic(clinic),
             "manage the waitlist",
         )?;
-        self.tx(s, |tx| {
-            clinic_tz(tx, clinic)?;
-            let patient = f
-                .parsed("patient_id", PatientId::parse)?
-                .ok_or_else(|| DomainError::invalid("patient_id", "is required"))?;
-            table::get_live::<Patient>(tx, &patient)?;
-            let kind = match f.parsed("appointment_type_id", AppointmentTypeId::parse)? {
-                Some(t) => Some(table::get_live::<AppointmentType>(tx, &t)?),
-                None => None,
-            };
-            let duration = match (f.int("duration_minutes", 5, 720)?.flatten(), &kind) {
-                (Some(d), _) => d,
-                (None, Some(k)) => k.duration_minutes,
-                (None, None) => {
-                    return Err(DomainError::invalid(
-                        "duration_minutes",
-                        "give a duration or an appointment type",
-                    )
-                    .into())
-                }
-            };
-            let earliest = f
-                .date("earliest_date")?
-                .flatten()
-                .ok_or_else(|| DomainError::invalid("earliest_date", "is required"))?;
-            let latest = f
-                .date("latest_date")?
-                .flatten()
-                .ok_or_else(|| DomainError::invalid("latest_date", "is required"))?;
-            if latest < earliest {
-                return Err(DomainError::invalid(
-                    "latest_date",
-                    "must not be before the earliest date",
-                )
-                .into());
-            }
-            let mut providers = Vec::new();
-            for p in f
-                .text("provider_ids")?
-                .flatten()
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|p| !p.is_empty())
-            {
-                let p = StaffId::parse(p)?;
-                table::get_live::<clinicdesk_store::tables::staff::Staff>(tx, &p)?;
-                providers.push(p);
-            }
-            let days = f
-                .text("preferred_days")?
-                .flatten()
-                .unwrap_or_default()
-                .split(',')
-                .filter(|d| !d.trim().is_empty())
-                .map(weekday_number)
-                .collect::<Result<Vec<_>, _>>()?;
-            let from = f
-                .text("preferred_time_start")?
-                .flatten()
-                .map(|v| hhmm("preferred_time_start", &v))
-                .transpose()?;
-            let to = f
-                .text("preferred_time_end")?
-                .flatten()
-                .map(|v| hhmm("preferred_time_end", &v))
-                .transpose()?;
-            if let (Some(a), Some(b)) = (&from, &to) {
-                if b <= a {
-                    return Err(DomainError::invalid(
-                        "preferred_time_end",
-                        "must be after the preferred start time",
-                    )
-                    .into());
-                }
-            }
-            let priority = f.int("priority", 1, 5)?.flatten().unwrap_or(3);
-            let notes = f.text("notes")?.flatten();
-            f.finish()?;
-            let now = tx.ctx.now_ms;
-            let e = WaitlistEntry {
-                id: WaitlistEntryId::new(),
-                clinic_id: clinic,
-                patient_id: patient,
-                provider_ids: providers,
-                appointment_type_id: kind.map(|k| k.id),
-                duration_minutes: duration,
-                earliest_date: earliest,
-                latest_date: latest,
-                preferred_days: days,
-                preferred_time_start: from,
-                preferred_time_end: to,
-                priority,
-                status: WaitlistStatus::Waiting,
-                notes,
-                booked_appointment_id: None,
-                created_at: now,
-                updated_at: now,
-                deleted_at: None,
-            };
-            table::insert(tx, &e)?;
-            Ok(e)
-        })
+        self.tx(s, |tx| add_waitlist_in(tx, clinic, f))
     }
 
     pub fn remove_from_waitlist(
@@ -392,4 +290,112 @@ impl App {
             offer_freed(tx, o.clinic_id, o.provider_id, w)
         })
     }
+}
+
+/// A waitlist entry inside a caller's transaction (rights already checked), as
+/// `add_to_waitlist`.
+pub(crate) fn add_waitlist_in(
+    tx: &WriteTx<'_>,
+    clinic: ClinicId,
+    f: &Fields,
+) -> ApiResult<WaitlistEntry> {
+    clinic_tz(tx, clinic)?;
+    let patient = f
+        .parsed("patient_id", PatientId::parse)?
+        .ok_or_else(|| DomainError::invalid("patient_id", "is required"))?;
+    table::get_live::<Patient>(tx, &patient)?;
+    let kind = match f.parsed("appointment_type_id", AppointmentTypeId::parse)? {
+        Some(t) => Some(table::get_live::<AppointmentType>(tx, &t)?),
+        None => None,
+    };
+    let duration = match (f.int("duration_minutes", 5, 720)?.flatten(), &kind) {
+        (Some(d), _) => d,
+        (None, Some(k)) => k.duration_minutes,
+        (None, None) => {
+            return Err(DomainError::invalid(
+                "duration_minutes",
+                "give a duration or an appointment type",
+            )
+            .into())
+        }
+    };
+    let earliest = f
+        .date("earliest_date")?
+        .flatten()
+        .ok_or_else(|| DomainError::invalid("earliest_date", "is required"))?;
+    let latest = f
+        .date("latest_date")?
+        .flatten()
+        .ok_or_else(|| DomainError::invalid("latest_date", "is required"))?;
+    if latest < earliest {
+        return Err(
+            DomainError::invalid("latest_date", "must not be before the earliest date").into(),
+        );
+    }
+    let mut providers = Vec::new();
+    for p in f
+        .text("provider_ids")?
+        .flatten()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let p = StaffId::parse(p)?;
+        table::get_live::<clinicdesk_store::tables::staff::Staff>(tx, &p)?;
+        providers.push(p);
+    }
+    let days = f
+        .text("preferred_days")?
+        .flatten()
+        .unwrap_or_default()
+        .split(',')
+        .filter(|d| !d.trim().is_empty())
+        .map(weekday_number)
+        .collect::<Result<Vec<_>, _>>()?;
+    let from = f
+        .text("preferred_time_start")?
+        .flatten()
+        .map(|v| hhmm("preferred_time_start", &v))
+        .transpose()?;
+    let to = f
+        .text("preferred_time_end")?
+        .flatten()
+        .map(|v| hhmm("preferred_time_end", &v))
+        .transpose()?;
+    if let (Some(a), Some(b)) = (&from, &to) {
+        if b <= a {
+            return Err(DomainError::invalid(
+                "preferred_time_end",
+                "must be after the preferred start time",
+            )
+            .into());
+        }
+    }
+    let priority = f.int("priority", 1, 5)?.flatten().unwrap_or(3);
+    let notes = f.text("notes")?.flatten();
+    f.finish()?;
+    let now = tx.ctx.now_ms;
+    let e = WaitlistEntry {
+        id: WaitlistEntryId::new(),
+        clinic_id: clinic,
+        patient_id: patient,
+        provider_ids: providers,
+        appointment_type_id: kind.map(|k| k.id),
+        duration_minutes: duration,
+        earliest_date: earliest,
+        latest_date: latest,
+        preferred_days: days,
+        preferred_time_start: from,
+        preferred_time_end: to,
+        priority,
+        status: WaitlistStatus::Waiting,
+        notes,
+        booked_appointment_id: None,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    table::insert(tx, &e)?;
+    Ok(e)
 }
